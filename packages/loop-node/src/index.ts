@@ -1,0 +1,1 @@
+export { NodeLoop, nodeLoop } from './node-loop.js';

@@ -1,0 +1,29 @@
+export type { Channel, ChannelEvents, FlushCallback } from './channel.js';
+export { Emitter, type Subscription } from './emitter.js';
+export {
+  checkEndpoint,
+  formatAddress,
+  isUnixEndpoint,
+  type Address,
+  type Endpoint,
+  type TcpEndpoint,
+  type TlsOptions,
+  type UnixEndpoint,
+} from './endpoint.js';
+export {
+  RpcError,
+  TransportError,
+  UsageError,
+  type LoopUsageErrorCode,
+  type TransportErrorCode,
+} from './errors.js';
+export type {
+  ConnectOptions,
+  Listener,
+  ListenerEvents,
+  Loop,
+  ReadableSource,
+  Timer,
+  WatchHandlers,
+} from './loop.js';
+export { makeTimer } from './timer.js';

@@ -1,0 +1,19 @@
+import type { Endpoint } from '@rpc/loop';
+import { Connection, type MessageHandler } from './connection.js';
+import { resolveOptions, type MsgOptions } from './options.js';
+
+export interface ConnectOptions extends MsgOptions {
+  /** Give up connecting after this many milliseconds. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Connects to a Msg peer. With `onMessage`, every message goes to it;
+ * without, messages wait for receive() or async iteration.
+ */
+export async function connect(endpoint: Endpoint, onMessage?: MessageHandler, options: ConnectOptions = {}): Promise<Connection> {
+  const resolved = resolveOptions(options);
+  const channel = await resolved.loop.connect(endpoint, { timeoutMs: options.timeoutMs, signal: options.signal });
+  return new Connection(channel, resolved, onMessage);
+}

@@ -1,0 +1,289 @@
+import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loop';
+import { ConnectionError } from './errors.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { Outbox } from './outbox.js';
+import type { ResolvedOptions } from './options.js';
+
+/** A message as sent: bytes, or text sent as UTF-8. */
+export type Message = Uint8Array | string;
+
+/**
+ * Called with each message of a connection, and once more with `msg`
+ * undefined when the connection has closed (`error` says why, unless it
+ * closed cleanly). A handler that throws closes its connection only.
+ */
+export type MessageHandler = (conn: Connection, msg: Uint8Array | undefined, error?: Error) => void;
+
+interface ConnectionEvents {
+  close: (error?: Error) => void;
+}
+
+interface Waiter {
+  resolve(msg: Uint8Array | undefined): void;
+  reject(error: Error): void;
+}
+
+/** Bytes of frames written per turn before yielding to other connections. */
+const BATCH_BYTES = 256 * 1024;
+const utf8 = new TextEncoder();
+
+/**
+ * One end of a framed message connection: the Msg toolkit's connection
+ * object. Either side may send at any time (peer to peer).
+ *
+ * Messages handed to sendNow/sendLater belong to the connection until
+ * written: do not modify a buffer after passing it in.
+ */
+export class Connection implements AsyncDisposable {
+  readonly #channel: Channel;
+  readonly #options: ResolvedOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #outbox = new Outbox();
+  readonly #events = new Emitter<ConnectionEvents>();
+  readonly #waiters: Waiter[] = [];
+  #handler: MessageHandler | undefined;
+  #inbox: Uint8Array[] = [];
+  #inboxBytes = 0;
+  #inboxFull = false;
+  #flushScheduled = false;
+  #awaitingDrain = false;
+  /** disconnect() or destroy() was called: no more sending. */
+  #closing = false;
+  /** destroy() was called: messages still being decoded are dropped. */
+  #discarding = false;
+  #closed = false;
+  #error: Error | undefined;
+  readonly #done: Promise<void>;
+
+  constructor(channel: Channel, options: ResolvedOptions, onMessage?: MessageHandler) {
+    this.#channel = channel;
+    this.#options = options;
+    this.#handler = onMessage;
+    this.#decoder = new FrameDecoder((payload) => this.#deliver(payload), options.maxPacketSize);
+    this.#done = new Promise((resolve) => this.#events.on('close', () => resolve()));
+    channel.on('drain', () => {
+      this.#awaitingDrain = false;
+      this.#flush();
+    });
+    channel.on('close', (error) => this.#onClose(error));
+    channel.on('data', (chunk) => {
+      try {
+        this.#decoder.push(chunk);
+      } catch (error) {
+        this.destroy(error as Error);
+      }
+    });
+  }
+
+  /** What to call with each message; when none is set, messages wait for receive(). */
+  get onMessage(): MessageHandler | undefined {
+    return this.#handler;
+  }
+
+  /** Setting a handler hands it the messages that were waiting, in order. */
+  set onMessage(handler: MessageHandler | undefined) {
+    this.#handler = handler;
+    while (this.#handler === handler && handler !== undefined && this.#inbox.length > 0 && !this.#discarding) {
+      this.#dispatch(handler, this.#takeFromInbox());
+    }
+  }
+
+  get remote(): Address {
+    return this.#channel.remote;
+  }
+
+  get local(): Address {
+    return this.#channel.local;
+  }
+
+  get secure(): boolean {
+    return this.#channel.secure;
+  }
+
+  get maxPacketSize(): number {
+    return this.#options.maxPacketSize;
+  }
+
+  /** Frame bytes queued by sendLater() and not yet handed to the channel. */
+  get queuedBytes(): number {
+    return this.#outbox.bytes;
+  }
+
+  /** Messages queued by sendLater() and not yet handed to the channel. */
+  get queuedMessages(): number {
+    return this.#outbox.length;
+  }
+
+  /** Bytes handed to the channel and not yet to the operating system. */
+  get bufferedBytes(): number {
+    return this.#channel.bufferedAmount;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Why the connection closed, if it did not close cleanly. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Resolves once the connection has closed, for whatever reason. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEvents[K]): Subscription {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Writes `msg`, after anything queued, at once. Resolves when the bytes
+   * are handed to the operating system; await it to respect backpressure.
+   */
+  sendNow(msg: Message): Promise<void> {
+    this.#enqueue(msg);
+    return new Promise((resolve, reject) => {
+      this.#writeAll((error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /**
+   * Queues `msg`; the loop writes queued messages together at the end of
+   * the turn, in bounded batches, pausing while the peer is not reading.
+   * Throws MSG_QUEUE_FULL rather than queue past maxQueueBytes.
+   */
+  sendLater(msg: Message): void {
+    this.#enqueue(msg);
+    if (!this.#flushScheduled && !this.#awaitingDrain) {
+      this.#flushScheduled = true;
+      this.#options.loop.defer(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
+  }
+
+  /**
+   * The next message (the Msg toolkit's rcv_now), also when an onMessage
+   * handler is set: a waiting receive() is served first. Resolves undefined
+   * once the connection has closed cleanly and every message was received;
+   * rejects with the error that closed it otherwise.
+   */
+  receive(): Promise<Uint8Array | undefined> {
+    const msg = this.#inbox.length > 0 ? this.#takeFromInbox() : undefined;
+    if (msg !== undefined) return Promise.resolve(msg);
+    if (this.#closed) return this.#error ? Promise.reject(this.#error) : Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Every message until the connection closes: `for await (const msg of conn)`. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const msg = await this.receive();
+      if (msg === undefined) return;
+      yield msg;
+    }
+  }
+
+  /** Writes what is queued, then closes. Resolves once closed. */
+  disconnect(): Promise<void> {
+    if (!this.#closed && !this.#closing) {
+      this.#closing = true;
+      this.#writeAll();
+      this.#channel.close();
+    }
+    return this.#done;
+  }
+
+  /** Closes at once, dropping anything unsent. */
+  destroy(error?: Error): void {
+    if (this.#closed) return;
+    this.#error ??= error;
+    this.#closing = this.#discarding = true;
+    this.#channel.destroy();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
+  }
+
+  #enqueue(msg: Message): void {
+    const payload = typeof msg === 'string' ? utf8.encode(msg) : msg;
+    if (this.#closed || this.#closing) throw new ConnectionError('MSG_CLOSED', 'connection is closed');
+    const { maxPacketSize, maxQueueBytes } = this.#options;
+    if (payload.length > maxPacketSize) {
+      throw new ConnectionError('MSG_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`);
+    }
+    if (this.#outbox.length > 0 && this.#outbox.bytes + payload.length > maxQueueBytes) {
+      throw new ConnectionError('MSG_QUEUE_FULL', `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`);
+    }
+    this.#outbox.push(payload);
+  }
+
+  /** Hands the whole queue to the channel regardless of backpressure (sendNow, disconnect). */
+  #writeAll(onFlushed?: (error?: Error) => void): void {
+    const chunks = this.#outbox.length > 0 ? this.#outbox.take(Infinity) : [];
+    if (!this.#channel.writev(chunks, onFlushed)) this.#awaitingDrain = true;
+  }
+
+  /** Writes one batch per drain, so that a long queue on one connection leaves the loop to the others. */
+  #flush(): void {
+    while (this.#outbox.length > 0 && !this.#awaitingDrain && !this.#closed) {
+      const chunks = this.#outbox.take(BATCH_BYTES);
+      const ok = chunks.length === 1 ? this.#channel.write(chunks[0] as Uint8Array) : this.#channel.writev(chunks);
+      if (!ok) this.#awaitingDrain = true;
+    }
+  }
+
+  #deliver(payload: Uint8Array): void {
+    if (this.#discarding) return;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) return waiter.resolve(payload);
+    const handler = this.#handler;
+    if (handler === undefined || this.#inbox.length > 0) return this.#addToInbox(payload);
+    this.#dispatch(handler, payload);
+  }
+
+  #dispatch(handler: MessageHandler, payload: Uint8Array): void {
+    try {
+      handler(this, payload);
+    } catch (error) {
+      this.destroy(new ConnectionError('MSG_HANDLER_FAILED', 'message handler threw; connection closed', { cause: error }));
+    }
+  }
+
+  #addToInbox(payload: Uint8Array): void {
+    this.#inbox.push(payload);
+    this.#inboxBytes += payload.length;
+    if (!this.#inboxFull && this.#inboxBytes >= this.#options.receiveBufferBytes) {
+      this.#inboxFull = true;
+      this.#channel.pause();
+    }
+  }
+
+  #takeFromInbox(): Uint8Array {
+    const msg = this.#inbox.shift() as Uint8Array;
+    this.#inboxBytes -= msg.length;
+    if (this.#inboxFull && this.#inboxBytes < this.#options.receiveBufferBytes / 2) {
+      this.#inboxFull = false;
+      this.#channel.resume();
+    }
+    return msg;
+  }
+
+  #onClose(channelError: Error | undefined): void {
+    this.#closed = true;
+    this.#error ??= channelError;
+    const error = this.#error;
+    for (const waiter of this.#waiters.splice(0)) {
+      if (error) waiter.reject(error);
+      else waiter.resolve(undefined);
+    }
+    try {
+      this.#handler?.(this, undefined, error);
+    } finally {
+      this.#events.emit('close', error);
+    }
+  }
+}

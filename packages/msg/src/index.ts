@@ -1,0 +1,14 @@
+export { connect, type ConnectOptions } from './connect.js';
+export { Connection, type Message, type MessageHandler } from './connection.js';
+export { ConnectionError, FrameError, type ConnectionErrorCode, type FrameErrorCode } from './errors.js';
+export {
+  DEFAULT_MAX_PACKET_SIZE,
+  encodeFrame,
+  HEADER_SIZE,
+  MAX_PACKET_SIZE_LIMIT,
+  readLength,
+  writeLength,
+} from './frame.js';
+export { FrameDecoder } from './frame-decoder.js';
+export type { MsgOptions } from './options.js';
+export { MsgServer, newServer, type Login } from './server.js';

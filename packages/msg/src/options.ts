@@ -1,0 +1,36 @@
+import type { Loop } from '@rpc/loop';
+import { ConnectionError } from './errors.js';
+import { checkMaxPacketSize, DEFAULT_MAX_PACKET_SIZE } from './frame.js';
+import { defaultLoop } from './default-loop.js';
+
+export interface MsgOptions {
+  /** The loop that carries the bytes and schedules flushes (default: the Node loop). */
+  readonly loop?: Loop;
+  /** Largest message either way, checked on the declared length before memory is spent (default 2 GiB, at most 4 GiB − 1). */
+  readonly maxPacketSize?: number;
+  /** sendLater() refuses a message once this many bytes wait unsent; a message always enters an empty queue (default 64 MiB). */
+  readonly maxQueueBytes?: number;
+  /** Bytes of messages received but not yet consumed before reading pauses and the peer is slowed (default 1 MiB). */
+  readonly receiveBufferBytes?: number;
+}
+
+export interface ResolvedOptions {
+  readonly loop: Loop;
+  readonly maxPacketSize: number;
+  readonly maxQueueBytes: number;
+  readonly receiveBufferBytes: number;
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0)) throw new ConnectionError('MSG_INVALID_OPTION', `${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+export function resolveOptions(options: MsgOptions = {}): ResolvedOptions {
+  return {
+    loop: options.loop ?? defaultLoop(),
+    maxPacketSize: checkMaxPacketSize(options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE),
+    maxQueueBytes: positive('maxQueueBytes', options.maxQueueBytes ?? 64 * 1024 * 1024),
+    receiveBufferBytes: positive('receiveBufferBytes', options.receiveBufferBytes ?? 1024 * 1024),
+  };
+}

@@ -1,0 +1,78 @@
+import { HEADER_SIZE, writeLength } from './frame.js';
+
+/** Payloads at least this long are written from their own buffer instead of being copied into the batch. */
+const COPY_LIMIT = 16 * 1024;
+
+/**
+ * Messages waiting to be written. take() turns a run of them into as few
+ * chunks as possible: small frames are copied into one buffer, large
+ * payloads are passed by reference, so one writev() carries a whole batch.
+ */
+export class Outbox {
+  #queue: Uint8Array[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  /** Frame bytes (headers included) waiting. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get length(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  push(payload: Uint8Array): void {
+    this.#queue.push(payload);
+    this.#bytes += HEADER_SIZE + payload.length;
+  }
+
+  /** Removes frames worth up to `budget` bytes (always at least one) and returns them as write chunks. */
+  take(budget: number): Uint8Array[] {
+    const queue = this.#queue;
+    const start = this.#head;
+    let stop = start;
+    let bytes = 0;
+    let copied = 0;
+    while (stop < queue.length) {
+      const size = (queue[stop] as Uint8Array).length;
+      if (stop > start && bytes + HEADER_SIZE + size > budget) break;
+      bytes += HEADER_SIZE + size;
+      copied += HEADER_SIZE + (size < COPY_LIMIT ? size : 0);
+      stop++;
+    }
+
+    const batch = new Uint8Array(copied);
+    const chunks: Uint8Array[] = [];
+    let at = 0;
+    let chunkStart = 0;
+    for (let i = start; i < stop; i++) {
+      const payload = queue[i] as Uint8Array;
+      writeLength(batch, at, payload.length);
+      at += HEADER_SIZE;
+      if (payload.length < COPY_LIMIT) {
+        batch.set(payload, at);
+        at += payload.length;
+      } else {
+        chunks.push(batch.subarray(chunkStart, at), payload);
+        chunkStart = at;
+      }
+    }
+    if (at > chunkStart) chunks.push(batch.subarray(chunkStart, at));
+
+    this.#bytes -= bytes;
+    this.#head = stop;
+    if (stop === queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (stop > 1024 && stop * 2 > queue.length) {
+      this.#queue = queue.slice(stop);
+      this.#head = 0;
+    } else {
+      for (let i = start; i < stop; i++) queue[i] = EMPTY; // let sent payloads be collected
+    }
+    return chunks;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,95 @@
+import { Emitter, type Address, type Channel, type Endpoint, type Listener, type Subscription } from '@rpc/loop';
+import { Connection, type MessageHandler } from './connection.js';
+import { ConnectionError } from './errors.js';
+import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
+
+/**
+ * Decides whether to accept a new connection: return the handler for its
+ * messages, or nothing to refuse it (it is closed). May be async; no message
+ * is read before it answers.
+ */
+export type Login = (conn: Connection) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
+
+interface ServerEvents {
+  /** Something went wrong that concerns one peer (a TLS handshake, a login that threw); the server keeps serving. */
+  error: (error: Error, conn?: Connection) => void;
+}
+
+/** A listening Msg server (the Msg toolkit's new_server). */
+export class MsgServer implements AsyncDisposable {
+  readonly #listener: Listener;
+  readonly #connections = new Set<Connection>();
+  readonly #events = new Emitter<ServerEvents>();
+
+  /** @internal use newServer() */
+  constructor(listener: Listener) {
+    this.#listener = listener;
+    listener.on('error', (error) => this.#events.emit('error', error));
+  }
+
+  /** The bound address, with the real port when port 0 was asked for. */
+  get address(): Address {
+    return this.#listener.address;
+  }
+
+  /** Connections that were accepted by login and are still open. */
+  get connections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
+  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): Subscription {
+    return this.#events.on(event, listener);
+  }
+
+  /** Stops accepting and disconnects every connection (after writing what each has queued). */
+  async close(): Promise<void> {
+    await this.#listener.close();
+    await Promise.all([...this.#connections].map((conn) => conn.disconnect()));
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal */
+  async accept(channel: Channel, options: ResolvedOptions, login: Login): Promise<void> {
+    channel.pause(); // nothing is read until login has answered
+    const conn = new Connection(channel, options);
+    let handler: MessageHandler | null | undefined | false;
+    try {
+      handler = await login(conn);
+    } catch (error) {
+      const failure = new ConnectionError('MSG_LOGIN_FAILED', 'login threw; connection closed', { cause: error });
+      this.#events.emit('error', failure, conn);
+      conn.destroy(failure);
+      return;
+    }
+    if (!handler) {
+      void conn.disconnect();
+      return;
+    }
+    if (conn.closed) return;
+    this.#connections.add(conn);
+    conn.on('close', () => this.#connections.delete(conn));
+    conn.onMessage = handler;
+    channel.resume();
+  }
+}
+
+/**
+ * Listens at `endpoint` (TCP, Unix socket, either with TLS) and calls
+ * `login` for each connection. Different connections may get different
+ * handlers; once accepted, either side sends whenever it likes.
+ */
+export async function newServer(endpoint: Endpoint, login: Login, options?: MsgOptions): Promise<MsgServer> {
+  const resolved = resolveOptions(options);
+  let server: MsgServer | undefined;
+  const pending: Channel[] = [];
+  const listener = await resolved.loop.listen(endpoint, (channel) => {
+    if (server) void server.accept(channel, resolved, login);
+    else pending.push(channel);
+  });
+  server = new MsgServer(listener);
+  for (const channel of pending) void server.accept(channel, resolved, login);
+  return server;
+}

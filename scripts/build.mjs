@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds every package (or the ones named on the command line):
+//  1. `tsc -b` type-checks and emits ESM + declarations to dist/ in dependency order;
+//  2. each source file is transpiled again to CommonJS in dist/cjs/, with the
+//     declarations copied beside it and a package.json that marks the folder as CommonJS.
+// Declarations carry no module format of their own, so one set serves both.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const targets = args.length > 0 ? args.map((dir) => resolve(dir)) : [root];
+
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...targets], { stdio: 'inherit' });
+
+const packageDirs = args.length > 0 ? targets : readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
+for (const dir of packageDirs) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (manifest.exports?.['.']?.require) buildCommonJs(dir);
+}
+
+function* walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+function buildCommonJs(dir) {
+  const src = join(dir, 'src');
+  const out = join(dir, 'dist', 'cjs');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
+  for (const file of walk(src)) {
+    if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+    const rel = relative(src, file).replace(/\.ts$/, '');
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+        sourceMap: false,
+      },
+    });
+    const target = join(out, `${rel}.js`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+    const declaration = join(dir, 'dist', `${rel}.d.ts`);
+    if (existsSync(declaration)) copyFileSync(declaration, join(out, `${rel}.d.ts`));
+  }
+}
