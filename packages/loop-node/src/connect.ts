@@ -4,10 +4,10 @@ import { checkEndpoint, isUnixEndpoint, TransportError, formatAddress, type Chan
 import { connectError } from './errors.js';
 import { NodeChannel } from './node-channel.js';
 
-export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
+export async function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
   checkEndpoint(endpoint);
   const { signal, timeoutMs } = options;
-  if (signal?.aborted) return Promise.reject(new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason }));
+  if (signal?.aborted) throw new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason });
   const secure = endpoint.tls !== undefined;
   const unixPath = isUnixEndpoint(endpoint) ? endpoint.path : undefined;
   const target = unixPath !== undefined ? { path: unixPath } : { host: (endpoint as { host?: string }).host ?? 'localhost', port: (endpoint as { port: number }).port };

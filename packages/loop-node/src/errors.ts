@@ -25,7 +25,7 @@ const TLS_CHECKS: Readonly<Record<string, string>> = {
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 function isTlsCode(code: string | undefined): boolean {
-  return code !== undefined && (code in TLS_CHECKS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT'));
+  return code !== undefined && code !== 'ECONNRESET' && (code in TLS_CHECKS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT'));
 }
 
 function make(code: TransportErrorCode, message: string, cause: NodeError): TransportError {

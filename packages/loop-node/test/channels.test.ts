@@ -1,0 +1,171 @@
+import * as net from 'node:net';
+import { TransportError, UsageError, type Channel } from '@rpc/loop';
+import { NodeLoop } from '@rpc/loop-node';
+import { socketPath, testPki, waitFor } from '@rpc/testkit';
+
+const loop = new NodeLoop();
+
+async function pair(endpoint: Parameters<NodeLoop['listen']>[0], connectTo = endpoint) {
+  let accepted: Channel | undefined;
+  const listener = await loop.listen(endpoint, (channel) => (accepted = channel));
+  const client = await loop.connect('port' in connectTo && connectTo.port === 0 ? { ...connectTo, ...listener.address } : connectTo);
+  await waitFor(() => accepted !== undefined, 'the accepted channel');
+  return { listener, client, server: accepted as Channel };
+}
+
+function collect(channel: Channel): { bytes: () => Buffer } {
+  const chunks: Uint8Array[] = [];
+  channel.on('data', (chunk) => chunks.push(chunk));
+  return { bytes: () => Buffer.concat(chunks) };
+}
+
+describe('NodeLoop over TCP', () => {
+  it('reports the port it got for port 0 and carries bytes both ways', async () => {
+    const { listener, client, server } = await pair({ host: '127.0.0.1', port: 0 });
+    const address = listener.address as { host: string; port: number };
+    expect(address.host).toBe('127.0.0.1');
+    expect(address.port).toBeGreaterThan(0);
+    expect(server.remote).toEqual({ host: '127.0.0.1', port: (client.local as { port: number }).port });
+    const atServer = collect(server);
+    const atClient = collect(client);
+    client.write(Buffer.from('ping'));
+    await waitFor(() => atServer.bytes().length === 4, 'ping');
+    server.writev([Buffer.from('po'), Buffer.from('ng')]);
+    await waitFor(() => atClient.bytes().toString() === 'pong', 'pong');
+    const closed = new Promise<TransportError | undefined>((r) => server.on('close', r));
+    client.close();
+    expect(await closed).toBeUndefined();
+    await listener.close();
+  });
+
+  it('turns EADDRINUSE into LOOP_ADDRESS_IN_USE', async () => {
+    const first = await loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined);
+    const taken = first.address as { port: number };
+    await expect(loop.listen({ host: '127.0.0.1', port: taken.port }, () => undefined)).rejects.toMatchObject({
+      name: 'TransportError',
+      code: 'LOOP_ADDRESS_IN_USE',
+      reason: 'EADDRINUSE',
+      message: `address 127.0.0.1:${taken.port} is already in use`,
+    });
+    await first.close();
+  });
+
+  it('turns a refused connection into LOOP_CONNECTION_REFUSED', async () => {
+    const probe = await loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined);
+    const { port } = probe.address as { port: number };
+    await probe.close();
+    const error = await loop.connect({ host: '127.0.0.1', port }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: 'LOOP_CONNECTION_REFUSED', message: `connection to 127.0.0.1:${port} refused` });
+  });
+
+  it('rejects bad endpoints as UsageError and honours an aborted signal', async () => {
+    await expect(loop.connect({ host: '127.0.0.1', port: 70000 })).rejects.toBeInstanceOf(UsageError);
+    await expect(loop.connect({ path: '' })).rejects.toMatchObject({ code: 'LOOP_INVALID_ENDPOINT' });
+    const aborted = AbortSignal.abort();
+    await expect(loop.connect({ host: '127.0.0.1', port: 9 }, { signal: aborted })).rejects.toMatchObject({ code: 'LOOP_ABORTED' });
+  });
+
+  it('signals backpressure: write() says wait, bufferedAmount grows, drain follows', async () => {
+    const { listener, client, server } = await pair({ host: '127.0.0.1', port: 0 });
+    server.pause(); // the server reads nothing: the client's writes must back up
+    const block = Buffer.alloc(1024 * 1024);
+    let writes = 0;
+    while (client.write(block)) writes++;
+    expect(writes).toBeLessThan(64);
+    expect(client.bufferedAmount).toBeGreaterThan(0);
+    const drained = new Promise<void>((r) => client.on('drain', r));
+    let received = 0;
+    server.on('data', (chunk) => (received += chunk.length));
+    server.resume();
+    await drained;
+    await waitFor(() => received === (writes + 1) * block.length, 'all bytes');
+    client.destroy();
+    await listener.close();
+  });
+
+  it('refuses writes on a closed channel with LOOP_CHANNEL_CLOSED', async () => {
+    const { listener, client } = await pair({ host: '127.0.0.1', port: 0 });
+    const closed = new Promise((r) => client.on('close', r));
+    client.destroy();
+    await closed;
+    expect(client.closed).toBe(true);
+    const error = await new Promise((r) => client.write(Buffer.from('late'), r));
+    expect(error).toMatchObject({ name: 'TransportError', code: 'LOOP_CHANNEL_CLOSED' });
+    await listener.close();
+  });
+
+  it('reports a reset by the peer as LOOP_CONNECTION_RESET', async () => {
+    // The peer aborts with an RST as soon as it hears from us.
+    const raw = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const client = await loop.connect({ host: '127.0.0.1', port: (raw.address() as net.AddressInfo).port });
+    const closed = new Promise<TransportError | undefined>((r) => client.on('close', r));
+    client.on('data', () => undefined);
+    client.write(Buffer.from('hello?'));
+    expect(await closed).toMatchObject({ code: 'LOOP_CONNECTION_RESET', reason: 'ECONNRESET' });
+    raw.close();
+  });
+});
+
+describe('NodeLoop over Unix sockets', () => {
+  it('listens on a path and both ends report it', async () => {
+    const path = socketPath();
+    const { listener, client, server } = await pair({ path });
+    expect(listener.address).toEqual({ path });
+    expect(client.remote).toEqual({ path });
+    const atServer = collect(server);
+    client.write(Buffer.from('over unix'));
+    await waitFor(() => atServer.bytes().toString() === 'over unix', 'bytes over the socket');
+    client.destroy();
+    await listener.close();
+  });
+
+  it('says when nobody listens at a path', async () => {
+    const path = socketPath('absent.sock');
+    await expect(loop.connect({ path })).rejects.toMatchObject({ code: 'LOOP_CONNECT_FAILED', message: `no socket at unix:${path}` });
+  });
+});
+
+describe('NodeLoop over TLS', () => {
+  it('connects with a certificate signed by the trusted CA', async () => {
+    const pki = await testPki();
+    const { listener, client, server } = await pair(
+      { host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } },
+      { host: '127.0.0.1', port: 0, tls: { ca: pki.ca } },
+    );
+    expect(client.secure).toBe(true);
+    expect(server.secure).toBe(true);
+    const atServer = collect(server);
+    client.write(Buffer.from('secret'));
+    await waitFor(() => atServer.bytes().toString() === 'secret', 'bytes over TLS');
+    client.destroy();
+    await listener.close();
+  });
+
+  it('refuses a server certificate from an untrusted CA, naming the failed check', async () => {
+    const pki = await testPki();
+    const errors: TransportError[] = [];
+    const listener = await loop.listen({ host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } }, () => undefined);
+    listener.on('error', (e) => errors.push(e));
+    const { port } = listener.address as { port: number };
+    const error = await loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.otherCa } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: 'LOOP_TLS_FAILED', reason: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect((error as Error).message).toBe(
+      `TLS handshake with 127.0.0.1:${port} failed: the certificate is not signed by a trusted CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
+    );
+    await waitFor(() => errors.length > 0, 'the server-side handshake error');
+    expect(errors[0]).toMatchObject({ code: 'LOOP_TLS_FAILED' });
+    await listener.close();
+  });
+
+  it('reports TLS spoken to a plain TCP server as a TLS failure', async () => {
+    const listener = await loop.listen({ host: '127.0.0.1', port: 0 }, (channel) => {
+      channel.on('data', () => channel.write(Buffer.from('HTTP/1.0 400 not tls\r\n\r\n')));
+    });
+    const { port } = listener.address as { port: number };
+    await expect(loop.connect({ host: '127.0.0.1', port, tls: {} })).rejects.toMatchObject({ code: 'LOOP_TLS_FAILED' });
+    await listener.close();
+  });
+});

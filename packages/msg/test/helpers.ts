@@ -1,0 +1,36 @@
+import * as net from 'node:net';
+import { newServer, type Connection, type MsgOptions, type MsgServer } from '@rpc/msg';
+import type { Endpoint } from '@rpc/loop';
+
+export const local: Endpoint = { host: '127.0.0.1', port: 0 };
+export const text = new TextDecoder();
+
+/** A server that answers every message with the same bytes, queued with sendLater. */
+export function echoServer(endpoint: Endpoint = local, options?: MsgOptions): Promise<MsgServer> {
+  return newServer(
+    endpoint,
+    () => (conn: Connection, msg: Uint8Array | undefined) => {
+      if (msg !== undefined) conn.sendLater(msg);
+    },
+    options,
+  );
+}
+
+/** A plain node:net socket to a server, for writing bytes the framing layer would never produce. */
+export function rawSocket(server: MsgServer): Promise<net.Socket> {
+  const { port } = server.address as { port: number };
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket)).on('error', reject);
+    socket.setNoDelay(true);
+  });
+}
+
+export function u32(n: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n);
+  return bytes;
+}
+
+export function readU32(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+}

@@ -1,0 +1,56 @@
+import { FrameDecoder } from '@rpc/msg';
+import { Outbox } from '../src/outbox.js';
+
+function decode(chunks: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const decoder = new FrameDecoder((p) => out.push(p.slice()));
+  for (const chunk of chunks) decoder.push(chunk);
+  return out;
+}
+
+describe('Outbox', () => {
+  it('coalesces small frames into one chunk', () => {
+    const outbox = new Outbox();
+    const payloads = Array.from({ length: 100 }, (_, i) => new Uint8Array([i, i, i]));
+    for (const p of payloads) outbox.push(p);
+    expect(outbox.bytes).toBe(100 * 7);
+    const chunks = outbox.take(Infinity);
+    expect(chunks).toHaveLength(1);
+    expect(decode(chunks)).toEqual(payloads);
+    expect(outbox.length).toBe(0);
+    expect(outbox.bytes).toBe(0);
+  });
+
+  it('passes large payloads by reference between copied headers', () => {
+    const outbox = new Outbox();
+    const big = new Uint8Array(100_000).fill(9);
+    const payloads = [new Uint8Array([1]), big, new Uint8Array([2]), new Uint8Array([3])];
+    for (const p of payloads) outbox.push(p);
+    const chunks = outbox.take(Infinity);
+    expect(chunks).toHaveLength(3);
+    expect(chunks[1]).toBe(big);
+    expect(decode(chunks)).toEqual(payloads);
+  });
+
+  it('takes at most a budget of bytes per batch, but always one frame', () => {
+    const outbox = new Outbox();
+    for (let i = 0; i < 10; i++) outbox.push(new Uint8Array(96));
+    expect(decode(outbox.take(250))).toHaveLength(2);
+    expect(outbox.length).toBe(8);
+    expect(decode(outbox.take(1))).toHaveLength(1);
+    expect(decode(outbox.take(Infinity))).toHaveLength(7);
+  });
+
+  it('keeps order across many partial takes of a long queue', () => {
+    const outbox = new Outbox();
+    const sent: number[] = [];
+    const got: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      outbox.push(new Uint8Array(new Uint32Array([i]).buffer));
+      sent.push(i);
+      if (i % 7 === 0) for (const p of decode(outbox.take(64))) got.push(new Uint32Array(p.buffer)[0] as number);
+    }
+    for (const p of decode(outbox.take(Infinity))) got.push(new Uint32Array(p.buffer)[0] as number);
+    expect(got).toEqual(sent);
+  });
+});
