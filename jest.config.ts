@@ -1,7 +1,8 @@
 import type { Config } from 'jest';
 
 // One jest run for every package, compiled to CommonJS by ts-jest (type checking is `pnpm typecheck`).
-// so `jest` works without a build; the packaging test checks the built dist.
+// Tests import sibling packages from source, so `jest` works without a build;
+// the packaging test in packages/tests checks the built dist.
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages'],
@@ -13,6 +14,7 @@ const config: Config = {
     '^@rpc/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
   testTimeout: 60_000,
 };
 

@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// These tests check what users install: the built dist/ of each package.
+const root = join(__dirname, '..', '..', '..');
+const fixtures = join(__dirname, '..', 'fixtures');
+const published = ['loop', 'loop-node', 'msg'];
+
+function run(file: string): unknown {
+  return JSON.parse(execFileSync(process.execPath, [join(fixtures, file)], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 }));
+}
+
+beforeAll(() => {
+  for (const name of published) {
+    if (!existsSync(join(root, 'packages', name, 'dist', 'cjs', 'index.js'))) {
+      throw new Error(`packages/${name} is not built: run \`pnpm build\` first`);
+    }
+  }
+});
+
+describe('published packages', () => {
+  it('work from a CommonJS consumer', () => {
+    expect(run('consumer.cjs')).toEqual({ back: 'cjs', transportError: 'function' });
+  });
+
+  it('work from an ES module consumer', () => {
+    expect(run('consumer.mjs')).toEqual({ back: 'esm', transportError: 'function' });
+  });
+
+  it('give types to CommonJS and ES module TypeScript consumers alike', () => {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    expect(() => execFileSync(process.execPath, [tsc, '-p', join(fixtures, 'tsconfig.json')], { encoding: 'utf8' })).not.toThrow();
+  });
+
+  it.each(published)('@rpc/%s declares what npm needs and packs no tests', (name) => {
+    const dir = join(root, 'packages', name);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    expect(manifest).toMatchObject({
+      name: `@rpc/${name}`,
+      license: 'MIT',
+      sideEffects: false,
+      publishConfig: { access: 'public' },
+      exports: { '.': { import: { types: './dist/index.d.ts' }, require: { types: './dist/cjs/index.d.ts' } } },
+    });
+    expect(Object.keys(manifest.exports['.'].import)[0]).toBe('types');
+    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const files: string[] = pack.files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']));
+    expect(files.filter((f) => f.startsWith('test/') || f.includes('.test.'))).toEqual([]);
+  });
+});
