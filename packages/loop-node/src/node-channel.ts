@@ -98,6 +98,11 @@ export class NodeChannel implements Channel {
   }
 
   on<K extends keyof ChannelEvents>(event: K, listener: ChannelEvents[K]): Subscription {
+    if (this.#closed && event === 'close') {
+      // Late subscribers still hear of the close, once.
+      const error = this.#error;
+      queueMicrotask(() => (listener as ChannelEvents['close'])(error));
+    }
     const subscription = this.#events.on(event, listener);
     // Start reading only once someone listens, so no bytes are dropped before then.
     if (event === 'data' && !this.#reading) {

@@ -16,6 +16,8 @@ export type MessageHandler = (conn: Connection, msg: Uint8Array | undefined, err
 
 interface ConnectionEvents {
   close: (error?: Error) => void;
+  /** A handler threw while being told of the close: there is no connection left to close, so it is reported here. */
+  error: (error: Error) => void;
 }
 
 interface Waiter {
@@ -142,7 +144,11 @@ export class Connection implements AsyncDisposable {
    * are handed to the operating system; await it to respect backpressure.
    */
   sendNow(msg: Message): Promise<void> {
-    this.#enqueue(msg);
+    try {
+      this.#enqueue(msg);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
       this.#writeAll((error) => (error ? reject(error) : resolve()));
     });
@@ -186,12 +192,19 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  /** Writes what is queued, then closes. Resolves once closed. */
+  /**
+   * Writes what is queued, then closes; messages arriving meanwhile are
+   * dropped. Resolves once closed: at the latest after disconnectTimeoutMs,
+   * when a peer that does not close its side is dropped.
+   */
   disconnect(): Promise<void> {
     if (!this.#closed && !this.#closing) {
-      this.#closing = true;
+      this.#closing = this.#discarding = true;
       this.#writeAll();
       this.#channel.close();
+      this.#channel.resume(); // read on, so that the peer's end is seen even if reading was paused
+      const grace = this.#options.loop.timer(this.#options.disconnectTimeoutMs, () => this.#channel.destroy());
+      this.#events.on('close', () => grace.cancel());
     }
     return this.#done;
   }
@@ -282,8 +295,9 @@ export class Connection implements AsyncDisposable {
     }
     try {
       this.#handler?.(this, undefined, error);
-    } finally {
-      this.#events.emit('close', error);
+    } catch (thrown) {
+      this.#events.emit('error', new ConnectionError('MSG_HANDLER_FAILED', 'message handler threw on close', { cause: thrown }));
     }
+    this.#events.emit('close', error);
   }
 }

@@ -12,6 +12,8 @@ export interface MsgOptions {
   readonly maxQueueBytes?: number;
   /** Bytes of messages received but not yet consumed before reading pauses and the peer is slowed (default 1 MiB). */
   readonly receiveBufferBytes?: number;
+  /** How long disconnect() waits for the peer to close its side before dropping the connection (default 5 s). */
+  readonly disconnectTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -19,6 +21,7 @@ export interface ResolvedOptions {
   readonly maxPacketSize: number;
   readonly maxQueueBytes: number;
   readonly receiveBufferBytes: number;
+  readonly disconnectTimeoutMs: number;
 }
 
 function positive(name: string, value: number): number {
@@ -32,5 +35,6 @@ export function resolveOptions(options: MsgOptions = {}): ResolvedOptions {
     maxPacketSize: checkMaxPacketSize(options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE),
     maxQueueBytes: positive('maxQueueBytes', options.maxQueueBytes ?? 64 * 1024 * 1024),
     receiveBufferBytes: positive('receiveBufferBytes', options.receiveBufferBytes ?? 1024 * 1024),
+    disconnectTimeoutMs: positive('disconnectTimeoutMs', options.disconnectTimeoutMs ?? 5000),
   };
 }

@@ -11,7 +11,7 @@ import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options
 export type Login = (conn: Connection) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
 
 interface ServerEvents {
-  /** Something went wrong that concerns one peer (a TLS handshake, a login that threw); the server keeps serving. */
+  /** Something went wrong that concerns one peer (a TLS handshake, a login or handler that threw); the server keeps serving. */
   error: (error: Error, conn?: Connection) => void;
 }
 
@@ -19,6 +19,8 @@ interface ServerEvents {
 export class MsgServer implements AsyncDisposable {
   readonly #listener: Listener;
   readonly #connections = new Set<Connection>();
+  /** Connections whose login has not answered yet. */
+  readonly #pending = new Set<Connection>();
   readonly #events = new Emitter<ServerEvents>();
 
   /** @internal use newServer() */
@@ -44,7 +46,7 @@ export class MsgServer implements AsyncDisposable {
   /** Stops accepting and disconnects every connection (after writing what each has queued). */
   async close(): Promise<void> {
     await this.#listener.close();
-    await Promise.all([...this.#connections].map((conn) => conn.disconnect()));
+    await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.disconnect()));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -55,7 +57,9 @@ export class MsgServer implements AsyncDisposable {
   async accept(channel: Channel, options: ResolvedOptions, login: Login): Promise<void> {
     channel.pause(); // nothing is read until login has answered
     const conn = new Connection(channel, options);
+    conn.on('error', (error) => this.#events.emit('error', error, conn));
     let handler: MessageHandler | null | undefined | false;
+    this.#pending.add(conn);
     try {
       handler = await login(conn);
     } catch (error) {
@@ -63,6 +67,8 @@ export class MsgServer implements AsyncDisposable {
       this.#events.emit('error', failure, conn);
       conn.destroy(failure);
       return;
+    } finally {
+      this.#pending.delete(conn);
     }
     if (!handler) {
       void conn.disconnect();

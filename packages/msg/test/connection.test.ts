@@ -140,7 +140,7 @@ describe('Connection', () => {
     );
     await client.disconnect();
     expect(() => client.sendLater('late')).toThrow(expect.objectContaining({ code: 'MSG_CLOSED' }));
-    await expect(async () => client.sendNow('late')).rejects.toMatchObject({ code: 'MSG_CLOSED' });
+    await expect(client.sendNow('late')).rejects.toMatchObject({ code: 'MSG_CLOSED' });
     await server.close();
   });
 

@@ -17,10 +17,10 @@ export function echoServer(endpoint: Endpoint = local, options?: MsgOptions): Pr
 }
 
 /** A plain node:net socket to a server, for writing bytes the framing layer would never produce. */
-export function rawSocket(server: MsgServer): Promise<net.Socket> {
+export function rawSocket(server: MsgServer, options: { allowHalfOpen?: boolean } = {}): Promise<net.Socket> {
   const { port } = server.address as { port: number };
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket)).on('error', reject);
+    const socket = net.connect({ port, host: '127.0.0.1', ...options }, () => resolve(socket)).on('error', reject);
     socket.setNoDelay(true);
   });
 }

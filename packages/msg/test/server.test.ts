@@ -5,9 +5,14 @@ import { local, rawSocket, readU32, text, u32 } from './helpers.js';
 describe('newServer', () => {
   it('closes connections that login refuses and gives the others their own handler', async () => {
     let count = 0;
-    const server = await newServer(local, (): MessageHandler | undefined => {
+    let refused: Connection | undefined;
+    const server = await newServer(local, (conn): MessageHandler | undefined => {
       const n = ++count;
-      if (n === 2) return undefined; // refuse the second client
+      if (n === 2) {
+        refused = conn;
+        conn.sendLater('go away');
+        return undefined; // refuse the second client, after telling it why
+      }
       return (conn, msg) => msg && conn.sendLater(`client ${n} said ${text.decode(msg)}`);
     });
     const first = await connect(server.address);
@@ -15,7 +20,9 @@ describe('newServer', () => {
     const third = await connect(server.address);
     await second.done;
     expect(second.error).toBeUndefined();
+    expect(text.decode((await second.receive()) as Uint8Array)).toBe('go away');
     expect(await second.receive()).toBeUndefined();
+    await refused?.done; // the server's side is released too
     first.sendLater('hi');
     third.sendLater('hi');
     expect(text.decode((await first.receive()) as Uint8Array)).toBe('client 1 said hi');
@@ -140,6 +147,41 @@ describe('newServer', () => {
     expect(toSlow.queuedBytes).toBe(0);
     await Promise.all([slow.disconnect(), fast.disconnect()]);
     await server.close();
+  });
+
+  it('reports a handler that throws when told of the close, and keeps running', async () => {
+    const errors: Error[] = [];
+    const server = await newServer(local, () => (_conn, msg) => {
+      if (msg === undefined) throw new Error('cleanup bug');
+    });
+    server.on('error', (e) => errors.push(e));
+    const client = await connect(server.address);
+    await waitFor(() => server.connections.size === 1, 'the client');
+    await client.disconnect();
+    await waitFor(() => errors.length === 1, 'the error');
+    expect(errors[0]).toMatchObject({ code: 'MSG_HANDLER_FAILED', message: 'message handler threw on close', cause: new Error('cleanup bug') });
+    await server.close();
+  });
+
+  it('drops a peer that never closes its side once disconnectTimeoutMs has passed', async () => {
+    const accepted: Connection[] = [];
+    const server = await newServer(local, (conn) => (accepted.push(conn), () => undefined), { disconnectTimeoutMs: 100 });
+    const stubborn = await rawSocket(server, { allowHalfOpen: true }); // ignores our FIN and keeps its side open
+    await waitFor(() => accepted.length === 1, 'the peer');
+    const started = Date.now();
+    await accepted[0]?.disconnect();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    stubborn.destroy();
+    await server.close();
+  });
+
+  it('disconnects clients still in login when it closes', async () => {
+    const server = await newServer(local, () => new Promise<MessageHandler>(() => undefined)); // never answers
+    const client = await connect(server.address);
+    await new Promise((r) => setTimeout(r, 20));
+    await server.close();
+    await client.done;
+    expect(client.closed).toBe(true);
   });
 
   it('stops accepting on close and disconnects its clients', async () => {

@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { newServer } from '@rpc/msg';
+import { waitFor } from '@rpc/testkit';
+
+const text = new TextDecoder();
+
+// A child process watches its real stdin with the Node loop while it holds a Msg connection.
+describe('watching stdin beside a connection', () => {
+  it('relays typed input to the server and prints its answers, then leaves at end of input', async () => {
+    const heard: string[] = [];
+    let closed = false;
+    const server = await newServer({ host: '127.0.0.1', port: 0 }, () => (conn, msg) => {
+      if (msg === undefined) {
+        closed = true;
+        return;
+      }
+      heard.push(text.decode(msg));
+      conn.sendLater(`heard ${msg.length} bytes`);
+    });
+    const { port } = server.address as { port: number };
+    const child = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'stdin-relay.mjs'), String(port)], {
+      cwd: join(__dirname, '..', 'fixtures'),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    await waitFor(() => server.connections.size === 1, 'the child to connect');
+    child.stdin.write('hello\n');
+    await waitFor(() => output.includes('server: heard 6 bytes'), 'the first answer');
+    child.stdin.write('typed later\n');
+    await waitFor(() => output.includes('server: heard 12 bytes'), 'the second answer');
+    child.stdin.end();
+
+    expect(await exited).toBe(0);
+    await waitFor(() => closed, 'the server to see the client leave');
+    expect(heard).toEqual(['hello\n', 'typed later\n']);
+    await server.close();
+  });
+});
