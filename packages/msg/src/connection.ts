@@ -2,7 +2,7 @@ import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loo
 import { ConnectionError } from './errors.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { Outbox } from './outbox.js';
-import type { ResolvedOptions } from './options.js';
+import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
 
 /** A message as sent: bytes, or text sent as UTF-8. */
 export type Message = Uint8Array | string;
@@ -57,11 +57,12 @@ export class Connection implements AsyncDisposable {
   #error: Error | undefined;
   readonly #done: Promise<void>;
 
-  constructor(channel: Channel, options: ResolvedOptions, onMessage?: MessageHandler) {
+  /** Frames any Channel; `connect()` and `newServer()` make these for you. */
+  constructor(channel: Channel, options?: MsgOptions, onMessage?: MessageHandler) {
     this.#channel = channel;
-    this.#options = options;
+    this.#options = resolveOptions(options);
     this.#handler = onMessage;
-    this.#decoder = new FrameDecoder((payload) => this.#deliver(payload), options.maxPacketSize);
+    this.#decoder = new FrameDecoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
     this.#done = new Promise((resolve) => this.#events.on('close', () => resolve()));
     channel.on('drain', () => {
       this.#awaitingDrain = false;

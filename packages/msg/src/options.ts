@@ -29,6 +29,7 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+/** Fills in defaults and checks ranges; resolving resolved options gives the same values. */
 export function resolveOptions(options: MsgOptions = {}): ResolvedOptions {
   return {
     loop: options.loop ?? defaultLoop(),

@@ -23,7 +23,7 @@ export class MsgServer implements AsyncDisposable {
   readonly #pending = new Set<Connection>();
   readonly #events = new Emitter<ServerEvents>();
 
-  /** @internal use newServer() */
+  /** Serves the channels of `listener`; newServer() makes one for you. */
   constructor(listener: Listener) {
     this.#listener = listener;
     listener.on('error', (error) => this.#events.emit('error', error));
@@ -53,7 +53,7 @@ export class MsgServer implements AsyncDisposable {
     return this.close();
   }
 
-  /** @internal */
+  /** @internal called by newServer() for each channel */
   async accept(channel: Channel, options: ResolvedOptions, login: Login): Promise<void> {
     channel.pause(); // nothing is read until login has answered
     const conn = new Connection(channel, options);
