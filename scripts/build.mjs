@@ -14,7 +14,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const targets = args.length > 0 ? args.map((dir) => resolve(dir)) : [root];
 
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...targets], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...targets], { stdio: 'inherit' });
+} catch {
+  process.exit(1); // tsc has printed the errors
+}
 
 const packageDirs = args.length > 0 ? targets : readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
 for (const dir of packageDirs) {

@@ -1,0 +1,68 @@
+import { Decoder, Encoder, Tag } from 'cbor-x';
+import { CodecError, DEFAULT_MAX_DEPTH, PERL_OBJECT_TAG, sanitize, TaggedValue, type Codec, type CodecOptions, type SanitizeRules } from '@rpc/codec';
+
+function perlObject(value: object): { className: unknown; values: unknown } | undefined {
+  if (!(value instanceof Tag) || value.tag !== PERL_OBJECT_TAG || !Array.isArray(value.value)) return undefined;
+  return { className: value.value[0], values: value.value.slice(1) };
+}
+
+// TaggedValue → tag 26 [className, ...values], as CBOR::XS writes a Perl object through FREEZE.
+function toWire(value: unknown, depth: number, maxDepth: number): unknown {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value;
+  if (depth >= maxDepth) throw new CodecError('CODEC_UNENCODABLE', 'CBOR', `nesting deeper than ${maxDepth} (or a cycle)`);
+  if (value instanceof TaggedValue) {
+    return new Tag([value.className, ...value.values.map((v) => toWire(v, depth + 1, maxDepth))], PERL_OBJECT_TAG);
+  }
+  if (Array.isArray(value)) return value.map((v) => toWire(v, depth + 1, maxDepth));
+  const out: Record<string, unknown> = {};
+  const entries = value instanceof Map ? value.entries() : Object.entries(value);
+  for (const [key, item] of entries) out[String(key)] = toWire(item, depth + 1, maxDepth);
+  return out;
+}
+
+function hasTagged(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return false;
+  if (value instanceof TaggedValue || value instanceof Map || depth > 64) return true;
+  if (Array.isArray(value)) return value.some((v) => hasTagged(v, depth + 1));
+  for (const key in value) if (hasTagged((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * CBOR as Event::RPC's CBOR::XS speaks it, through cbor-x. Perl sends most
+ * strings as byte strings: byte strings decode as latin-1 text everywhere,
+ * map keys included, so a Uint8Array sent as bytes comes back as a string.
+ * Blessed objects are tag 26 `[Class, ...]` (TaggedValue). Integers beyond
+ * 2^53 decode as BigInt; undefined and null both decode as null.
+ */
+export function cborCodec(options: CodecOptions = {}): Codec {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, pack: false, structuredClone: false });
+  const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, pack: false, structuredClone: false });
+  const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject };
+  return {
+    name: 'CBOR',
+    insecure: false,
+    encode(value: unknown): Uint8Array {
+      try {
+        return encoder.encode(hasTagged(value) ? toWire(value, 0, maxDepth) : value);
+      } catch (error) {
+        if (error instanceof CodecError) throw error;
+        throw new CodecError('CODEC_UNENCODABLE', 'CBOR', (error as Error).message, { cause: error });
+      }
+    },
+    decode(bytes: Uint8Array): unknown {
+      let raw: unknown;
+      try {
+        raw = decoder.decode(bytes);
+      } catch (error) {
+        // cbor-x recurses: nesting deep enough to exhaust the stack is reported as too deep.
+        if (error instanceof RangeError && /call stack/.test(error.message)) {
+          throw new CodecError('CODEC_TOO_DEEP', 'CBOR', `nesting deeper than ${maxDepth}`, { cause: error });
+        }
+        throw new CodecError('CODEC_MALFORMED', 'CBOR', (error as Error).message, { cause: error });
+      }
+      return sanitize(raw, rules);
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { cborCodec } from './cbor-codec.js';

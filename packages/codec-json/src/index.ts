@@ -1,0 +1,1 @@
+export { jsonCodec } from './json-codec.js';

@@ -1,0 +1,1 @@
+export { MSGPACK_FORMAT, msgpackCodec } from './msgpack-codec.js';

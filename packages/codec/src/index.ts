@@ -1,0 +1,19 @@
+export { DEFAULT_MAX_DEPTH, type Codec, type CodecOptions } from './codec.js';
+export {
+  CodecError,
+  NegotiationError,
+  type CodecErrorCode,
+  type NegotiationErrorCode,
+} from './errors.js';
+export {
+  ClientNegotiation,
+  FALLBACK_FORMAT,
+  PERL_FORMATS,
+  ServerNegotiation,
+  type NegotiationOptions,
+  type NegotiationStep,
+} from './negotiation.js';
+export { decodeNegotiation, encodeNegotiation, type NegotiationMessage } from './negotiation-message.js';
+export { CodecRegistry } from './registry.js';
+export { latin1, sanitize, taggedValue, type SanitizeRules } from './sanitize.js';
+export { PERL_OBJECT_TAG, TaggedValue } from './tagged-value.js';
