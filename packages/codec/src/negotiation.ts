@@ -27,7 +27,8 @@ export interface NegotiationStep {
  * The server side, one per connection: answers `neg_formats_avail` with the
  * offer and switches on `neg_format_set`. The offer is the server's
  * preference order with the names Perl knows first, so that a Perl client
- * never meets a name it does not know before one it can use.
+ * never meets a name it does not know before one it can use, and insecure
+ * formats (when allowed at all) after the secure ones.
  */
 export class ServerNegotiation {
   readonly offer: readonly string[];
@@ -35,8 +36,10 @@ export class ServerNegotiation {
 
   constructor(options: NegotiationOptions) {
     this.#options = options;
-    const names = options.formats.usable(options.insecureFormatsOk ?? false).map((codec) => codec.name);
-    this.offer = [...names.filter((n) => PERL_FORMATS.includes(n)), ...names.filter((n) => !PERL_FORMATS.includes(n))];
+    // Secure before insecure within each group, since a Perl client takes the first it can load.
+    const usable = options.formats.usable(options.insecureFormatsOk ?? false);
+    const ranked = [...usable.filter((c) => !c.insecure), ...usable.filter((c) => c.insecure)].map((c) => c.name);
+    this.offer = [...ranked.filter((n) => PERL_FORMATS.includes(n)), ...ranked.filter((n) => !PERL_FORMATS.includes(n))];
   }
 
   /** Handles one message received before a format is agreed. */
