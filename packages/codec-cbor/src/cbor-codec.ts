@@ -1,5 +1,37 @@
-import { Decoder, Encoder, Tag } from 'cbor-x';
-import { CodecError, DEFAULT_MAX_DEPTH, PERL_OBJECT_TAG, sanitize, TaggedValue, type Codec, type CodecOptions, type SanitizeRules } from '@rpc/codec';
+import { addExtension, Decoder, Encoder, Tag } from 'cbor-x';
+import {
+  CodecError,
+  decodeSafely,
+  DEFAULT_MAX_DEPTH,
+  PERL_OBJECT_TAG,
+  sanitize,
+  setKey,
+  TaggedValue,
+  type Codec,
+  type CodecOptions,
+  type SanitizeRules,
+} from '@rpc/codec';
+
+/** Bignums (tags 2 and 3) longer than this are refused: cbor-x builds them in quadratic time, and RPC has no use for them. */
+const MAX_BIGNUM_BYTES = 64;
+
+function bignum(negative: boolean) {
+  return (bytes: Uint8Array): bigint => {
+    if (!(bytes instanceof Uint8Array) || bytes.length > MAX_BIGNUM_BYTES) throw new Error(`bignum longer than ${MAX_BIGNUM_BYTES} bytes`);
+    let hex = '';
+    for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+    const n = hex === '' ? 0n : BigInt(`0x${hex}`);
+    return negative ? -1n - n : n;
+  };
+}
+// cbor-x keeps tag decoders in one registry per process; these only bound the size of its own bignums.
+// The extension API also wants an encoder: this class never occurs in a value, so encoding is unchanged.
+class DecodeOnly {}
+const neverEncoded = (): never => {
+  throw new Error('never encoded');
+};
+addExtension({ Class: DecodeOnly, tag: 2, encode: neverEncoded, decode: bignum(false) });
+addExtension({ Class: DecodeOnly, tag: 3, encode: neverEncoded, decode: bignum(true) });
 
 function perlObject(value: object): { className: unknown; values: unknown } | undefined {
   if (!(value instanceof Tag) || value.tag !== PERL_OBJECT_TAG || !Array.isArray(value.value)) return undefined;
@@ -16,7 +48,7 @@ function toWire(value: unknown, depth: number, maxDepth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => toWire(v, depth + 1, maxDepth));
   const out: Record<string, unknown> = {};
   const entries = value instanceof Map ? value.entries() : Object.entries(value);
-  for (const [key, item] of entries) out[String(key)] = toWire(item, depth + 1, maxDepth);
+  for (const [key, item] of entries) setKey(out, String(key), toWire(item, depth + 1, maxDepth));
   return out;
 }
 
@@ -52,17 +84,7 @@ export function cborCodec(options: CodecOptions = {}): Codec {
       }
     },
     decode(bytes: Uint8Array): unknown {
-      let raw: unknown;
-      try {
-        raw = decoder.decode(bytes);
-      } catch (error) {
-        // cbor-x recurses: nesting deep enough to exhaust the stack is reported as too deep.
-        if (error instanceof RangeError && /call stack/.test(error.message)) {
-          throw new CodecError('CODEC_TOO_DEEP', 'CBOR', `nesting deeper than ${maxDepth}`, { cause: error });
-        }
-        throw new CodecError('CODEC_MALFORMED', 'CBOR', (error as Error).message, { cause: error });
-      }
-      return sanitize(raw, rules);
+      return decodeSafely('CBOR', maxDepth, () => sanitize(decoder.decode(bytes), rules, bytes.length));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { CodecError, DEFAULT_MAX_DEPTH, latin1, type Codec, type CodecOptions } from '@rpc/codec';
+import { CodecError, decodeSafely, DEFAULT_MAX_DEPTH, latin1, type Codec, type CodecOptions } from '@rpc/codec';
 import { scan } from './scan.js';
 import { parseTagged } from './tagged-parser.js';
 import { needsWriter, writeJson } from './writer.js';
@@ -64,7 +64,7 @@ export function jsonCodec(options: CodecOptions = {}): Codec {
       const facts = scan(bytes, maxDepth);
       if (facts.tooDeepAt >= 0) throw new CodecError('CODEC_TOO_DEEP', 'JSON', `nesting deeper than ${maxDepth}`, { offset: facts.tooDeepAt });
       const text = facts.ascii ? ascii.decode(bytes) : latin1(bytes);
-      if (facts.firstTag >= 0) return parseTagged(text);
+      if (facts.firstTag >= 0) return decodeSafely('JSON', maxDepth, () => parseTagged(text));
       try {
         return JSON.parse(text);
       } catch (error) {

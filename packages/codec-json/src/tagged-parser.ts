@@ -15,7 +15,6 @@ export function parseTagged(text: string): unknown {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 
 class Parser {
   at = 0;
@@ -78,11 +77,23 @@ class Parser {
   }
 
   string(): string {
-    STRING.lastIndex = this.at;
-    const match = STRING.exec(this.text);
-    if (match === null) this.fail('malformed string');
-    this.at += match[0].length;
-    return JSON.parse(match[0]) as string;
+    // Find the closing quote by hand (a RegExp would recurse per character), then let JSON.parse check the escapes.
+    const t = this.text;
+    let end = this.at + 1;
+    while (end < t.length) {
+      const c = t.charCodeAt(end);
+      if (c === 0x22) break;
+      end += c === 0x5c ? 2 : 1;
+    }
+    if (end >= t.length) this.fail('unterminated string');
+    let value: string;
+    try {
+      value = JSON.parse(t.slice(this.at, end + 1)) as string;
+    } catch {
+      this.fail('malformed string');
+    }
+    this.at = end + 1;
+    return value;
   }
 
   array(): unknown[] {

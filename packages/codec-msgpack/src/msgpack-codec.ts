@@ -1,5 +1,5 @@
 import { addExtension, Packr, Unpackr } from 'msgpackr';
-import { CodecError, DEFAULT_MAX_DEPTH, PERL_OBJECT_TAG, sanitize, TaggedValue, type Codec, type CodecOptions, type SanitizeRules } from '@rpc/codec';
+import { CodecError, decodeSafely, DEFAULT_MAX_DEPTH, PERL_OBJECT_TAG, sanitize, TaggedValue, type Codec, type CodecOptions, type SanitizeRules } from '@rpc/codec';
 
 /** The name @rpc peers use for MessagePack; Perl's Event::RPC does not know it, so servers offer it after the Perl formats. */
 export const MSGPACK_FORMAT = 'MSGP';
@@ -11,8 +11,10 @@ class RawTagged {
 
 // Extension 26 carries [className, ...values] as a MessagePack array, so any MessagePack reader can open it.
 // msgpackr keeps extensions in one registry per process; this one only concerns our own class.
-const inner = new Packr({ useRecords: false, encodeUndefinedAsNil: true, variableMapSize: true });
-const innerReader = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint' });
+const WRITE_OPTIONS = { useRecords: false, encodeUndefinedAsNil: true, variableMapSize: true, structuredClone: false, moreTypes: false } as const;
+const READ_OPTIONS = { useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', structuredClone: false, moreTypes: false } as const;
+const inner = new Packr(WRITE_OPTIONS);
+const innerReader = new Unpackr(READ_OPTIONS);
 addExtension({
   Class: TaggedValue,
   type: PERL_OBJECT_TAG,
@@ -32,8 +34,8 @@ function extension(value: object): { className: unknown; values: unknown } | und
  */
 export function msgpackCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true, variableMapSize: true, structuredClone: false, moreTypes: false });
-  const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', structuredClone: false, moreTypes: false });
+  const packr = new Packr(WRITE_OPTIONS);
+  const unpackr = new Unpackr(READ_OPTIONS);
   const rules: SanitizeRules = { format: MSGPACK_FORMAT, maxDepth, bytes: 'keep', tag: extension };
   return {
     name: MSGPACK_FORMAT,
@@ -46,16 +48,7 @@ export function msgpackCodec(options: CodecOptions = {}): Codec {
       }
     },
     decode(bytes: Uint8Array): unknown {
-      let raw: unknown;
-      try {
-        raw = unpackr.unpack(bytes);
-      } catch (error) {
-        if (error instanceof RangeError && /call stack/.test(error.message)) {
-          throw new CodecError('CODEC_TOO_DEEP', MSGPACK_FORMAT, `nesting deeper than ${maxDepth}`, { cause: error });
-        }
-        throw new CodecError('CODEC_MALFORMED', MSGPACK_FORMAT, (error as Error).message, { cause: error });
-      }
-      return sanitize(raw, rules);
+      return decodeSafely(MSGPACK_FORMAT, maxDepth, () => sanitize(unpackr.unpack(bytes), rules, bytes.length));
     },
   };
 }

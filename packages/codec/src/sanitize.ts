@@ -25,44 +25,75 @@ export function latin1(bytes: Uint8Array): string {
   return out;
 }
 
-function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  // An own data property even for "__proto__": the key stays plain data and the prototype is untouched.
+/** Sets `key` as an own data property, "__proto__" included: the key stays plain data and no prototype changes. */
+export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
   else target[key] = value;
 }
 
 /**
  * Turns what a binary decoder produced (Maps, byte arrays, tag objects) into
- * the plain value model of {@link Codec}, enforcing the nesting limit.
+ * the plain value model of {@link Codec}, enforcing the nesting limit and a
+ * node budget: without shared references every value costs at least one
+ * input byte, so a tree larger than its input is a peer amplifying through
+ * references (CBOR tags 28/29 and 6, MessagePack structured clone) and is refused.
  */
-export function sanitize(value: unknown, rules: SanitizeRules, depth = 0): unknown {
-  if (value === null || typeof value !== 'object') {
-    if (value === undefined) return null;
-    // Integers that a double holds exactly are numbers, however the peer encoded them.
-    if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
-    return value;
+export function sanitize(value: unknown, rules: SanitizeRules, inputBytes: number): unknown {
+  return new Walk(rules, inputBytes + 1).value(value, 0);
+}
+
+class Walk {
+  #budget: number;
+
+  constructor(
+    readonly rules: SanitizeRules,
+    budget: number,
+  ) {
+    this.#budget = budget;
   }
-  if (depth >= rules.maxDepth) throw new CodecError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
-  if (value instanceof Uint8Array) return rules.bytes === 'latin1' ? latin1(value) : value;
-  if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = sanitize(value[i], rules, depth + 1);
-    return out;
+
+  value(value: unknown, depth: number): unknown {
+    const rules = this.rules;
+    if (--this.#budget < 0) {
+      throw new CodecError('CODEC_MALFORMED', rules.format, 'the message expands to more values than it has bytes (shared references)');
+    }
+    if (value === null || typeof value !== 'object') {
+      if (value === undefined) return null;
+      // Integers that a double holds exactly are numbers, however the peer encoded them.
+      if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
+      return value;
+    }
+    if (depth >= rules.maxDepth) throw new CodecError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
+    if (value instanceof Uint8Array) return rules.bytes === 'latin1' ? latin1(value) : value;
+    if (Array.isArray(value)) {
+      const out = new Array<unknown>(value.length);
+      for (let i = 0; i < value.length; i++) out[i] = this.value(value[i], depth + 1);
+      return out;
+    }
+    if (value instanceof Map) {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of value) setKey(out, mapKey(key, rules), this.value(item, depth + 1));
+      return out;
+    }
+    if (value instanceof Date) return value;
+    const tagged = rules.tag?.(value);
+    if (tagged !== undefined) return this.tagged(tagged.className, tagged.values, depth);
+    if (Object.getPrototypeOf(value) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) setKey(out, key, this.value((value as Record<string, unknown>)[key], depth + 1));
+      return out;
+    }
+    throw new CodecError('CODEC_MALFORMED', rules.format, `unsupported value of type ${value.constructor?.name ?? 'unknown'}`);
   }
-  if (value instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of value) setKey(out, mapKey(key, rules), sanitize(item, rules, depth + 1));
-    return out;
+
+  /** A TaggedValue from `[className, ...values]`, checking its shape. */
+  tagged(className: unknown, values: unknown, depth: number): TaggedValue {
+    const name = className instanceof Uint8Array ? latin1(className) : className;
+    if (typeof name !== 'string' || !Array.isArray(values)) {
+      throw new CodecError('CODEC_MALFORMED', this.rules.format, 'a tagged value needs a class name and an array');
+    }
+    return new TaggedValue(name, this.value(values, depth + 1) as unknown[]);
   }
-  if (value instanceof TaggedValue || value instanceof Date) return value;
-  const tagged = rules.tag?.(value);
-  if (tagged !== undefined) return taggedValue(tagged.className, tagged.values, rules, depth);
-  if (Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) setKey(out, key, sanitize((value as Record<string, unknown>)[key], rules, depth + 1));
-    return out;
-  }
-  throw new CodecError('CODEC_MALFORMED', rules.format, `unsupported value of type ${value.constructor?.name ?? 'unknown'}`);
 }
 
 function mapKey(key: unknown, rules: SanitizeRules): string {
@@ -70,13 +101,4 @@ function mapKey(key: unknown, rules: SanitizeRules): string {
   if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
   if (key instanceof Uint8Array) return latin1(key);
   throw new CodecError('CODEC_MALFORMED', rules.format, 'map key is not a string or number');
-}
-
-/** Builds a TaggedValue from `[className, ...values]`, checking its shape. */
-export function taggedValue(className: unknown, values: unknown, rules: SanitizeRules, depth: number): TaggedValue {
-  const name = className instanceof Uint8Array ? latin1(className) : className;
-  if (typeof name !== 'string' || !Array.isArray(values)) {
-    throw new CodecError('CODEC_MALFORMED', rules.format, 'a tagged value needs a class name and an array');
-  }
-  return new TaggedValue(name, sanitize(values, rules, depth + 1) as unknown[]);
 }

@@ -1,0 +1,428 @@
+// Hostile bytes through every decoder: random bytes and mutated valid encodings
+// must decode to plain data or throw a CodecError of that format, never
+// anything else, never pollute a prototype, never break the next decode.
+// Deterministic: CODEC_FUZZ_SEED=<n> reruns a seed; failures print the input as hex.
+import { inspect } from 'node:util';
+import { CodecError, TaggedValue, type Codec } from '@rpc/codec';
+import { cborCodec } from '@rpc/codec-cbor';
+import { jsonCodec } from '@rpc/codec-json';
+import { msgpackCodec } from '@rpc/codec-msgpack';
+
+const SEED = Number(process.env.CODEC_FUZZ_SEED ?? 0xc0dec);
+const RANDOM_INPUTS = 3000;
+const MUTATED_INPUTS = 3000;
+/** A single decode this slow on a small input is a hang in the making. */
+const SLOW_MS = 250;
+
+/** mulberry32: small, fast, and the same sequence on every machine. */
+class Rng {
+  #state: number;
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+  next(): number {
+    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
+    let t = this.#state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)] as T;
+  }
+  bytes(n: number): number[] {
+    return Array.from({ length: n }, () => this.int(256));
+  }
+}
+
+const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
+
+interface Target {
+  readonly codec: Codec;
+  /** Byte runs that mean something to this format: length headers declaring huge sizes, tags, extensions, structure. */
+  readonly tokens: readonly number[][];
+  /** Bytes random inputs are drawn from half the time, so that they get past the first byte. */
+  readonly alphabet?: readonly number[];
+}
+
+const FF4 = [0xff, 0xff, 0xff, 0xff];
+const targets: Target[] = [
+  {
+    codec: jsonCodec(),
+    tokens: ['"', '[', ']', '{', '}', '(', ')', '("A")[', ',', ':', '\\', '\\u0000', '\\ud800', 'null', 'true', '-', '1e999', '99999999999999999999', '"__proto__":', '\u00ff'].map(ascii),
+    alphabet: ascii('[]{}(),:"\\ 0123456789-+.eEtrufalsn\u00e9'),
+  },
+  {
+    codec: cborCodec(),
+    tokens: [
+      [0x9b, 0, 0, 0, 1, 0, 0, 0, 0], // array of 2^32 items
+      [0x9b, ...FF4, ...FF4],
+      [0x9a, ...FF4],
+      [0xba, ...FF4], // map
+      [0x5a, ...FF4], // byte string
+      [0x7b, 0x7f, ...FF4, 0xff, 0xff, 0xff], // text string
+      [0x9f], [0xbf], [0x5f], [0x7f], [0xff], // indefinite lengths and break
+      [0xc1], [0xc2], [0xd8, 0x1a], [0xd8, 0x1b], [0xd8, 0x1c], [0xd8, 0x1d, 0x00], [0xd9, 0x01, 0x02], [0xd9, 0x01, 0x03], [0xd9, 0xe0, 0x00], // tags
+      [0xa1, 0x69, ...ascii('__proto__')],
+      [0xf7], [0xfb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
+    ],
+  },
+  {
+    codec: msgpackCodec(),
+    tokens: [
+      [0xdd, ...FF4], // array32
+      [0xdf, ...FF4], // map32
+      [0xdb, ...FF4], // str32
+      [0xc6, ...FF4], // bin32
+      [0xc9, ...FF4, 0x1a], // ext32, type 26
+      [0xdc, 0xff, 0xff], [0xde, 0xff, 0xff],
+      [0xc7, 0x03, 0x1a], [0xd4, 0x72, 0x00], [0xd4, 0x65, 0x00], [0xd6, 0x69, 0, 0, 0, 0], [0xd6, 0x70, 0, 0, 0, 0], [0xd4, 0x73, 0x90], [0xc7, 0x09, 0x74], [0xd6, 0xff, 0, 0, 0, 0],
+      [0x81, 0xa9, ...ascii('__proto__')],
+      [0xc1], [0xd3, ...FF4, ...FF4],
+    ],
+  },
+];
+
+const STRINGS = ['', 'exec', 'My::Class=HASH(0x55d1c0ffee)', 'Grüße', '你好', '😀', 'quote " back \\ nul \u0000', '(not a tag)', '[{"nested":1}]'];
+const NUMBERS = [0, 1, -1, 23, 24, 255, 256, -129, 65535, 65536, 2 ** 32, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, 0.5, -2.5e-8, 1e300];
+const KEYS = ['cmd', 'oid', 'method', 'params', '__proto__', 'constructor', 'toString', 'polluted', '', '0'];
+
+/** A value every codec can encode, from the value model of Codec. */
+function randomValue(rng: Rng, depth: number): unknown {
+  switch (rng.int(depth >= 4 ? 7 : 10)) {
+    case 0:
+      return rng.pick([null, true, false]);
+    case 1:
+      return rng.pick(NUMBERS);
+    case 2:
+      return rng.next() * 2e6 - 1e6;
+    case 3:
+      return rng.pick(STRINGS);
+    case 4:
+      return new Uint8Array(rng.bytes(rng.int(40)));
+    case 5:
+      return rng.pick([2n ** 64n - 1n, -(2n ** 63n), new Date(1_700_000_000_000)]);
+    case 6:
+      return 'x'.repeat(rng.pick([23, 24, 255, 256, 1000]));
+    case 7:
+      return Array.from({ length: rng.int(6) }, () => randomValue(rng, depth + 1));
+    case 8: {
+      const out: Record<string, unknown> = {};
+      // defineProperty: a '__proto__' key must be data, not a prototype change.
+      for (let n = rng.int(5); n > 0; n--) Object.defineProperty(out, rng.pick(KEYS), { value: randomValue(rng, depth + 1), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    default:
+      return new TaggedValue(rng.pick(['My::Class', 'Event_RPC_Test2', '']), Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1)));
+  }
+}
+
+function mutate(rng: Rng, input: Uint8Array, target: Target): Uint8Array {
+  const bytes = [...input];
+  for (let n = 1 + rng.int(4); n > 0; n--) {
+    const at = rng.int(bytes.length + 1);
+    switch (rng.int(7)) {
+      case 0: // flip bits
+        if (at < bytes.length) bytes[at] = (bytes[at] as number) ^ (1 + rng.int(255));
+        break;
+      case 1: // overwrite with a high byte, which in binary formats often means "long length follows"
+        if (at < bytes.length) bytes[at] = rng.pick([0xff, 0xfe, 0x9f, 0xbf, 0xdd, 0xdf, 0xdb, 0x80, 0x00]);
+        break;
+      case 2: // insert random bytes
+        bytes.splice(at, 0, ...rng.bytes(1 + rng.int(3)));
+        break;
+      case 3: // delete bytes
+        bytes.splice(at, 1 + rng.int(3));
+        break;
+      case 4: // truncate
+        bytes.length = at;
+        break;
+      case 5: // insert a format token
+        bytes.splice(at, 0, ...rng.pick(target.tokens));
+        break;
+      default: {
+        // overwrite with a format token: a header in place of a header
+        const token = rng.pick(target.tokens);
+        bytes.splice(at, token.length, ...token);
+      }
+    }
+  }
+  return new Uint8Array(bytes);
+}
+
+/** Describes the first object in `value` that is not plain data, or undefined. */
+function foreignObject(value: unknown): string | undefined {
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'function' || typeof item === 'symbol') return `a ${typeof item}`;
+    if (item === null || typeof item !== 'object' || seen.has(item)) continue;
+    seen.add(item);
+    if (item instanceof Uint8Array || item instanceof Date) continue;
+    if (item instanceof TaggedValue) {
+      if (typeof item.className !== 'string') return 'a TaggedValue without a string class name';
+      for (const inner of item.values) stack.push(inner);
+      continue;
+    }
+    const proto: unknown = Object.getPrototypeOf(item);
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+      return `an object with prototype ${String((proto as { constructor?: { name?: string } }).constructor?.name)}`;
+    }
+    for (const key of Reflect.ownKeys(item)) {
+      const descriptor = Object.getOwnPropertyDescriptor(item, key);
+      if (descriptor?.get !== undefined || descriptor?.set !== undefined) return `an accessor property ${String(key)}`;
+      stack.push(descriptor?.value);
+    }
+  }
+  return undefined;
+}
+
+const prototypeKeys = (proto: object): string => Reflect.ownKeys(proto).map(String).sort().join(',');
+const objectKeys = prototypeKeys(Object.prototype);
+const arrayKeys = prototypeKeys(Array.prototype);
+
+/** Decodes hostile input; returns what went wrong, or undefined when it behaved. */
+function problemWith(codec: Codec, input: Uint8Array, canary: { bytes: Uint8Array; json: string }): string | undefined {
+  const started = process.hrtime.bigint();
+  let value: unknown;
+  let threw = false;
+  try {
+    value = codec.decode(input);
+  } catch (error) {
+    threw = true;
+    if (!(error instanceof CodecError)) return `threw ${(error as Error)?.constructor?.name ?? typeof error}: ${String((error as Error)?.message ?? error)}`;
+    if (error.format !== codec.name) return `threw a CodecError of format ${error.format}`;
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (ms > SLOW_MS) return `took ${ms.toFixed(0)} ms`;
+  if (!threw) {
+    const foreign = foreignObject(value);
+    if (foreign !== undefined) return `returned ${foreign}`;
+  }
+  if (({} as Record<string, unknown>).polluted !== undefined) return 'polluted Object.prototype.polluted';
+  if (prototypeKeys(Object.prototype) !== objectKeys) return 'added keys to Object.prototype';
+  if (prototypeKeys(Array.prototype) !== arrayKeys) return 'added keys to Array.prototype';
+  // A decoder with module-level state must be back to normal for the next message.
+  let after: string;
+  try {
+    after = JSON.stringify(codec.decode(canary.bytes));
+  } catch (error) {
+    after = `threw ${String(error)}`;
+  }
+  if (after !== canary.json) return `left the decoder broken: the next valid message decoded as ${after}`;
+  return undefined;
+}
+
+function report(codec: Codec, failures: string[]): string {
+  if (failures.length === 0) return '';
+  return `${codec.name} codec misbehaved (seed ${SEED}; rerun with CODEC_FUZZ_SEED=${SEED}):\n${failures.join('\n')}`;
+}
+
+function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe.each(targets.map((t, i) => [t.codec.name, t, i] as const))('%s decoder on hostile bytes', (_name, target, index) => {
+  const { codec } = target;
+  const seed = (SEED + index * 0x9e3779b9) >>> 0; // one stream per codec, so that -t on one codec reproduces too
+  const request = { cmd: 'exec', oid: 'My::Class=HASH(0x55d1c0ffee)', method: 'get_data', params: ['key', 42, true] };
+  const canary = { bytes: codec.encode(request), json: JSON.stringify(request) };
+
+  /** Decodes `count` inputs from `make`; returns the first few problems, each with its input as hex. */
+  function fuzz(kind: string, salt: number, count: number, make: (rng: Rng) => Uint8Array): string[] {
+    const rng = new Rng(seed ^ salt);
+    const failures: string[] = [];
+    for (let i = 0; i < count && failures.length < 5; i++) {
+      const input = make(rng);
+      const problem = problemWith(codec, input, canary);
+      if (problem !== undefined) failures.push(`  ${kind} #${i}: input ${hex(input)} ${problem}`);
+    }
+    return failures;
+  }
+
+  it(`throws only CodecError('${codec.name}') on ${RANDOM_INPUTS} random byte strings`, () => {
+    const failures = fuzz('random', 1, RANDOM_INPUTS, (rng) => {
+      const length = rng.int(65);
+      const { alphabet } = target;
+      if (alphabet !== undefined && rng.int(2) === 0) return new Uint8Array(Array.from({ length }, () => rng.pick(alphabet)));
+      return new Uint8Array(rng.bytes(length));
+    });
+    expect(report(codec, failures)).toBe('');
+  });
+
+  it(`throws only CodecError('${codec.name}') on ${MUTATED_INPUTS} mutated encodings`, () => {
+    const valid = new Rng(seed);
+    const messages = [canary.bytes];
+    const failures: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const value = randomValue(valid, 0);
+      const error = thrownBy(() => messages.push(codec.encode(value)));
+      if (error !== undefined) failures.push(`  encoding message #${i} threw ${String(error)}: ${inspect(value, { depth: null })}`);
+    }
+    // The unmutated encodings are the control: they must decode.
+    for (const bytes of messages) {
+      const error = thrownBy(() => codec.decode(bytes));
+      if (error !== undefined) failures.push(`  valid input ${hex(bytes)} threw ${String(error)}`);
+    }
+    failures.push(...fuzz('mutated', 2, MUTATED_INPUTS, (rng) => mutate(rng, rng.pick(messages), target)));
+    expect(report(codec, failures)).toBe('');
+  });
+});
+
+const nesting = 100_000;
+// Each format's own syntax for `nesting` arrays (or maps) inside each other.
+const deep: Array<[string, Codec, Uint8Array]> = [
+  ['JSON arrays', jsonCodec(), Buffer.from('['.repeat(nesting) + ']'.repeat(nesting))],
+  ['JSON maps', jsonCodec(), Buffer.from('{"a":'.repeat(nesting) + '{}' + '}'.repeat(nesting))],
+  ['JSON tagged values', jsonCodec(), Buffer.from('("A")['.repeat(nesting) + ']'.repeat(nesting))],
+  ['CBOR arrays', cborCodec(), new Uint8Array(nesting + 1).fill(0x81).fill(0x80, nesting)],
+  ['CBOR maps', cborCodec(), fromHex('a16161'.repeat(nesting) + 'a0')],
+  ['CBOR tags', cborCodec(), fromHex('d81a82614d'.repeat(nesting) + '80')],
+  ['CBOR indefinite arrays', cborCodec(), fromHex('9f'.repeat(nesting) + 'ff'.repeat(nesting))],
+  ['MSGP arrays', msgpackCodec(), new Uint8Array(nesting + 1).fill(0x91).fill(0x90, nesting)],
+  ['MSGP maps', msgpackCodec(), fromHex('81a161'.repeat(nesting) + '80')],
+  ['MSGP arrays in extension 26', msgpackCodec(), fromHex(`c9${(nesting + 4).toString(16).padStart(8, '0')}1a92a14d${'91'.repeat(nesting)}90`)],
+];
+
+describe('deep nesting', () => {
+  it.each(deep)('%s, %#: CODEC_TOO_DEEP, not a stack overflow', (_label, codec, bytes) => {
+    const error = thrownBy(() => codec.decode(bytes));
+    expect(error).toBeInstanceOf(CodecError);
+    expect(error).toMatchObject({ code: 'CODEC_TOO_DEEP', format: codec.name });
+  });
+
+  it.each([jsonCodec(), cborCodec(), msgpackCodec()].map((c) => [c.name, c] as const))('%s accepts 512 levels and refuses 513', (_name, codec) => {
+    const nest = (levels: number): unknown => {
+      let value: unknown = 'bottom';
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    // 511 levels encoded, then wrapped by hand in one more array (512: accepted) or two (513: refused).
+    const bytes = codec.encode(nest(511));
+    const prefix = { JSON: ascii('['), CBOR: [0x81], MSGP: [0x91] }[codec.name as 'JSON' | 'CBOR' | 'MSGP'];
+    const suffix = codec.name === 'JSON' ? ascii(']') : [];
+    const deeper = new Uint8Array([...prefix, ...prefix, ...bytes, ...suffix, ...suffix]);
+    expect(thrownBy(() => codec.decode(new Uint8Array([...prefix, ...bytes, ...suffix])))).toBeUndefined();
+    expect(thrownBy(() => codec.decode(deeper))).toMatchObject({ code: 'CODEC_TOO_DEEP', format: codec.name });
+  });
+});
+
+const never = 'x'.repeat(4 << 20);
+// Headers that declare far more than follows; the decoder must notice without allocating or waiting for it.
+const huge: Array<[string, Codec, Uint8Array]> = [
+  ['JSON string that never ends', jsonCodec(), Buffer.from(`{"cmd":"${never}`)],
+  ['JSON tagged string that never ends', jsonCodec(), Buffer.from(`("A")["${never}`)],
+  ['JSON array that never ends', jsonCodec(), Buffer.from(`[${'1,'.repeat(1 << 20)}`)],
+  ['CBOR array of 2^32 items', cborCodec(), fromHex('9b0000000100000000')],
+  ['CBOR array of 2^64-1 items', cborCodec(), fromHex('9bffffffffffffffff01')],
+  ['CBOR array of 2^32-1 items', cborCodec(), fromHex('9affffffff010203')],
+  ['CBOR map of 2^32-1 pairs', cborCodec(), fromHex('baffffffff0102')],
+  ['CBOR byte string of 2^32-1 bytes', cborCodec(), fromHex('5affffffff00')],
+  ['CBOR text string of 2^63 bytes', cborCodec(), fromHex('7b800000000000000061')],
+  ['CBOR nested arrays of 2^32-1 items each', cborCodec(), fromHex('9affffffff'.repeat(1000))],
+  ['MSGP array32 of 0xffffffff items', msgpackCodec(), fromHex('ddffffffff01')],
+  ['MSGP map32 of 0xffffffff pairs', msgpackCodec(), fromHex('dfffffffff0101')],
+  ['MSGP str32 of 0xffffffff bytes', msgpackCodec(), fromHex('dbffffffff61')],
+  ['MSGP bin32 of 0xffffffff bytes', msgpackCodec(), fromHex('c6ffffffff00')],
+  ['MSGP ext32 26 of 0xffffffff bytes', msgpackCodec(), fromHex('c9ffffffff1a00')],
+  ['MSGP nested array32s', msgpackCodec(), fromHex('ddffffffff'.repeat(1000))],
+];
+
+describe('declared huge lengths', () => {
+  it.each(huge)('%s: CodecError within a second', (_label, codec, bytes) => {
+    const started = process.hrtime.bigint();
+    const error = thrownBy(() => codec.decode(bytes));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(error).toBeInstanceOf(CodecError);
+    expect(error).toMatchObject({ format: codec.name });
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+/** Nodes in the decoded tree, counting a shared object once per reference: what the application has to walk. */
+function treeSize(value: unknown, limit: number): number {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && size <= limit) {
+    const item = stack.pop();
+    size++;
+    if (item instanceof TaggedValue) stack.push(...item.values);
+    else if (Array.isArray(item)) stack.push(...(item as unknown[]));
+    else if (item !== null && typeof item === 'object' && !(item instanceof Uint8Array) && !(item instanceof Date)) stack.push(...Object.values(item));
+  }
+  return size;
+}
+
+/** k shared arrays, each holding the previous one twice: 2^k nodes once expanded. */
+function cborValueSharingDag(k: number): Uint8Array {
+  const uint = (n: number) => (n < 24 ? n : 0x1800 + n).toString(16).padStart(n < 24 ? 2 : 4, '0');
+  let out = (0x80 + k + 1).toString(16) + 'd81c80'; // [ 28([]),
+  for (let i = 1; i <= k; i++) out += `d81c82d81d${uint(i - 1)}d81d${uint(i - 1)}`; // 28([29(i-1), 29(i-1)]), ...
+  return fromHex(out);
+}
+
+/** The same through CBOR packed values: tag 51 tables whose entry 16 holds two tag-6 references to the previous entry 16. */
+function cborPackedDag(k: number): Uint8Array {
+  let out = '';
+  for (let i = 0; i < k; i++) out += `d83384${'91' + 'f6'.repeat(16) + (i === 0 ? '80' : '82c600c600')}8080`;
+  return fromHex(out + 'c600');
+}
+
+/** The same inside a MessagePack extension 26, whose payload msgpackr reads with structured-clone references (0x69/0x70) on. */
+function msgpackDag(k: number): Uint8Array {
+  const id = (n: number) => n.toString(16).padStart(8, '0');
+  let list = `dc${(k + 1).toString(16).padStart(4, '0')}d669${id(0)}90`;
+  for (let i = 1; i <= k; i++) list += `d669${id(i)}92d670${id(i - 1)}d670${id(i - 1)}`;
+  const payload = `92a14d${list}`; // ["M", [...]]
+  return fromHex(`c9${(payload.length / 2).toString(16).padStart(8, '0')}1a${payload}`);
+}
+
+// Bugs the fuzzer found, kept as regression tests.
+describe('amplification and resource attacks', () => {
+  // A few hundred bytes used to expand to 2^k nodes (at k = 40 decode never returned); now refused by the node budget.
+  it.each([
+    ['CBOR value sharing (tags 28/29)', cborCodec(), cborValueSharingDag(16)],
+    ['CBOR packed values (tags 51/6)', cborCodec(), cborPackedDag(16)],
+    ['MSGP references inside extension 26', msgpackCodec(), msgpackDag(16)],
+  ] as const)('%s: output stays linear in the input', (_label, codec, bytes) => {
+    const error = thrownBy(() => codec.decode(bytes));
+    if (error !== undefined) {
+      expect(error).toMatchObject({ format: codec.name });
+      return;
+    }
+    expect(treeSize(codec.decode(bytes), 64 * bytes.length)).toBeLessThanOrEqual(64 * bytes.length);
+  });
+
+  // toWire (used when a value holds a TaggedValue or Map) used to assign out['__proto__'], setting the prototype and dropping the key.
+  it('CBOR keeps an own __proto__ key in a message that also holds a TaggedValue', () => {
+    const codec = cborCodec();
+    const value = [new TaggedValue('A', []), JSON.parse('{"__proto__":{"x":1},"k":2}') as unknown];
+    expect(JSON.stringify(codec.decode(codec.encode(value)))).toBe(JSON.stringify(value));
+  });
+
+  // The tagged parser's string RegExp used to overflow V8's backtracking stack past about 8 MiB.
+  it('JSON tagged payload with a 9 MB string: a value or a CodecError', () => {
+    const bytes = Buffer.from(`("A")["${'x'.repeat(9_000_000)}"]`);
+    const error = thrownBy(() => jsonCodec().decode(bytes));
+    if (error !== undefined) expect(error).toBeInstanceOf(CodecError);
+  });
+
+  // cbor-x builds bignums (tags 2/3) in quadratic time: 100 kB took a second. Long ones are refused, short ones still decode.
+  it('CBOR refuses a 100 kB bignum and still reads a 9-byte one', () => {
+    const huge = Buffer.concat([Buffer.from('c25a000186a0', 'hex'), Buffer.alloc(100_000, 0xff)]);
+    expect(thrownBy(() => cborCodec().decode(huge))).toMatchObject({ name: 'CodecError', code: 'CODEC_MALFORMED', format: 'CBOR' });
+    expect(cborCodec().decode(Buffer.from('c249010000000000000000', 'hex'))).toBe(2n ** 64n);
+    expect(cborCodec().decode(Buffer.from('c349010000000000000000', 'hex'))).toBe(-1n - 2n ** 64n);
+  });
+});
