@@ -1,0 +1,4 @@
+export { CallError, ProtocolError, RemoteError } from '@rpc/core';
+export { Client } from './client.js';
+export type { CallOptions, ClientOptions } from './options.js';
+export type { MethodKeys, RemoteArgs, RemoteClass, RemoteHandle, RemoteObject, RemoteValue } from './types.js';

@@ -1,0 +1,70 @@
+import { TaggedValue } from '@rpc/codec';
+import { CallError, type MethodKind } from '@rpc/core';
+import type { RemoteObject } from './types.js';
+
+/** What a proxy needs from its client. */
+export interface ProxyHost {
+  exec(oid: string, method: string, args: unknown[], kind: MethodKind): Promise<unknown>;
+  release(oid: string): Promise<void>;
+}
+
+interface Handle {
+  readonly oid: string;
+  readonly className: string;
+  released: boolean;
+}
+
+/** Proxies of this client and their handles, to turn proxies given as parameters back into object references. */
+const handles = new WeakMap<object, Handle>();
+
+/** The wire form of a proxy passed as a parameter: what FREEZE makes of a Perl client's object. */
+export function toParam(value: unknown): unknown {
+  const handle = value !== null && typeof value === 'object' ? handles.get(value) : undefined;
+  if (handle === undefined) return value;
+  if (handle.released) throw new CallError('RPC_RELEASED', `${handle.oid} was released`);
+  return new TaggedValue(handle.className, [['SCALAR', handle.oid]]);
+}
+
+export function isProxy(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && handles.has(value);
+}
+
+/**
+ * A remote object: reading a method name gives a function that calls it on
+ * the server. Only the methods the server exports exist; `then` does not, so
+ * a proxy is never mistaken for a promise.
+ */
+export function createProxy<T>(host: ProxyHost, oid: string, className: string, methods: ReadonlyMap<string, MethodKind>): RemoteObject<T> {
+  const handle: Handle = { oid, className, released: false };
+  const release = async (): Promise<void> => {
+    if (handle.released) return;
+    handle.released = true;
+    await host.release(oid);
+  };
+  const proxy = new Proxy(Object.create(null) as object, {
+    get(_target, prop) {
+      switch (prop) {
+        case 'oid':
+          return oid;
+        case 'className':
+          return className;
+        case 'release':
+          return release;
+        case Symbol.dispose:
+          return () => void release();
+        case Symbol.asyncDispose:
+          return release;
+      }
+      const kind = typeof prop === 'string' ? methods.get(prop) : undefined;
+      if (kind !== 1 && kind !== '_object') return undefined;
+      return (...args: unknown[]) => {
+        if (handle.released) return Promise.reject(new CallError('RPC_RELEASED', `${oid} was released`));
+        return host.exec(oid, prop as string, args, kind);
+      };
+    },
+    has: (_target, prop) => typeof prop === 'string' && (methods.has(prop) || prop === 'oid' || prop === 'className'),
+    set: () => false,
+  });
+  handles.set(proxy, handle);
+  return proxy as RemoteObject<T>;
+}

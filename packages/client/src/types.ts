@@ -1,0 +1,37 @@
+type Fn = (...args: never[]) => unknown;
+
+/** The method names of T. */
+export type MethodKeys<T> = { [K in keyof T]: T[K] extends Fn ? K : never }[keyof T] & string;
+
+/** A proxy's own members, beside the remote methods. */
+export interface RemoteHandle extends Disposable, AsyncDisposable {
+  /** The object id, `Class=...`. */
+  readonly oid: string;
+  readonly className: string;
+  /** Tells the server it may free the object (client_destroy). Later calls fail with RPC_RELEASED. */
+  release(): Promise<void>;
+}
+
+/** What a remote method resolves to: objects with methods become proxies, also inside arrays; plain data stays as it is. */
+export type RemoteValue<R> = R extends Fn
+  ? never
+  : R extends readonly (infer E)[]
+    ? RemoteValue<E>[]
+    : R extends object
+      ? [MethodKeys<R>] extends [never]
+        ? { [K in keyof R]: RemoteValue<R[K]> }
+        : RemoteObject<R>
+      : R;
+
+/** Parameters may be given as proxies where the class expects its objects. */
+export type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: A[I] extends object ? A[I] | RemoteObject<A[I]> : A[I] };
+
+/** A remote object: each method of T, returning a Promise. */
+export type RemoteObject<T> = {
+  readonly [K in MethodKeys<T>]: T[K] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : never;
+} & RemoteHandle;
+
+/** A remote class: its constructors (`new`, other `_constructor`s and `_singleton`s), returning proxies. */
+export type RemoteClass<T, A extends unknown[] = unknown[]> = {
+  readonly new: (...args: A) => Promise<RemoteObject<T>>;
+} & { readonly [constructor: string]: (...args: unknown[]) => Promise<RemoteObject<T>> };

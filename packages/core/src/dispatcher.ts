@@ -1,0 +1,125 @@
+import { TaggedValue } from '@rpc/codec';
+import type { ClassRegistry } from './classes.js';
+import { instanceMethod } from './methods.js';
+import type { ObjectTable } from './object-table.js';
+import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type PeerFeatures } from './protocol.js';
+import { rcOf } from './results.js';
+
+/** What the dispatcher needs to know of the connection a request came on. */
+export interface Session {
+  readonly objects: ObjectTable;
+  /** False until the connection has authenticated, where authentication is required. */
+  readonly authorized: boolean;
+  /** Answers `auth`; the server's authentication slots in here. */
+  authenticate(user: unknown, pass: unknown): Answer | Promise<Answer>;
+  /** The richer protocol this server offers @rpc peers in the version answer. */
+  readonly features: PeerFeatures;
+}
+
+const fail = (msg: string): Answer => ({ ok: 0, msg });
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : String(error);
+}
+
+/**
+ * Executes Event::RPC requests against the exported classes and one
+ * connection's objects, with Event::RPC's answers and error texts.
+ */
+export class Dispatcher {
+  readonly #classes: ClassRegistry;
+
+  constructor(classes: ClassRegistry) {
+    this.#classes = classes;
+  }
+
+  async dispatch(request: Record<string, unknown>, session: Session): Promise<Answer> {
+    const cmd = request.cmd;
+    if (cmd === 'version') return { ok: 1, version: EVENT_RPC_VERSION, protocol: EVENT_RPC_PROTOCOL, rpc: session.features };
+    if (cmd === 'auth') return session.authenticate(request.user, request.pass);
+    if (!session.authorized) return fail('Authorization required');
+    try {
+      switch (cmd) {
+        case 'new':
+          return await this.#construct(request, session);
+        case 'exec':
+          return await this.#exec(request, session);
+        case 'client_destroy':
+          session.objects.release(String(request.oid));
+          return { ok: 1 };
+        case 'classes_list':
+          return { ok: 1, classes: this.#classes.names() };
+        case 'class_info': {
+          const exported = this.#classes.get(String(request.class));
+          return exported ? { ok: 1, methods: exported.info() } : fail(`Unknown class '${String(request.class)}'`);
+        }
+        case 'class_info_all': {
+          const all: Record<string, unknown> = {};
+          for (const name of this.#classes.names()) all[name] = this.#classes.get(name)?.info();
+          return { ok: 1, class_info_all: all };
+        }
+        default:
+          return fail(`Unknown request command '${String(cmd)}'`);
+      }
+    } catch (error) {
+      return fail(errorText(error));
+    }
+  }
+
+  async #construct(request: Record<string, unknown>, session: Session): Promise<Answer> {
+    const full = String(request.method);
+    const at = full.lastIndexOf('::');
+    const [className, method] = at < 0 ? ['', full] : [full.slice(0, at), full.slice(at + 2)];
+    const exported = this.#classes.get(className);
+    const kind = exported?.methods.get(method);
+    if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton')) return fail(`Illegal constructor access to ${className}->${method}`);
+    const object = await exported.construct(method, this.#params(request.params, session));
+    if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
+    return { ok: 1, oid: this.#export(object, session) };
+  }
+
+  async #exec(request: Record<string, unknown>, session: Session): Promise<Answer> {
+    const oid = String(request.oid);
+    const held = session.objects.get(oid);
+    if (held === undefined) return fail(`Illegal access to unknown object with oid=${oid}`);
+    const method = String(request.method);
+    const exported = this.#classes.get(held.className);
+    const kind = exported?.methods.get(method);
+    const fn = kind === 1 || kind === '_object' ? instanceMethod(held.object, method) : undefined;
+    if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
+    const rc = rcOf(await fn.apply(held.object, this.#params(request.params, session)));
+    return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
+  }
+
+  /** Top-level parameters that are objects of this connection arrive as those objects (as Event::RPC swaps them). */
+  #params(params: unknown, session: Session): unknown[] {
+    if (!Array.isArray(params)) return [];
+    return params.map((param) => {
+      if (!(param instanceof TaggedValue) || this.#classes.get(param.className) === undefined) return param;
+      const [kind, oid] = (param.values[0] ?? []) as [unknown, unknown];
+      const held = kind === 'SCALAR' && typeof oid === 'string' ? session.objects.get(oid) : undefined;
+      if (held === undefined) throw new Error(`Illegal access to unknown object with oid=${String(oid)}`);
+      return held.object;
+    });
+  }
+
+  #export(object: object, session: Session): string {
+    const exported = this.#classes.classOf(object);
+    if (exported === undefined) throw new Error(`object of class ${object.constructor?.name ?? 'unknown'} is not exported`);
+    return session.objects.add(object, exported.name);
+  }
+
+  /** An object returner's value: an object becomes its id; a list's elements and a map's values one level down do too. */
+  #exportOneLevel(value: unknown, session: Session): unknown {
+    const asId = (item: unknown): unknown => (item !== null && typeof item === 'object' ? this.#export(item, session) : (item ?? null));
+    if (value === null || value === undefined) return null;
+    if (Array.isArray(value)) return value.map(asId);
+    if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) out[key] = asId(item);
+      return out;
+    }
+    return asId(value);
+  }
+}

@@ -1,0 +1,19 @@
+export { ClassRegistry, ExportedClass, type ClassSpec } from './classes.js';
+export { Dispatcher, type Session } from './dispatcher.js';
+export { CallError, ProtocolError, RemoteError, type CallErrorCode, type ProtocolErrorCode } from './errors.js';
+export { findMethod, instanceMethod } from './methods.js';
+export { newObjectId } from './object-id.js';
+export { ObjectTable, type HeldObject } from './object-table.js';
+export {
+  DISCONNECT,
+  EVENT_RPC_PROTOCOL,
+  EVENT_RPC_VERSION,
+  methodKind,
+  oidClass,
+  type Answer,
+  type MethodKind,
+  type PeerFeatures,
+  type Request,
+  type RequestEnvelope,
+} from './protocol.js';
+export { rcOf, returnList, type ReturnList } from './results.js';

@@ -1,0 +1,17 @@
+const LIST = Symbol('rpc.list');
+
+/** Several return values, as a Perl method returns a list: `rc` carries each one. */
+export interface ReturnList {
+  readonly [LIST]: readonly unknown[];
+}
+
+/** Return this from a method to answer with several values (Perl list context); anything else is one value. */
+export function returnList(...values: unknown[]): ReturnList {
+  return { [LIST]: values };
+}
+
+/** The `rc` list for what a method returned. */
+export function rcOf(result: unknown): unknown[] {
+  if (result !== null && typeof result === 'object' && LIST in result) return [...(result as ReturnList)[LIST]];
+  return [result];
+}

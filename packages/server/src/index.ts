@@ -1,0 +1,5 @@
+export { returnList, type ClassSpec, type MethodKind } from '@rpc/core';
+export { ConsoleLogger, type Logger } from './logger.js';
+export type { ServerOptions, ServerSettings } from './options.js';
+export { Server } from './server.js';
+export { ServerConnection } from './server-connection.js';

@@ -1,0 +1,28 @@
+import type { ClassSpec } from '@rpc/core';
+import type { Codec } from '@rpc/codec';
+import type { Loop } from '@rpc/loop';
+import type { Logger } from './logger.js';
+import type { ServerConnection } from './server-connection.js';
+
+/** Event::RPC::Server's options, camelCased. All may be read and set as properties until start(). */
+export interface ServerSettings {
+  /** TCP port (0 picks a free one; `port` then reports it once listening). */
+  port: number;
+  /** Interface to bind; all interfaces when undefined. */
+  host: string | undefined;
+  /** The exported classes: the whole surface clients can reach. */
+  classes: Readonly<Record<string, ClassSpec>>;
+  name: string;
+  logger: Logger | undefined;
+  /** Stream log lines to every client connected on port + 1. */
+  startLogListener: boolean;
+  connectionHook: ((connection: ServerConnection, event: 'connect' | 'disconnect') => void) | undefined;
+  /** Formats offered, in order of preference (default MSGP, CBOR, JSON; offered as CBOR,JSON,MSGP so Perl clients get CBOR). */
+  messageFormats: readonly Codec[];
+  insecureFormatsOk: boolean;
+  /** Largest message either way (default 2 GiB, as Event::RPC); clients must use the same. */
+  maxPacketSize: number;
+  loop: Loop | undefined;
+}
+
+export type ServerOptions = Partial<ServerSettings> & Pick<ServerSettings, 'classes'>;
