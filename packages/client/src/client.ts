@@ -96,7 +96,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   /** The constructors of a remote class (by its remote name or its classMap name), returning typed proxies. */
-  remoteClass<T, A extends unknown[] = unknown[]>(name: string): RemoteClass<T, A> {
+  remoteClass<T, A extends unknown[] = unknown[], S extends string = never>(name: string): RemoteClass<T, A, S> {
     const remote = Object.entries(this.#options.classMap ?? {}).find(([, local]) => local === name)?.[0] ?? name;
     const methods = this.#classes.get(remote);
     if (methods === undefined) throw new CallError('RPC_UNKNOWN_CLASS', `the server exports no class '${name}'${this.#classes.size === 0 ? ' (not connected?)' : ''}`);
@@ -109,7 +109,7 @@ export class Client implements ProxyHost, AsyncDisposable {
           return this.#proxy<T>(String(answer.oid));
         });
     }
-    return constructors as RemoteClass<T, A>;
+    return constructors as RemoteClass<T, A, S>;
   }
 
   /** Calls `method` on the object `oid` (what proxies do). */

@@ -1,17 +1,21 @@
 import { TaggedValue } from '@rpc/codec';
 import { CallError, type MethodKind } from '@rpc/core';
+import type { CallOptions } from './options.js';
 import type { RemoteObject } from './types.js';
 
 /** What a proxy needs from its client. */
 export interface ProxyHost {
-  exec(oid: string, method: string, args: unknown[], kind: MethodKind): Promise<unknown>;
+  exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown>;
   release(oid: string): Promise<void>;
 }
 
 interface Handle {
   readonly oid: string;
   readonly className: string;
+  readonly host: ProxyHost;
+  readonly methods: ReadonlyMap<string, MethodKind>;
   released: boolean;
+  release(): Promise<void>;
 }
 
 /** Proxies of this client and their handles, to turn proxies given as parameters back into object references. */
@@ -35,12 +39,34 @@ export function isProxy(value: unknown): boolean {
  * a proxy is never mistaken for a promise.
  */
 export function createProxy<T>(host: ProxyHost, oid: string, className: string, methods: ReadonlyMap<string, MethodKind>): RemoteObject<T> {
-  const handle: Handle = { oid, className, released: false };
-  const release = async (): Promise<void> => {
-    if (handle.released) return;
-    handle.released = true;
-    await host.release(oid);
+  const handle: Handle = {
+    oid,
+    className,
+    host,
+    methods,
+    released: false,
+    async release() {
+      if (handle.released) return;
+      handle.released = true;
+      await host.release(oid);
+    },
   };
+  return view<T>(handle, undefined, undefined);
+}
+
+/**
+ * The same remote object, with `options` (an AbortSignal, a deadline) on
+ * every call made through it: `await withCallOptions(obj, { signal }).slow()`.
+ */
+export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P {
+  const handle = handles.get(proxy);
+  if (handle === undefined) throw new CallError('RPC_INVALID_OPTION', 'withCallOptions() takes a remote object');
+  return view(handle, options, proxy) as P;
+}
+
+// `keepAlive` holds the original proxy while a view of it lives, so the object is not collected under the view.
+function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: object | undefined): RemoteObject<T> {
+  const { oid, className, methods, host } = handle;
   const proxy = new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       switch (prop) {
@@ -49,17 +75,18 @@ export function createProxy<T>(host: ProxyHost, oid: string, className: string, 
         case 'className':
           return className;
         case 'release':
-          return release;
+          return handle.release;
         case Symbol.dispose:
-          return () => void release();
+          return () => void handle.release();
         case Symbol.asyncDispose:
-          return release;
+          return handle.release;
       }
       const kind = typeof prop === 'string' ? methods.get(prop) : undefined;
       if (kind !== 1 && kind !== '_object') return undefined;
       return (...args: unknown[]) => {
         if (handle.released) return Promise.reject(new CallError('RPC_RELEASED', `${oid} was released`));
-        return host.exec(oid, prop as string, args, kind);
+        void keepAlive;
+        return host.exec(oid, prop as string, args, kind, options);
       };
     },
     has: (_target, prop) => typeof prop === 'string' && (methods.has(prop) || prop === 'oid' || prop === 'className'),

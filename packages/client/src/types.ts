@@ -31,7 +31,10 @@ export type RemoteObject<T> = {
   readonly [K in MethodKeys<T>]: T[K] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : never;
 } & RemoteHandle;
 
-/** A remote class: its constructors (`new`, other `_constructor`s and `_singleton`s), returning proxies. */
-export type RemoteClass<T, A extends unknown[] = unknown[]> = {
+/**
+ * A remote class: `new` with arguments A, and the other constructors and
+ * singletons named in S (`remoteClass<Test, [{ data: string }], 'singleton'>`), all returning proxies.
+ */
+export type RemoteClass<T, A extends unknown[] = unknown[], S extends string = never> = {
   readonly new: (...args: A) => Promise<RemoteObject<T>>;
-} & { readonly [constructor: string]: (...args: unknown[]) => Promise<RemoteObject<T>> };
+} & { readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>> };

@@ -14,9 +14,11 @@ export interface ConnectionHost {
   log(level: number, message: string): void;
 }
 
-/** The call being served, for Server.activeConnection: kept per async call chain, so concurrent calls each see their own. */
-export const activeCall = new AsyncLocalStorage<ServerConnection>();
+/** The call being served, for Server.activeConnection and activeSignal: kept per async call chain, so concurrent calls each see their own. */
+export const activeCall = new AsyncLocalStorage<{ readonly connection: ServerConnection; readonly signal: AbortSignal }>();
 
+/** Calls of Perl clients cannot be cancelled. */
+const NEVER = new AbortController().signal;
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
 const DISCONNECT_BYTES = new TextEncoder().encode(DISCONNECT);
 
@@ -62,11 +64,6 @@ export class ServerConnection implements Session {
     return !this.#host.authRequired || this.authUser !== undefined;
   }
 
-  /** The signal of the call being served on this connection, aborted when the client cancels it or its deadline passes. */
-  signalOf(id: number): AbortSignal | undefined {
-    return this.#inFlight.get(id)?.signal;
-  }
-
   authenticate(): Answer {
     // Authentication arrives with @rpc/auth; until then, as Event::RPC without auth_required.
     return { ok: 1, msg: 'Not authorization required' };
@@ -98,7 +95,7 @@ export class ServerConnection implements Session {
     }
     const id = request.id;
     if (typeof id === 'number') this.#concurrent(id, request);
-    else this.#serial = this.#serial.then(() => this.#serve(request).then((answer) => this.#answer(answer)));
+    else this.#serial = this.#serial.then(() => this.#serve(request, NEVER).then((answer) => this.#answer(answer)));
   }
 
   /** Frees everything the client held (it has gone). */
@@ -115,23 +112,23 @@ export class ServerConnection implements Session {
       this.#codec = step.codec;
       this.#host.log(2, `cid=${this.cid}: message format ${step.codec.name}`);
     }
-    if (step.request !== undefined) this.#serial = this.#serial.then(() => this.#serve(step.request as Record<string, unknown>).then((a) => this.#answer(a)));
+    if (step.request !== undefined) this.#serial = this.#serial.then(() => this.#serve(step.request as Record<string, unknown>, NEVER).then((a) => this.#answer(a)));
   }
 
   #concurrent(id: number, request: Record<string, unknown>): void {
     const controller = new AbortController();
     this.#inFlight.set(id, controller);
     const deadline = typeof request.deadlineMs === 'number' ? setTimeout(() => controller.abort(new Error('deadline exceeded')), request.deadlineMs) : undefined;
-    void this.#serve(request).then((answer) => {
+    void this.#serve(request, controller.signal).then((answer) => {
       clearTimeout(deadline);
       this.#inFlight.delete(id);
       if (!controller.signal.aborted) this.#answer({ ...answer, id });
     });
   }
 
-  #serve(request: Record<string, unknown>): Promise<Answer> {
+  #serve(request: Record<string, unknown>, signal: AbortSignal): Promise<Answer> {
     this.#host.log(4, `cid=${this.cid}: RPC command: ${String(request.cmd)}`);
-    return activeCall.run(this, () => this.#host.dispatcher.dispatch(request, this));
+    return activeCall.run({ connection: this, signal }, () => this.#host.dispatcher.dispatch(request, this));
   }
 
   #answer(answer: Answer): void {

@@ -36,9 +36,17 @@ export class Server {
   #nextCid = 1;
   #started = false;
 
+  static #latest: Server | undefined;
+
   constructor(options: ServerOptions) {
     this.#settings = { ...DEFAULTS, ...options };
     new ClassRegistry(this.#settings.classes); // check the classes now, not at the first call
+    Server.#latest = this;
+  }
+
+  /** The server created last (Event::RPC::Server->instance), for exported code that needs it. */
+  static get instance(): Server | undefined {
+    return Server.#latest;
   }
 
   static {
@@ -57,7 +65,12 @@ export class Server {
 
   /** The connection whose call is being served (undefined outside a call); right under concurrent async calls. */
   get activeConnection(): ServerConnection | undefined {
-    return activeCall.getStore();
+    return activeCall.getStore()?.connection;
+  }
+
+  /** The signal of the call being served: aborted when an @rpc client cancels it or its deadline passes. */
+  get activeSignal(): AbortSignal | undefined {
+    return activeCall.getStore()?.signal;
   }
 
   get clientsConnected(): number {
