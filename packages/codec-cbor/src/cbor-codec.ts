@@ -38,8 +38,14 @@ function perlObject(value: object): { className: unknown; values: unknown } | un
   return { className: value.value[0], values: value.value.slice(1) };
 }
 
-// TaggedValue → tag 26 [className, ...values], as CBOR::XS writes a Perl object through FREEZE.
+/** cbor-x writes integers beyond 32 bits as float64; Perl would read those as floats, so they go out as CBOR integers. */
+function isWideInteger(value: number): boolean {
+  return Number.isSafeInteger(value) && (value > 0xffff_ffff || value < -0x8000_0000);
+}
+
+// TaggedValue → tag 26 [className, ...values], as CBOR::XS writes a Perl object through FREEZE; wide integers → BigInt.
 function toWire(value: unknown, depth: number, maxDepth: number): unknown {
+  if (typeof value === 'number') return isWideInteger(value) ? BigInt(value) : value;
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value;
   if (depth >= maxDepth) throw new CodecError('CODEC_UNENCODABLE', 'CBOR', `nesting deeper than ${maxDepth} (or a cycle)`);
   if (value instanceof TaggedValue) {
@@ -52,11 +58,13 @@ function toWire(value: unknown, depth: number, maxDepth: number): unknown {
   return out;
 }
 
-function hasTagged(value: unknown, depth = 0): boolean {
+/** True when cbor-x alone would not write `value` as Perl expects: it holds a tag, a Map or a wide integer. */
+function needsWire(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return isWideInteger(value);
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return false;
   if (value instanceof TaggedValue || value instanceof Map || depth > 64) return true;
-  if (Array.isArray(value)) return value.some((v) => hasTagged(v, depth + 1));
-  for (const key in value) if (hasTagged((value as Record<string, unknown>)[key], depth + 1)) return true;
+  if (Array.isArray(value)) return value.some((v) => needsWire(v, depth + 1));
+  for (const key in value) if (needsWire((value as Record<string, unknown>)[key], depth + 1)) return true;
   return false;
 }
 
@@ -65,7 +73,8 @@ function hasTagged(value: unknown, depth = 0): boolean {
  * strings as byte strings: byte strings decode as latin-1 text everywhere,
  * map keys included, so a Uint8Array sent as bytes comes back as a string.
  * Blessed objects are tag 26 `[Class, ...]` (TaggedValue). Integers beyond
- * 2^53 decode as BigInt; undefined and null both decode as null.
+ * 2^53 decode as BigInt; undefined and null both decode as null. Integers
+ * beyond 32 bits go out as CBOR integers (cbor-x alone writes them as floats).
  */
 export function cborCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -77,7 +86,7 @@ export function cborCodec(options: CodecOptions = {}): Codec {
     insecure: false,
     encode(value: unknown): Uint8Array {
       try {
-        return encoder.encode(hasTagged(value) ? toWire(value, 0, maxDepth) : value);
+        return encoder.encode(needsWire(value) ? toWire(value, 0, maxDepth) : value);
       } catch (error) {
         if (error instanceof CodecError) throw error;
         throw new CodecError('CODEC_UNENCODABLE', 'CBOR', (error as Error).message, { cause: error });

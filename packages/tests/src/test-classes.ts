@@ -16,6 +16,27 @@ function active() {
   return connection;
 }
 
+/** The same structure as TestClasses::big_data_struct in Perl. */
+function bigDataStruct(): unknown {
+  return {
+    name: 'big data struct',
+    unicode: { chinese: '你好世界', german: 'Grüße', emoji: '😀' },
+    numbers: {
+      zero: 0, one: 1, minus_one: -1, small: 42, negative: -42, byte: 255, word: 65535,
+      two_32: 4294967296, two_40: 1099511627776, max_safe: 9007199254740991, min_safe: -9007199254740991,
+      float: 3.25, neg_float: -0.5, tenth: 0.1,
+    },
+    strings: ['', '42', 'plain ascii', 'with "quotes" and \\ backslash', 'tab\tnewline\n'],
+    list: [1, 'two', 3.5, null, ['nested', ['deeper', { key: 'value' }]], {}, []],
+    records: [
+      { id: 1, label: 'first', tags: ['a', 'b'] },
+      { id: 2, label: 'zweite', tags: [] },
+      { id: 3, label: '第三', tags: ['ü'] },
+    ],
+    undef_value: null,
+  };
+}
+
 export class EventRpcTest2 {
   data: unknown;
   constructor(...args: unknown[]) {
@@ -62,7 +83,7 @@ export class EventRpcTest {
     return active().objects.size;
   }
   get_big_data_struct(): unknown {
-    return { greeting: '你好世界', latin: 'Grüße', numbers: [1, 2.5, -3], nested: { list: ['a', { b: 'c' }], empty: [] } };
+    return bigDataStruct();
   }
   clone(): EventRpcTest {
     return new EventRpcTest({ data: this.data });
@@ -90,10 +111,21 @@ export class EventRpcTest {
   die_with(message: string): never {
     throw new Error(`${message}\n`);
   }
+  /** Answers `value` after `ms`, or gives up early when the caller cancels (activeSignal). */
   async wait(ms: number, value: unknown): Promise<unknown> {
-    await new Promise((resolve) => setTimeout(resolve, Number(ms)));
+    const signal = Server.instance?.activeSignal;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Number(ms));
+      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
     return value;
   }
+}
+
+/** The contract exactly as the Perl server exports it (without the TypeScript-only `wait`), so class_info_all agrees too. */
+export function perlContractClasses(): Record<string, ClassSpec> {
+  const { wait: _wait, ...methods } = testClasses.Event_RPC_Test?.methods ?? {};
+  return { ...testClasses, Event_RPC_Test: { impl: EventRpcTest, methods } };
 }
 
 export const testClasses: Record<string, ClassSpec> = {

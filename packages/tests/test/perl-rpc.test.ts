@@ -1,0 +1,93 @@
+import { Client, RemoteError, type RemoteObject } from '@rpc/client';
+import { cborCodec } from '@rpc/codec-cbor';
+import { jsonCodec } from '@rpc/codec-json';
+import { Server } from '@rpc/server';
+import { expectedPerlReport, runPerlClient, startPerlServer } from '../src/perl-peer.js';
+import { EventRpcTest, EventRpcTest2, perlContractClasses } from '../src/test-classes.js';
+import { quiet } from './rpc-helpers.js';
+
+// Interoperability with the real Event::RPC 1.10 (Debian libevent-rpc-perl), both directions, JSON and CBOR.
+const formats = [['JSON', jsonCodec()], ['CBOR', cborCodec()]] as const;
+
+async function ourServer(options: Partial<ConstructorParameters<typeof Server>[0]> = {}): Promise<Server> {
+  const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: perlContractClasses(), ...options });
+  await server.setupListeners();
+  return server;
+}
+
+describe.each(formats)('the Perl Event::RPC client against our server, in %s', (format, codec) => {
+  it('gets exactly what it gets from the Perl server', async () => {
+    const server = await ourServer({ messageFormats: [codec] });
+    expect(await runPerlClient(server.port)).toEqual(expectedPerlReport(format));
+    await server.stop();
+  });
+
+  it('gets the Perl max packet size errors and keeps its connection', async () => {
+    const server = await ourServer({ messageFormats: [codec], maxPacketSize: 100_000 });
+    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(format, 100_000));
+    await server.stop();
+  });
+});
+
+it('the Perl client picks CBOR from our default offer (CBOR,JSON,MSGP)', async () => {
+  const server = await ourServer();
+  const report = await runPerlClient(server.port);
+  expect(report.negotiation).toMatchObject({ format: 'Event::RPC::Message::CBOR' });
+  await server.stop();
+});
+
+describe.each(formats)('our client against the Perl Event::RPC server, in %s', (format) => {
+  it('drives every method kind, objects both ways, singletons and client_destroy', async () => {
+    const perl = await startPerlServer(['--formats', format]);
+    const client = new Client({ host: '127.0.0.1', port: perl.port });
+    await client.connect();
+    expect(client.format).toBe(format);
+    expect(client.pipelined).toBe(false);
+    expect(client.serverVersion).toBe('1.10');
+
+    const T = client.remoteClass<EventRpcTest, [string, string], 'singleton'>('Event_RPC_Test');
+    const obj = await T.new('data', 'wire');
+    expect(obj.oid).toMatch(/^Event_RPC_Test=HASH\(0x[0-9a-f]+\)$/);
+    expect(await obj.get_data()).toBe('wire');
+    expect(await obj.set_data('Grüße 你好 😀')).toBe('Grüße 你好 😀');
+    expect(await obj.hello()).toBe('Hello, Grüße 你好 😀');
+    expect(await obj.echo('Grüße', '你好世界', 7, -42, 3.25, null, [1, { a: 'b' }])).toEqual(['Grüße', '你好世界', 7, -42, 3.25, null, [1, { a: 'b' }]]);
+    expect(await obj.get_big_data_struct()).toEqual(new EventRpcTest().get_big_data_struct());
+
+    const two = await obj.new_object2('obj2');
+    expect(two.className).toBe('Event_RPC_Test2');
+    expect(await (await obj.get_object2())?.get_data()).toBe('obj2');
+    const other = await client.remoteClass<EventRpcTest2, [string, string]>('Event_RPC_Test2').new('data', 'passed back');
+    expect(await obj.set_object2(other)).toBe('passed back');
+    const [list, map] = (await obj.multi(3)) as unknown as [Array<RemoteObject<EventRpcTest>>, Record<string, RemoteObject<EventRpcTest>>];
+    expect(await Promise.all(list.map((o) => o.get_data()))).toEqual(['multi 1', 'multi 2', 'multi 3']);
+    expect(map['3']).toBe(list[2]);
+    expect(await obj.get_undef_object()).toBeNull();
+
+    const s1 = await T.singleton();
+    expect(await T.singleton()).toBe(s1);
+    expect(await s1.get_data()).toBe('singleton');
+
+    const held = (await obj.get_object_cnt()) as number;
+    await other.release();
+    expect(await obj.get_object_cnt()).toBe(held - 1);
+
+    await expect(obj.die_with('boom')).rejects.toEqual(new RemoteError('boom\n'));
+    await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'not_exported', params: [] })).rejects.toMatchObject({ message: 'Illegal access to Event_RPC_Test->not_exported' });
+    expect(await obj.get_data()).toBe('Grüße 你好 😀');
+    await client.disconnect();
+    await perl.stop();
+  });
+
+  it('reports the Perl server over-size answer and keeps the connection', async () => {
+    const perl = await startPerlServer(['--formats', format, '--max-packet-size', '100000']);
+    const client = new Client({ host: '127.0.0.1', port: perl.port, maxPacketSize: 100_000 });
+    await client.connect();
+    const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
+    expect(await obj.big_string(99_000)).toHaveLength(99_000);
+    await expect(obj.big_string(101_000)).rejects.toEqual(new RemoteError('Response packed exceeds limit of 100000 bytes'));
+    expect(await obj.get_data()).toBe('kept');
+    await client.disconnect();
+    await perl.stop();
+  });
+});
