@@ -1,4 +1,6 @@
-import { connect, encodeFrame, newServer, type Connection } from '@rpc/msg';
+import type { Channel } from '@rpc/loop';
+import { nodeLoop } from '@rpc/loop-node';
+import { Connection as MsgConnection, connect, encodeFrame, newServer, type Connection } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 import { echoServer, local, rawSocket, readU32, text, u32 } from './helpers.js';
 
@@ -74,6 +76,38 @@ describe('Connection', () => {
     expect(Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), big)).toBe(0);
     await client.disconnect();
     await server.close();
+  });
+
+  it('answers all frames of one received chunk in one write', async () => {
+    // A real socket whose writes are counted: the server answers 50 frames that arrive together with one write.
+    let writes = 0;
+    const counted = (channel: Channel): Channel => ({
+      get local() { return channel.local; },
+      get remote() { return channel.remote; },
+      get secure() { return channel.secure; },
+      get bufferedAmount() { return channel.bufferedAmount; },
+      get closed() { return channel.closed; },
+      write: (chunk, done) => (writes++, channel.write(chunk, done)),
+      writev: (chunks, done) => (writes++, channel.writev(chunks, done)),
+      pause: () => channel.pause(),
+      resume: () => channel.resume(),
+      close: () => channel.close(),
+      destroy: (error) => channel.destroy(error),
+      on: (event, listener) => channel.on(event, listener),
+    });
+    const listener = await nodeLoop.listen(local, (channel) => {
+      new MsgConnection(counted(channel), {}, (conn, msg) => msg && conn.sendLater(msg));
+    });
+    const socket = await rawSocket(listener);
+    const frames = Buffer.concat(Array.from({ length: 50 }, (_, i) => encodeFrame(u32(i))));
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.write(frames);
+    await waitFor(() => received.length === frames.length, 'the 50 answers');
+    expect(received.equals(frames)).toBe(true);
+    expect(writes).toBe(1);
+    socket.destroy();
+    await listener.close();
   });
 
   it('decodes frames a peer writes one byte per write', async () => {

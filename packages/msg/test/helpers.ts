@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { newServer, type Connection, type MsgOptions, type MsgServer } from '@rpc/msg';
-import type { Endpoint } from '@rpc/loop';
+import type { Address, Endpoint } from '@rpc/loop';
 
 export const local: Endpoint = { host: '127.0.0.1', port: 0 };
 export const text = new TextDecoder();
@@ -17,7 +17,7 @@ export function echoServer(endpoint: Endpoint = local, options?: MsgOptions): Pr
 }
 
 /** A plain node:net socket to a server, for writing bytes the framing layer would never produce. */
-export function rawSocket(server: MsgServer, options: { allowHalfOpen?: boolean } = {}): Promise<net.Socket> {
+export function rawSocket(server: { readonly address: Address }, options: { allowHalfOpen?: boolean } = {}): Promise<net.Socket> {
   const { port } = server.address as { port: number };
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', ...options }, () => resolve(socket)).on('error', reject);
