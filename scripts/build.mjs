@@ -42,10 +42,13 @@ function buildCommonJs(dir) {
   for (const file of walk(src)) {
     if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
     const rel = relative(src, file).replace(/\.ts$/, '');
+    // Transpiled as a .cts file under NodeNext: CommonJS output that keeps `import()` a real dynamic
+    // import (plain CommonJS mode would turn it into require(), which cannot load ES modules).
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
-      fileName: file,
+      fileName: file.replace(/\.ts$/, '.cts'),
       compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
         target: ts.ScriptTarget.ES2022,
         esModuleInterop: true,
         sourceMap: false,

@@ -3,6 +3,8 @@ import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { CallError, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type MethodKind, type PeerFeatures } from '@rpc/core';
+import type { Loop, Timer } from '@rpc/loop';
+import { nodeLoop } from '@rpc/loop-node';
 import { connect, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, toParam, type ProxyHost } from './proxy.js';
@@ -39,6 +41,10 @@ export class Client implements ProxyHost, AsyncDisposable {
 
   constructor(options: ClientOptions) {
     this.#options = options;
+  }
+
+  get #loop(): Loop {
+    return this.#options.loop ?? nodeLoop;
   }
 
   /** The negotiated message format. */
@@ -212,7 +218,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     const deadlineMs = options.deadlineMs ?? this.#options.timeout;
     const settle = pending.resolve;
     const fail = pending.reject;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     const stop = (error: CallError): void => {
       pending.abandoned = true;
       cancel?.();
@@ -221,9 +227,9 @@ export class Client implements ProxyHost, AsyncDisposable {
     const onAbort = (): void => stop(new CallError('RPC_CANCELLED', 'call cancelled', { cause: signal?.reason }));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (deadlineMs !== undefined) timer = setTimeout(() => stop(new CallError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)), deadlineMs);
+    if (deadlineMs !== undefined) timer = this.#loop.timer(deadlineMs, () => stop(new CallError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
     const done = (): void => {
-      clearTimeout(timer);
+      timer?.cancel();
       signal?.removeEventListener('abort', onAbort);
     };
     pending.resolve = (answer) => {

@@ -2,55 +2,82 @@ import { CallError } from './errors.js';
 import { findMethod, type AnyFunction } from './methods.js';
 import type { MethodKind } from './protocol.js';
 
-/** A class to export: its implementation and the methods clients may call, by kind. */
+/** A class whose instances clients may get: any constructor function. */
+export type ClassImpl = abstract new (...args: never[]) => object;
+
+/**
+ * A class to be imported when first used (Event::RPC's load_modules): the
+ * module's path (absolute, or relative to the working directory) or file URL,
+ * and the name of the export that holds the class (default `default`).
+ */
+export interface ModuleRef {
+  readonly module: string;
+  readonly export?: string;
+}
+
+/** A class to export: its implementation (or the module to import it from) and the methods clients may call, by kind. */
 export interface ClassSpec {
-  /** The class (constructor function) whose instances clients get. */
-  readonly impl: abstract new (...args: never[]) => object;
+  readonly impl: ClassImpl | ModuleRef;
   /** `new`/other static: `_constructor`; static returning the one instance: `_singleton`; instance methods: `1` (simple) or `_object` (returns objects). */
   readonly methods: Readonly<Record<string, MethodKind>>;
+}
+
+function isConstructor(kind: MethodKind): boolean {
+  return kind === '_constructor' || kind === '_singleton';
 }
 
 /** One exported class, checked: every listed method exists and is a plain method. */
 export class ExportedClass {
   readonly name: string;
   readonly methods: ReadonlyMap<string, MethodKind>;
-  #impl: ClassSpec['impl'];
+  /** Where the class comes from when it is loaded from a module. */
+  readonly source: ModuleRef | undefined;
+  #impl: ClassImpl | undefined;
 
   constructor(name: string, spec: ClassSpec) {
     this.name = name;
-    this.#impl = spec.impl;
-    if (typeof spec.impl !== 'function' || spec.impl.prototype === undefined) {
-      throw new CallError('RPC_INVALID_OPTION', `classes['${name}'].impl must be a class`);
-    }
-    const methods = new Map<string, MethodKind>();
-    for (const [method, kind] of Object.entries(spec.methods)) {
-      methods.set(method, kind);
-      if (this.#resolve(method, kind) === undefined) {
-        throw new CallError('RPC_INVALID_OPTION', `classes['${name}'] lists '${method}' as ${String(kind)}, but the class has no such ${kind === '_constructor' || kind === '_singleton' ? 'static method' : 'method'}`);
-      }
-    }
-    this.methods = methods;
+    this.methods = new Map(Object.entries(spec.methods));
+    if (typeof spec.impl === 'function') this.load(spec.impl);
+    else if (spec.impl !== null && typeof spec.impl === 'object' && typeof spec.impl.module === 'string') this.source = spec.impl;
+    else throw new CallError('RPC_INVALID_OPTION', `classes['${name}'].impl must be a class or { module, export? }`);
   }
 
-  get impl(): ClassSpec['impl'] {
+  /** False for a module class that has not been imported yet. */
+  get loaded(): boolean {
+    return this.#impl !== undefined;
+  }
+
+  get impl(): ClassImpl {
+    if (this.#impl === undefined) throw new CallError('RPC_INVALID_OPTION', `class '${this.name}' is not loaded yet`);
     return this.#impl;
   }
 
-  /** Swaps in new code for the class (module reloading); live objects are moved by the caller. */
-  replaceImpl(impl: ClassSpec['impl']): void {
-    this.#impl = impl;
+  /**
+   * Takes the code of the class (first load, or a reload of its module),
+   * after checking that it has every method the method map lists.
+   */
+  load(impl: unknown): void {
+    if (typeof impl !== 'function' || impl.prototype === undefined) {
+      throw new CallError('RPC_INVALID_OPTION', `classes['${this.name}'].impl must be a class`);
+    }
+    for (const [method, kind] of this.methods) {
+      if (resolve(impl as ClassImpl, method, kind) === undefined) {
+        throw new CallError(
+          'RPC_INVALID_OPTION',
+          `classes['${this.name}'] lists '${method}' as ${String(kind)}, but the class has no such ${isConstructor(kind) ? 'static method' : 'method'}`,
+        );
+      }
+    }
+    this.#impl = impl as ClassImpl;
   }
 
   /** Calls the constructor or singleton method `method` with `params`. */
   construct(method: string, params: unknown[]): unknown {
-    if (method === 'new' && this.methods.get('new') === '_constructor' && findMethod(this.#impl, 'new') === undefined) {
-      return new (this.#impl as unknown as new (...args: unknown[]) => object)(...params);
+    const impl = this.impl;
+    if (method === 'new' && this.methods.get('new') === '_constructor' && findMethod(impl, 'new') === undefined) {
+      return new (impl as unknown as new (...args: unknown[]) => object)(...params);
     }
-    return (findMethod(this.#impl, method) as AnyFunction).apply(this.#impl, params);
-  }
-
-  isInstance(object: object): boolean {
-    return object instanceof (this.#impl as unknown as abstract new () => object);
+    return (findMethod(impl, method) as AnyFunction).apply(impl, params);
   }
 
   /** class_info: what the Perl client expects (a singleton method is announced as a constructor). */
@@ -59,13 +86,11 @@ export class ExportedClass {
     for (const [method, kind] of this.methods) info[method] = kind === '_singleton' ? '_constructor' : kind;
     return info;
   }
+}
 
-  #resolve(method: string, kind: MethodKind): unknown {
-    if (kind === '_constructor' || kind === '_singleton') {
-      return method === 'new' && kind === '_constructor' ? (findMethod(this.#impl, 'new') ?? this.#impl) : findMethod(this.#impl, method);
-    }
-    return findMethod(this.#impl.prototype as object, method);
-  }
+function resolve(impl: ClassImpl, method: string, kind: MethodKind): unknown {
+  if (!isConstructor(kind)) return findMethod(impl.prototype as object, method);
+  return method === 'new' && kind === '_constructor' ? (findMethod(impl, 'new') ?? impl) : findMethod(impl, method);
 }
 
 /** The `classes` option, checked: the whole surface clients can reach. */
@@ -84,10 +109,14 @@ export class ClassRegistry {
     return [...this.#classes.keys()];
   }
 
+  values(): IterableIterator<ExportedClass> {
+    return this.#classes.values();
+  }
+
   /** The exported class `object` belongs to: its own class first, then the nearest exported ancestor. */
   classOf(object: object): ExportedClass | undefined {
     for (let proto = Object.getPrototypeOf(object) as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-      for (const exported of this.#classes.values()) if (exported.impl.prototype === proto) return exported;
+      for (const exported of this.#classes.values()) if (exported.loaded && exported.impl.prototype === proto) return exported;
     }
     return undefined;
   }

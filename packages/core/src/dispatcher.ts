@@ -1,5 +1,5 @@
 import { TaggedValue } from '@rpc/codec';
-import type { ClassRegistry } from './classes.js';
+import type { ClassRegistry, ExportedClass } from './classes.js';
 import { instanceMethod } from './methods.js';
 import type { ObjectTable } from './object-table.js';
 import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type PeerFeatures } from './protocol.js';
@@ -23,20 +23,36 @@ function errorText(error: unknown): string {
   return typeof error === 'string' ? error : String(error);
 }
 
+export interface DispatcherOptions {
+  /**
+   * Called before a class is used by `new` or `exec`: where the server
+   * imports or reloads the class's module. Returns a promise only when it
+   * has work to do.
+   */
+  readonly prepare?: (exported: ExportedClass) => void | Promise<void>;
+}
+
 /**
  * Executes Event::RPC requests against the exported classes and one
  * connection's objects, with Event::RPC's answers and error texts.
  */
 export class Dispatcher {
-  readonly #classes: ClassRegistry;
+  readonly classes: ClassRegistry;
+  readonly #prepare: DispatcherOptions['prepare'];
 
-  constructor(classes: ClassRegistry) {
-    this.#classes = classes;
+  constructor(classes: ClassRegistry, options: DispatcherOptions = {}) {
+    this.classes = classes;
+    this.#prepare = options.prepare;
   }
 
   async dispatch(request: Record<string, unknown>, session: Session): Promise<Answer> {
     const cmd = request.cmd;
-    if (cmd === 'version') return { ok: 1, version: EVENT_RPC_VERSION, protocol: EVENT_RPC_PROTOCOL, rpc: session.features };
+    if (cmd === 'version') {
+      const answer: Answer = { ok: 1, version: EVENT_RPC_VERSION, protocol: EVENT_RPC_PROTOCOL };
+      // Only a peer that offered the richer protocol hears of it; Perl clients get Event::RPC's answer exactly.
+      if (request.rpc !== null && typeof request.rpc === 'object') answer.rpc = session.features;
+      return answer;
+    }
     if (cmd === 'auth') return session.authenticate(request.user, request.pass);
     if (!session.authorized) return fail('Authorization required');
     try {
@@ -49,14 +65,14 @@ export class Dispatcher {
           session.objects.release(String(request.oid));
           return { ok: 1 };
         case 'classes_list':
-          return { ok: 1, classes: this.#classes.names() };
+          return { ok: 1, classes: this.classes.names() };
         case 'class_info': {
-          const exported = this.#classes.get(String(request.class));
+          const exported = this.classes.get(String(request.class));
           return exported ? { ok: 1, methods: exported.info() } : fail(`Unknown class '${String(request.class)}'`);
         }
         case 'class_info_all': {
           const all: Record<string, unknown> = {};
-          for (const name of this.#classes.names()) all[name] = this.#classes.get(name)?.info();
+          for (const name of this.classes.names()) all[name] = this.classes.get(name)?.info();
           return { ok: 1, class_info_all: all };
         }
         default:
@@ -71,9 +87,11 @@ export class Dispatcher {
     const full = String(request.method);
     const at = full.lastIndexOf('::');
     const [className, method] = at < 0 ? ['', full] : [full.slice(0, at), full.slice(at + 2)];
-    const exported = this.#classes.get(className);
+    const exported = this.classes.get(className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton')) return fail(`Illegal constructor access to ${className}->${method}`);
+    const loading = this.#prepare?.(exported);
+    if (loading) await loading;
     const object = await exported.construct(method, this.#params(request.params, session));
     if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
     return { ok: 1, oid: this.#export(object, session) };
@@ -84,9 +102,12 @@ export class Dispatcher {
     const held = session.objects.get(oid);
     if (held === undefined) return fail(`Illegal access to unknown object with oid=${oid}`);
     const method = String(request.method);
-    const exported = this.#classes.get(held.className);
+    const exported = this.classes.get(held.className);
     const kind = exported?.methods.get(method);
-    const fn = kind === 1 || kind === '_object' ? instanceMethod(held.object, method) : undefined;
+    if (exported === undefined || (kind !== 1 && kind !== '_object')) return fail(`Illegal access to ${held.className}->${method}`);
+    const loading = this.#prepare?.(exported);
+    if (loading) await loading;
+    const fn = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
     const rc = rcOf(await fn.apply(held.object, this.#params(request.params, session)));
     return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
@@ -96,7 +117,7 @@ export class Dispatcher {
   #params(params: unknown, session: Session): unknown[] {
     if (!Array.isArray(params)) return [];
     return params.map((param) => {
-      if (!(param instanceof TaggedValue) || this.#classes.get(param.className) === undefined) return param;
+      if (!(param instanceof TaggedValue) || this.classes.get(param.className) === undefined) return param;
       const [kind, oid] = (param.values[0] ?? []) as [unknown, unknown];
       const held = kind === 'SCALAR' && typeof oid === 'string' ? session.objects.get(oid) : undefined;
       if (held === undefined) throw new Error(`Illegal access to unknown object with oid=${String(oid)}`);
@@ -105,7 +126,7 @@ export class Dispatcher {
   }
 
   #export(object: object, session: Session): string {
-    const exported = this.#classes.classOf(object);
+    const exported = this.classes.classOf(object);
     if (exported === undefined) throw new Error(`object of class ${object.constructor?.name ?? 'unknown'} is not exported`);
     return session.objects.add(object, exported.name);
   }

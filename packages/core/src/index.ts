@@ -1,5 +1,5 @@
-export { ClassRegistry, ExportedClass, type ClassSpec } from './classes.js';
-export { Dispatcher, type Session } from './dispatcher.js';
+export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type ModuleRef } from './classes.js';
+export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
 export { CallError, ProtocolError, RemoteError, type CallErrorCode, type ProtocolErrorCode } from './errors.js';
 export { findMethod, instanceMethod } from './methods.js';
 export { newObjectId } from './object-id.js';

@@ -1,9 +1,16 @@
-/** Event::RPC's logger interface: lower levels are more important (1 = errors and notices, 4 = every request). */
+/** Event::RPC's logger interface: lower levels are more important (1 = errors and notices, 2 = connections, 4 = every request). */
 export interface Logger {
   log(level: number, message: string): void;
+  /** Lines above this level are dropped; the log listener streams the same lines the logger keeps. */
+  readonly minLevel?: number;
 }
 
-/** Writes lines up to `minLevel` (default 2) to the console, as Event::RPC::Logger does to STDERR. */
+/** One log line as the console logger and the log listener write it: `2026-11-22T16:25:00.000Z [2] message`. */
+export function formatLogLine(level: number, message: string): string {
+  return `${new Date().toISOString()} [${level}] ${message}${message.endsWith('\n') ? '' : '\n'}`;
+}
+
+/** Writes lines up to `minLevel` (default 2) to stderr, as Event::RPC::Logger does to its file handles. */
 export class ConsoleLogger implements Logger {
   readonly minLevel: number;
 
@@ -12,6 +19,6 @@ export class ConsoleLogger implements Logger {
   }
 
   log(level: number, message: string): void {
-    if (level <= this.minLevel) console.error(`${new Date().toISOString()} ${message}`);
+    if (level <= this.minLevel) process.stderr.write(formatLogLine(level, message));
   }
 }

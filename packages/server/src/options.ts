@@ -10,9 +10,10 @@ export interface ServerSettings {
   port: number;
   /** Interface to bind; all interfaces when undefined. */
   host: string | undefined;
-  /** The exported classes: the whole surface clients can reach. */
+  /** The exported classes: the whole surface clients can reach. A class may be given as `{ module, export }` to import it when first used. */
   classes: Readonly<Record<string, ClassSpec>>;
   name: string;
+  /** Where log lines go (default: a ConsoleLogger at level 2, on stderr). */
   logger: Logger | undefined;
   /** Stream log lines to every client connected on port + 1. */
   startLogListener: boolean;
@@ -22,6 +23,10 @@ export interface ServerSettings {
   insecureFormatsOk: boolean;
   /** Largest message either way (default 2 GiB, as Event::RPC); clients must use the same. */
   maxPacketSize: number;
+  /** Import classes given as modules when a client first uses them (default true); with false they are imported at start. */
+  loadModules: boolean;
+  /** Import a module class again on the next call once its file changed on disk, moving live objects to the new code. For development. */
+  autoReloadModules: boolean;
   loop: Loop | undefined;
 }
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import { DISCONNECT, ObjectTable, type Answer, type Dispatcher, type PeerFeatures, type Session } from '@rpc/core';
-import type { Address } from '@rpc/loop';
+import type { Address, Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 
 /** What the server lends each connection. */
@@ -11,6 +11,8 @@ export interface ConnectionHost {
   readonly insecureFormatsOk: boolean;
   readonly maxPacketSize: number;
   readonly authRequired: boolean;
+  /** Runs the per-call deadlines. */
+  readonly loop: Loop;
   log(level: number, message: string): void;
 }
 
@@ -118,9 +120,9 @@ export class ServerConnection implements Session {
   #concurrent(id: number, request: Record<string, unknown>): void {
     const controller = new AbortController();
     this.#inFlight.set(id, controller);
-    const deadline = typeof request.deadlineMs === 'number' ? setTimeout(() => controller.abort(new Error('deadline exceeded')), request.deadlineMs) : undefined;
+    const deadline = typeof request.deadlineMs === 'number' ? this.#host.loop.timer(request.deadlineMs, () => controller.abort(new Error('deadline exceeded'))) : undefined;
     void this.#serve(request, controller.signal).then((answer) => {
-      clearTimeout(deadline);
+      deadline?.cancel();
       this.#inFlight.delete(id);
       if (!controller.signal.aborted) this.#answer({ ...answer, id });
     });

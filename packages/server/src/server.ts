@@ -2,10 +2,13 @@ import { CodecRegistry } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { CallError, ClassRegistry, Dispatcher } from '@rpc/core';
+import { CallError, ClassRegistry, Dispatcher, type ClassImpl, type ExportedClass } from '@rpc/core';
+import { formatAddress, type Loop } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, newServer, type MsgServer } from '@rpc/msg';
-import { ConsoleLogger } from './logger.js';
+import { LogListener } from './log-listener.js';
+import { ConsoleLogger, formatLogLine } from './logger.js';
+import { ModuleLoader } from './module-loader.js';
 import type { ServerOptions, ServerSettings } from './options.js';
 import { activeCall, ServerConnection, type ConnectionHost } from './server-connection.js';
 
@@ -19,6 +22,8 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   messageFormats: [],
   insecureFormatsOk: false,
   maxPacketSize: DEFAULT_MAX_PACKET_SIZE,
+  loadModules: true,
+  autoReloadModules: false,
   loop: undefined,
 };
 
@@ -33,6 +38,7 @@ export class Server {
   readonly #settings: ServerSettings;
   readonly #connections = new Set<ServerConnection>();
   #msg: MsgServer | undefined;
+  #logListener: LogListener | undefined;
   #nextCid = 1;
   #started = false;
 
@@ -68,7 +74,7 @@ export class Server {
     return activeCall.getStore()?.connection;
   }
 
-  /** The signal of the call being served: aborted when an @rpc client cancels it or its deadline passes. */
+  /** The signal of the call being served: aborted when an @rpc client cancels it, its deadline passes or its client leaves. */
   get activeSignal(): AbortSignal | undefined {
     return activeCall.getStore()?.signal;
   }
@@ -77,14 +83,21 @@ export class Server {
     return this.#connections.size;
   }
 
+  /** Clients connected to the log listener. */
+  get logClientsConnected(): number {
+    return this.#logListener?.clients ?? 0;
+  }
+
   get connections(): ReadonlySet<ServerConnection> {
     return this.#connections;
   }
 
-  /** Logs through the configured logger: `log(msg)` at level 1, or `log(level, msg)`. */
+  /** Logs through the configured logger, and to the log listener's clients: `log(msg)` at level 1, or `log(level, msg)`. */
   log(levelOrMessage: number | string, message?: string): void {
     const [level, text] = typeof levelOrMessage === 'number' ? [levelOrMessage, message ?? ''] : [1, levelOrMessage];
-    (this.#settings.logger ??= new ConsoleLogger()).log(level, text);
+    const logger = (this.#settings.logger ??= new ConsoleLogger());
+    logger.log(level, text);
+    if (this.#logListener !== undefined && level <= (logger.minLevel ?? Infinity)) this.#logListener.write(formatLogLine(level, text));
   }
 
   /** Opens the listeners without entering the loop, for programs that run their own. */
@@ -92,48 +105,78 @@ export class Server {
     if (this.#started) throw new CallError('RPC_STARTED', 'the server has already started');
     this.#started = true;
     const s = this.#settings;
+    const classes = new ClassRegistry(s.classes);
+    const loader = new ModuleLoader({
+      autoReload: s.autoReloadModules,
+      log: (level, text) => this.log(level, text),
+      reloaded: (exported, previous) => this.#moveObjects(exported, previous),
+    });
+    if (!s.loadModules) for (const exported of classes.values()) if (exported.source) await loader.load(exported);
     const formats = new CodecRegistry(s.messageFormats.length > 0 ? s.messageFormats : [msgpackCodec(), cborCodec(), jsonCodec()]);
     const host: ConnectionHost = {
-      dispatcher: new Dispatcher(new ClassRegistry(s.classes)),
+      dispatcher: new Dispatcher(classes, s.loadModules ? { prepare: (exported) => loader.prepare(exported) } : {}),
       formats,
       insecureFormatsOk: s.insecureFormatsOk,
       maxPacketSize: s.maxPacketSize,
       authRequired: false,
+      loop: this.#loop,
       log: (level, text) => this.log(level, text),
     };
-    const loop = s.loop ?? nodeLoop;
-    this.#msg = await newServer(
-      { host: s.host, port: s.port },
-      (conn) => {
-        const connection = new ServerConnection(this.#nextCid++, conn, host);
-        this.#connections.add(connection);
-        this.log(2, `cid=${connection.cid}: new connection from ${JSON.stringify(connection.remote)}`);
-        s.connectionHook?.(connection, 'connect');
-        return (_conn, msg) => {
-          if (msg !== undefined) return connection.receive(msg);
-          connection.close();
-          this.#connections.delete(connection);
-          this.log(2, `cid=${connection.cid}: client disconnected`);
-          s.connectionHook?.(connection, 'disconnect');
-        };
-      },
-      { loop, maxPacketSize: s.maxPacketSize },
-    );
+    this.#msg = await newServer({ host: s.host, port: s.port }, (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)), {
+      loop: this.#loop,
+      maxPacketSize: s.maxPacketSize,
+    });
     this.#msg.on('error', (error) => this.log(1, error.message));
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
-    this.log(1, `${s.name}: listening on ${s.host ?? '*'}:${s.port}, formats ${formats.names().join(',')}`);
+    this.log(1, `${s.name}: listening on ${formatAddress({ host: s.host, port: s.port })}, formats ${formats.names().join(',')}`);
+    if (s.startLogListener) {
+      this.#logListener = await LogListener.start(this.#loop, { host: s.host, port: s.port + 1 }, this);
+      this.log(1, `Started log listener on ${formatAddress({ host: s.host, port: s.port + 1 })}`);
+    }
   }
 
   /** Listens and runs the loop until stop(). */
   async start(): Promise<void> {
     await this.setupListeners();
-    await (this.#settings.loop ?? nodeLoop).enter();
+    await this.#loop.enter();
   }
 
   /** Closes the listeners and every connection, and leaves the loop. */
   async stop(): Promise<void> {
-    await this.#msg?.close();
-    (this.#settings.loop ?? nodeLoop).leave();
+    await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
+    this.#loop.leave();
+  }
+
+  get #loop(): Loop {
+    return this.#settings.loop ?? nodeLoop;
+  }
+
+  #accept(connection: ServerConnection) {
+    const hook = this.#settings.connectionHook;
+    this.#connections.add(connection);
+    this.log(2, `cid=${connection.cid}: new connection from ${formatAddress(connection.remote)}`);
+    hook?.(connection, 'connect');
+    return (_conn: unknown, msg: Uint8Array | undefined): void => {
+      if (msg !== undefined) return connection.receive(msg);
+      connection.close();
+      this.#connections.delete(connection);
+      this.log(2, `cid=${connection.cid}: client disconnected`);
+      hook?.(connection, 'disconnect');
+    };
+  }
+
+  /** After a module reload: objects clients hold move to the new code, as Perl objects follow their reloaded package. */
+  #moveObjects(exported: ExportedClass, previous: ClassImpl): void {
+    let moved = 0;
+    for (const connection of this.#connections) {
+      for (const held of connection.objects.objects()) {
+        if (held.className === exported.name && Object.getPrototypeOf(held.object) === previous.prototype) {
+          Object.setPrototypeOf(held.object, exported.impl.prototype);
+          moved++;
+        }
+      }
+    }
+    this.log(3, `Class '${exported.name}': ${moved} live object(s) moved to the new code`);
   }
 }

@@ -1,32 +1,14 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startChildServer, type ChildServer } from './child-server.js';
 
 const run = promisify(execFile);
 const fixtures = join(__dirname, '..', 'perl', 'rpc');
 
 /** A Perl Event::RPC::Server exporting the contract classes; it stops when `stop()` closes its stdin. */
-export async function startPerlServer(args: string[] = []): Promise<{ port: number; stop(): Promise<void> }> {
-  const child: ChildProcessWithoutNullStreams = spawn('perl', [join(fixtures, 'server.pl'), '--port', '0', ...args], { cwd: fixtures });
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`perl server.pl exited with ${code}: ${errors}`)));
-  });
-  return {
-    port,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin.end();
-      await exited;
-    },
-  };
+export function startPerlServer(args: string[] = []): Promise<ChildServer> {
+  return startChildServer('perl', [join(fixtures, 'server.pl'), '--port', '0', ...args], fixtures);
 }
 
 /** Runs the Perl Event::RPC::Client scenario against `port` and returns its report. */

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CallError, Client, RemoteError, withCallOptions, type RemoteObject } from '@rpc/client';
 import { jsonCodec } from '@rpc/codec-json';
 import { cborCodec } from '@rpc/codec-cbor';
@@ -121,6 +123,26 @@ describe('our client against our server', () => {
     await close();
   });
 
+  it('frees the object of a proxy that was garbage collected', async () => {
+    const { server, client, close } = await pair();
+    const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
+    const kept = await T.new({ data: 'kept' });
+    const connection = [...server.connections][0];
+    await (async () => {
+      const dropped = await T.new({ data: 'dropped' });
+      expect(await dropped.get_data()).toBe('dropped');
+    })();
+    expect(connection?.objects.size).toBe(2);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await waitFor(() => {
+      gc();
+      return connection?.objects.size === 1;
+    }, 'client_destroy of the collected proxy');
+    expect(await kept.get_data()).toBe('kept');
+    await close();
+  });
+
   it('honours the client options: classes, classMap, timeout, errorCallback', async () => {
     const { server, close } = await pair();
     const errors: Error[] = [];
@@ -179,6 +201,30 @@ describe('server options', () => {
     await client.disconnect();
     await waitFor(() => hooks.length === 2, 'both hooks');
     expect(hooks).toEqual(['connect:1', 'disconnect:1']);
+    await server.stop();
+  });
+
+  it('streams log lines to clients of the log listener on port + 1', async () => {
+    const lines: string[] = [];
+    const server = new Server({ host: '127.0.0.1', port: 0, classes: testClasses, startLogListener: true, logger: { log: (_l, m) => lines.push(m), minLevel: 2 } });
+    await server.setupListeners();
+    expect(lines).toContain(`Started log listener on 127.0.0.1:${server.port + 1}`);
+    const net = await import('node:net');
+    const watcher = net.connect(server.port + 1, '127.0.0.1');
+    let seen = '';
+    watcher.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    await waitFor(() => server.logClientsConnected === 1, 'the log client');
+    const client = new Client({ host: '127.0.0.1', port: server.port });
+    await client.connect();
+    await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'logged' });
+    await waitFor(() => /\[2\] cid=\d+: new connection from 127\.0\.0\.1:\d+\n/.test(seen), 'the connection line');
+    server.log(3, 'above the logger level: not streamed');
+    server.log('a notice');
+    await waitFor(() => seen.includes('[1] a notice\n'), 'the notice');
+    expect(seen).not.toContain('not streamed');
+    watcher.destroy();
+    await waitFor(() => server.logClientsConnected === 0, 'the log client to leave');
+    await client.disconnect();
     await server.stop();
   });
 
