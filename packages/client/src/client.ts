@@ -3,7 +3,7 @@ import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { CallError, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type MethodKind, type PeerFeatures } from '@rpc/core';
-import type { Loop, Timer } from '@rpc/loop';
+import type { Loop } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
 import { connect, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
@@ -13,11 +13,15 @@ import type { RemoteClass, RemoteObject } from './types.js';
 interface Pending {
   resolve(answer: Answer): void;
   reject(error: Error): void;
-  /** Abandoned by its caller (cancelled): the answer is read and dropped. */
-  abandoned?: boolean;
+  /** The caller stopped waiting (cancelled, deadline): the answer is dropped, and a request not sent yet never goes. */
+  dropped?: boolean;
 }
 
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
+
+function isOk(answer: Answer): boolean {
+  return answer.ok === 1 || (answer.ok as unknown) === '1';
+}
 
 /**
  * An Event::RPC client: talks to Perl Event::RPC servers and to @rpc
@@ -28,23 +32,26 @@ const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
 export class Client implements ProxyHost, AsyncDisposable {
   readonly #options: ClientOptions;
   readonly #classes = new Map<string, Map<string, MethodKind>>();
-  readonly #serialWaiting: Pending[] = [];
+  /** Perl servers: requests sent, answered in order. */
+  readonly #inOrder: Pending[] = [];
+  /** Perl servers: requests waiting for the one before them to be answered. */
+  readonly #notSent: Array<{ request: Record<string, unknown>; pending: Pending }> = [];
   readonly #byId = new Map<number, Pending>();
   readonly #proxies = new Map<string, WeakRef<object>>();
   readonly #collector = new FinalizationRegistry<string>((oid) => this.#collected(oid));
+  readonly #reportError: (error: Error) => undefined;
   #conn: Connection | undefined;
   #codec: Codec | undefined;
   #features: PeerFeatures = {};
   #serverVersion: string | undefined;
-  #serial: Promise<unknown> = Promise.resolve();
   #nextId = 1;
 
   constructor(options: ClientOptions) {
     this.#options = options;
-  }
-
-  get #loop(): Loop {
-    return this.#options.loop ?? nodeLoop;
+    this.#reportError = (error) => {
+      this.#options.errorCallback?.(this, error);
+      return undefined;
+    };
   }
 
   /** The negotiated message format. */
@@ -110,22 +117,19 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (const [method, kind] of methods) {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
       constructors[method] = (...args) =>
-        this.#guard(async () => {
-          const answer = await this.request({ cmd: 'new', method: `${remote}::${method}`, params: args.map(toParam) });
-          return this.#proxy<T>(String(answer.oid));
-        });
+        this.#reported(this.#call({ cmd: 'new', method: `${remote}::${method}` }, args).then((answer) => this.#proxy<T>(String(answer.oid))));
     }
     return constructors as RemoteClass<T, A, S>;
   }
 
   /** Calls `method` on the object `oid` (what proxies do). */
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown> {
-    return this.#guard(async () => {
-      const answer = await this.request({ cmd: 'exec', oid, method, params: args.map(toParam) }, options);
+    const answered = this.#call({ cmd: 'exec', oid, method }, args, options).then((answer) => {
       const rc = Array.isArray(answer.rc) ? answer.rc : [];
       const values = kind === '_object' ? rc.map((value) => this.#proxiesOneLevel(value)) : rc;
       return values.length > 1 ? values : values[0];
     });
+    return this.#reported(answered);
   }
 
   /** Tells the server to free `oid` (what releasing a proxy does). */
@@ -136,17 +140,60 @@ export class Client implements ProxyHost, AsyncDisposable {
       if (proxy !== undefined) this.#collector.unregister(proxy);
       this.#proxies.delete(oid);
     }
-    if (this.connected) await this.request({ cmd: 'client_destroy', oid });
+    if (this.connected) await this.#send({ cmd: 'client_destroy', oid });
   }
 
-  /** Sends one request and resolves with its answer; rejects with RemoteError when the server says no. */
-  async request(request: Record<string, unknown>, options: CallOptions = {}): Promise<Answer> {
+  /**
+   * Sends one request (a map with `cmd`) and resolves with its answer;
+   * rejects with RemoteError when the server says no, CallError when the call
+   * is cancelled, passes its deadline or the connection goes.
+   */
+  request(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
+    return this.#send({ ...request }, options);
+  }
+
+  /** A `new` or `exec` request with `args` as its params, proxies turned into object references. */
+  #call(request: Record<string, unknown>, args: unknown[], options?: CallOptions): Promise<Answer> {
+    try {
+      request.params = args.map(toParam);
+    } catch (error) {
+      return Promise.reject(error); // a released proxy among the arguments
+    }
+    return this.#send(request, options);
+  }
+
+  /** request(), taking ownership of `request` (it gets the id and deadline). */
+  #send(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
     const conn = this.#conn;
     const codec = this.#codec;
-    if (conn === undefined || codec === undefined || conn.closed) throw new CallError('RPC_NOT_CONNECTED', 'not connected');
-    const answer = this.#features.ids ? await this.#pipelined(conn, codec, request, options) : await this.#oneAtATime(conn, codec, request, options);
-    if (answer.ok === 1 || (answer.ok as unknown) === '1') return answer;
-    throw new RemoteError(typeof answer.msg === 'string' ? answer.msg : 'the server refused the call');
+    if (conn === undefined || codec === undefined || conn.closed) return Promise.reject(new CallError('RPC_NOT_CONNECTED', 'not connected'));
+    const deadlineMs = options?.deadlineMs ?? this.#options.timeout;
+    return new Promise<Answer>((resolve, reject) => {
+      const pending: Pending = { resolve, reject };
+      let cancel: (() => void) | undefined;
+      if (this.#features.ids) {
+        const id = this.#nextId++;
+        request.id = id;
+        if (deadlineMs !== undefined) request.deadlineMs = deadlineMs;
+        this.#byId.set(id, pending);
+        conn.sendLater(codec.encode(request));
+        cancel = () => {
+          // The caller is answered at once; the server is told so that it can stop and drop the answer.
+          this.#byId.delete(id);
+          if (this.connected) conn.sendLater(codec.encode({ cmd: 'cancel', target: id }));
+        };
+      } else if (this.#inOrder.length === 0) {
+        this.#inOrder.push(pending);
+        conn.sendLater(codec.encode(request));
+      } else {
+        this.#notSent.push({ request, pending });
+      }
+      if (options?.signal !== undefined || deadlineMs !== undefined) this.#bound(pending, options?.signal, deadlineMs, cancel);
+    });
+  }
+
+  get #loop(): Loop {
+    return this.#options.loop ?? nodeLoop;
   }
 
   async #negotiate(conn: Connection): Promise<Codec> {
@@ -182,76 +229,55 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (const [name, info] of Object.entries((all ?? {}) as Record<string, unknown>)) record(name, info);
   }
 
-  /** Perl servers: one request at a time, answers matched by order. */
-  #oneAtATime(conn: Connection, codec: Codec, request: Record<string, unknown>, options: CallOptions): Promise<Answer> {
-    const turn = this.#serial.then(
-      () =>
-        new Promise<Answer>((resolve, reject) => {
-          const pending: Pending = { resolve, reject };
-          conn.sendLater(codec.encode(request));
-          this.#serialWaiting.push(pending);
-          this.#bound(pending, options);
-        }),
-    );
-    this.#serial = turn.catch(() => undefined);
-    return turn;
-  }
-
-  /** @rpc servers: many requests in flight, answers matched by id, cancellable. */
-  #pipelined(conn: Connection, codec: Codec, request: Record<string, unknown>, options: CallOptions): Promise<Answer> {
-    const id = this.#nextId++;
-    const deadlineMs = options.deadlineMs ?? this.#options.timeout;
-    return new Promise<Answer>((resolve, reject) => {
-      const pending: Pending = { resolve, reject };
-      conn.sendLater(codec.encode(deadlineMs === undefined ? { ...request, id } : { ...request, id, deadlineMs }));
-      this.#byId.set(id, pending);
-      this.#bound(pending, options, () => {
-        this.#byId.delete(id);
-        if (this.connected) this.#conn?.sendLater(codec.encode({ cmd: 'cancel', target: id }));
-      });
-    });
-  }
-
   /** Applies a call's signal and deadline: the caller is answered at once, the server told where it can be. */
-  #bound(pending: Pending, options: CallOptions, cancel?: () => void): void {
-    const { signal } = options;
-    const deadlineMs = options.deadlineMs ?? this.#options.timeout;
-    const settle = pending.resolve;
-    const fail = pending.reject;
-    let timer: Timer | undefined;
+  #bound(pending: Pending, signal: AbortSignal | undefined, deadlineMs: number | undefined, cancel: (() => void) | undefined): void {
+    const { resolve, reject } = pending;
     const stop = (error: CallError): void => {
-      pending.abandoned = true;
+      pending.dropped = true;
+      pending.resolve = pending.reject = () => undefined;
+      done();
       cancel?.();
-      fail(error);
+      reject(error);
     };
     const onAbort = (): void => stop(new CallError('RPC_CANCELLED', 'call cancelled', { cause: signal?.reason }));
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (deadlineMs !== undefined) timer = this.#loop.timer(deadlineMs, () => stop(new CallError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
+    const timer = deadlineMs === undefined ? undefined : this.#loop.timer(deadlineMs, () => stop(new CallError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
     const done = (): void => {
       timer?.cancel();
       signal?.removeEventListener('abort', onAbort);
     };
-    pending.resolve = (answer) => {
-      done();
-      settle(answer);
-    };
-    pending.reject = (error) => {
-      done();
-      fail(error);
-    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    pending.resolve = (answer) => (done(), resolve(answer));
+    pending.reject = (error) => (done(), reject(error));
   }
 
   #answer(msg: Uint8Array): void {
     let answer: Answer;
     try {
       answer = (this.#codec as Codec).decode(msg) as Answer;
+      if (answer === null || typeof answer !== 'object') throw new Error('an answer must be a map');
     } catch (error) {
       return this.#fail(new ProtocolError('RPC_BAD_ANSWER', 'undecodable answer from the server', { cause: error }));
     }
-    const pending = typeof answer?.id === 'number' ? this.#byId.get(answer.id) : this.#serialWaiting.shift();
-    if (typeof answer?.id === 'number') this.#byId.delete(answer.id);
-    if (pending !== undefined && !pending.abandoned) pending.resolve(answer);
+    let pending: Pending | undefined;
+    if (typeof answer.id === 'number') {
+      pending = this.#byId.get(answer.id);
+      this.#byId.delete(answer.id);
+    } else {
+      pending = this.#inOrder.shift();
+      this.#sendNextInOrder();
+    }
+    if (pending === undefined) return;
+    if (isOk(answer)) pending.resolve(answer);
+    else pending.reject(new RemoteError(typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
+  }
+
+  #sendNextInOrder(): void {
+    let next = this.#notSent.shift();
+    while (next?.pending.dropped) next = this.#notSent.shift();
+    if (next === undefined || this.#conn === undefined || this.#codec === undefined) return;
+    this.#inOrder.push(next.pending);
+    this.#conn.sendLater(this.#codec.encode(next.request));
   }
 
   #closed(error: Error | undefined): void {
@@ -260,8 +286,9 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   #fail(error: Error): void {
-    for (const pending of [...this.#serialWaiting.splice(0), ...this.#byId.values()]) pending.reject(error);
+    const all = [...this.#inOrder.splice(0), ...this.#notSent.splice(0).map((w) => w.pending), ...this.#byId.values()];
     this.#byId.clear();
+    for (const pending of all) pending.reject(error);
   }
 
   /** The one proxy of `oid`, so that releasing it cannot strand another proxy of the same object. */
@@ -286,17 +313,11 @@ export class Client implements ProxyHost, AsyncDisposable {
   #collected(oid: string): void {
     if (this.#proxies.get(oid)?.deref() !== undefined) return; // a newer proxy of the same object is alive
     this.#proxies.delete(oid);
-    if (this.connected) this.request({ cmd: 'client_destroy', oid }).catch(() => undefined);
+    if (this.connected) this.#send({ cmd: 'client_destroy', oid }).catch(() => undefined);
   }
 
-  async #guard<R>(call: () => Promise<R>): Promise<R> {
-    try {
-      return await call();
-    } catch (error) {
-      const callback = this.#options.errorCallback;
-      if (callback === undefined) throw error;
-      callback(this, error as Error);
-      return undefined as R;
-    }
+  /** With an errorCallback, errors go to it and the call resolves undefined, as Event::RPC's error_cb. */
+  #reported<R>(call: Promise<R>): Promise<R> {
+    return this.#options.errorCallback === undefined ? call : (call.catch(this.#reportError) as Promise<R>);
   }
 }

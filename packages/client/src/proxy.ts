@@ -67,6 +67,7 @@ export function withCallOptions<P extends object>(proxy: P, options: CallOptions
 // `keepAlive` holds the original proxy while a view of it lives, so the object is not collected under the view.
 function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: object | undefined): RemoteObject<T> {
   const { oid, className, methods, host } = handle;
+  const callers = new Map<string, (...args: unknown[]) => Promise<unknown>>(); // one function per method, not one per access
   const proxy = new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       switch (prop) {
@@ -83,11 +84,17 @@ function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: ob
       }
       const kind = typeof prop === 'string' ? methods.get(prop) : undefined;
       if (kind !== 1 && kind !== '_object') return undefined;
-      return (...args: unknown[]) => {
-        if (handle.released) return Promise.reject(new CallError('RPC_RELEASED', `${oid} was released`));
-        void keepAlive;
-        return host.exec(oid, prop as string, args, kind, options);
-      };
+      const method = prop as string;
+      let caller = callers.get(method);
+      if (caller === undefined) {
+        caller = (...args: unknown[]) => {
+          if (handle.released) return Promise.reject(new CallError('RPC_RELEASED', `${oid} was released`));
+          void keepAlive;
+          return host.exec(oid, method, args, kind, options);
+        };
+        callers.set(method, caller);
+      }
+      return caller;
     },
     has: (_target, prop) => typeof prop === 'string' && (methods.has(prop) || prop === 'oid' || prop === 'className'),
     set: () => false,

@@ -1,5 +1,17 @@
 import { addExtension, Packr, Unpackr } from 'msgpackr';
-import { CodecError, decodeSafely, DEFAULT_MAX_DEPTH, PERL_OBJECT_TAG, sanitize, TaggedValue, type Codec, type CodecOptions, type SanitizeRules } from '@rpc/codec';
+import {
+  CodecError,
+  decodeSafely,
+  DEFAULT_MAX_DEPTH,
+  mentionsProto,
+  PERL_OBJECT_TAG,
+  sanitize,
+  sanitizeInPlace,
+  TaggedValue,
+  type Codec,
+  type CodecOptions,
+  type SanitizeRules,
+} from '@rpc/codec';
 
 /** The name @rpc peers use for MessagePack; Perl's Event::RPC does not know it, so servers offer it after the Perl formats. */
 export const MSGPACK_FORMAT = 'MSGP';
@@ -35,7 +47,9 @@ function extension(value: object): { className: unknown; values: unknown } | und
 export function msgpackCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const packr = new Packr(WRITE_OPTIONS);
+  // Maps are safe for any key; plain objects are faster, and safe unless a key could be "__proto__".
   const unpackr = new Unpackr(READ_OPTIONS);
+  const objectUnpackr = new Unpackr({ ...READ_OPTIONS, mapsAsObjects: true });
   const rules: SanitizeRules = { format: MSGPACK_FORMAT, maxDepth, bytes: 'keep', tag: extension };
   return {
     name: MSGPACK_FORMAT,
@@ -48,7 +62,9 @@ export function msgpackCodec(options: CodecOptions = {}): Codec {
       }
     },
     decode(bytes: Uint8Array): unknown {
-      return decodeSafely(MSGPACK_FORMAT, maxDepth, () => sanitize(unpackr.unpack(bytes), rules, bytes.length));
+      return decodeSafely(MSGPACK_FORMAT, maxDepth, () =>
+        mentionsProto(bytes) ? sanitize(unpackr.unpack(bytes), rules, bytes.length) : sanitizeInPlace(objectUnpackr.unpack(bytes), rules, bytes.length),
+      );
     },
   };
 }

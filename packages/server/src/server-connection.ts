@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import { DISCONNECT, ObjectTable, type Answer, type Dispatcher, type PeerFeatures, type Session } from '@rpc/core';
 import type { Address, Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
+import { activeCall, Call } from './call.js';
 
 /** What the server lends each connection. */
 export interface ConnectionHost {
@@ -13,14 +13,11 @@ export interface ConnectionHost {
   readonly authRequired: boolean;
   /** Runs the per-call deadlines. */
   readonly loop: Loop;
+  /** The highest level the logger keeps, so that per-request lines are not even built when they would be dropped. */
+  readonly logLevel: number;
   log(level: number, message: string): void;
 }
 
-/** The call being served, for Server.activeConnection and activeSignal: kept per async call chain, so concurrent calls each see their own. */
-export const activeCall = new AsyncLocalStorage<{ readonly connection: ServerConnection; readonly signal: AbortSignal }>();
-
-/** Calls of Perl clients cannot be cancelled. */
-const NEVER = new AbortController().signal;
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
 const DISCONNECT_BYTES = new TextEncoder().encode(DISCONNECT);
 
@@ -31,7 +28,7 @@ function isDisconnect(msg: Uint8Array): boolean {
 /**
  * One client of the server (Event::RPC::Connection): its id, its user once
  * authenticated, the objects it was given, and the format it negotiated.
- * Requests without an id (Perl clients) are served one at a time, in order;
+ * Requests without an id (Perl clients) are answered one at a time, in order;
  * requests with an id (@rpc clients) run concurrently and answer with that id.
  */
 export class ServerConnection implements Session {
@@ -42,9 +39,12 @@ export class ServerConnection implements Session {
   readonly #conn: Connection;
   readonly #host: ConnectionHost;
   readonly #negotiation: ServerNegotiation;
-  readonly #inFlight = new Map<number, AbortController>();
+  /** Calls with an id that have not answered yet, for `cancel`. */
+  readonly #inFlight = new Map<number, Call>();
+  /** Requests without an id waiting for the one before them to answer. */
+  readonly #queue: Array<Record<string, unknown>> = [];
+  #serving: Call | undefined;
   #codec: Codec | undefined;
-  #serial: Promise<void> = Promise.resolve();
 
   constructor(cid: number, conn: Connection, host: ConnectionHost) {
     this.cid = cid;
@@ -91,19 +91,29 @@ export class ServerConnection implements Session {
       this.#answer({ ok: 0, msg: `Unexpected error on incoming RPC call: ${(error as Error).message}` });
       return;
     }
-    if (request.cmd === 'cancel') {
-      this.#inFlight.get(Number(request.target))?.abort(new Error('cancelled by the client'));
-      return;
-    }
-    const id = request.id;
-    if (typeof id === 'number') this.#concurrent(id, request);
-    else this.#serial = this.#serial.then(() => this.#serve(request, NEVER).then((answer) => this.#answer(answer)));
+    this.#request(request);
   }
 
-  /** Frees everything the client held (it has gone). */
+  /** Frees everything the client held (it has gone) and cancels what it was waiting for. */
   close(): void {
-    for (const controller of this.#inFlight.values()) controller.abort();
+    const gone = new Error('the client disconnected');
+    for (const call of this.#inFlight.values()) call.cancel(gone);
+    this.#serving?.cancel(gone);
+    this.#queue.length = 0;
     this.objects.clear();
+  }
+
+  #request(request: Record<string, unknown>): void {
+    const id = request.id;
+    if (request.cmd === 'cancel') {
+      this.#inFlight.get(Number(request.target))?.cancel(new Error('cancelled by the client'));
+    } else if (typeof id === 'number') {
+      this.#serve(new Call(this, id), request);
+    } else if (this.#serving === undefined) {
+      this.#serve(new Call(this, undefined), request);
+    } else {
+      this.#queue.push(request);
+    }
   }
 
   #negotiate(msg: Uint8Array): void {
@@ -114,23 +124,34 @@ export class ServerConnection implements Session {
       this.#codec = step.codec;
       this.#host.log(2, `cid=${this.cid}: message format ${step.codec.name}`);
     }
-    if (step.request !== undefined) this.#serial = this.#serial.then(() => this.#serve(step.request as Record<string, unknown>, NEVER).then((a) => this.#answer(a)));
+    if (step.request !== undefined) this.#request(step.request as Record<string, unknown>);
   }
 
-  #concurrent(id: number, request: Record<string, unknown>): void {
-    const controller = new AbortController();
-    this.#inFlight.set(id, controller);
-    const deadline = typeof request.deadlineMs === 'number' ? this.#host.loop.timer(request.deadlineMs, () => controller.abort(new Error('deadline exceeded'))) : undefined;
-    void this.#serve(request, controller.signal).then((answer) => {
-      deadline?.cancel();
-      this.#inFlight.delete(id);
-      if (!controller.signal.aborted) this.#answer({ ...answer, id });
-    });
+  #serve(call: Call, request: Record<string, unknown>): void {
+    if (this.#host.logLevel >= 4) this.#host.log(4, `cid=${this.cid}: RPC command: ${String(request.cmd)}`);
+    if (call.id === undefined) this.#serving = call;
+    else this.#inFlight.set(call.id, call);
+    if (typeof request.deadlineMs === 'number') {
+      call.deadline = this.#host.loop.timer(request.deadlineMs, () => call.cancel(new Error('deadline exceeded')));
+    }
+    const answer = activeCall.run(call, () => this.#host.dispatcher.dispatch(request, this));
+    if (answer instanceof Promise) void answer.then((a) => this.#finish(call, a));
+    else this.#finish(call, answer);
   }
 
-  #serve(request: Record<string, unknown>, signal: AbortSignal): Promise<Answer> {
-    this.#host.log(4, `cid=${this.cid}: RPC command: ${String(request.cmd)}`);
-    return activeCall.run({ connection: this, signal }, () => this.#host.dispatcher.dispatch(request, this));
+  #finish(call: Call, answer: Answer): void {
+    call.deadline?.cancel();
+    if (call.id === undefined) {
+      this.#serving = undefined;
+      this.#answer(answer);
+      const next = this.#queue.shift();
+      if (next !== undefined) this.#serve(new Call(this, undefined), next);
+      return;
+    }
+    this.#inFlight.delete(call.id);
+    if (call.cancelled) return; // the client stopped waiting
+    answer.id = call.id;
+    this.#answer(answer);
   }
 
   #answer(answer: Answer): void {

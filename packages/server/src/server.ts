@@ -10,7 +10,8 @@ import { LogListener } from './log-listener.js';
 import { ConsoleLogger, formatLogLine } from './logger.js';
 import { ModuleLoader } from './module-loader.js';
 import type { ServerOptions, ServerSettings } from './options.js';
-import { activeCall, ServerConnection, type ConnectionHost } from './server-connection.js';
+import { activeCall } from './call.js';
+import { ServerConnection, type ConnectionHost } from './server-connection.js';
 
 const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   port: 0,
@@ -120,6 +121,7 @@ export class Server {
       maxPacketSize: s.maxPacketSize,
       authRequired: false,
       loop: this.#loop,
+      logLevel: (s.logger ??= new ConsoleLogger()).minLevel ?? Infinity,
       log: (level, text) => this.log(level, text),
     };
     this.#msg = await newServer({ host: s.host, port: s.port }, (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)), {

@@ -1,0 +1,87 @@
+// The benchmark harness (@rpc/testkit/bench). Kept apart from the test helpers: loading
+// those (selfsigned and its crypto stack) was seen to cut 1 MiB echo throughput threefold.
+import { fork } from 'node:child_process';
+
+export { rawClient, rawEchoServer } from './raw-echo.js';
+
+/** One connection of a contender: send() issues one call or message; its answer calls the onAnswer given to open. */
+export interface BenchClient {
+  send(): void;
+  close(): void;
+}
+
+export type OpenBenchClient = (onAnswer: () => void) => Promise<BenchClient>;
+
+export interface Measurement {
+  /** Answers per second. */
+  readonly rate: number;
+  /** Round-trip times in ms, when window is 1. */
+  readonly rtts: number[];
+}
+
+/**
+ * Keeps `window` calls in flight on one connection for `seconds`. Every
+ * contender does the same work per answer; when pipelined, the clock is read
+ * once per 1024 answers.
+ */
+export async function measure(open: OpenBenchClient, window: number, seconds: number): Promise<Measurement> {
+  const rtts: number[] = [];
+  let answered = 0;
+  let sent = 0;
+  let sentAt = 0n;
+  let stopping = false;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const start = process.hrtime.bigint();
+  const stopAt = start + BigInt(Math.round(seconds * 1e9));
+  const client = await open(() => {
+    answered++;
+    if (window === 1 || (answered & 1023) === 0) {
+      const now = process.hrtime.bigint();
+      if (window === 1) rtts.push(Number(now - sentAt) / 1e6);
+      if (now >= stopAt) stopping = true;
+      sentAt = now;
+    }
+    if (!stopping) {
+      sent++;
+      client.send();
+    } else if (answered === sent) finish();
+  });
+  for (; sent < window; sent++) client.send();
+  sentAt = process.hrtime.bigint();
+  await done;
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  client.close();
+  return { rate: answered / elapsed, rtts };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+}
+
+/** a / b to three decimals. */
+export function ratio(a: number, b: number): number {
+  return Number((a / b).toFixed(3));
+}
+
+/**
+ * Runs `script --serve <kind> ...args` in its own process (so that client and
+ * server each have a core) and resolves with the port it reports through IPC.
+ */
+export async function forkServer(script: string, kind: string, args: string[] = []): Promise<{ port: number; kill(): void }> {
+  const child = fork(script, ['--serve', kind, ...args], { execArgv: process.execArgv });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { port, kill: () => child.kill() };
+}
+
+/** In a process started by forkServer: reports the port to the parent. */
+export function reportPort(port: number): void {
+  process.send?.({ port });
+}
