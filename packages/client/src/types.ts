@@ -1,3 +1,5 @@
+import type { ReturnList } from '@rpc/core';
+
 type Fn = (...args: never[]) => unknown;
 
 /** The method names of T. */
@@ -12,9 +14,11 @@ export interface RemoteHandle extends Disposable, AsyncDisposable {
   release(): Promise<void>;
 }
 
-/** What a remote method resolves to: objects with methods become proxies, also inside arrays; plain data stays as it is. */
+/** What a remote method resolves to: objects with methods become proxies, also inside arrays; several return values (returnList) an array; plain data stays as it is. */
 export type RemoteValue<R> = R extends Fn
   ? never
+  : R extends ReturnList<infer L>
+    ? { -readonly [I in keyof L]: RemoteValue<L[I]> }
   : R extends readonly (infer E)[]
     ? RemoteValue<E>[]
     : R extends object

@@ -11,7 +11,7 @@ export class RemoteError extends RpcError {
 }
 
 /** Codes of {@link ProtocolError}. */
-export type ProtocolErrorCode = 'RPC_BAD_ANSWER' | 'RPC_BAD_REQUEST' | 'RPC_VERSION';
+export type ProtocolErrorCode = 'RPC_BAD_ANSWER' | 'RPC_VERSION';
 
 /** The peer broke the Event::RPC protocol: an answer or request of the wrong shape, an unsupported version. */
 export class ProtocolError extends RpcError {

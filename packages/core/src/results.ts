@@ -1,12 +1,12 @@
 const LIST = Symbol('rpc.list');
 
-/** Several return values, as a Perl method returns a list: `rc` carries each one. */
-export interface ReturnList {
-  readonly [LIST]: readonly unknown[];
+/** Several return values, as a Perl method returns a list: `rc` carries each one, and @rpc clients get them as an array. */
+export interface ReturnList<T extends readonly unknown[] = readonly unknown[]> {
+  readonly [LIST]: T;
 }
 
 /** Return this from a method to answer with several values (Perl list context); anything else is one value. */
-export function returnList(...values: unknown[]): ReturnList {
+export function returnList<T extends unknown[]>(...values: T): ReturnList<T> {
   return { [LIST]: values };
 }
 

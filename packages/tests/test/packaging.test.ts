@@ -5,7 +5,7 @@ import { join } from 'node:path';
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures');
-const published = ['loop', 'loop-node', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack'];
+const published = ['loop', 'loop-node', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack', 'core', 'server', 'client'];
 
 function run(file: string): unknown {
   return JSON.parse(execFileSync(process.execPath, [join(fixtures, file)], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 }));
@@ -21,11 +21,11 @@ beforeAll(() => {
 
 describe('published packages', () => {
   it('work from a CommonJS consumer', () => {
-    expect(run('consumer.cjs')).toEqual({ back: 'cjs', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
+    expect(run('consumer.cjs')).toEqual({ back: 'cjs', rpc: 'hello cjs', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
   });
 
   it('work from an ES module consumer', () => {
-    expect(run('consumer.mjs')).toEqual({ back: 'esm', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
+    expect(run('consumer.mjs')).toEqual({ back: 'esm', rpc: 'hello esm', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
   });
 
   it('give types to CommonJS and ES module TypeScript consumers alike', () => {

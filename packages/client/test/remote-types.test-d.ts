@@ -1,0 +1,70 @@
+// Compile-only: `pnpm typecheck` fails if the remote object types drift. Nothing here runs.
+import type { RemoteClass, RemoteObject } from '@rpc/client';
+import { returnList } from '@rpc/core';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(): T | void {
+  return undefined;
+}
+
+class Item {
+  constructor(readonly name: string) {}
+  label(): string {
+    return this.name;
+  }
+}
+
+class Shelf {
+  readonly title = 'shelf';
+  count(): number {
+    return 0;
+  }
+  async countLater(): Promise<number> {
+    return 0;
+  }
+  first(): Item {
+    return new Item('a');
+  }
+  all(): Item[] {
+    return [];
+  }
+  byName(): Record<string, Item> {
+    return {};
+  }
+  data(): { total: number; names: string[] } {
+    return { total: 0, names: [] };
+  }
+  both() {
+    return returnList(new Item('b'), 42);
+  }
+  put(item: Item, where: number): boolean {
+    return item.name.length > where;
+  }
+}
+
+declare const shelf: RemoteObject<Shelf>;
+
+expectType<Equal<ReturnType<typeof shelf.count>, Promise<number>>>();
+expectType<Equal<ReturnType<typeof shelf.countLater>, Promise<number>>>();
+expectType<Equal<ReturnType<typeof shelf.first>, Promise<RemoteObject<Item>>>>();
+expectType<Equal<ReturnType<typeof shelf.all>, Promise<RemoteObject<Item>[]>>>();
+expectType<Equal<ReturnType<typeof shelf.byName>, Promise<{ [x: string]: RemoteObject<Item> }>>>();
+expectType<Equal<ReturnType<typeof shelf.data>, Promise<{ total: number; names: string[] }>>>();
+expectType<Equal<ReturnType<typeof shelf.both>, Promise<[RemoteObject<Item>, number]>>>();
+expectType<Equal<typeof shelf.oid, string>>();
+expectType<Equal<ReturnType<typeof shelf.release>, Promise<void>>>();
+
+// Parameters take local values or remote objects of the same class.
+declare const item: RemoteObject<Item>;
+void shelf.put(item, 1);
+void shelf.put(new Item('local'), 1);
+// @ts-expect-error a number is not an Item
+void shelf.put(1, 1);
+// @ts-expect-error fields are not remote methods
+void shelf.title;
+
+declare const Shelves: RemoteClass<Shelf, [string], 'shared'>;
+expectType<Equal<ReturnType<typeof Shelves.new>, Promise<RemoteObject<Shelf>>>>();
+expectType<Equal<ReturnType<typeof Shelves.shared>, Promise<RemoteObject<Shelf>>>>();
+// @ts-expect-error `new` takes the arguments given to RemoteClass
+void Shelves.new(1);

@@ -1,0 +1,34 @@
+import { TaggedValue } from '@rpc/codec';
+import { cborCodec } from '@rpc/codec-cbor';
+
+const cbor = cborCodec();
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+describe('cborCodec', () => {
+  it('writes integers beyond 32 bits as CBOR integers, as CBOR::XS does, not as floats', () => {
+    expect(hex(cbor.encode(2 ** 53 - 1))).toBe('1b001fffffffffffff');
+    expect(hex(cbor.encode(-(2 ** 53 - 1)))).toBe('3b001ffffffffffffe');
+    expect(hex(cbor.encode([4294967296, 7]))).toBe('821b000000010000000007');
+    expect(hex(cbor.encode(3.25))).toBe('fb400a000000000000'); // floats stay floats
+    expect(cbor.decode(cbor.encode({ big: 2 ** 40 }))).toEqual({ big: 2 ** 40 });
+  });
+
+  it('reads Perl byte strings as latin-1 text, in keys and values', () => {
+    // {'cmd': 'Grüße'} with both strings as byte strings (major type 2), as CBOR::XS sends them.
+    expect(cbor.decode(Buffer.from('a143636d64454772fcdf65', 'hex'))).toEqual({ cmd: 'Grüße' });
+  });
+
+  it('writes and reads a blessed object as tag 26 [Class, ...]', () => {
+    const object = new TaggedValue('Event_RPC_Test2', [['SCALAR', 'Event_RPC_Test2=OBJ(1)']]);
+    const bytes = cbor.encode({ params: [object, 2 ** 40] });
+    expect(hex(bytes)).toContain('d81a82'); // tag 26, a 2-element array
+    expect(cbor.decode(bytes)).toEqual({ params: [object, 2 ** 40] });
+  });
+
+  it('decodes integers beyond 2^53 as BigInt and keeps __proto__ a plain key', () => {
+    expect(cbor.decode(Buffer.from('1bffffffffffffffff', 'hex'))).toBe(2n ** 64n - 1n);
+    const value = cbor.decode(Buffer.from('a1695f5f70726f746f5f5fa1617801', 'hex')) as Record<string, unknown>;
+    expect(Object.keys(value)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+  });
+});

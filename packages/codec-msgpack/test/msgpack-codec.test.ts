@@ -1,0 +1,35 @@
+import { CodecError, TaggedValue } from '@rpc/codec';
+import { msgpackCodec } from '@rpc/codec-msgpack';
+
+const msgpack = msgpackCodec();
+
+describe('msgpackCodec', () => {
+  it('round-trips binary, BigInt, tagged values and undefined as nil', () => {
+    const value = { bytes: Uint8Array.of(1, 2, 3), big: 2n ** 63n, small: 42, tag: new TaggedValue('A', [['SCALAR', 'A=OBJ(1)']]), gone: undefined };
+    expect(msgpack.decode(msgpack.encode(value))).toEqual({ ...value, gone: null });
+  });
+
+  it('writes a tagged value as extension 26 holding a plain MessagePack array', () => {
+    // fixext 4, type 26, payload ["A", 1]
+    expect(Buffer.from(msgpack.encode(new TaggedValue('A', [1]))).toString('hex')).toBe('d61a92a14101');
+  });
+
+  it('keeps __proto__ and constructor as plain data on both decoding paths', () => {
+    const proto = Buffer.from('82a95f5f70726f746f5f5f81a17801ab636f6e7374727563746f7202', 'hex'); // {"__proto__": {"x": 1}, "constructor": 2}
+    const plain = Buffer.from('81ab636f6e7374727563746f7281a17801', 'hex'); // {"constructor": {"x": 1}}
+    const a = msgpack.decode(proto) as Record<string, unknown>;
+    expect(Object.keys(a)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(a)).toBe(Object.prototype);
+    expect(a.__proto__).toEqual({ x: 1 });
+    const b = msgpack.decode(plain) as Record<string, unknown>;
+    expect(b.constructor).toEqual({ x: 1 });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('refuses nesting deeper than maxDepth and truncated input, with CodecError only', () => {
+    const shallow = msgpackCodec({ maxDepth: 2 });
+    expect(shallow.decode(Buffer.from('9191c0', 'hex'))).toEqual([[null]]);
+    expect(() => shallow.decode(Buffer.from('919191c0', 'hex'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP' }));
+    expect(() => msgpack.decode(Buffer.from('92a3', 'hex'))).toThrow(CodecError);
+  });
+});

@@ -1,0 +1,110 @@
+import { TaggedValue } from '@rpc/codec';
+import { ClassRegistry, Dispatcher, ObjectTable, returnList, type Answer, type Session } from '@rpc/core';
+
+class Box {
+  constructor(public value: unknown = null) {}
+  get(): unknown {
+    return this.value;
+  }
+  pair(): unknown {
+    return returnList(this.value, 'second');
+  }
+  async later(): Promise<unknown> {
+    await new Promise((r) => setTimeout(r, 1));
+    return this.value;
+  }
+  fail(): never {
+    throw new Error('boom');
+  }
+  async failLater(): Promise<never> {
+    throw new Error('later boom');
+  }
+  take(other: Box): unknown {
+    return other.value;
+  }
+  children(): unknown {
+    return returnList([new Box(1), new Box(2)], { a: new Box(3), n: 4 }, null);
+  }
+}
+
+const classes = new ClassRegistry({
+  Box: { impl: Box, methods: { new: '_constructor', get: 1, pair: 1, later: 1, fail: 1, failLater: 1, take: 1, children: '_object' } },
+});
+
+function session(authorized = true): Session {
+  return { objects: new ObjectTable(), authorized, authenticate: () => ({ ok: 1 }), features: { ids: true } };
+}
+
+describe('Dispatcher', () => {
+  const dispatcher = new Dispatcher(classes);
+
+  it('answers synchronous methods synchronously and async ones with a promise', async () => {
+    const s = session();
+    const created = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['x'] }, s) as Answer;
+    expect(created).toMatchObject({ ok: 1, oid: expect.stringMatching(/^Box=OBJ\(/) });
+    expect(dispatcher.dispatch({ cmd: 'exec', oid: created.oid, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: ['x'] });
+    expect(dispatcher.dispatch({ cmd: 'exec', oid: created.oid, method: 'pair', params: [] }, s)).toEqual({ ok: 1, rc: ['x', 'second'] });
+    const later = dispatcher.dispatch({ cmd: 'exec', oid: created.oid, method: 'later', params: [] }, s);
+    expect(later).toBeInstanceOf(Promise);
+    expect(await later).toEqual({ ok: 1, rc: ['x'] });
+  });
+
+  it('turns exceptions, sync or async, into Event::RPC failures', async () => {
+    const s = session();
+    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, s) as Answer;
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'fail', params: [] }, s)).toEqual({ ok: 0, msg: 'boom' });
+    expect(await dispatcher.dispatch({ cmd: 'exec', oid, method: 'failLater', params: [] }, s)).toEqual({ ok: 0, msg: 'later boom' });
+  });
+
+  it('swaps objects of this connection in as parameters, and refuses others', () => {
+    const s = session();
+    const { oid: a } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['A'] }, s) as Answer;
+    const { oid: b } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['B'] }, s) as Answer;
+    expect(dispatcher.dispatch({ cmd: 'exec', oid: a, method: 'take', params: [new TaggedValue('Box', [['SCALAR', b]])] }, s)).toEqual({ ok: 1, rc: ['B'] });
+    const other = session();
+    const { oid: foreign } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['F'] }, other) as Answer;
+    expect(dispatcher.dispatch({ cmd: 'exec', oid: a, method: 'take', params: [new TaggedValue('Box', [['SCALAR', foreign]])] }, s)).toEqual({
+      ok: 0,
+      msg: `Illegal access to unknown object with oid=${String(foreign)}`,
+    });
+  });
+
+  it('exports what an object returner gives: objects, one level into lists and maps', () => {
+    const s = session();
+    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, s) as Answer;
+    const answer = dispatcher.dispatch({ cmd: 'exec', oid, method: 'children', params: [] }, s) as Answer;
+    const [list, map, nothing] = answer.rc as [string[], Record<string, unknown>, null];
+    expect(list).toEqual([expect.stringMatching(/^Box=OBJ/), expect.stringMatching(/^Box=OBJ/)]);
+    expect(map).toEqual({ a: expect.stringMatching(/^Box=OBJ/), n: 4 });
+    expect(nothing).toBeNull();
+    expect(s.objects.size).toBe(4);
+  });
+
+  it("refuses what Event::RPC refuses, with Event::RPC's texts", () => {
+    const s = session();
+    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, s) as Answer;
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'value', params: [] }, s)).toEqual({ ok: 0, msg: 'Illegal access to Box->value' });
+    expect(dispatcher.dispatch({ cmd: 'exec', oid: 'Box=HASH(0x1)', method: 'get', params: [] }, s)).toEqual({ ok: 0, msg: 'Illegal access to unknown object with oid=Box=HASH(0x1)' });
+    expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::get', params: [] }, s)).toEqual({ ok: 0, msg: 'Illegal constructor access to Box->get' });
+    expect(dispatcher.dispatch({ cmd: 'class_info', class: 'Nope' }, s)).toEqual({ ok: 0, msg: "Unknown class 'Nope'" });
+    expect(dispatcher.dispatch({ cmd: 'dance' }, s)).toEqual({ ok: 0, msg: "Unknown request command 'dance'" });
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
+    expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
+  });
+
+  it('tells only peers that offer the richer protocol about it', () => {
+    expect(dispatcher.dispatch({ cmd: 'version' }, session())).toEqual({ ok: 1, version: '1.10', protocol: '1.00' });
+    expect(dispatcher.dispatch({ cmd: 'version', rpc: { ids: true } }, session())).toEqual({ ok: 1, version: '1.10', protocol: '1.00', rpc: { ids: true } });
+  });
+
+  it('waits for a class to be prepared (its module imported) before using it', async () => {
+    const prepared: string[] = [];
+    const lazy = new Dispatcher(classes, { prepare: (exported) => (prepared.push(exported.name), new Promise<void>((r) => setTimeout(r, 1))) });
+    const answer = lazy.dispatch({ cmd: 'new', method: 'Box::new', params: [7] }, session());
+    expect(answer).toBeInstanceOf(Promise);
+    expect(await answer).toMatchObject({ ok: 1 });
+    expect(prepared).toEqual(['Box']);
+    const broken = new Dispatcher(classes, { prepare: () => Promise.reject(new Error("Can't load class Box: syntax error")) });
+    expect(await broken.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, session())).toEqual({ ok: 0, msg: "Can't load class Box: syntax error" });
+  });
+});

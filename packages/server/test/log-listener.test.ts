@@ -1,0 +1,47 @@
+import * as net from 'node:net';
+import { nodeLoop } from '@rpc/loop-node';
+import { waitFor } from '@rpc/testkit';
+import { LogListener } from '../src/log-listener.js';
+
+describe('LogListener', () => {
+  it('streams lines to every client and counts them', async () => {
+    const notes: string[] = [];
+    const listener = await LogListener.start(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: (_l, m) => notes.push(m) });
+    const { port } = listener.address as { port: number };
+    const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+    const seen = ['', ''];
+    clients.forEach((c, i) => c.on('data', (chunk: Buffer) => (seen[i] += chunk.toString())));
+    await waitFor(() => listener.clients === 2, 'both clients');
+    listener.write('one line\n');
+    await waitFor(() => seen.every((s) => s === 'one line\n'), 'the line at both');
+    clients[0]?.destroy();
+    await waitFor(() => listener.clients === 1, 'one client to leave');
+    expect(notes.filter((n) => n.startsWith('New log client'))).toHaveLength(2);
+    expect(notes.filter((n) => n.endsWith('disconnected'))).toHaveLength(1);
+    clients[1]?.destroy();
+    await listener.close();
+  });
+
+  it('drops a client that stops reading once it is 1 MiB behind, and keeps serving the others', async () => {
+    const listener = await LogListener.start(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: () => undefined });
+    const { port } = listener.address as { port: number };
+    const stalled = net.connect(port, '127.0.0.1');
+    stalled.pause(); // reads nothing: its bytes pile up on our side
+    const reader = net.connect(port, '127.0.0.1');
+    let got = 0;
+    reader.on('data', (chunk: Buffer) => (got += chunk.length));
+    await waitFor(() => listener.clients === 2, 'both clients');
+    const line = `${'x'.repeat(1023)}\n`;
+    let sent = 0;
+    for (let round = 0; round < 200 && listener.clients === 2; round++) {
+      for (let i = 0; i < 256; i++) listener.write(line);
+      sent += 256 * line.length;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(listener.clients).toBe(1);
+    await waitFor(() => got >= sent - 1024 * 1024, 'the reader to keep up');
+    stalled.destroy();
+    reader.destroy();
+    await listener.close();
+  });
+});
