@@ -2,12 +2,14 @@ import { ClientNegotiation, CodecRegistry, type Codec } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { CallError, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type MethodKind, type PeerFeatures } from '@rpc/core';
+import { AuthError, ScramClient } from '@rpc/auth';
+import { CallError, ConsoleLogger, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type Logger, type MethodKind, type PeerFeatures } from '@rpc/core';
 import type { Loop } from '@rpc/loop';
-import { nodeLoop } from '@rpc/loop-node';
 import { connect, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, toParam, type ProxyHost } from './proxy.js';
+import { defaultLoop } from './platform.js';
+import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
 
 interface Pending {
@@ -45,6 +47,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   #features: PeerFeatures = {};
   #serverVersion: string | undefined;
   #nextId = 1;
+  #defaultLogger: Logger | undefined;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -75,8 +78,12 @@ export class Client implements ProxyHost, AsyncDisposable {
   /** Connects, negotiates the format, checks the version and loads the class interfaces. */
   async connect(): Promise<void> {
     const o = this.#options;
-    const conn = await connect({ host: o.host ?? 'localhost', port: o.port, tls: o.tls }, undefined, {
-      loop: o.loop,
+    const tls = await clientTlsOptions(o);
+    if (tls?.rejectUnauthorized === false) {
+      this.#log(1, `WARNING: TLS verification is off for ${o.host ?? 'localhost'}:${o.port}: the connection is encrypted, but the server's identity is not checked`);
+    }
+    const conn = await connect({ host: o.host ?? 'localhost', port: o.port, ...(tls ? { tls } : {}) }, undefined, {
+      loop: this.#loop,
       maxPacketSize: o.maxPacketSize,
       timeoutMs: o.timeout,
     });
@@ -95,6 +102,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     this.#serverVersion = String(version.version);
     const rpc = version.rpc;
     this.#features = rpc !== null && typeof rpc === 'object' ? (rpc as PeerFeatures) : {};
+    if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
     await this.#loadClasses();
   }
 
@@ -193,7 +201,33 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   get #loop(): Loop {
-    return this.#options.loop ?? nodeLoop;
+    return this.#options.loop ?? defaultLoop;
+  }
+
+  #log(level: number, message: string): void {
+    (this.#options.logger ?? (this.#defaultLogger ??= new ConsoleLogger())).log(level, message);
+  }
+
+  /**
+   * Logs in: by SCRAM-SHA-256 when the server offers it (the token never
+   * travels, and a recorded exchange cannot be replayed), else with
+   * Event::RPC's `auth` command and the token, as the Perl client does.
+   */
+  async #logIn(user: string, pass: string): Promise<void> {
+    try {
+      if (this.#features.scram) {
+        const scram = new ScramClient(user, pass);
+        const challenge = await this.request({ cmd: 'auth_scram', msg: scram.first() });
+        const signature = await this.request({ cmd: 'auth_scram', msg: await scram.final(String(challenge.msg)) });
+        scram.verify(String(signature.msg));
+      } else {
+        await this.request({ cmd: 'auth', user, pass });
+      }
+    } catch (error) {
+      await this.disconnect();
+      if (error instanceof RemoteError) throw new AuthError('AUTH_FAILED', error.message, { cause: error });
+      throw error;
+    }
   }
 
   async #negotiate(conn: Connection): Promise<Codec> {

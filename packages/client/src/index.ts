@@ -1,3 +1,4 @@
+export { AuthError, crypt } from '@rpc/auth';
 export { CallError, ProtocolError, RemoteError } from '@rpc/core';
 export { Client } from './client.js';
 export type { CallOptions, ClientOptions } from './options.js';

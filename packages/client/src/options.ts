@@ -1,4 +1,5 @@
 import type { Codec } from '@rpc/codec';
+import type { Logger } from '@rpc/core';
 import type { Loop, TlsOptions } from '@rpc/loop';
 import type { Client } from './client.js';
 
@@ -20,8 +21,20 @@ export interface ClientOptions {
   readonly maxPacketSize?: number;
   /** Formats this client speaks, in order of preference (default MSGP, CBOR, JSON). */
   readonly messageFormats?: readonly Codec[];
-  /** Connect over TLS with these options (issue 5 adds the Event::RPC names). */
-  readonly tls?: TlsOptions;
+  /** Connect over TLS. The server's certificate is verified unless sslOpts turns it off. */
+  readonly ssl?: boolean;
+  /** PEM file of the CAs to trust (default: the system's). */
+  readonly sslCaFile?: string;
+  /** A directory of PEM CA certificates to trust. */
+  readonly sslCaPath?: string;
+  /** Further node:tls options: `servername` (the name to verify), `rejectUnauthorized: false` (no verification: a warning is logged), client `key`/`cert`, ... */
+  readonly sslOpts?: TlsOptions;
+  /** Log in as this user; with an @rpc server by SCRAM-SHA-256, with a Perl server by Event::RPC's token. */
+  readonly authUser?: string;
+  /** The user's Event::RPC password token, `crypt(user, password)`, as Perl clients pass it. */
+  readonly authPass?: string;
+  /** Where warnings go (default: ConsoleLogger at level 2). */
+  readonly logger?: Logger;
   readonly loop?: Loop;
 }
 

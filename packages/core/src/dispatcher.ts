@@ -10,8 +10,10 @@ export interface Session {
   readonly objects: ObjectTable;
   /** False until the connection has authenticated, where authentication is required. */
   readonly authorized: boolean;
-  /** Answers `auth`; the server's authentication slots in here. */
-  authenticate(user: unknown, pass: unknown): Answer | Promise<Answer>;
+  /** Answers `auth` and `auth_scram`: where the server's authentication slots in. */
+  authenticate(request: Record<string, unknown>): Answer | Promise<Answer>;
+  /** Whether the connection's user may call `method` (a constructor too) of `className`; all when absent. */
+  allows?(className: string, method: string): boolean;
   /** The richer protocol this server offers @rpc peers in the version answer. */
   readonly features: PeerFeatures;
 }
@@ -20,6 +22,7 @@ export interface Session {
 export type Answering = Answer | Promise<Answer>;
 
 const fail = (msg: string): Answer => ({ ok: 0, msg });
+const denied = (className: string, method: string): Answer => fail(`Access denied to ${className}->${method}`);
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -67,7 +70,8 @@ export class Dispatcher {
           return answer;
         }
         case 'auth':
-          return settle(session.authenticate(request.user, request.pass));
+        case 'auth_scram':
+          return settle(session.authenticate(request));
       }
       if (!session.authorized) return fail('Authorization required');
       switch (cmd) {
@@ -77,14 +81,14 @@ export class Dispatcher {
           session.objects.release(String(request.oid));
           return { ok: 1 };
         case 'classes_list':
-          return { ok: 1, classes: this.classes.names() };
+          return { ok: 1, classes: this.#visible(session).map((exported) => exported.name) };
         case 'class_info': {
-          const exported = this.classes.get(String(request.class));
-          return exported ? { ok: 1, methods: exported.info() } : fail(`Unknown class '${String(request.class)}'`);
+          const exported = this.#visible(session).find((c) => c.name === String(request.class));
+          return exported ? { ok: 1, methods: this.#info(exported, session) } : fail(`Unknown class '${String(request.class)}'`);
         }
         case 'class_info_all': {
           const all: Record<string, unknown> = {};
-          for (const exported of this.classes.values()) all[exported.name] = exported.info();
+          for (const exported of this.#visible(session)) all[exported.name] = this.#info(exported, session);
           return { ok: 1, class_info_all: all };
         }
         default:
@@ -102,6 +106,7 @@ export class Dispatcher {
     const exported = this.classes.get(className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton')) return fail(`Illegal constructor access to ${className}->${method}`);
+    if (session.allows?.(className, method) === false) return denied(className, method);
     const created = (object: unknown): Answer => {
       if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
       return { ok: 1, oid: this.#export(object, session) };
@@ -118,6 +123,7 @@ export class Dispatcher {
     const exported = this.classes.get(held.className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== 1 && kind !== '_object')) return fail(`Illegal access to ${held.className}->${method}`);
+    if (session.allows?.(held.className, method) === false) return denied(held.className, method);
     return this.#afterPrepare(exported, () => this.#call(held, method, kind, request.params, session));
   }
 
@@ -134,6 +140,21 @@ export class Dispatcher {
   #afterPrepare(exported: ExportedClass, use: () => Answering): Answering {
     const loading = this.#prepare?.(exported);
     return loading ? settle(loading.then(use)) : use();
+  }
+
+  /** The classes the session's user may use at all (those with at least one method granted). */
+  #visible(session: Session): ExportedClass[] {
+    const all = [...this.classes.values()];
+    const allows = session.allows?.bind(session);
+    return allows === undefined ? all : all.filter((exported) => [...exported.methods.keys()].some((method) => allows(exported.name, method)));
+  }
+
+  /** class_info as the session's user sees it: only the methods granted to them. */
+  #info(exported: ExportedClass, session: Session): Record<string, MethodKind> {
+    const info = exported.info();
+    if (session.allows === undefined) return info;
+    for (const method of Object.keys(info)) if (!session.allows(exported.name, method)) delete info[method];
+    return info;
   }
 
   /** Top-level parameters that are objects of this connection arrive as those objects (as Event::RPC swaps them). */

@@ -12,6 +12,7 @@ export type MethodKind = '_constructor' | '_singleton' | '_object' | 1;
 export type Request =
   | { cmd: 'version'; rpc?: PeerFeatures }
   | { cmd: 'auth'; user: string; pass: string }
+  | { cmd: 'auth_scram'; msg: string }
   | { cmd: 'new'; method: string; params: unknown[] }
   | { cmd: 'exec'; oid: string; method: string; params: unknown[] }
   | { cmd: 'classes_list' }
@@ -43,6 +44,8 @@ export interface PeerFeatures {
   readonly ids?: boolean;
   readonly cancel?: boolean;
   readonly deadlines?: boolean;
+  /** The server logs users in by SCRAM-SHA-256 (`auth_scram`), so no password token crosses the wire. */
+  readonly scram?: boolean;
 }
 
 /** Perl writes a method type as `1` or `"1"` depending on the scalar's history. */

@@ -31,8 +31,8 @@ const classes = new ClassRegistry({
   Box: { impl: Box, methods: { new: '_constructor', get: 1, pair: 1, later: 1, fail: 1, failLater: 1, take: 1, children: '_object' } },
 });
 
-function session(authorized = true): Session {
-  return { objects: new ObjectTable(), authorized, authenticate: () => ({ ok: 1 }), features: { ids: true } };
+function session(authorized = true, allows?: Session['allows']): Session {
+  return { objects: new ObjectTable(), authorized, authenticate: () => ({ ok: 1 }), ...(allows ? { allows } : {}), features: { ids: true } };
 }
 
 describe('Dispatcher', () => {
@@ -90,6 +90,18 @@ describe('Dispatcher', () => {
     expect(dispatcher.dispatch({ cmd: 'dance' }, s)).toEqual({ ok: 0, msg: "Unknown request command 'dance'" });
     expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
     expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
+  });
+
+  it("refuses what the session's user is not granted, and shows them only what they are", () => {
+    const s = session(true, (cls, method) => cls === 'Box' && ['new', 'get'].includes(method));
+    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [1] }, s) as Answer;
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: [1] });
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'pair', params: [] }, s)).toEqual({ ok: 0, msg: 'Access denied to Box->pair' });
+    expect(dispatcher.dispatch({ cmd: 'class_info_all' }, s)).toEqual({ ok: 1, class_info_all: { Box: { new: '_constructor', get: 1 } } });
+    const nothing = session(true, () => false);
+    expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, nothing)).toEqual({ ok: 0, msg: 'Access denied to Box->new' });
+    expect(dispatcher.dispatch({ cmd: 'classes_list' }, nothing)).toEqual({ ok: 1, classes: [] });
+    expect(dispatcher.dispatch({ cmd: 'class_info', class: 'Box' }, nothing)).toEqual({ ok: 0, msg: "Unknown class 'Box'" });
   });
 
   it('tells only peers that offer the richer protocol about it', () => {

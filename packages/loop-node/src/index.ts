@@ -1,1 +1,2 @@
 export { NodeLoop, nodeLoop } from './node-loop.js';
+export { loadCaCertificates } from './ca-files.js';

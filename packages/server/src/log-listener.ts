@@ -2,30 +2,49 @@ import { formatAddress, type Channel, type Endpoint, type Listener, type Loop } 
 
 /** Unsent log bytes a client may fall behind by before it is disconnected, so a client that never reads costs bounded memory. */
 const MAX_BACKLOG = 1024 * 1024;
+/** The longest login line accepted. */
+const MAX_LOGIN = 1024;
 const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+/** What is wrong with a log listener bound to `host` (undefined: all interfaces), or undefined if nothing is. */
+export function logListenerExposure(host: string | undefined, ssl: boolean, login: boolean): string | undefined {
+  if ((ssl && login) || LOOPBACK.test(host ?? '')) return undefined;
+  const missing = ssl ? 'without login' : login ? 'without TLS' : 'without TLS or login';
+  return `is reachable beyond this machine ${missing}: anyone who ${login ? 'listens on the network' : 'connects'} reads the log`;
+}
 
 export interface LogListenerHost {
   log(level: number, message: string): void;
 }
 
+/** Checks a log client's `AUTH <user> <password>` line. */
+export type LogLogin = (user: string, password: string) => Promise<boolean>;
+
 /**
- * Event::RPC's log listener: every client connected to it (with telnet or
- * nc, say) gets the server's log lines as text, until it disconnects.
+ * Event::RPC's log listener: every client connected to it (with telnet, nc
+ * or `openssl s_client`) gets the server's log lines as text, until it
+ * disconnects. With `login`, a client first sends `AUTH <user> <password>`
+ * on one line and hears nothing before it is accepted; one wrong line ends
+ * its connection.
  */
 export class LogListener {
   readonly #listener: Listener;
+  /** Clients that receive the log. */
   readonly #clients = new Set<Channel>();
 
   private constructor(listener: Listener) {
     this.#listener = listener;
   }
 
-  static async start(loop: Loop, endpoint: Endpoint, host: LogListenerHost): Promise<LogListener> {
+  static async start(loop: Loop, endpoint: Endpoint, host: LogListenerHost, login?: LogLogin): Promise<LogListener> {
     let self: LogListener | undefined;
     const early: Channel[] = [];
-    const listener = await loop.listen(endpoint, (channel) => (self ? self.#accept(channel, host) : early.push(channel)));
+    const listener = await loop.listen(endpoint, (channel) => (self ? self.#accept(channel, host, login) : early.push(channel)));
     self = new LogListener(listener);
-    for (const channel of early) self.#accept(channel, host);
+    for (const channel of early) self.#accept(channel, host, login);
     return self;
   }
 
@@ -33,7 +52,7 @@ export class LogListener {
     return this.#listener.address;
   }
 
-  /** Clients connected now (Event::RPC's log_clients_connected). */
+  /** Clients receiving the log now (Event::RPC's log_clients_connected). */
   get clients(): number {
     return this.#clients.size;
   }
@@ -53,13 +72,41 @@ export class LogListener {
     for (const channel of this.#clients) channel.close();
   }
 
-  #accept(channel: Channel, host: LogListenerHost): void {
-    this.#clients.add(channel);
-    channel.on('data', () => undefined); // what a log client types is read and ignored
+  #accept(channel: Channel, host: LogListenerHost, login: LogLogin | undefined): void {
+    const peer = formatAddress(channel.remote);
+    const admit = (): void => {
+      this.#clients.add(channel);
+      host.log(2, `New log client ${peer} connected`);
+    };
     channel.on('close', () => {
-      this.#clients.delete(channel);
-      host.log(2, `Log client ${formatAddress(channel.remote)} disconnected`);
+      if (this.#clients.delete(channel)) host.log(2, `Log client ${peer} disconnected`);
     });
-    host.log(2, `New log client ${formatAddress(channel.remote)} connected`);
+    if (login === undefined) {
+      channel.on('data', () => undefined); // what a log client types is read and ignored
+      return admit();
+    }
+    let typed = '';
+    let checking = false;
+    channel.on('data', (chunk) => {
+      if (checking || this.#clients.has(channel)) return;
+      typed += fromUtf8.decode(chunk);
+      const end = typed.indexOf('\n');
+      if (end < 0) {
+        if (typed.length > MAX_LOGIN) channel.destroy();
+        return;
+      }
+      checking = true;
+      const match = /^AUTH (\S+) (.*?)\r?$/.exec(typed.slice(0, end));
+      const checked = match ? login(match[1] as string, match[2] as string).catch(() => false) : Promise.resolve(false);
+      void checked.then((ok) => {
+        if (!ok) {
+          host.log(1, `Log client ${peer}: illegal credentials`);
+          channel.write(utf8.encode('Illegal credentials\n'));
+          return channel.close();
+        }
+        channel.write(utf8.encode('OK\n'));
+        admit();
+      });
+    });
   }
 }

@@ -1,7 +1,7 @@
-import type { ClassSpec } from '@rpc/core';
+import type { AccessRules, AuthModule } from '@rpc/auth';
+import type { ClassSpec, Logger } from '@rpc/core';
 import type { Codec } from '@rpc/codec';
-import type { Loop } from '@rpc/loop';
-import type { Logger } from './logger.js';
+import type { Loop, TlsOptions } from '@rpc/loop';
 import type { ServerConnection } from './server-connection.js';
 
 /** Event::RPC::Server's options, camelCased. All may be read and set as properties until start(). */
@@ -28,6 +28,33 @@ export interface ServerSettings {
   /** Import a module class again on the next call once its file changed on disk, moving live objects to the new code. For development. */
   autoReloadModules: boolean;
   loop: Loop | undefined;
+
+  /** Serve over TLS with the key and certificate below. */
+  ssl: boolean;
+  /** PEM key file (may be encrypted: sslPasswdCb gives the passphrase). */
+  sslKeyFile: string | undefined;
+  /** PEM certificate file (with its chain). */
+  sslCertFile: string | undefined;
+  /** Returns the key's passphrase, now or as a promise. */
+  sslPasswdCb: (() => string | Promise<string>) | undefined;
+  /** Further node:tls server options (`minVersion`, `ca` and `requestCert` for client certificates, ...). */
+  sslOpts: TlsOptions | undefined;
+
+  /** Nobody can call anything until they have logged in. */
+  authRequired: boolean;
+  /** Users and passwords for the built-in PasswdHash module: `{ fred: crypt('fred', password) }` or SCRAM verifiers. */
+  authPasswdHref: Readonly<Record<string, string>> | undefined;
+  /** Your own auth module (checkCredentials, and scramCredentials for SCRAM logins); takes precedence over authPasswdHref. */
+  authModule: AuthModule | undefined;
+  /** Per-user access: which classes and methods (constructors too) each user may call; everything else is refused. */
+  authAccess: AccessRules | ((user: string, className: string, method: string) => boolean) | undefined;
+  /** Failed logins on one connection before it is closed; each failure slows the next answer (default 5). */
+  authMaxFailures: number;
+
+  /** Serve the log listener over TLS too (with the ssl key and certificate). */
+  logListenerSsl: boolean;
+  /** Log clients must log in first, sending `AUTH <user> <password>` on a line. */
+  logListenerAuth: boolean;
 }
 
 export type ServerOptions = Partial<ServerSettings> & Pick<ServerSettings, 'classes'>;

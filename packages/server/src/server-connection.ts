@@ -1,7 +1,9 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import { DISCONNECT, ObjectTable, type Answer, type Dispatcher, type PeerFeatures, type Session } from '@rpc/core';
+import { ConnectionError } from '@rpc/msg';
 import type { Address, Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
+import type { Authenticator, ConnectionAuth } from './authenticator.js';
 import { activeCall, Call } from './call.js';
 
 /** What the server lends each connection. */
@@ -10,7 +12,8 @@ export interface ConnectionHost {
   readonly formats: CodecRegistry;
   readonly insecureFormatsOk: boolean;
   readonly maxPacketSize: number;
-  readonly authRequired: boolean;
+  /** Present when a login is required. */
+  readonly auth: Authenticator | undefined;
   /** Runs the per-call deadlines. */
   readonly loop: Loop;
   /** The highest level the logger keeps, so that per-request lines are not even built when they would be dropped. */
@@ -19,6 +22,7 @@ export interface ConnectionHost {
 }
 
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
+const WITH_SCRAM: PeerFeatures = { ...FEATURES, scram: true };
 const DISCONNECT_BYTES = new TextEncoder().encode(DISCONNECT);
 
 function isDisconnect(msg: Uint8Array): boolean {
@@ -34,9 +38,9 @@ function isDisconnect(msg: Uint8Array): boolean {
 export class ServerConnection implements Session {
   readonly cid: number;
   readonly objects = new ObjectTable();
-  readonly features = FEATURES;
-  authUser: string | undefined;
+  readonly features: PeerFeatures;
   readonly #conn: Connection;
+  readonly #login: ConnectionAuth | undefined;
   readonly #host: ConnectionHost;
   readonly #negotiation: ServerNegotiation;
   /** Calls with an id that have not answered yet, for `cancel`. */
@@ -51,6 +55,18 @@ export class ServerConnection implements Session {
     this.#conn = conn;
     this.#host = host;
     this.#negotiation = new ServerNegotiation({ formats: host.formats, insecureFormatsOk: host.insecureFormatsOk });
+    this.#login = host.auth?.forConnection(cid, conn.secure, () => void conn.disconnect());
+    this.features = host.auth?.scram ? WITH_SCRAM : FEATURES;
+  }
+
+  /** The user this connection logged in as (Event::RPC's auth_user). */
+  get authUser(): string | undefined {
+    return this.#login?.user;
+  }
+
+  /** True when the bytes travel over TLS. */
+  get secure(): boolean {
+    return this.#conn.secure;
   }
 
   get remote(): Address {
@@ -63,12 +79,15 @@ export class ServerConnection implements Session {
   }
 
   get authorized(): boolean {
-    return !this.#host.authRequired || this.authUser !== undefined;
+    return this.#login === undefined || this.#login.user !== undefined;
   }
 
-  authenticate(): Answer {
-    // Authentication arrives with @rpc/auth; until then, as Event::RPC without auth_required.
-    return { ok: 1, msg: 'Not authorization required' };
+  authenticate(request: Record<string, unknown>): Answer | Promise<Answer> {
+    return this.#login?.answer(request) ?? { ok: 1, msg: 'Not authorization required' };
+  }
+
+  allows(className: string, method: string): boolean {
+    return this.#login === undefined || this.#login.allows(className, method);
   }
 
   disconnect(): Promise<void> {
@@ -100,13 +119,14 @@ export class ServerConnection implements Session {
     for (const call of this.#inFlight.values()) call.cancel(gone);
     this.#serving?.cancel(gone);
     this.#queue.length = 0;
+    this.#login?.close();
     this.objects.clear();
   }
 
   #request(request: Record<string, unknown>): void {
     const id = request.id;
     if (request.cmd === 'cancel') {
-      this.#inFlight.get(Number(request.target))?.cancel(new Error('cancelled by the client'));
+      if (this.authorized) this.#inFlight.get(Number(request.target))?.cancel(new Error('cancelled by the client'));
     } else if (typeof id === 'number') {
       this.#serve(new Call(this, id), request);
     } else if (this.#serving === undefined) {
@@ -163,6 +183,11 @@ export class ServerConnection implements Session {
       this.#host.log(1, `ERROR: response packet exceeds limit of ${limit} bytes`);
       bytes = this.#codec.encode({ rc: 0, msg: `Response packed exceeds limit of ${limit} bytes`, ...(answer.id === undefined ? {} : { id: answer.id }) });
     }
-    this.#conn.sendLater(bytes);
+    try {
+      this.#conn.sendLater(bytes);
+    } catch (error) {
+      // The connection is closing (the client left, or a login limit closed it): nobody reads this answer.
+      if (!(error instanceof ConnectionError && error.code === 'MSG_CLOSED')) throw error;
+    }
   }
 }

@@ -2,15 +2,16 @@ import { CodecRegistry } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { CallError, ClassRegistry, Dispatcher, type ClassImpl, type ExportedClass } from '@rpc/core';
-import { formatAddress, type Loop } from '@rpc/loop';
+import { CallError, ClassRegistry, ConsoleLogger, Dispatcher, formatLogLine, type ClassImpl, type ExportedClass } from '@rpc/core';
+import { formatAddress, type Loop, type TlsOptions } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, newServer, type MsgServer } from '@rpc/msg';
-import { LogListener } from './log-listener.js';
-import { ConsoleLogger, formatLogLine } from './logger.js';
+import { Authenticator } from './authenticator.js';
+import { LogListener, logListenerExposure } from './log-listener.js';
 import { ModuleLoader } from './module-loader.js';
 import type { ServerOptions, ServerSettings } from './options.js';
 import { activeCall } from './call.js';
+import { serverTlsOptions } from './tls-options.js';
 import { ServerConnection, type ConnectionHost } from './server-connection.js';
 
 const DEFAULTS: Omit<ServerSettings, 'classes'> = {
@@ -26,7 +27,20 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   loadModules: true,
   autoReloadModules: false,
   loop: undefined,
+  ssl: false,
+  sslKeyFile: undefined,
+  sslCertFile: undefined,
+  sslPasswdCb: undefined,
+  sslOpts: undefined,
+  authRequired: false,
+  authPasswdHref: undefined,
+  authModule: undefined,
+  authAccess: undefined,
+  authMaxFailures: 5,
+  logListenerSsl: false,
+  logListenerAuth: false,
 };
+
 
 /** Every option is also a property, readable always and settable until start(), like Event::RPC's get_/set_ accessors. */
 export interface Server extends ServerSettings {}
@@ -114,28 +128,42 @@ export class Server {
     });
     if (!s.loadModules) for (const exported of classes.values()) if (exported.source) await loader.load(exported);
     const formats = new CodecRegistry(s.messageFormats.length > 0 ? s.messageFormats : [msgpackCodec(), cborCodec(), jsonCodec()]);
+    const log = (level: number, text: string): void => this.log(level, text);
+    const tls = await serverTlsOptions(s);
+    const auth = await Authenticator.create(s, { loop: this.#loop, log });
     const host: ConnectionHost = {
       dispatcher: new Dispatcher(classes, s.loadModules ? { prepare: (exported) => loader.prepare(exported) } : {}),
       formats,
       insecureFormatsOk: s.insecureFormatsOk,
       maxPacketSize: s.maxPacketSize,
-      authRequired: false,
+      auth,
       loop: this.#loop,
       logLevel: (s.logger ??= new ConsoleLogger()).minLevel ?? Infinity,
-      log: (level, text) => this.log(level, text),
+      log,
     };
-    this.#msg = await newServer({ host: s.host, port: s.port }, (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)), {
+    this.#msg = await newServer({ host: s.host, port: s.port, ...(tls ? { tls } : {}) }, (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)), {
       loop: this.#loop,
       maxPacketSize: s.maxPacketSize,
     });
     this.#msg.on('error', (error) => this.log(1, error.message));
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
-    this.log(1, `${s.name}: listening on ${formatAddress({ host: s.host, port: s.port })}, formats ${formats.names().join(',')}`);
-    if (s.startLogListener) {
-      this.#logListener = await LogListener.start(this.#loop, { host: s.host, port: s.port + 1 }, this);
-      this.log(1, `Started log listener on ${formatAddress({ host: s.host, port: s.port + 1 })}`);
-    }
+    const where = formatAddress({ host: s.host, port: s.port });
+    this.log(1, `${s.name}: listening on ${where}${tls ? ' (TLS)' : ''}, formats ${formats.names().join(',')}${auth ? `, login required${auth.scram ? ' (SCRAM-SHA-256 offered)' : ''}` : ''}`);
+    if (s.startLogListener) await this.#startLogListener(tls, auth);
+  }
+
+  async #startLogListener(tls: TlsOptions | undefined, auth: Authenticator | undefined): Promise<void> {
+    const s = this.#settings;
+    if (s.logListenerSsl && tls === undefined) throw new CallError('RPC_INVALID_OPTION', 'logListenerSsl needs ssl with its key and certificate');
+    if (s.logListenerAuth && auth === undefined) throw new CallError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
+    const endpoint = { host: s.host, port: s.port + 1, ...(s.logListenerSsl ? { tls } : {}) };
+    const login = s.logListenerAuth ? (user: string, password: string) => (auth as Authenticator).checkPassword(user, password) : undefined;
+    this.#logListener = await LogListener.start(this.#loop, endpoint, this, login);
+    const where = formatAddress(endpoint);
+    this.log(1, `Started log listener on ${where}${s.logListenerSsl ? ' (TLS)' : ''}${login ? ', login required' : ''}`);
+    const exposure = logListenerExposure(s.host, s.logListenerSsl, s.logListenerAuth);
+    if (exposure) this.log(1, `WARNING: the log listener on ${where} ${exposure}`);
   }
 
   /** Listens and runs the loop until stop(). */

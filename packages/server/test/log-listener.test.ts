@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { nodeLoop } from '@rpc/loop-node';
 import { waitFor } from '@rpc/testkit';
-import { LogListener } from '../src/log-listener.js';
+import { LogListener, logListenerExposure } from '../src/log-listener.js';
 
 describe('LogListener', () => {
   it('streams lines to every client and counts them', async () => {
@@ -43,5 +43,17 @@ describe('LogListener', () => {
     stalled.destroy();
     reader.destroy();
     await listener.close();
+  });
+});
+
+describe('logListenerExposure', () => {
+  it('warns about a log listener reachable from the network without TLS and login, never about loopback', () => {
+    expect(logListenerExposure('127.0.0.1', false, false)).toBeUndefined();
+    expect(logListenerExposure('::1', false, false)).toBeUndefined();
+    expect(logListenerExposure('localhost', false, false)).toBeUndefined();
+    expect(logListenerExposure('10.0.0.5', true, true)).toBeUndefined();
+    expect(logListenerExposure(undefined, false, false)).toBe('is reachable beyond this machine without TLS or login: anyone who connects reads the log');
+    expect(logListenerExposure('0.0.0.0', true, false)).toMatch(/without login/);
+    expect(logListenerExposure('192.168.1.2', false, true)).toMatch(/without TLS: anyone who listens on the network reads the log/);
   });
 });

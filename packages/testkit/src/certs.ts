@@ -1,3 +1,7 @@
+import { createPrivateKey } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generate } from 'selfsigned';
 
 export interface TestPki {
@@ -45,4 +49,49 @@ async function makePki(): Promise<TestPki> {
 export function testPki(): Promise<TestPki> {
   pki ??= makePki();
   return pki;
+}
+
+export interface TestPkiFiles {
+  readonly caFile: string;
+  readonly otherCaFile: string;
+  /** A directory holding only the trusted CA's certificate (an OpenSSL CA path). */
+  readonly caDir: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The same key, encrypted with `passphrase`. */
+  readonly encryptedKeyFile: string;
+  readonly passphrase: string;
+}
+
+let files: Promise<TestPkiFiles> | undefined;
+
+async function writePki(): Promise<TestPkiFiles> {
+  const pki = await testPki();
+  const dir = mkdtempSync(join(tmpdir(), 'rpc-pki-'));
+  const caDir = join(dir, 'ca');
+  mkdirSync(caDir);
+  const passphrase = 'topsecret';
+  const encrypted = createPrivateKey(pki.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string;
+  const out = {
+    caFile: join(dir, 'ca.pem'),
+    otherCaFile: join(dir, 'other-ca.pem'),
+    caDir,
+    certFile: join(dir, 'server.crt'),
+    keyFile: join(dir, 'server.key'),
+    encryptedKeyFile: join(dir, 'server-encrypted.key'),
+    passphrase,
+  };
+  writeFileSync(out.caFile, pki.ca);
+  writeFileSync(join(caDir, 'test-ca.pem'), pki.ca);
+  writeFileSync(out.otherCaFile, pki.otherCa);
+  writeFileSync(out.certFile, pki.cert);
+  writeFileSync(out.keyFile, pki.key);
+  writeFileSync(out.encryptedKeyFile, encrypted);
+  return out;
+}
+
+/** The test PKI as files in a private temporary folder, for peers that read files (the Perl ones, ssl*File options). */
+export function testPkiFiles(): Promise<TestPkiFiles> {
+  files ??= writePki();
+  return files;
 }

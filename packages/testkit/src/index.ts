@@ -1,3 +1,3 @@
-export { testPki, type TestPki } from './certs.js';
+export { testPki, testPkiFiles, type TestPki, type TestPkiFiles } from './certs.js';
 export { socketPath } from './tmp.js';
 export { once, waitFor } from './wait.js';

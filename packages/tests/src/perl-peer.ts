@@ -17,6 +17,12 @@ export async function runPerlClient(port: number, args: string[] = []): Promise<
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
+/** The Perl client connecting with TLS and/or a login (secure-client.pl), making one object and one call. */
+export async function runPerlSecureClient(port: number, args: string[] = []): Promise<{ data?: unknown; format?: string; error?: string }> {
+  const { stdout } = await run('perl', [join(fixtures, 'secure-client.pl'), '--port', String(port), ...args], { cwd: fixtures, timeout: 60_000 });
+  return JSON.parse(stdout) as { data?: unknown; format?: string; error?: string };
+}
+
 /** The Perl client's calls per second against `port`. */
 export async function runPerlBench(port: number, seconds: number): Promise<{ calls: number; callsPerSec: number; seconds: number }> {
   const { stdout } = await run('perl', [join(fixtures, 'bench-client.pl'), '--port', String(port), '--seconds', String(seconds)], { cwd: fixtures, timeout: (seconds + 30) * 1000 });

@@ -3,6 +3,8 @@
 #
 #   perl server.pl --port P [--formats CBOR,JSON] [--max-packet-size N]
 #                  [--lifetime SECONDS] [--ignore-stdin] [--log-level L]
+#                  [--ssl-key FILE --ssl-cert FILE [--ssl-passwd PASS]]
+#                  [--auth USER:CRYPT_TOKEN ...]
 #
 # Binds 127.0.0.1:P only. --port 0 lets the kernel pick a port. Prints
 # "READY <port>" on stdout once it listens. Stops when stdin reaches EOF
@@ -34,7 +36,11 @@ GetOptions(
     'lifetime=f'        => \$opt{lifetime},
     'ignore-stdin'      => \$opt{ignore_stdin},
     'log-level=i'       => \$opt{log_level},
-) or die "usage: $0 --port P [--formats CBOR,JSON] [--max-packet-size N] [--lifetime S] [--ignore-stdin] [--log-level L]\n";
+    'ssl-key=s'         => \$opt{ssl_key},
+    'ssl-cert=s'        => \$opt{ssl_cert},
+    'ssl-passwd=s'      => \$opt{ssl_passwd},
+    'auth=s@'           => \$opt{auth},
+) or die "usage: $0 --port P [--formats CBOR,JSON] [--max-packet-size N] [--lifetime S] [--ignore-stdin] [--log-level L] [--ssl-key F --ssl-cert F [--ssl-passwd P]] [--auth USER:TOKEN]\n";
 die "$0: --port is required\n" unless defined $opt{port};
 
 my @formats = grep { length } map { uc } split /\s*,\s*/, $opt{formats};
@@ -62,6 +68,16 @@ my $server = Event::RPC::Server->new(
     message_formats     => \@formats,
     insecure_msg_fmt_ok => 0,
     classes             => TestClasses::classes(),
+    ( $opt{ssl_key}
+        ? ( ssl           => 1,
+            ssl_key_file  => $opt{ssl_key},
+            ssl_cert_file => $opt{ssl_cert},
+            ssl_passwd_cb => sub { $opt{ssl_passwd} } )
+        : () ),
+    ( $opt{auth}
+        ? ( auth_required    => 1,
+            auth_passwd_href => { map { split /:/, $_, 2 } @{ $opt{auth} } } )
+        : () ),
 );
 
 # Listen, filter the formats, then tell the parent where we are.

@@ -1,4 +1,4 @@
-import { ConsoleLogger, formatLogLine } from '../src/logger.js';
+import { ConsoleLogger, formatLogLine } from '@rpc/core';
 
 describe('logging', () => {
   it('formats one line with a timestamp and the level', () => {
@@ -6,9 +6,9 @@ describe('logging', () => {
     expect(formatLogLine(1, 'ends with a newline\n')).toMatch(/\[1\] ends with a newline\n$/);
   });
 
-  it('writes to stderr only the levels up to its minimum', () => {
+  it('writes with console.error only the levels up to its minimum', () => {
     const written: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    const spy = jest.spyOn(console, 'error').mockImplementation((line: string) => void written.push(line));
     try {
       const logger = new ConsoleLogger(2);
       logger.log(1, 'kept');
@@ -17,6 +17,6 @@ describe('logging', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(written.map((line) => line.replace(/^\S+ /, ''))).toEqual(['[1] kept\n', '[2] kept too\n']);
+    expect(written.map((line) => line.replace(/^\S+ /, ''))).toEqual(['[1] kept', '[2] kept too']);
   });
 });

@@ -10,7 +10,7 @@ export function formatLogLine(level: number, message: string): string {
   return `${new Date().toISOString()} [${level}] ${message}${message.endsWith('\n') ? '' : '\n'}`;
 }
 
-/** Writes lines up to `minLevel` (default 2) to stderr, as Event::RPC::Logger does to its file handles. */
+/** Writes lines up to `minLevel` (default 2) with console.error (stderr in Node), as Event::RPC::Logger does to its file handles. */
 export class ConsoleLogger implements Logger {
   readonly minLevel: number;
 
@@ -19,6 +19,6 @@ export class ConsoleLogger implements Logger {
   }
 
   log(level: number, message: string): void {
-    if (level <= this.minLevel) process.stderr.write(formatLogLine(level, message));
+    if (level <= this.minLevel) console.error(formatLogLine(level, message).trimEnd());
   }
 }

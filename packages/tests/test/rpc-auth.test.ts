@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { AuthError, Client, crypt, type ClientOptions } from '@rpc/client';
+import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
+import { msgpackCodec } from '@rpc/codec-msgpack';
+import { ScramClient } from '@rpc/auth';
+import type { Logger } from '@rpc/core';
+import { connect, type Connection } from '@rpc/msg';
+import { Server, type ServerOptions } from '@rpc/server';
+import { waitFor } from '@rpc/testkit';
+import { runPerlSecureClient, startPerlServer } from '../src/perl-peer.js';
+import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
+
+const users = { fred: crypt('fred', 's3cret'), nick: crypt('nick', 'other') };
+
+function recorder(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: (_level, message) => void lines.push(message) };
+}
+
+async function authServer(options: Partial<ServerOptions> = {}) {
+  const logger = recorder();
+  const server = new Server({ host: '127.0.0.1', port: 0, logger, classes: perlContractClasses(), authRequired: true, authPasswdHref: users, ...options });
+  await server.setupListeners();
+  return { server, logger };
+}
+
+async function login(port: number, options: Partial<ClientOptions>): Promise<Client> {
+  const client = new Client({ host: '127.0.0.1', port, ...options });
+  await client.connect();
+  return client;
+}
+
+/** Speaks the protocol by hand on a Msg connection, as an eavesdropper replaying captured bytes would. */
+async function rawSession(port: number): Promise<{ conn: Connection; ask(request: Record<string, unknown>): Promise<Record<string, unknown>> }> {
+  const conn = await connect({ host: '127.0.0.1', port });
+  const codec = msgpackCodec();
+  const negotiation = new ClientNegotiation({ formats: new CodecRegistry([codec]) });
+  let message = negotiation.start();
+  for (;;) {
+    await conn.sendNow(message);
+    const step = negotiation.receive((await conn.receive()) as Uint8Array);
+    if (step.codec) break;
+    message = step.reply as Uint8Array;
+  }
+  const ask = async (request: Record<string, unknown>) => {
+    await conn.sendNow(codec.encode(request));
+    return codec.decode((await conn.receive()) as Uint8Array) as Record<string, unknown>;
+  };
+  return { conn, ask };
+}
+
+describe('logging in to our server', () => {
+  it('logs our client in by SCRAM-SHA-256 and knows the user', async () => {
+    const { server, logger } = await authServer();
+    const client = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
+    const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'fred was here');
+    expect(await obj.get_data()).toBe('fred was here');
+    expect([...server.connections][0]?.authUser).toBe('fred');
+    expect(logger.lines).toContain("cid=1: User 'fred' successfully authorized (SCRAM-SHA-256)");
+    expect(logger.lines.join('\n')).not.toContain('WARNING');
+    await client.disconnect();
+    await server.stop();
+  });
+
+  it('answers a wrong password and an unknown user with the same one error', async () => {
+    const { server } = await authServer();
+    const failures = await Promise.all(
+      [{ authUser: 'fred', authPass: crypt('fred', 'wrong') }, { authUser: 'nobody', authPass: crypt('nobody', 's3cret') }].map((o) =>
+        login(server.port, o).catch((e: unknown) => e),
+      ),
+    );
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(AuthError);
+      expect(failure).toMatchObject({ code: 'AUTH_FAILED', message: 'Illegal credentials' });
+    }
+    await server.stop();
+  });
+
+  it('lets a connection do nothing before it logs in but negotiate, ask the version and log in', async () => {
+    const { server } = await authServer();
+    const { conn, ask } = await rawSession(server.port);
+    expect(await ask({ cmd: 'version' })).toMatchObject({ ok: 1, version: '1.10' });
+    for (const request of [{ cmd: 'class_info_all' }, { cmd: 'classes_list' }, { cmd: 'new', method: 'Event_RPC_Test::new', params: [] }, { cmd: 'exec', oid: 'x', method: 'get_data', params: [] }]) {
+      expect(await ask(request)).toEqual({ ok: 0, msg: 'Authorization required' });
+    }
+    const noLogin = await login(server.port, {}).catch((e: unknown) => e);
+    expect(noLogin).toMatchObject({ name: 'RemoteError', message: 'Authorization required' });
+    await conn.disconnect();
+    await server.stop();
+  });
+
+  it('refuses a recorded SCRAM exchange replayed on a new connection', async () => {
+    const { server } = await authServer();
+    // Record a real login's two messages, as someone on the wire would.
+    const first = await rawSession(server.port);
+    const scram = new ScramClient('fred', crypt('fred', 's3cret'));
+    const clientFirst = scram.first();
+    const challenge = await first.ask({ cmd: 'auth_scram', msg: clientFirst });
+    const clientFinal = await scram.final(String(challenge.msg));
+    expect(await first.ask({ cmd: 'auth_scram', msg: clientFinal })).toMatchObject({ ok: 1, msg: expect.stringMatching(/^v=/) });
+    expect(await first.ask({ cmd: 'classes_list' })).toMatchObject({ ok: 1 });
+    // Replayed on a new connection, the same messages log nobody in.
+    const replay = await rawSession(server.port);
+    expect(await replay.ask({ cmd: 'auth_scram', msg: clientFirst })).toMatchObject({ ok: 1 });
+    expect(await replay.ask({ cmd: 'auth_scram', msg: clientFinal })).toEqual({ ok: 0, msg: 'Illegal credentials' });
+    expect(await replay.ask({ cmd: 'classes_list' })).toEqual({ ok: 0, msg: 'Authorization required' });
+    await Promise.all([first.conn.disconnect(), replay.conn.disconnect()]);
+    await server.stop();
+  });
+
+  it('slows repeated failures on one connection and cuts it off, while other clients log in at once', async () => {
+    const { server, logger } = await authServer({ authMaxFailures: 3 });
+    const guesser = await rawSession(server.port);
+    const times: number[] = [];
+    const guesses = (async () => {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        expect(await guesser.ask({ cmd: 'auth', user: 'fred', pass: crypt('fred', `guess${i}`) })).toEqual({ ok: 0, msg: 'Illegal credentials' });
+        times.push(Date.now() - started);
+      }
+    })();
+    // While the guesser waits, another client logs in and works.
+    await waitFor(() => logger.lines.some((l) => l.includes('failure 1 of 3')), 'the first failure');
+    const honest = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
+    expect(await (await honest.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'unhindered')).get_data()).toBe('unhindered');
+    expect(times).toHaveLength(0);
+    await guesses;
+    expect(times[2]).toBeGreaterThanOrEqual(700); // the third failure waited 3 × 250 ms
+    await guesser.conn.done; // cut off after the third
+    expect(guesser.conn.closed).toBe(true);
+    await honest.disconnect();
+    await server.stop();
+  });
+
+  it('grants each user only what the access list gives them', async () => {
+    const { server } = await authServer({
+      authAccess: { fred: { Event_RPC_Test: ['new', 'get_data'] }, nick: { Event_RPC_Test: '*', Event_RPC_Test2: ['new'] } },
+    });
+    const fred = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
+    const obj = await fred.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'limited');
+    expect(await obj.get_data()).toBe('limited');
+    expect((obj as unknown as Record<string, unknown>).set_data).toBeUndefined(); // not even announced to fred
+    await expect(fred.request({ cmd: 'exec', oid: obj.oid, method: 'set_data', params: ['x'] })).rejects.toMatchObject({
+      name: 'RemoteError',
+      message: 'Access denied to Event_RPC_Test->set_data',
+    });
+    await expect(fred.request({ cmd: 'new', method: 'Event_RPC_Test2::new', params: [] })).rejects.toMatchObject({ message: 'Access denied to Event_RPC_Test2->new' });
+    expect(() => fred.remoteClass('Event_RPC_Test2')).toThrow(expect.objectContaining({ code: 'RPC_UNKNOWN_CLASS' }));
+    const nick = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
+    const mine = await nick.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'all mine');
+    expect(await mine.set_data('changed')).toBe('changed');
+    await Promise.all([fred.disconnect(), nick.disconnect()]);
+    await server.stop();
+  });
+
+  it('works with an auth module of your own (token check only: Event::RPC logins, no SCRAM)', async () => {
+    const seen: string[] = [];
+    const authModule = { checkCredentials: (user: string, pass: string) => (seen.push(user), user === 'root' && pass === crypt('root', 'pw')) };
+    const { server, logger } = await authServer({ authPasswdHref: undefined, authModule, authAccess: { root: { Event_RPC_Test: ['new', 'hello'] } } });
+    const client = await login(server.port, { authUser: 'root', authPass: crypt('root', 'pw') });
+    const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'x');
+    expect(await obj.hello()).toBe('Hello, x');
+    await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'get_data', params: [] })).rejects.toMatchObject({ message: 'Access denied to Event_RPC_Test->get_data' });
+    expect(seen).toEqual(['root']);
+    expect(logger.lines.some((l) => l.startsWith("cid=1: WARNING: user 'root' logged in with Event::RPC's password token without TLS"))).toBe(true);
+    await client.disconnect();
+    await server.stop();
+  });
+
+  it('refuses auth options that cannot work', async () => {
+    await expect(authServer({ authPasswdHref: undefined })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION', message: 'authRequired needs authPasswdHref or authModule' });
+    await expect(authServer({ authRequired: false, authAccess: {} })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
+    await expect(authServer({ authPasswdHref: { fred: 'plaintext' } })).rejects.toMatchObject({ name: 'AuthError', code: 'AUTH_INVALID_OPTION' });
+  });
+});
+
+describe('Event::RPC logins with the Perl peers', () => {
+  it('our crypt() gives what Perl\'s crypt gives', () => {
+    const perl = execFileSync('perl', ['-e', 'print join(",", map { crypt($_->[1], $_->[0]) } (["fred","s3cret"],["nick","Grüße"],["x y","a"],["ab","abcdefghXYZ"]))'], { encoding: 'utf8' });
+    expect([crypt('fred', 's3cret'), crypt('nick', 'Grüße'), crypt('x y', 'a'), crypt('ab', 'abcdefghXYZ')].join(',')).toBe(perl);
+  });
+
+  it('logs the Perl client in with its token, refuses a wrong one, and warns without TLS', async () => {
+    const { server, logger } = await authServer();
+    expect(await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 's3cret')])).toEqual({
+      data: 'secure',
+      format: 'Event::RPC::Message::CBOR',
+    });
+    expect(logger.lines.some((l) => l.includes("WARNING: user 'fred' logged in with Event::RPC's password token without TLS"))).toBe(true);
+    expect(await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 'wrong')])).toEqual({
+      error: 'Illegal credentials\n -- called via Event::RPC::Client',
+    });
+    expect(await runPerlSecureClient(server.port, [])).toEqual({ error: expect.stringContaining('Authorization required') });
+    await server.stop();
+  });
+
+  it('logs our client in to the Perl server with the token (no SCRAM there), and fails on a wrong one', async () => {
+    const perl = await startPerlServer(['--auth', `fred:${crypt('fred', 's3cret')}`]);
+    const client = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
+    expect(client.pipelined).toBe(false);
+    expect(await (await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'to perl')).get_data()).toBe('to perl');
+    await client.disconnect();
+    const refused = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 'wrong') }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'AuthError', code: 'AUTH_FAILED', message: 'Illegal credentials' });
+    await perl.stop();
+  });
+});
