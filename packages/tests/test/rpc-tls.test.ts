@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { Client, crypt, type ClientOptions } from '@rpc/client';
 import type { Logger } from '@rpc/core';
-import { Server } from '@rpc/server';
+import { Server, type ServerOptions } from '@rpc/server';
 import { testPkiFiles, waitFor, type TestPkiFiles } from '@rpc/testkit';
 import { runPerlSecureClient, startPerlServer } from '../src/perl-peer.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
@@ -16,10 +16,10 @@ beforeAll(async () => {
 
 function recorder(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, log: (_level, message) => void lines.push(message) };
+  return { lines, minLevel: 2, log: (_level, message) => void lines.push(message) };
 }
 
-async function ourTlsServer(): Promise<{ server: Server; logger: ReturnType<typeof recorder> }> {
+async function ourTlsServer(options: Partial<ServerOptions> = {}): Promise<{ server: Server; logger: ReturnType<typeof recorder> }> {
   const logger = recorder();
   const server = new Server({
     host: '127.0.0.1',
@@ -30,6 +30,7 @@ async function ourTlsServer(): Promise<{ server: Server; logger: ReturnType<type
     sslKeyFile: pki.encryptedKeyFile,
     sslCertFile: pki.certFile,
     sslPasswdCb: async () => pki.passphrase,
+    ...options,
   });
   await server.setupListeners();
   return { server, logger };
@@ -132,22 +133,13 @@ describe('our client and the Perl Event::RPC TLS server', () => {
 
 describe('the log listener behind TLS and a login', () => {
   it('streams the log only to clients that verify the server and log in', async () => {
-    const logger = { lines: [] as string[], minLevel: 2, log(_l: number, m: string) { this.lines.push(m); } };
-    const server = new Server({
-      host: '127.0.0.1',
-      port: 0,
-      logger,
-      classes: perlContractClasses(),
-      ssl: true,
-      sslKeyFile: pki.keyFile,
-      sslCertFile: pki.certFile,
+    const { server, logger } = await ourTlsServer({
       authRequired: true,
       authPasswdHref: { fred: crypt('fred', 's3cret') },
       startLogListener: true,
       logListenerSsl: true,
       logListenerAuth: true,
     });
-    await server.setupListeners();
     expect(logger.lines).toContain(`Started log listener on 127.0.0.1:${server.port + 1} (TLS), login required`);
     expect(logger.lines.join('\n')).not.toContain('WARNING');
     const ca = pki.caFile;
