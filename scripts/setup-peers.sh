@@ -2,7 +2,7 @@
 # Installs the real peers the interop tests talk to (Debian packages), when missing.
 # Runs as root in CI; elsewhere uses sudo if it can, and otherwise says what to install.
 set -euo pipefail
-packages=(perl libjson-xs-perl libcbor-xs-perl libevent-rpc-perl libanyevent-perl)
+packages=(perl libjson-xs-perl libcbor-xs-perl libevent-rpc-perl libanyevent-perl neovim)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

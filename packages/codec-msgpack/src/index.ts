@@ -1,1 +1,2 @@
-export { MSGPACK_FORMAT, msgpackCodec } from './msgpack-codec.js';
+export { KEEPABLE_EXTENSIONS, MsgpackExtension } from './extension.js';
+export { MSGPACK_FORMAT, msgpackCodec, type MsgpackCodecOptions } from './msgpack-codec.js';

@@ -1,7 +1,7 @@
 import { RpcError } from '@rpc/loop';
 
 /** Codes of {@link CodecError}. */
-export type CodecErrorCode = 'CODEC_MALFORMED' | 'CODEC_TOO_DEEP' | 'CODEC_UNENCODABLE';
+export type CodecErrorCode = 'CODEC_MALFORMED' | 'CODEC_TOO_DEEP' | 'CODEC_UNENCODABLE' | 'CODEC_INVALID_OPTION';
 
 /**
  * Bytes that do not decode (a peer's fault), or a value that cannot be

@@ -9,6 +9,8 @@ export interface SanitizeRules {
   readonly bytes: 'latin1' | 'keep';
   /** Turns a library's tag/extension object into a value, or undefined if it is not one we accept. */
   readonly tag?: (value: object) => { className: unknown; values: unknown } | undefined;
+  /** Objects of the format's own value classes, passed on as they are (MessagePack extensions). */
+  readonly keep?: (value: object) => boolean;
 }
 
 const latin1Chunk = 0x2000;
@@ -98,7 +100,7 @@ class Walk {
       for (const [key, item] of value) setKey(out, mapKey(key, rules), this.value(item, depth + 1));
       return out;
     }
-    if (value instanceof Date) return value;
+    if (value instanceof Date || rules.keep?.(value)) return value;
     const tagged = rules.tag?.(value);
     if (tagged !== undefined) return this.tagged(tagged.className, tagged.values, depth);
     if (Object.getPrototypeOf(value) === Object.prototype) {

@@ -1,6 +1,6 @@
 import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loop';
 import { ConnectionError } from './errors.js';
-import { FrameDecoder } from './frame-decoder.js';
+import type { MessageDecoder } from './framing.js';
 import { Outbox } from './outbox.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
 
@@ -46,8 +46,8 @@ const utf8 = new TextEncoder();
 export class Connection implements AsyncDisposable {
   readonly #channel: Channel;
   readonly #options: ResolvedOptions;
-  readonly #decoder: FrameDecoder;
-  readonly #outbox = new Outbox();
+  readonly #decoder: MessageDecoder;
+  readonly #outbox: Outbox;
   readonly #events = new Emitter<ConnectionEvents>();
   readonly #waiters: Waiter[] = [];
   #handler: MessageHandler | undefined;
@@ -71,7 +71,8 @@ export class Connection implements AsyncDisposable {
     this.#channel = channel;
     this.#options = resolveOptions(options);
     this.#handler = onMessage;
-    this.#decoder = new FrameDecoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
+    this.#decoder = this.#options.framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
+    this.#outbox = new Outbox(this.#options.framing);
     this.#done = new Promise((resolve) => this.#events.on('close', () => resolve()));
     channel.on('drain', () => {
       this.#awaitingDrain = false;

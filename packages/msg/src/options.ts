@@ -2,6 +2,7 @@ import type { Loop } from '@rpc/loop';
 import { ConnectionError } from './errors.js';
 import { checkMaxPacketSize, DEFAULT_MAX_PACKET_SIZE } from './frame.js';
 import { defaultLoop } from './default-loop.js';
+import { lengthPrefixed, type Framing } from './framing.js';
 
 export interface MsgOptions {
   /** The loop that carries the bytes and schedules flushes (default: the Node loop). */
@@ -14,6 +15,8 @@ export interface MsgOptions {
   readonly receiveBufferBytes?: number;
   /** How long disconnect() waits for the peer to close its side before dropping the connection (default 5 s). */
   readonly disconnectTimeoutMs?: number;
+  /** How messages are delimited (default: the 4-byte length prefix). */
+  readonly framing?: Framing;
 }
 
 export interface ResolvedOptions {
@@ -22,6 +25,7 @@ export interface ResolvedOptions {
   readonly maxQueueBytes: number;
   readonly receiveBufferBytes: number;
   readonly disconnectTimeoutMs: number;
+  readonly framing: Framing;
 }
 
 function positive(name: string, value: number): number {
@@ -37,5 +41,6 @@ export function resolveOptions(options: MsgOptions = {}): ResolvedOptions {
     maxQueueBytes: positive('maxQueueBytes', options.maxQueueBytes ?? 64 * 1024 * 1024),
     receiveBufferBytes: positive('receiveBufferBytes', options.receiveBufferBytes ?? 1024 * 1024),
     disconnectTimeoutMs: positive('disconnectTimeoutMs', options.disconnectTimeoutMs ?? 5000),
+    framing: options.framing ?? lengthPrefixed,
   };
 }

@@ -1,4 +1,4 @@
-import { HEADER_SIZE, writeLength } from './frame.js';
+import { lengthPrefixed, type Framing } from './framing.js';
 
 /** Payloads at least this long are written from their own buffer instead of being copied into the batch. */
 const COPY_LIMIT = 16 * 1024;
@@ -9,11 +9,16 @@ const COPY_LIMIT = 16 * 1024;
  * payloads are passed by reference, so one writev() carries a whole batch.
  */
 export class Outbox {
+  readonly #framing: Framing;
   #queue: Uint8Array[] = [];
   #head = 0;
   #bytes = 0;
 
-  /** Frame bytes (headers included) waiting. */
+  constructor(framing: Framing = lengthPrefixed) {
+    this.#framing = framing;
+  }
+
+  /** Bytes waiting, headers included. */
   get bytes(): number {
     return this.#bytes;
   }
@@ -24,21 +29,22 @@ export class Outbox {
 
   push(payload: Uint8Array): void {
     this.#queue.push(payload);
-    this.#bytes += HEADER_SIZE + payload.length;
+    this.#bytes += this.#framing.headerSize + payload.length;
   }
 
   /** Removes frames worth up to `budget` bytes (always at least one) and returns them as write chunks. */
   take(budget: number): Uint8Array[] {
     const queue = this.#queue;
+    const { headerSize, writeHeader } = this.#framing;
     const start = this.#head;
     let stop = start;
     let bytes = 0;
     let copied = 0;
     while (stop < queue.length) {
       const size = (queue[stop] as Uint8Array).length;
-      if (stop > start && bytes + HEADER_SIZE + size > budget) break;
-      bytes += HEADER_SIZE + size;
-      copied += HEADER_SIZE + (size < COPY_LIMIT ? size : 0);
+      if (stop > start && bytes + headerSize + size > budget) break;
+      bytes += headerSize + size;
+      copied += headerSize + (size < COPY_LIMIT ? size : 0);
       stop++;
     }
 
@@ -48,8 +54,8 @@ export class Outbox {
     let chunkStart = 0;
     for (let i = start; i < stop; i++) {
       const payload = queue[i] as Uint8Array;
-      writeLength(batch, at, payload.length);
-      at += HEADER_SIZE;
+      writeHeader(batch, at, payload.length);
+      at += headerSize;
       if (payload.length < COPY_LIMIT) {
         batch.set(payload, at);
         at += payload.length;

@@ -1,0 +1,144 @@
+import { RpcError } from '@rpc/loop';
+import type { MessageDecoder } from '@rpc/msg';
+
+/** A MessagePack stream that cannot be split into values: a byte no value starts with, or a value over the size limit. */
+export class StreamError extends RpcError {
+  override readonly name = 'StreamError';
+  declare readonly code: 'MPRPC_MESSAGE_TOO_LARGE' | 'MPRPC_MALFORMED';
+
+  constructor(code: 'MPRPC_MESSAGE_TOO_LARGE' | 'MPRPC_MALFORMED', message: string) {
+    super(code, message);
+  }
+}
+
+// What each first byte announces: the bytes of its length field (bytes = 1, 2 or 4), whether a type byte follows
+// (ext), whether the length counts bytes of payload, items, or key+value pairs; or a fixed payload size.
+const enum Kind {
+  Fixed, // `size` payload bytes follow
+  Bytes, // a length field of `size` bytes, then that many payload bytes (+1 type byte for ext)
+  Items, // a count field of `size` bytes, then that many values
+  Pairs, // a count field of `size` bytes, then twice that many values
+}
+
+interface Marker {
+  readonly kind: Kind;
+  readonly size: number;
+  readonly ext?: boolean;
+}
+
+const MARKERS: Array<Marker | undefined> = new Array(256);
+for (let b = 0; b < 256; b++) {
+  if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) MARKERS[b] = { kind: Kind.Fixed, size: 0 };
+  else if (b <= 0x8f) MARKERS[b] = { kind: Kind.Pairs, size: -(b & 0x0f) - 1 }; // fixmap: the count is in the marker
+  else if (b <= 0x9f) MARKERS[b] = { kind: Kind.Items, size: -(b & 0x0f) - 1 }; // fixarray
+  else if (b <= 0xbf) MARKERS[b] = { kind: Kind.Fixed, size: b & 0x1f }; // fixstr
+}
+const set = (b: number, marker: Marker): void => void (MARKERS[b] = marker);
+set(0xc4, { kind: Kind.Bytes, size: 1 });
+set(0xc5, { kind: Kind.Bytes, size: 2 });
+set(0xc6, { kind: Kind.Bytes, size: 4 });
+set(0xc7, { kind: Kind.Bytes, size: 1, ext: true });
+set(0xc8, { kind: Kind.Bytes, size: 2, ext: true });
+set(0xc9, { kind: Kind.Bytes, size: 4, ext: true });
+for (const [b, size] of [[0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [0xd3, 8], [0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17]] as const) {
+  set(b, { kind: Kind.Fixed, size });
+}
+set(0xd9, { kind: Kind.Bytes, size: 1 });
+set(0xda, { kind: Kind.Bytes, size: 2 });
+set(0xdb, { kind: Kind.Bytes, size: 4 });
+set(0xdc, { kind: Kind.Items, size: 2 });
+set(0xdd, { kind: Kind.Items, size: 4 });
+set(0xde, { kind: Kind.Pairs, size: 2 });
+set(0xdf, { kind: Kind.Pairs, size: 4 });
+
+/**
+ * Splits a stream of MessagePack values (MessagePack-RPC has no length
+ * prefix) into one byte range per top-level value, without decoding them:
+ * a state machine over headers that counts the values still owed and skips
+ * payloads. Memory grows only with bytes received; a value is refused as
+ * soon as it passes `maxMessageSize`, before more of it is kept. Each
+ * complete value's bytes are handed out once (a view when it lay in one chunk).
+ */
+export class ValueSplitter implements MessageDecoder {
+  readonly maxMessageSize: number;
+  readonly #onValue: (value: Uint8Array) => void;
+  /** Values still owed by the current top-level value (0 between values). */
+  #owed = 0;
+  /** Payload bytes to skip before the next header. */
+  #skip = 0;
+  /** A header being read across chunks: its marker byte and the length field so far. */
+  #marker: Marker | undefined;
+  #field = 0;
+  #fieldBytes = 0;
+  #parts: Uint8Array[] = [];
+  #size = 0;
+
+  constructor(onValue: (value: Uint8Array) => void, maxMessageSize: number) {
+    this.#onValue = onValue;
+    this.maxMessageSize = maxMessageSize;
+  }
+
+  get bufferedBytes(): number {
+    return this.#size;
+  }
+
+  push(chunk: Uint8Array): void {
+    let start = 0; // where the current value starts in this chunk
+    let at = 0;
+    const end = chunk.length;
+    while (at < end) {
+      if (this.#skip > 0) {
+        const take = Math.min(this.#skip, end - at);
+        this.#skip -= take;
+        at += take;
+      } else if (this.#marker !== undefined) {
+        this.#field = this.#field * 256 + (chunk[at++] as number);
+        if (++this.#fieldBytes === this.#marker.size) this.#headerDone(this.#marker, this.#field);
+      } else {
+        if (this.#owed === 0) this.#owed = 1; // a new top-level value starts here
+        const marker = MARKERS[chunk[at++] as number];
+        if (marker === undefined) throw new StreamError('MPRPC_MALFORMED', `byte 0x${(chunk[at - 1] as number).toString(16)} starts no MessagePack value`);
+        this.#owed--;
+        if (marker.kind === Kind.Fixed) this.#skip = marker.size;
+        else if (marker.size < 0) this.#headerDone(marker, -marker.size - 1);
+        else {
+          this.#marker = marker;
+          this.#field = this.#fieldBytes = 0;
+        }
+      }
+      // The bytes the value has, plus those its headers promise (every owed value takes at least one):
+      // a value declared too big is refused at its header, before its payload is kept.
+      if (this.#size + (at - start) + this.#skip + this.#owed > this.maxMessageSize) {
+        throw new StreamError('MPRPC_MESSAGE_TOO_LARGE', `a MessagePack value declares more than ${this.maxMessageSize} bytes`);
+      }
+      if (this.#owed === 0 && this.#skip === 0 && this.#marker === undefined) {
+        this.#emit(chunk, start, at);
+        start = at;
+      }
+    }
+    if (at > start) {
+      this.#parts.push(chunk.subarray(start, at));
+      this.#size += at - start;
+    }
+  }
+
+  #headerDone(marker: Marker, length: number): void {
+    this.#marker = undefined;
+    if (marker.kind === Kind.Bytes) this.#skip = length + (marker.ext ? 1 : 0);
+    else this.#owed += marker.kind === Kind.Pairs ? 2 * length : length;
+  }
+
+  #emit(chunk: Uint8Array, start: number, at: number): void {
+    if (this.#parts.length === 0) return this.#onValue(new Uint8Array(chunk.buffer, chunk.byteOffset + start, at - start));
+    this.#parts.push(chunk.subarray(start, at));
+    const value = new Uint8Array(this.#size + (at - start));
+    let offset = 0;
+    for (const part of this.#parts) {
+      value.set(part, offset);
+      offset += part.length;
+    }
+    this.#parts = [];
+    this.#size = 0;
+    this.#onValue(value);
+  }
+}

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MprpcClient, MprpcError, MprpcServer, MsgpackExtension } from '@rpc/mprpc';
+
+// neovim (Debian package, installed by scripts/setup-peers.sh) as the real MessagePack-RPC peer, both ways.
+const fixtures = join(__dirname, '..', 'fixtures', 'nvim');
+
+function run(command: string, args: string[], env: Record<string, string>): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: 'ignore', timeout: 30_000 });
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+}
+
+describe('neovim calling our MessagePack-RPC server', () => {
+  it('gets results, errors and notifications through sockconnect, rpcrequest and rpcnotify', async () => {
+    const notes: unknown[][] = [];
+    const server = new MprpcServer({ port: 0, address: '127.0.0.1' }).regCb({
+      sum: (res, a, b) => res?.result(Number(a) + Number(b)),
+      echo: (res, ...params) => res?.result(params),
+      later: (res, ms, value) => void setTimeout(() => res?.result(value), Number(ms)),
+      fail: (res) => res?.error('it failed'),
+      failpair: (res) => res?.error([1, 'a [type, message] error']),
+      note: (res, ...params) => notes.push([res === undefined ? 'notification' : 'request', ...params]),
+      notes: (res) => res?.result(notes),
+    });
+    const address = (await server.ready) as { host: string; port: number };
+    const out = join(mkdtempSync(join(tmpdir(), 'rpc-nvim-')), 'out.json');
+    const code = await run('nvim', ['--headless', '--clean', '-S', join(fixtures, 'client.vim')], { RPC_ADDRESS: `127.0.0.1:${address.port}`, RPC_OUT: out });
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
+      sum: 3,
+      echo: ['ünï', [1, { a: null }], 1.5, true],
+      later: ['slow', 'fast'],
+      fail: "Vim(call):Error invoking 'fail' on channel 3:\nit failed",
+      failpair: "Vim(call):Error invoking 'failpair' on channel 3:\na [type, message] error",
+      nope: "Vim(call):Error invoking 'nope' on channel 3:\nMethod not found: nope",
+      notes: [['notification', 'from nvim', 2]],
+    });
+    await server.close();
+  });
+});
+
+describe('our MessagePack-RPC client calling neovim', () => {
+  let nvim: ChildProcess;
+  let client: MprpcClient;
+
+  beforeAll(async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    nvim = spawn('nvim', ['--headless', '--clean', '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+    client = new MprpcClient({ port });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.connect();
+        break;
+      } catch (error) {
+        if (attempt > 200) throw error;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    const exited = new Promise((r) => nvim.once('exit', r));
+    await client.notify('nvim_command', 'qa!').catch(() => nvim.kill());
+    await exited;
+    await client.close();
+  });
+
+  it('evaluates expressions and reads the API description', async () => {
+    expect(await client.call('nvim_eval', '1+2')).toBe(3);
+    const [channel, info] = (await client.call('nvim_get_api_info')) as [number, { version: { api_level: number }; functions: unknown[]; types: Record<string, { id: number }> }];
+    expect(channel).toBeGreaterThan(0);
+    expect(info.version.api_level).toBeGreaterThanOrEqual(9);
+    expect(info.functions.length).toBeGreaterThan(100);
+    expect(info.types).toMatchObject({ Buffer: { id: 0 }, Window: { id: 1 }, Tabpage: { id: 2 } });
+  });
+
+  it("gets neovim's errors as MprpcError with the [type, message] it sent", async () => {
+    const error = await client.call('nvim_eval', 'undefined_var').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MprpcError);
+    expect(error).toMatchObject({ code: 'MPRPC_REMOTE', message: 'Vim:E121: Undefined variable: undefined_var', data: [0, 'Vim:E121: Undefined variable: undefined_var'] });
+    await expect(client.call('no_such_method')).rejects.toMatchObject({ message: 'Invalid method: no_such_method', data: [0, 'Invalid method: no_such_method'] });
+  });
+
+  it('keeps buffer handles (extension 0) and hands them back', async () => {
+    const buffer = await client.call('nvim_get_current_buf');
+    expect(buffer).toBeInstanceOf(MsgpackExtension);
+    expect(buffer).toMatchObject({ type: 0 });
+    await client.call('nvim_buf_set_lines', buffer, 0, -1, false, ['hello', 'ünï']);
+    expect(await client.call('nvim_buf_get_lines', buffer, 0, -1, false)).toEqual(['hello', 'ünï']);
+  });
+
+  it('has many calls in flight, answered by msgid', async () => {
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => client.call('nvim_eval', `${i} * 2`)));
+    expect(results).toEqual(Array.from({ length: 100 }, (_, i) => i * 2));
+  });
+});
