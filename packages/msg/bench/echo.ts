@@ -4,7 +4,7 @@
 // server in its own process. Prints a table, the ratios, and a JSON line.
 import { parseArgs } from 'node:util';
 import { connect, newServer } from '@rpc/msg';
-import { forkServer, measure, median, percentile, ratio, rawClient, rawEchoServer, reportPort, type OpenBenchClient } from '@rpc/testkit/bench';
+import { forkServer, measure, median, newRuns, ratio, rawClient, rawEchoServer, reportPort, summarize, type OpenBenchClient, type Runs } from '@rpc/testkit/bench';
 
 type Contender = 'raw' | 'msg';
 
@@ -38,10 +38,7 @@ async function main(): Promise<void> {
     large: { payload: large, window: 4 },
   } as const;
   type Scenario = keyof typeof scenarios;
-  const results: Record<Contender, Record<Scenario, number[]> & { rtts: number[] }> = {
-    raw: { sequential: [], pipelined: [], large: [], rtts: [] },
-    msg: { sequential: [], pipelined: [], large: [], rtts: [] },
-  };
+  const results: Record<Contender, Runs & { large: number[] }> = { raw: { ...newRuns(), large: [] }, msg: { ...newRuns(), large: [] } };
 
   const script = new URL(import.meta.url).pathname;
   const servers = { raw: await forkServer(script, 'raw'), msg: await forkServer(script, 'msg') };
@@ -61,16 +58,7 @@ async function main(): Promise<void> {
   servers.raw.kill();
   servers.msg.kill();
 
-  const summary = (kind: Contender) => {
-    const rtts = results[kind].rtts.sort((a, b) => a - b);
-    return {
-      sequentialPerSec: Math.round(median(results[kind].sequential)),
-      pipelinedPerSec: Math.round(median(results[kind].pipelined)),
-      largeMBPerSec: Math.round(median(results[kind].large) * (large.length / 1e6)),
-      rttP50Ms: Number(percentile(rtts, 50).toFixed(4)),
-      rttP99Ms: Number(percentile(rtts, 99).toFixed(4)),
-    };
-  };
+  const summary = (kind: Contender) => ({ ...summarize(results[kind]), largeMBPerSec: Math.round(median(results[kind].large) * (large.length / 1e6)) });
   const raw = summary('raw');
   const msg = summary('msg');
   const ratios = {

@@ -85,3 +85,25 @@ export async function forkServer(script: string, kind: string, args: string[] = 
 export function reportPort(port: number): void {
   process.send?.({ port });
 }
+
+/** Rates measured per round for one contender, and every round trip seen when sequential. */
+export interface Runs {
+  readonly sequential: number[];
+  readonly pipelined: number[];
+  readonly rtts: number[];
+}
+
+export function newRuns(): Runs {
+  return { sequential: [], pipelined: [], rtts: [] };
+}
+
+/** Medians of the rounds, and round-trip percentiles over all of them. */
+export function summarize(runs: Runs): { sequentialPerSec: number; pipelinedPerSec: number; rttP50Ms: number; rttP99Ms: number } {
+  const rtts = [...runs.rtts].sort((a, b) => a - b);
+  return {
+    sequentialPerSec: Math.round(median(runs.sequential)),
+    pipelinedPerSec: Math.round(median(runs.pipelined)),
+    rttP50Ms: Number(percentile(rtts, 50).toFixed(4)),
+    rttP99Ms: Number(percentile(rtts, 99).toFixed(4)),
+  };
+}

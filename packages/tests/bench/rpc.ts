@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '@rpc/client';
 import { connect, newServer } from '@rpc/msg';
 import { Server } from '@rpc/server';
-import { forkServer, measure, median, percentile, ratio, rawClient, rawEchoServer, reportPort, type OpenBenchClient } from '@rpc/testkit/bench';
+import { forkServer, measure, median, newRuns, ratio, rawClient, rawEchoServer, reportPort, summarize, type OpenBenchClient, type Runs } from '@rpc/testkit/bench';
 import { startChildServer } from '../src/child-server.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
@@ -75,10 +75,7 @@ async function main(): Promise<void> {
   >;
   const perlServer = await startChildServer('perl', [join(perlDir, 'server.pl'), '--port', '0', '--formats', 'CBOR,JSON'], perlDir);
 
-  const runs = Object.fromEntries(contenders.map((kind) => [kind, { sequential: [] as number[], pipelined: [] as number[], rtts: [] as number[] }])) as Record<
-    Contender,
-    { sequential: number[]; pipelined: number[]; rtts: number[] }
-  >;
+  const runs = Object.fromEntries(contenders.map((kind) => [kind, newRuns()])) as Record<Contender, Runs>;
   const perl = { ours: [] as number[], perl: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     // Rotate who goes first so that drift hits every contender alike.
@@ -97,16 +94,7 @@ async function main(): Promise<void> {
   for (const { kill } of Object.values(servers)) kill();
   await perlServer.stop();
 
-  const summary = (kind: Contender) => {
-    const rtts = runs[kind].rtts.sort((a, b) => a - b);
-    return {
-      sequentialPerSec: Math.round(median(runs[kind].sequential)),
-      pipelinedPerSec: Math.round(median(runs[kind].pipelined)),
-      rttP50Ms: Number(percentile(rtts, 50).toFixed(4)),
-      rttP99Ms: Number(percentile(rtts, 99).toFixed(4)),
-    };
-  };
-  const [raw, msg, rpc] = contenders.map(summary) as [ReturnType<typeof summary>, ReturnType<typeof summary>, ReturnType<typeof summary>];
+  const [raw, msg, rpc] = contenders.map((kind) => summarize(runs[kind])) as [ReturnType<typeof summarize>, ReturnType<typeof summarize>, ReturnType<typeof summarize>];
   const perlClient = { againstOurServer: Math.round(median(perl.ours)), againstPerlServer: Math.round(median(perl.perl)) };
   const ratios = {
     sequentialVsRaw: ratio(rpc.sequentialPerSec, raw.sequentialPerSec),

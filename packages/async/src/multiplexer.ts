@@ -1,0 +1,193 @@
+import { type Address, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription } from '@rpc/loop';
+import { nodeLoop } from '@rpc/loop-node';
+import { Connection, connect, type MsgOptions } from '@rpc/msg';
+import { AsyncError } from './errors.js';
+
+/** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
+export interface MuxListener {
+  readonly address: Address;
+  close(): Promise<void>;
+}
+
+/**
+ * What the multiplexer reports, one at a time, like IO::EventMux's events:
+ * a connection accepted by one of its listeners, a message on a
+ * connection, a connection closed, or input from a watched source.
+ */
+export type MuxEvent =
+  | { readonly type: 'accepted'; readonly listener: MuxListener; readonly connection: Connection }
+  | { readonly type: 'message'; readonly connection: Connection; readonly message: Uint8Array }
+  | { readonly type: 'closed'; readonly connection: Connection; readonly error: Error | undefined }
+  | { readonly type: 'read'; readonly source: ReadableSource; readonly data: Uint8Array }
+  | { readonly type: 'end'; readonly source: ReadableSource; readonly error: Error | undefined };
+
+/** Takes the events that are its own and passes the rest on: `event = rpc1.io(event) ?? ...`, as `$rpc->io($event) or next`. */
+export type EventHandler = (event: MuxEvent) => MuxEvent | undefined;
+
+export interface MultiplexerOptions extends MsgOptions {
+  /** Events held before connections stop being read (default 1024): a loop that falls behind slows its peers down. */
+  readonly maxQueuedEvents?: number;
+}
+
+interface Waiter {
+  resolve(result: IteratorResult<MuxEvent>): void;
+}
+
+/**
+ * One event source for any number of RPC::Async servers and other inputs:
+ * its listeners, connections (Msg framing) and watched streams report
+ * events into one queue, read with next() or `for await`. Nothing is
+ * handled here: the program's loop takes each event and hands it along a
+ * chain of servers, each keeping what is its own. Connections are read only
+ * while the queue has room, so a busy program slows its clients down
+ * instead of growing memory.
+ */
+export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
+  readonly loop: Loop;
+  readonly #options: MultiplexerOptions;
+  readonly #maxQueued: number;
+  readonly #queue: MuxEvent[] = [];
+  readonly #waiters: Waiter[] = [];
+  readonly #listeners = new Set<Listener>();
+  readonly #connections = new Set<Connection>();
+  readonly #subscriptions = new Set<Subscription>();
+  /** Pumps waiting for room in the queue. */
+  #roomWaiters: Array<() => void> = [];
+  #closed = false;
+
+  constructor(options: MultiplexerOptions = {}) {
+    this.#options = options;
+    this.loop = options.loop ?? nodeLoop;
+    this.#maxQueued = options.maxQueuedEvents ?? 1024;
+  }
+
+  /** Listens at `endpoint`; each connection it accepts is reported as an `accepted` event. */
+  async listen(endpoint: Endpoint): Promise<MuxListener> {
+    this.#ensureOpen();
+    const accepted: Array<(listener: MuxListener) => void> = [];
+    let self: MuxListener | undefined;
+    const listener = await this.loop.listen(endpoint, (channel) => {
+      const adopt = (owner: MuxListener): void => {
+        const connection = new Connection(channel, { ...this.#options, loop: this.loop });
+        this.#push({ type: 'accepted', listener: owner, connection });
+        this.#pump(connection);
+      };
+      if (self) adopt(self);
+      else accepted.push(adopt);
+    });
+    this.#listeners.add(listener);
+    self = {
+      address: listener.address,
+      close: async () => {
+        this.#listeners.delete(listener);
+        await listener.close();
+      },
+    };
+    for (const adopt of accepted) adopt(self);
+    return self;
+  }
+
+  /** Opens a connection whose messages arrive as events (a client driven by the same loop). */
+  async connect(endpoint: Endpoint): Promise<Connection> {
+    this.#ensureOpen();
+    const connection = await connect(endpoint, undefined, { ...this.#options, loop: this.loop });
+    this.#pump(connection);
+    return connection;
+  }
+
+  /** Reports the chunks of another source (stdin, a pipe) as `read` events, then `end`: the Msg toolkit's set_event_handler. */
+  watch(source: ReadableSource): Subscription {
+    this.#ensureOpen();
+    const subscription = this.loop.watch(source, {
+      read: (data) => this.#push({ type: 'read', source, data }),
+      end: () => this.#push({ type: 'end', source, error: undefined }),
+      error: (error) => this.#push({ type: 'end', source, error }),
+    });
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** The next event ($mux->mux); resolves done once the multiplexer is closed and drained. */
+  next(): Promise<IteratorResult<MuxEvent>> {
+    const event = this.#queue.shift();
+    if (event !== undefined) {
+      this.#makeRoom();
+      return Promise.resolve({ value: event, done: false });
+    }
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.#waiters.push({ resolve }));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<MuxEvent> {
+    return { next: () => this.next() };
+  }
+
+  /**
+   * Runs the loop for you: every event goes along `handlers` in order until
+   * one keeps it; what none keeps goes to `rest`. Resolves when the
+   * multiplexer is closed.
+   */
+  async run(handlers: readonly EventHandler[], rest?: (event: MuxEvent) => void): Promise<void> {
+    for await (let event of this) {
+      for (const handler of handlers) {
+        const passed: MuxEvent | undefined = handler(event);
+        if (passed === undefined) break;
+        event = passed;
+      }
+      if (event !== undefined) rest?.(event);
+    }
+  }
+
+  get queuedEvents(): number {
+    return this.#queue.length;
+  }
+
+  /** Closes listeners, connections and watches; next() then drains what was queued and ends. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const subscription of this.#subscriptions) subscription.dispose();
+    await Promise.all([...this.#listeners].map((listener) => listener.close()));
+    await Promise.all([...this.#connections].map((connection) => connection.disconnect()));
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+    if (this.#queue.length === 0) for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new AsyncError('ASYNC_CLOSED', 'the multiplexer is closed');
+  }
+
+  #push(event: MuxEvent): void {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter.resolve({ value: event, done: false });
+    else this.#queue.push(event);
+  }
+
+  #makeRoom(): void {
+    if (this.#queue.length < this.#maxQueued) for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
+
+  /** Reads `connection` one message at a time, and only while the queue has room. */
+  #pump(connection: Connection): void {
+    this.#connections.add(connection);
+    void (async () => {
+      let error: Error | undefined;
+      try {
+        for (;;) {
+          while (this.#queue.length >= this.#maxQueued && !this.#closed) await new Promise<void>((wake) => this.#roomWaiters.push(wake));
+          const message = await connection.receive();
+          if (message === undefined) break;
+          this.#push({ type: 'message', connection, message });
+        }
+      } catch (failure) {
+        error = failure as Error;
+      }
+      this.#connections.delete(connection);
+      this.#push({ type: 'closed', connection, error });
+    })();
+  }
+}
