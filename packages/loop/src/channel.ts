@@ -24,6 +24,12 @@ export interface Channel {
   readonly remote: Address;
   /** True when the bytes travel over TLS. */
   readonly secure: boolean;
+  /**
+   * True when each write() arrives at the peer as one `data` chunk
+   * (WebSocket): the transport frames messages itself, so no length prefix
+   * is needed and writes are never merged.
+   */
+  readonly messageBoundaries?: boolean;
   /** Bytes accepted by write() and not yet handed to the operating system. */
   readonly bufferedAmount: number;
   readonly closed: boolean;

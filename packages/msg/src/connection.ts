@@ -1,6 +1,6 @@
 import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loop';
 import { ConnectionError } from './errors.js';
-import type { MessageDecoder } from './framing.js';
+import { messagePerChunk, type MessageDecoder } from './framing.js';
 import { Outbox } from './outbox.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
 
@@ -71,8 +71,10 @@ export class Connection implements AsyncDisposable {
     this.#channel = channel;
     this.#options = resolveOptions(options);
     this.#handler = onMessage;
-    this.#decoder = this.#options.framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
-    this.#outbox = new Outbox(this.#options.framing);
+    // A channel that keeps message boundaries (WebSocket) frames the messages itself.
+    const framing = channel.messageBoundaries ? messagePerChunk : this.#options.framing;
+    this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
+    this.#outbox = new Outbox(framing);
     this.#done = new Promise((resolve) => this.#events.on('close', () => resolve()));
     channel.on('drain', () => {
       this.#awaitingDrain = false;

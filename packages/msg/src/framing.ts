@@ -1,3 +1,4 @@
+import { FrameError } from './errors.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { HEADER_SIZE, writeLength } from './frame.js';
 
@@ -20,6 +21,8 @@ export interface Framing {
   readonly headerSize: number;
   /** Writes the header of a `length`-byte message at `offset`. */
   writeHeader(target: Uint8Array, offset: number, length: number): void;
+  /** Messages are written one per chunk, never merged (the transport keeps them apart). */
+  readonly separate?: boolean;
 }
 
 /** The Msg toolkit's framing: a 4-byte big-endian length, then the payload (Event::RPC's too). */
@@ -27,4 +30,24 @@ export const lengthPrefixed: Framing = {
   decoder: (onMessage, maxMessageSize) => new FrameDecoder(onMessage, maxMessageSize),
   headerSize: HEADER_SIZE,
   writeHeader: writeLength,
+};
+
+/**
+ * For channels that keep message boundaries themselves (WebSocket): each
+ * data chunk is one message and each message goes out as one write, with no
+ * header. The size limit is checked on the whole chunk.
+ */
+export const messagePerChunk: Framing = {
+  decoder: (onMessage, maxMessageSize) => ({
+    bufferedBytes: 0,
+    push(chunk: Uint8Array): void {
+      if (chunk.length > maxMessageSize) {
+        throw new FrameError('MSG_FRAME_TOO_LARGE', `peer sent a ${chunk.length}-byte message; the limit is ${maxMessageSize} bytes`, chunk.length);
+      }
+      onMessage(chunk);
+    },
+  }),
+  headerSize: 0,
+  writeHeader: () => undefined,
+  separate: true,
 };

@@ -10,6 +10,6 @@ export {
   writeLength,
 } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
-export { lengthPrefixed, type Framing, type MessageDecoder } from './framing.js';
+export { lengthPrefixed, messagePerChunk, type Framing, type MessageDecoder } from './framing.js';
 export type { MsgOptions } from './options.js';
 export { MsgServer, newServer, type Login } from './server.js';

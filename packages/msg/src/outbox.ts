@@ -34,6 +34,7 @@ export class Outbox {
 
   /** Removes frames worth up to `budget` bytes (always at least one) and returns them as write chunks. */
   take(budget: number): Uint8Array[] {
+    if (this.#framing.separate) return this.#takeSeparate(budget);
     const queue = this.#queue;
     const { headerSize, writeHeader } = this.#framing;
     const start = this.#head;
@@ -66,6 +67,25 @@ export class Outbox {
     }
     if (at > chunkStart) chunks.push(batch.subarray(chunkStart, at));
 
+    this.#remove(stop, bytes);
+    return chunks;
+  }
+
+  /** One chunk per message, as they are: for transports that keep messages apart. */
+  #takeSeparate(budget: number): Uint8Array[] {
+    const queue = this.#queue;
+    const start = this.#head;
+    let stop = start;
+    let bytes = 0;
+    while (stop < queue.length && (stop === start || bytes + (queue[stop] as Uint8Array).length <= budget)) bytes += (queue[stop++] as Uint8Array).length;
+    const chunks = queue.slice(start, stop);
+    this.#remove(stop, bytes);
+    return chunks;
+  }
+
+  #remove(stop: number, bytes: number): void {
+    const queue = this.#queue;
+    const start = this.#head;
     this.#bytes -= bytes;
     this.#head = stop;
     if (stop === queue.length) {
@@ -77,7 +97,6 @@ export class Outbox {
     } else {
       for (let i = start; i < stop; i++) queue[i] = EMPTY; // let sent payloads be collected
     }
-    return chunks;
   }
 }
 

@@ -19,6 +19,8 @@ export interface ConnectionHost {
   /** The highest level the logger keeps, so that per-request lines are not even built when they would be dropped. */
   readonly logLevel: number;
   log(level: number, message: string): void;
+  /** Tells the server's `call` subscribers. */
+  called(connection: ServerConnection, request: Readonly<Record<string, unknown>>): void;
 }
 
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
@@ -149,6 +151,7 @@ export class ServerConnection implements Session {
 
   #serve(call: Call, request: Record<string, unknown>): void {
     if (this.#host.logLevel >= 4) this.#host.log(4, `cid=${this.cid}: RPC command: ${String(request.cmd)}`);
+    this.#host.called(this, request);
     if (call.id === undefined) this.#serving = call;
     else this.#inFlight.set(call.id, call);
     if (typeof request.deadlineMs === 'number') {

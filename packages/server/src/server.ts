@@ -3,7 +3,7 @@ import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { CallError, ClassRegistry, ConsoleLogger, Dispatcher, formatLogLine, type ClassImpl, type ExportedClass } from '@rpc/core';
-import { formatAddress, type Loop, type TlsOptions } from '@rpc/loop';
+import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, newServer, type MsgServer } from '@rpc/msg';
 import { Authenticator } from './authenticator.js';
@@ -42,6 +42,13 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
 };
 
 
+export interface ServerEvents {
+  connect: (connection: ServerConnection) => void;
+  disconnect: (connection: ServerConnection) => void;
+  /** A request is about to be served (after the login check, whatever its outcome). */
+  call: (connection: ServerConnection, request: Readonly<Record<string, unknown>>) => void;
+}
+
 /** Every option is also a property, readable always and settable until start(), like Event::RPC's get_/set_ accessors. */
 export interface Server extends ServerSettings {}
 
@@ -52,6 +59,7 @@ export interface Server extends ServerSettings {}
 export class Server {
   readonly #settings: ServerSettings;
   readonly #connections = new Set<ServerConnection>();
+  readonly #events = new Emitter<ServerEvents>();
   #msg: MsgServer | undefined;
   #logListener: LogListener | undefined;
   #nextCid = 1;
@@ -140,6 +148,7 @@ export class Server {
       loop: this.#loop,
       logLevel: (s.logger ??= new ConsoleLogger()).minLevel ?? Infinity,
       log,
+      called: (connection, request) => this.#events.emit('call', connection, request),
     };
     this.#msg = await newServer({ host: s.host, port: s.port, ...(tls ? { tls } : {}) }, (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)), {
       loop: this.#loop,
@@ -187,13 +196,20 @@ export class Server {
     this.#connections.add(connection);
     this.log(2, `cid=${connection.cid}: new connection from ${formatAddress(connection.remote)}`);
     hook?.(connection, 'connect');
+    this.#events.emit('connect', connection);
     return (_conn: unknown, msg: Uint8Array | undefined): void => {
       if (msg !== undefined) return connection.receive(msg);
       connection.close();
       this.#connections.delete(connection);
       this.log(2, `cid=${connection.cid}: client disconnected`);
       hook?.(connection, 'disconnect');
+      this.#events.emit('disconnect', connection);
     };
+  }
+
+  /** Subscribes to connections, disconnections and each call served (`call` gets the connection and the request). */
+  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): Subscription {
+    return this.#events.on(event, listener);
   }
 
   /** After a module reload: objects clients hold move to the new code, as Perl objects follow their reloaded package. */

@@ -1,0 +1,54 @@
+import { AsyncClient, AsyncServer, Multiplexer, type MuxEvent } from '@rpc/async';
+import { fromRpcEvent, io, messagesOf, RxLoop } from '@rpc/loop-rxjs';
+import { nodeLoop } from '@rpc/loop-node';
+import { connect, newServer } from '@rpc/msg';
+import { firstValueFrom, map, take, toArray } from 'rxjs';
+
+const text = new TextDecoder();
+
+describe('the Observable surface', () => {
+  it('gives a connection’s messages as an Observable that completes when it closes', async () => {
+    const loop = new RxLoop({ transport: nodeLoop });
+    const server = await newServer({ host: '127.0.0.1', port: 0 }, (conn) => {
+      for (const word of ['a', 'b', 'c']) conn.sendLater(word);
+      void conn.disconnect();
+      return () => undefined;
+    }, { loop });
+    const client = await connect(server.address, undefined, { loop });
+    expect(await firstValueFrom(messagesOf(client).pipe(map((m) => text.decode(m)), toArray()))).toEqual(['a', 'b', 'c']);
+    await server.close();
+  });
+
+  it('chains several RPC::Async servers over one multiplexer as operators', async () => {
+    const mux = new Multiplexer({ loop: new RxLoop({ transport: nodeLoop }) });
+    const first: AsyncServer = new AsyncServer(mux, { whoami: (caller) => first.return(caller, 'first') });
+    const second: AsyncServer = new AsyncServer(mux, { whoami: (caller) => second.return(caller, 'second') });
+    const [a, b] = [await first.listen({ host: '127.0.0.1', port: 0 }), await second.listen({ host: '127.0.0.1', port: 0 })];
+    const leftovers: MuxEvent['type'][] = [];
+    const subscription = messagesOf(mux).pipe(io(first), io(second)).subscribe((event) => leftovers.push(event.type));
+    const [ca, cb] = [await AsyncClient.connect(a as never), await AsyncClient.connect(b as never)];
+    expect(await Promise.all([ca.call('whoami'), cb.call('whoami')])).toEqual([['first'], ['second']]);
+    const plain = await mux.connect(a as never); // a connection no server owns: its events pass through both
+    await plain.disconnect();
+    await Promise.all([ca.close(), cb.close()]);
+    await mux.close();
+    subscription.unsubscribe();
+    expect(leftovers).toContain('closed');
+    expect(leftovers).not.toContain('message');
+  });
+
+  it('turns @rpc events into Observables and stops listening on unsubscribe', async () => {
+    const server = await newServer({ host: '127.0.0.1', port: 0 }, () => {
+      throw new Error('nobody gets in');
+    });
+    const refused = firstValueFrom(fromRpcEvent<[Error]>(server, 'error').pipe(take(2), toArray()));
+    await (await connect(server.address)).done;
+    await (await connect(server.address)).done;
+    expect((await refused).map(([error]) => (error as Error & { code: string }).code)).toEqual(['MSG_LOGIN_FAILED', 'MSG_LOGIN_FAILED']);
+    let late = 0;
+    fromRpcEvent(server, 'error').subscribe(() => late++).unsubscribe();
+    await (await connect(server.address)).done;
+    expect(late).toBe(0);
+    await server.close();
+  });
+});
