@@ -1,2 +1,3 @@
 export { NodeLoop, nodeLoop } from './node-loop.js';
 export { loadCaCertificates } from './ca-files.js';
+export { connectError, listenError } from './errors.js';

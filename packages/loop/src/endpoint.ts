@@ -19,17 +19,26 @@ export interface TlsOptions {
   readonly [option: string]: unknown;
 }
 
-export interface TcpEndpoint {
+/** What every endpoint may carry besides its address. */
+export interface EndpointOptions {
+  readonly tls?: TlsOptions;
+  /**
+   * The largest message the caller accepts. Transports that frame messages
+   * themselves (WebSocket's maxPayload) refuse larger ones before reading
+   * them; byte-stream transports leave the check to the framing.
+   */
+  readonly maxMessageSize?: number;
+}
+
+export interface TcpEndpoint extends EndpointOptions {
   /** Listen: interface to bind (default all). Connect: peer host (default localhost). */
   readonly host?: string;
   /** 0 on listen picks a free port; the listener reports the one it got. */
   readonly port: number;
-  readonly tls?: TlsOptions;
 }
 
-export interface UnixEndpoint {
+export interface UnixEndpoint extends EndpointOptions {
   readonly path: string;
-  readonly tls?: TlsOptions;
 }
 
 /** Where to listen or connect: TCP host and port, or a Unix socket path, either with TLS. */

@@ -6,6 +6,7 @@ export {
   isUnixEndpoint,
   type Address,
   type Endpoint,
+  type EndpointOptions,
   type TcpEndpoint,
   type TlsOptions,
   type UnixEndpoint,

@@ -91,7 +91,7 @@ export async function newServer(endpoint: Endpoint, login: Login, options?: MsgO
   const resolved = resolveOptions(options);
   let server: MsgServer | undefined;
   const pending: Channel[] = [];
-  const listener = await resolved.loop.listen(endpoint, (channel) => {
+  const listener = await resolved.loop.listen({ ...endpoint, maxMessageSize: resolved.maxPacketSize }, (channel) => {
     if (server) void server.accept(channel, resolved, login);
     else pending.push(channel);
   });

@@ -1,0 +1,110 @@
+import {
+  checkEndpoint,
+  formatAddress,
+  isUnixEndpoint,
+  makeTimer,
+  TransportError,
+  UsageError,
+  type Channel,
+  type ConnectOptions,
+  type Endpoint,
+  type Listener,
+  type Loop,
+  type ReadableSource,
+  type Subscription,
+  type Timer,
+  type WatchHandlers,
+} from '@rpc/loop';
+import { WsChannel, type WebSocketLike } from './ws-channel.js';
+
+export interface BrowserWsLoopOptions {
+  /** The URL path of the WebSocket endpoint (default `/`). */
+  readonly path?: string;
+  /** Use `wss://` (default: when the page itself came over https). */
+  readonly secure?: boolean;
+}
+
+/**
+ * The Loop in browsers: timers on setTimeout, deferred tasks as
+ * microtasks (after the current event's handlers), and channels over the
+ * built-in WebSocket. Browsers cannot listen, nor read other sources.
+ */
+export class BrowserWsLoop implements Loop {
+  readonly path: string;
+  readonly #secure: boolean | undefined;
+  #entered: Promise<void> | undefined;
+  #leave: (() => void) | undefined;
+
+  constructor(options: BrowserWsLoopOptions = {}) {
+    this.path = options.path ?? '/';
+    this.#secure = options.secure;
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  timer(delayMs: number, task: () => void): Timer {
+    const timer = makeTimer(() => clearTimeout(handle));
+    const handle = setTimeout(() => {
+      timer.fired();
+      task();
+    }, delayMs);
+    return timer;
+  }
+
+  repeat(intervalMs: number, task: () => void): Timer {
+    const handle = setInterval(task, intervalMs);
+    return makeTimer(() => clearInterval(handle));
+  }
+
+  defer(task: () => void): void {
+    queueMicrotask(task);
+  }
+
+  enter(): Promise<void> {
+    this.#entered ??= new Promise((resolve) => (this.#leave = resolve));
+    return this.#entered;
+  }
+
+  leave(): void {
+    this.#leave?.();
+    this.#entered = this.#leave = undefined;
+  }
+
+  listen(): Promise<Listener> {
+    return Promise.reject(new UsageError('LOOP_UNSUPPORTED', 'a browser cannot listen'));
+  }
+
+  watch(_source: ReadableSource, _handlers: WatchHandlers): Subscription {
+    throw new UsageError('LOOP_UNSUPPORTED', 'a browser loop watches no sources');
+  }
+
+  async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
+    if (isUnixEndpoint(endpoint)) throw new UsageError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
+    checkEndpoint(endpoint);
+    const page = (globalThis as { location?: { protocol?: string; hostname?: string } }).location;
+    const secure = this.#secure ?? (endpoint.tls !== undefined || page?.protocol === 'https:');
+    const host = endpoint.host ?? page?.hostname ?? 'localhost';
+    const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}${this.path}`;
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => fail('LOOP_CONNECT_TIMEOUT', 'timed out'), options.timeoutMs);
+      const fail = (code: 'LOOP_CONNECT_FAILED' | 'LOOP_CONNECT_TIMEOUT' | 'LOOP_ABORTED', why: string): void => {
+        clearTimeout(timer);
+        ws.close();
+        reject(new TransportError(code, `connect to ${formatAddress(endpoint)} ${why}`));
+      };
+      options.signal?.addEventListener('abort', () => fail('LOOP_ABORTED', 'aborted'), { once: true });
+      ws.addEventListener('open', () => (clearTimeout(timer), resolve()), { once: true });
+      // Browsers do not say why a WebSocket failed (refused, TLS, ...), by design.
+      ws.addEventListener('error', () => fail('LOOP_CONNECT_FAILED', 'failed'), { once: true });
+    });
+    return new WsChannel(ws as unknown as WebSocketLike, {
+      local: { host: '', port: 0 },
+      remote: { host, port: endpoint.port },
+      secure,
+      poll: (task) => void setTimeout(task, 10),
+    });
+  }
+}

@@ -1,0 +1,163 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type * as tls from 'node:tls';
+import {
+  checkEndpoint,
+  Emitter,
+  formatAddress,
+  isUnixEndpoint,
+  TransportError,
+  UsageError,
+  type Channel,
+  type ConnectOptions,
+  type Endpoint,
+  type Listener,
+  type ListenerEvents,
+  type Loop,
+  type ReadableSource,
+  type Subscription,
+  type Timer,
+  type WatchHandlers,
+} from '@rpc/loop';
+import { connectError, listenError, nodeLoop } from '@rpc/loop-node';
+import { WebSocket, WebSocketServer } from 'ws';
+import { WsChannel, type WebSocketLike } from './ws-channel.js';
+
+export interface WsLoopOptions {
+  /** The URL path of the WebSocket endpoint (default `/`). */
+  readonly path?: string;
+  /** Listen on this existing HTTP(S) server (under `path`) instead of opening a port; the endpoint's host and port are then ignored. */
+  readonly server?: http.Server | https.Server;
+  /** Timers, deferred tasks and watched sources (default the Node loop). */
+  readonly base?: Loop;
+}
+
+/** A message larger than any endpoint allows would be refused by ws's own default; ours follows maxMessageSize. */
+const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+
+/**
+ * The Loop over WebSocket in Node (the `ws` package): the same Channels as
+ * the Node loop, one RPC message per WebSocket message. A server listens on
+ * its own port (TLS: wss) or on an existing http.Server under a path;
+ * maxPayload follows the caller's maxPacketSize (the endpoint's
+ * maxMessageSize), so an oversize message is refused before it is read.
+ */
+export class WsLoop implements Loop {
+  readonly path: string;
+  readonly #server: http.Server | https.Server | undefined;
+  readonly #base: Loop;
+
+  constructor(options: WsLoopOptions = {}) {
+    this.path = options.path ?? '/';
+    this.#server = options.server;
+    this.#base = options.base ?? nodeLoop;
+  }
+
+  now(): number {
+    return this.#base.now();
+  }
+
+  timer(delayMs: number, task: () => void): Timer {
+    return this.#base.timer(delayMs, task);
+  }
+
+  repeat(intervalMs: number, task: () => void): Timer {
+    return this.#base.repeat(intervalMs, task);
+  }
+
+  defer(task: () => void): void {
+    this.#base.defer(task);
+  }
+
+  enter(): Promise<void> {
+    return this.#base.enter();
+  }
+
+  leave(): void {
+    this.#base.leave();
+  }
+
+  watch(source: ReadableSource, handlers: WatchHandlers): Subscription {
+    return this.#base.watch(source, handlers);
+  }
+
+  async listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {
+    if (isUnixEndpoint(endpoint) && this.#server === undefined) throw new UsageError('LOOP_UNSUPPORTED', 'WebSocket listens on TCP ports or on a given http.Server');
+    checkEndpoint(endpoint);
+    const secure = this.#server instanceof https.Server || endpoint.tls !== undefined;
+    const owned = this.#server === undefined;
+    const server = this.#server ?? (endpoint.tls ? https.createServer(endpoint.tls as https.ServerOptions) : http.createServer());
+    if (owned) {
+      server.on('request', (_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n'));
+      const { host, port } = endpoint as { host?: string; port: number };
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err) => reject(listenError(err, endpoint)));
+        server.listen({ host, port }, () => resolve());
+      });
+    }
+    const events = new Emitter<ListenerEvents>();
+    const wss = new WebSocketServer({ server, path: this.path, maxPayload: endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD });
+    wss.on('connection', (ws, request) => {
+      const socket = request.socket;
+      onChannel(
+        new WsChannel(ws as unknown as WebSocketLike, {
+          local: { host: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+          remote: { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+          secure,
+          poll: (task) => void this.#base.timer(10, task),
+        }),
+      );
+    });
+    wss.on('error', (err) => events.emit('error', listenError(err, endpoint)));
+    const bound = server.address() as AddressInfo;
+    const close = async (): Promise<void> => {
+      wss.close();
+      if (owned) server.close();
+    };
+    return {
+      address: { host: bound.address, port: bound.port },
+      close,
+      on: (event, listener) => events.on(event, listener),
+      [Symbol.asyncDispose]: close,
+    };
+  }
+
+  async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
+    if (isUnixEndpoint(endpoint)) throw new UsageError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
+    checkEndpoint(endpoint);
+    const secure = endpoint.tls !== undefined;
+    const host = endpoint.host ?? 'localhost';
+    const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}${this.path}`;
+    if (options.signal?.aborted) throw new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`);
+    const ws = new WebSocket(url, {
+      ...(endpoint.tls as tls.ConnectionOptions | undefined),
+      maxPayload: endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD,
+      ...(options.timeoutMs === undefined ? {} : { handshakeTimeout: options.timeoutMs }),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: TransportError): void => {
+        options.signal?.removeEventListener('abort', abort);
+        ws.terminate();
+        reject(error);
+      };
+      const abort = (): void => fail(new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`));
+      options.signal?.addEventListener('abort', abort, { once: true });
+      ws.once('open', () => {
+        options.signal?.removeEventListener('abort', abort);
+        resolve();
+      });
+      ws.once('error', (err: Error & { code?: string }) =>
+        fail(err.message.includes('timed out') ? new TransportError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out`, { cause: err }) : connectError(err, endpoint, secure)),
+      );
+      ws.once('unexpected-response', (_req, res) => fail(new TransportError('LOOP_CONNECT_FAILED', `${url} answered HTTP ${res.statusCode} instead of a WebSocket`)));
+    });
+    const socket = (ws as unknown as { _socket: { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } })._socket;
+    return new WsChannel(ws as unknown as WebSocketLike, {
+      local: { host: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      remote: { host: socket.remoteAddress ?? host, port: socket.remotePort ?? endpoint.port },
+      secure,
+      poll: (task) => void this.#base.timer(10, task),
+    });
+  }
+}

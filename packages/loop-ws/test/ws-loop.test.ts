@@ -1,0 +1,110 @@
+import * as http from 'node:http';
+import type { Channel, TransportError } from '@rpc/loop';
+import { WsLoop } from '@rpc/loop-ws';
+import { testPki, waitFor } from '@rpc/testkit';
+
+const loop = new WsLoop({ path: '/rpc' });
+
+async function pair(listenLoop = loop, connectLoop = loop, maxMessageSize?: number) {
+  let accepted: Channel | undefined;
+  const listener = await listenLoop.listen({ host: '127.0.0.1', port: 0, ...(maxMessageSize ? { maxMessageSize } : {}) }, (channel) => (accepted = channel));
+  const client = await connectLoop.connect({ ...(listener.address as { host: string; port: number }) });
+  await waitFor(() => accepted !== undefined, 'the accepted channel');
+  return { listener, client, server: accepted as Channel };
+}
+
+function collect(channel: Channel): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  channel.on('data', (chunk) => chunks.push(chunk));
+  return chunks;
+}
+
+describe('WsLoop', () => {
+  it('carries each write as one message, both ways, keeping the boundaries', async () => {
+    const { listener, client, server } = await pair();
+    expect([client.messageBoundaries, server.messageBoundaries]).toEqual([true, true]);
+    expect(server.remote).toMatchObject({ host: '127.0.0.1' });
+    const atServer = collect(server);
+    const atClient = collect(client);
+    client.write(Uint8Array.of(1));
+    client.writev([Uint8Array.of(2, 2), Uint8Array.of(3, 3, 3)]);
+    await waitFor(() => atServer.length === 3, 'three messages');
+    expect(atServer.map((c) => Array.from(c))).toEqual([[1], [2, 2], [3, 3, 3]]);
+    server.write(new TextEncoder().encode('back'));
+    await waitFor(() => atClient.length === 1, 'the answer');
+    const closed = new Promise<TransportError | undefined>((r) => server.on('close', r));
+    client.close();
+    expect(await closed).toBeUndefined();
+    await listener.close();
+  });
+
+  it('listens on an existing http.Server under a path, leaving other requests to it', async () => {
+    const httpServer = http.createServer((_req, res) => res.end('plain http'));
+    await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+    const { port } = httpServer.address() as { port: number };
+    const attached = new WsLoop({ server: httpServer, path: '/rpc' });
+    let accepted: Channel | undefined;
+    const listener = await attached.listen({ port: 0 }, (channel) => (accepted = channel));
+    expect(listener.address).toEqual({ host: '127.0.0.1', port });
+    const client = await new WsLoop({ path: '/rpc' }).connect({ host: '127.0.0.1', port });
+    await waitFor(() => accepted !== undefined, 'the channel');
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('plain http');
+    await expect(new WsLoop({ path: '/elsewhere' }).connect({ host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'LOOP_CONNECT_FAILED' });
+    client.destroy();
+    await listener.close();
+    httpServer.close();
+  });
+
+  it('refuses a message over maxMessageSize (maxPayload) before reading it', async () => {
+    const { listener, client, server } = await pair(loop, loop, 1024);
+    const atServer = collect(server);
+    const closed = new Promise<TransportError | undefined>((r) => client.on('close', r));
+    client.write(new Uint8Array(1024));
+    client.write(new Uint8Array(1025));
+    expect(await closed).toMatchObject({ code: 'LOOP_IO_FAILED', reason: '1009' });
+    expect(atServer.map((c) => c.length)).toEqual([1024]);
+    await listener.close();
+  });
+
+  it('speaks wss with the usual TLS options, and says when verification fails', async () => {
+    const pki = await testPki();
+    const listener = await loop.listen({ host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } }, (channel) => channel.on('data', (c) => channel.write(c)));
+    const { port } = listener.address as { port: number };
+    const client = await loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.ca } });
+    expect(client.secure).toBe(true);
+    const echoed = collect(client);
+    client.write(Uint8Array.of(7));
+    await waitFor(() => echoed.length === 1, 'the echo');
+    await expect(loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.otherCa } })).rejects.toMatchObject({ code: 'LOOP_TLS_FAILED' });
+    client.destroy();
+    await listener.close();
+  });
+
+  it('reports refused connections and taken ports as the Node loop does', async () => {
+    const { listener, client } = await pair();
+    const { port } = listener.address as { port: number };
+    await expect(loop.listen({ host: '127.0.0.1', port }, () => undefined)).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' });
+    client.destroy();
+    await listener.close();
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(loop.connect({ host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'LOOP_CONNECTION_REFUSED' });
+  });
+
+  it('signals backpressure from bufferedAmount and drains when the peer reads again', async () => {
+    const { listener, client, server } = await pair();
+    let received = 0;
+    server.on('data', (c) => (received += c.length));
+    server.pause();
+    const block = new Uint8Array(256 * 1024);
+    let writes = 0;
+    while (client.write(block) && writes < 10_000) writes++;
+    expect(writes).toBeLessThan(10_000);
+    expect(client.bufferedAmount).toBeGreaterThan(0);
+    const drained = new Promise<void>((r) => client.on('drain', r));
+    server.resume();
+    await drained;
+    await waitFor(() => received === (writes + 1) * block.length, 'every byte');
+    client.destroy();
+    await listener.close();
+  });
+});
