@@ -1,8 +1,6 @@
-import { connect, newServer } from '@rpc/msg';
+import type { Channel } from '@rpc/loop';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { VirtualTimeScheduler } from 'rxjs';
-
-const text = new TextDecoder();
 
 describe('RxLoop on a virtual-time scheduler', () => {
   it('runs timers, repeats and deferred tasks at their virtual times, in order', () => {
@@ -23,30 +21,26 @@ describe('RxLoop on a virtual-time scheduler', () => {
     expect(ticks.active).toBe(false);
   });
 
-  it('carries a Msg conversation over the memory transport without real waiting, the same way every run', async () => {
-    const runs: string[][] = [];
-    for (let run = 0; run < 3; run++) {
-      const scheduler = new VirtualTimeScheduler();
-      const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
-      const log: string[] = [];
-      await runInVirtualTime(scheduler, async () => {
-        const server = await newServer({ host: 'memory', port: 0 }, () => (conn, msg) => {
-          if (msg === undefined) return;
-          log.push(`server got ${text.decode(msg)} at ${loop.now()}`);
-          loop.timer(250, () => conn.sendLater(`late answer to ${text.decode(msg)}`));
-        }, { loop });
-        const client = await connect(server.address, undefined, { loop });
-        client.sendLater('one');
-        client.sendLater('two');
-        for (let i = 0; i < 2; i++) log.push(`client got ${text.decode((await client.receive()) as Uint8Array)} at ${loop.now()}`);
-        await client.disconnect();
-        await server.close();
+  it('delivers a transport’s events through the scheduler, in order', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
+    const seen: string[] = [];
+    await runInVirtualTime(scheduler, async () => {
+      let accepted: Channel | undefined;
+      const listener = await loop.listen({ host: 'memory', port: 0 }, (channel) => {
+        accepted = channel;
+        channel.on('data', (chunk) => seen.push(`server got ${chunk.length} at ${loop.now()}`));
+        channel.on('close', (error) => seen.push(`server closed ${error ? 'with an error' : 'cleanly'}`));
       });
-      runs.push(log);
-    }
-    expect(runs[0]).toEqual(['server got one at 0', 'server got two at 0', 'client got late answer to one at 250', 'client got late answer to two at 250']);
-    expect(runs[1]).toEqual(runs[0]);
-    expect(runs[2]).toEqual(runs[0]);
+      const client = await loop.connect(listener.address as { host: string; port: number });
+      client.write(new Uint8Array(3));
+      await new Promise<void>((resolve) => loop.timer(100, resolve));
+      client.write(new Uint8Array(5));
+      client.close();
+      await new Promise<void>((resolve) => client.on('close', () => resolve()));
+      expect(accepted?.closed).toBe(true);
+    });
+    expect(seen).toEqual(['server got 3 at 0', 'server got 5 at 100', 'server closed cleanly']);
   });
 
   it('reports work that waits for something never scheduled', async () => {
@@ -56,5 +50,33 @@ describe('RxLoop on a virtual-time scheduler', () => {
 
   it('refuses I/O without a transport', async () => {
     await expect(new RxLoop().connect({ port: 1 })).rejects.toMatchObject({ name: 'UsageError', code: 'LOOP_UNSUPPORTED' });
+  });
+});
+
+describe('MemoryTransport', () => {
+  it('refuses taken addresses and unknown ones like a network would', async () => {
+    const transport = new MemoryTransport();
+    const listener = await transport.listen({ host: 'a', port: 7 }, () => undefined);
+    await expect(transport.listen({ host: 'a', port: 7 }, () => undefined)).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' });
+    await expect(transport.connect({ host: 'a', port: 8 })).rejects.toMatchObject({ code: 'LOOP_CONNECTION_REFUSED' });
+    await listener.close();
+    await expect(transport.connect({ host: 'a', port: 7 })).rejects.toMatchObject({ code: 'LOOP_CONNECTION_REFUSED' });
+  });
+
+  it('says wait past 1 MiB in flight and drains once delivered; a reset reaches the peer as an error', async () => {
+    const transport = new MemoryTransport();
+    let server: Channel | undefined;
+    const listener = await transport.listen({ host: 'b', port: 1 }, (channel) => (server = channel));
+    const client = await transport.connect(listener.address as { host: string; port: number });
+    await new Promise((r) => setTimeout(r, 0));
+    let received = 0;
+    server?.on('data', (chunk) => (received += chunk.length));
+    expect(client.write(new Uint8Array(512 * 1024))).toBe(true);
+    expect(client.write(new Uint8Array(512 * 1024))).toBe(false);
+    await new Promise<void>((resolve) => client.on('drain', resolve));
+    expect(received).toBe(1024 * 1024);
+    const reset = new Promise((resolve) => server?.on('close', resolve));
+    client.destroy();
+    expect(await reset).toMatchObject({ code: 'LOOP_CONNECTION_RESET' });
   });
 });

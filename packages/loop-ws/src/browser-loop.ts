@@ -88,6 +88,11 @@ export class BrowserWsLoop implements Loop {
     const host = endpoint.host ?? page?.hostname ?? 'localhost';
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}${this.path}`;
     const ws = new WebSocket(url);
+    const channel = new WsChannel(ws as unknown as WebSocketLike, {
+      addresses: () => ({ local: { host: '', port: 0 }, remote: { host, port: endpoint.port } }),
+      secure,
+      poll: (task) => void setTimeout(task, 10),
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => fail('LOOP_CONNECT_TIMEOUT', 'timed out'), options.timeoutMs);
       const fail = (code: 'LOOP_CONNECT_FAILED' | 'LOOP_CONNECT_TIMEOUT' | 'LOOP_ABORTED', why: string): void => {
@@ -100,11 +105,6 @@ export class BrowserWsLoop implements Loop {
       // Browsers do not say why a WebSocket failed (refused, TLS, ...), by design.
       ws.addEventListener('error', () => fail('LOOP_CONNECT_FAILED', 'failed'), { once: true });
     });
-    return new WsChannel(ws as unknown as WebSocketLike, {
-      local: { host: '', port: 0 },
-      remote: { host, port: endpoint.port },
-      secure,
-      poll: (task) => void setTimeout(task, 10),
-    });
+    return channel;
   }
 }

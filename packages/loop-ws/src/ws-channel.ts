@@ -39,8 +39,8 @@ function bytesOf(data: unknown): Uint8Array {
 }
 
 export interface WsChannelOptions {
-  readonly local: Address;
-  readonly remote: Address;
+  /** The two ends; read when first asked for (a connecting WebSocket knows them only once open). */
+  readonly addresses: () => { readonly local: Address; readonly remote: Address };
   readonly secure: boolean;
   /** Waits between checks of bufferedAmount where the WebSocket reports no flushes (browsers). */
   readonly poll: (task: () => void) => void;
@@ -51,17 +51,19 @@ export interface WsChannelOptions {
  * each message one `data` chunk (messageBoundaries), so RPC messages travel
  * one per WebSocket message with no length prefix. Backpressure comes from
  * bufferedAmount: write() says wait past 1 MiB, and `drain` follows once it
- * has gone out.
+ * has gone out. Make it as soon as the WebSocket exists: a server may speak
+ * the moment the connection opens, and messages that arrive before anyone
+ * listens are held.
  */
 export class WsChannel implements Channel {
-  readonly local: Address;
-  readonly remote: Address;
   readonly secure: boolean;
   readonly messageBoundaries = true;
   readonly #ws: NodeWebSocket;
   readonly #poll: (task: () => void) => void;
   readonly #events = new Emitter<ChannelEvents>();
   readonly #held: Uint8Array[] = [];
+  readonly #addresses: WsChannelOptions['addresses'];
+  #known: { readonly local: Address; readonly remote: Address } | undefined;
   #listening = false;
   #paused = false;
   #needDrain = false;
@@ -70,8 +72,7 @@ export class WsChannel implements Channel {
 
   constructor(ws: WebSocketLike, options: WsChannelOptions) {
     this.#ws = ws as NodeWebSocket;
-    this.local = options.local;
-    this.remote = options.remote;
+    this.#addresses = options.addresses;
     this.secure = options.secure;
     this.#poll = options.poll;
     ws.binaryType = 'arraybuffer';
@@ -91,6 +92,16 @@ export class WsChannel implements Channel {
       this.#events.emit('close', this.#error);
       this.#events.removeAllListeners();
     });
+  }
+
+  get local(): Address {
+    this.#known ??= this.#addresses();
+    return this.#known.local;
+  }
+
+  get remote(): Address {
+    this.#known ??= this.#addresses();
+    return this.#known.remote;
   }
 
   get bufferedAmount(): number {

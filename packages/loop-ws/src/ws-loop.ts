@@ -102,8 +102,10 @@ export class WsLoop implements Loop {
       const socket = request.socket;
       onChannel(
         new WsChannel(ws as unknown as WebSocketLike, {
-          local: { host: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-          remote: { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+          addresses: () => ({
+            local: { host: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+            remote: { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+          }),
           secure,
           poll: (task) => void this.#base.timer(10, task),
         }),
@@ -135,6 +137,17 @@ export class WsLoop implements Loop {
       maxPayload: endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD,
       ...(options.timeoutMs === undefined ? {} : { handshakeTimeout: options.timeoutMs }),
     });
+    const channel = new WsChannel(ws as unknown as WebSocketLike, {
+      addresses: () => {
+        const socket = (ws as unknown as { _socket?: { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } })._socket;
+        return {
+          local: { host: socket?.localAddress ?? '', port: socket?.localPort ?? 0 },
+          remote: { host: socket?.remoteAddress ?? host, port: socket?.remotePort ?? endpoint.port },
+        };
+      },
+      secure,
+      poll: (task) => void this.#base.timer(10, task),
+    });
     await new Promise<void>((resolve, reject) => {
       const fail = (error: TransportError): void => {
         options.signal?.removeEventListener('abort', abort);
@@ -152,12 +165,7 @@ export class WsLoop implements Loop {
       );
       ws.once('unexpected-response', (_req, res) => fail(new TransportError('LOOP_CONNECT_FAILED', `${url} answered HTTP ${res.statusCode} instead of a WebSocket`)));
     });
-    const socket = (ws as unknown as { _socket: { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } })._socket;
-    return new WsChannel(ws as unknown as WebSocketLike, {
-      local: { host: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-      remote: { host: socket.remoteAddress ?? host, port: socket.remotePort ?? endpoint.port },
-      secure,
-      poll: (task) => void this.#base.timer(10, task),
-    });
+    channel.local; // the addresses are known now that the socket is open
+    return channel;
   }
 }

@@ -1,0 +1,326 @@
+import * as msg from '@rpc/msg';
+import type { Connection, MessageHandler, MsgOptions } from '@rpc/msg';
+import type { Endpoint } from '@rpc/loop';
+import { waitFor } from '@rpc/testkit';
+import { adapters } from '../src/adapters.js';
+
+// The Msg suite on every Loop adapter: the Node loop, RxJS scheduling, WebSocket.
+// (Tests that write raw bytes or use Unix sockets stay in packages/msg, on the Node loop.)
+const local: Endpoint = { host: '127.0.0.1', port: 0 };
+const text = new TextDecoder();
+
+function u32(n: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n);
+  return bytes;
+}
+
+function readU32(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+}
+
+describe.each(adapters)('Msg on the $name loop', (adapter) => {
+  const loop = adapter.loop();
+  const newServer = (endpoint: Endpoint, login: msg.Login, options: MsgOptions = {}) => msg.newServer(endpoint, login, { loop, ...options });
+  const connect = (endpoint: Endpoint | msg.MsgServer['address'], onMessage?: MessageHandler, options: MsgOptions = {}) =>
+    msg.connect(endpoint as Endpoint, onMessage, { loop, ...options });
+  const echoServer = () => newServer(local, () => (conn: Connection, message: Uint8Array | undefined) => message && conn.sendLater(message));
+
+  describe('Connection', () => {
+    it('lets either side speak first and receives with or without a handler', async () => {
+      const server = await newServer(local, (conn) => {
+        conn.sendLater('welcome');
+        return (peer, msg) => msg && peer.sendLater(`echo ${text.decode(msg)}`);
+      });
+      const client = await connect(server.address);
+      expect(text.decode((await client.receive()) as Uint8Array)).toBe('welcome');
+
+      client.sendLater('a');
+      expect(text.decode((await client.receive()) as Uint8Array)).toBe('echo a');
+
+      // With a handler set, a waiting receive() is still served first, then the handler gets the rest.
+      const handled: string[] = [];
+      client.onMessage = (_conn, msg) => msg && handled.push(text.decode(msg));
+      const next = client.receive();
+      client.sendLater('b');
+      client.sendLater('c');
+      expect(text.decode((await next) as Uint8Array)).toBe('echo b');
+      await waitFor(() => handled.length === 1, 'the handler');
+      expect(handled).toEqual(['echo c']);
+
+      await client.disconnect();
+      await server.close();
+    });
+
+    it('gives messages that waited to a handler set later, in order', async () => {
+      const server = await newServer(local, (conn) => {
+        for (let i = 0; i < 5; i++) conn.sendLater(`m${i}`);
+        return () => undefined;
+      });
+      const client = await connect(server.address);
+      await waitFor(() => client.bufferedBytes === 0, 'time to receive');
+      await new Promise((r) => setTimeout(r, 50));
+      const got: string[] = [];
+      client.onMessage = (_c, msg) => msg && got.push(text.decode(msg));
+      await waitFor(() => got.length === 5, 'all five');
+      expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+      await client.disconnect();
+      await server.close();
+    });
+
+    it('delivers 10,000 messages in order, both ways', async () => {
+      const seenByServer: number[] = [];
+      const server = await newServer(local, () => (conn, msg) => {
+        if (msg === undefined) return;
+        seenByServer.push(readU32(msg));
+        conn.sendLater(msg);
+      });
+      const client = await connect(server.address);
+      for (let i = 0; i < 10_000; i++) client.sendLater(u32(i));
+      let expected = 0;
+      for await (const msg of client) {
+        expect(readU32(msg)).toBe(expected++);
+        if (expected === 10_000) break;
+      }
+      expect(seenByServer).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+      await client.disconnect();
+      await server.close();
+    });
+
+    it('round-trips a 64 MiB message intact', async () => {
+      const server = await echoServer();
+      const client = await connect(server.address);
+      const big = Buffer.alloc(64 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
+      await client.sendNow(big);
+      const back = (await client.receive()) as Uint8Array;
+      expect(back.length).toBe(big.length);
+      expect(Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), big)).toBe(0);
+      await client.disconnect();
+      await server.close();
+    });
+
+    it('resolves sendNow once the bytes are handed to the system, after what was queued', async () => {
+      const order: string[] = [];
+      const server = await newServer(local, () => (_conn, msg) => msg && order.push(text.decode(msg)));
+      const client = await connect(server.address);
+      client.sendLater('queued first');
+      await client.sendNow('sent now');
+      expect(client.queuedBytes).toBe(0);
+      await waitFor(() => order.length === 2, 'both messages');
+      expect(order).toEqual(['queued first', 'sent now']);
+      await client.disconnect();
+      await server.close();
+    });
+
+    it('ends receive() and iteration with undefined after a clean close, keeping messages that arrived first', async () => {
+      const server = await newServer(local, (conn) => {
+        conn.sendLater('last words');
+        void conn.disconnect();
+        return () => undefined;
+      });
+      const client = await connect(server.address);
+      await client.done;
+      expect(client.error).toBeUndefined();
+      expect(text.decode((await client.receive()) as Uint8Array)).toBe('last words');
+      expect(await client.receive()).toBeUndefined();
+      await server.close();
+    });
+
+    it('calls the handler once with msg undefined when the peer leaves', async () => {
+      const calls: Array<[Connection, Uint8Array | undefined, Error | undefined]> = [];
+      const server = await echoServer();
+      const client = await connect(server.address, (conn, msg, err) => calls.push([conn, msg, err]));
+      client.sendLater('hi');
+      await waitFor(() => calls.length === 1, 'the echo');
+      await server.close();
+      await waitFor(() => calls.length === 2, 'the close');
+      expect(calls[1]).toEqual([client, undefined, undefined]);
+    });
+
+    it('refuses to send on a closed connection, oversize messages and a full queue', async () => {
+      const server = await echoServer();
+      const client = await connect(server.address, undefined, { maxPacketSize: 1000, maxQueueBytes: 2500 });
+      expect(() => client.sendLater(new Uint8Array(1001))).toThrow(expect.objectContaining({ name: 'ConnectionError', code: 'MSG_MESSAGE_TOO_LARGE' }));
+      client.sendLater(new Uint8Array(1000));
+      client.sendLater(new Uint8Array(1000));
+      expect(() => client.sendLater(new Uint8Array(1000))).toThrow(
+        // 2008 bytes with the 4-byte headers, 2000 over WebSocket, which needs none
+        expect.objectContaining({ code: 'MSG_QUEUE_FULL', message: expect.stringMatching(/^send queue holds 200[08] bytes; maxQueueBytes is 2500$/) }),
+      );
+      await client.disconnect();
+      expect(() => client.sendLater('late')).toThrow(expect.objectContaining({ code: 'MSG_CLOSED' }));
+      await expect(client.sendNow('late')).rejects.toMatchObject({ code: 'MSG_CLOSED' });
+      await server.close();
+    });
+
+    it('rejects invalid limits', async () => {
+      const server = await echoServer();
+      for (const maxPacketSize of [-1, 2 ** 32, 1.5]) {
+        await expect(connect(server.address, undefined, { maxPacketSize })).rejects.toMatchObject({ code: 'MSG_INVALID_OPTION' });
+      }
+      await server.close();
+    });
+
+    it('closes only the connection whose handler throws', async () => {
+      const server = await echoServer();
+      let failure: Error | undefined;
+      const bad = await connect(server.address, (_conn, msg, err) => {
+        if (msg) throw new Error('handler bug');
+        failure = err;
+      });
+      const good = await connect(server.address);
+      bad.sendLater('x');
+      await bad.done;
+      expect(failure).toMatchObject({ code: 'MSG_HANDLER_FAILED', cause: new Error('handler bug') });
+      good.sendLater('still here');
+      expect(text.decode((await good.receive()) as Uint8Array)).toBe('still here');
+      await good.disconnect();
+      await server.close();
+    });
+  });
+
+  describe('newServer', () => {
+    it('closes connections that login refuses and gives the others their own handler', async () => {
+      let count = 0;
+      let refused: Connection | undefined;
+      const server = await newServer(local, (conn): MessageHandler | undefined => {
+        const n = ++count;
+        if (n === 2) {
+          refused = conn;
+          conn.sendLater('go away');
+          return undefined; // refuse the second client, after telling it why
+        }
+        return (conn, msg) => msg && conn.sendLater(`client ${n} said ${text.decode(msg)}`);
+      });
+      const first = await connect(server.address);
+      const second = await connect(server.address);
+      const third = await connect(server.address);
+      await second.done;
+      expect(second.error).toBeUndefined();
+      expect(text.decode((await second.receive()) as Uint8Array)).toBe('go away');
+      expect(await second.receive()).toBeUndefined();
+      await refused?.done; // the server's side is released too
+      first.sendLater('hi');
+      third.sendLater('hi');
+      expect(text.decode((await first.receive()) as Uint8Array)).toBe('client 1 said hi');
+      expect(text.decode((await third.receive()) as Uint8Array)).toBe('client 3 said hi');
+      expect(server.connections.size).toBe(2);
+      await first.disconnect();
+      await waitFor(() => server.connections.size === 1, 'the server to forget the client');
+      await third.disconnect();
+      await server.close();
+    });
+
+    it('reads nothing before an async login answers, then delivers everything', async () => {
+      let admit: (handler: MessageHandler) => void = () => undefined;
+      const got: string[] = [];
+      const server = await newServer(local, (conn: Connection) => {
+        expect(conn.remote).toMatchObject({ host: '127.0.0.1' });
+        return new Promise<MessageHandler>((resolve) => (admit = resolve));
+      });
+      const client = await connect(server.address);
+      client.sendLater('early 1');
+      client.sendLater('early 2');
+      await new Promise((r) => setTimeout(r, 50));
+      admit((_conn, msg) => msg && got.push(text.decode(msg)));
+      await waitFor(() => got.length === 2, 'both early messages');
+      expect(got).toEqual(['early 1', 'early 2']);
+      await client.disconnect();
+      await server.close();
+    });
+
+    it('reports a login that throws and closes only that connection', async () => {
+      const errors: Error[] = [];
+      const server = await newServer(local, () => {
+        throw new Error('directory offline');
+      });
+      server.on('error', (e) => errors.push(e));
+      const client = await connect(server.address);
+      await client.done;
+      expect(errors[0]).toMatchObject({ name: 'ConnectionError', code: 'MSG_LOGIN_FAILED', cause: new Error('directory offline') });
+      await server.close();
+    });
+
+    it('lets a slow reader queue up without losing anything while another connection keeps flowing', async () => {
+      const accepted: Connection[] = [];
+      const server = await newServer(local, (conn) => {
+        accepted.push(conn);
+        return () => undefined;
+      });
+      // The slow reader holds at most 64 KiB unread before it stops reading from its socket.
+      const slow = await connect(server.address, undefined, { receiveBufferBytes: 64 * 1024 });
+      await waitFor(() => accepted.length === 1, 'the slow client');
+      const fast = await connect(server.address);
+      await waitFor(() => accepted.length === 2, 'the fast client');
+      const [toSlow, toFast] = accepted as [Connection, Connection];
+
+      const block = 16 * 1024;
+      const count = 2000; // 32 MiB: far more than the socket buffers hold
+      for (let i = 0; i < count; i++) {
+        const msg = new Uint8Array(block).fill(i & 0xff);
+        msg.set(u32(i));
+        toSlow.sendLater(msg);
+      }
+      // Wait until the socket buffers are full and the queue stops shrinking.
+      let last = -1;
+      let still = 0;
+      await waitFor(() => {
+        still = toSlow.queuedBytes === last ? still + 1 : 0;
+        last = toSlow.queuedBytes;
+        return still >= 10;
+      }, 'the queue to settle');
+      const backlog = toSlow.queuedBytes;
+      expect(backlog).toBeGreaterThan(8 * 1024 * 1024);
+
+      // The other connection flows while the slow one is stuck.
+      for (let i = 0; i < 100; i++) toFast.sendLater(u32(i));
+      for (let i = 0; i < 100; i++) expect(readU32((await fast.receive()) as Uint8Array)).toBe(i);
+      expect(toSlow.queuedBytes).toBe(backlog);
+
+      // Now read everything: all 2000 in order, intact.
+      let next = 0;
+      for await (const msg of slow) {
+        expect(msg.length).toBe(block);
+        expect(readU32(msg)).toBe(next);
+        expect(msg[block - 1]).toBe(next & 0xff);
+        if (++next === count) break;
+      }
+      expect(toSlow.queuedBytes).toBe(0);
+      await Promise.all([slow.disconnect(), fast.disconnect()]);
+      await server.close();
+    });
+
+    it('reports a handler that throws when told of the close, and keeps running', async () => {
+      const errors: Error[] = [];
+      const server = await newServer(local, () => (_conn, msg) => {
+        if (msg === undefined) throw new Error('cleanup bug');
+      });
+      server.on('error', (e) => errors.push(e));
+      const client = await connect(server.address);
+      await waitFor(() => server.connections.size === 1, 'the client');
+      await client.disconnect();
+      await waitFor(() => errors.length === 1, 'the error');
+      expect(errors[0]).toMatchObject({ code: 'MSG_HANDLER_FAILED', message: 'message handler threw on close', cause: new Error('cleanup bug') });
+      await server.close();
+    });
+
+    it('disconnects clients still in login when it closes', async () => {
+      const server = await newServer(local, () => new Promise<MessageHandler>(() => undefined)); // never answers
+      const client = await connect(server.address);
+      await new Promise((r) => setTimeout(r, 20));
+      await server.close();
+      await client.done;
+      expect(client.closed).toBe(true);
+    });
+
+    it('stops accepting on close and disconnects its clients', async () => {
+      const server = await newServer(local, () => () => undefined);
+      const client = await connect(server.address);
+      await waitFor(() => server.connections.size === 1, 'the client');
+      await server.close();
+      await client.done;
+      await expect(connect(server.address)).rejects.toMatchObject({ code: 'LOOP_CONNECTION_REFUSED' });
+    });
+  });
+});
