@@ -2,7 +2,12 @@ import { AsyncClient, AsyncServer, Multiplexer, type MuxEvent } from '@rpc/async
 import { fromRpcEvent, io, messagesOf, RxLoop } from '@rpc/loop-rxjs';
 import { nodeLoop } from '@rpc/loop-node';
 import { connect, newServer } from '@rpc/msg';
-import { firstValueFrom, map, take, toArray } from 'rxjs';
+import { Client } from '@rpc/client';
+import { Server, type ServerConnection } from '@rpc/server';
+import { waitFor } from '@rpc/testkit';
+import { firstValueFrom, map, merge, take, toArray } from 'rxjs';
+import { testClasses, type EventRpcTest } from '../src/test-classes.js';
+import { quiet } from './rpc-helpers.js';
 
 const text = new TextDecoder();
 
@@ -35,6 +40,27 @@ describe('the Observable surface', () => {
     subscription.unsubscribe();
     expect(leftovers).toContain('closed');
     expect(leftovers).not.toContain('message');
+  });
+
+  it("shows an Event::RPC server's connections, calls and disconnects as Observables", async () => {
+    const loop = new RxLoop({ transport: nodeLoop });
+    const server = new Server({ host: '127.0.0.1', port: 0, loop, logger: quiet, classes: testClasses });
+    await server.setupListeners();
+    const seen: string[] = [];
+    const subscription = merge(
+      fromRpcEvent<[ServerConnection]>(server, 'connect').pipe(map(([c]) => `connect ${c.cid}`)),
+      fromRpcEvent<[ServerConnection, Record<string, unknown>]>(server, 'call').pipe(map(([c, request]) => `call ${c.cid} ${String(request.cmd)}`)),
+      fromRpcEvent<[ServerConnection]>(server, 'disconnect').pipe(map(([c]) => `disconnect ${c.cid}`)),
+    ).subscribe((line) => seen.push(line));
+    const client = new Client({ host: '127.0.0.1', port: server.port, loop });
+    await client.connect();
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'x' });
+    await obj.get_data();
+    await client.disconnect();
+    await waitFor(() => seen.at(-1) === 'disconnect 1', 'the disconnect');
+    expect(seen).toEqual(['connect 1', 'call 1 version', 'call 1 class_info_all', 'call 1 new', 'call 1 exec', 'disconnect 1']);
+    subscription.unsubscribe();
+    await server.stop();
   });
 
   it('turns @rpc events into Observables and stops listening on unsubscribe', async () => {
