@@ -2,12 +2,15 @@
 // Builds every package (or the ones named on the command line):
 //  1. `tsc -b` type-checks and emits ESM + declarations to dist/ in dependency order;
 //  2. each source file is transpiled again to CommonJS in dist/cjs/, with the
-//     declarations copied beside it and a package.json that marks the folder as CommonJS.
+//     declarations copied beside it and a package.json that marks the folder as CommonJS;
+//  3. a package whose exports name `./browser` gets dist/browser.js bundled there by esbuild
+//     for browsers (which fails if anything in it needs a Node built-in).
 // Declarations carry no module format of their own, so one set serves both.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import ts from 'typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,6 +27,20 @@ const packageDirs = args.length > 0 ? targets : readdirSync(join(root, 'packages
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (manifest.exports?.['.']?.require) buildCommonJs(dir);
+  if (typeof manifest.exports?.['./browser'] === 'string') await bundleForBrowsers(dir, manifest.exports['./browser']);
+}
+
+async function bundleForBrowsers(dir, outfile) {
+  await build({
+    entryPoints: [join(dir, 'dist', 'browser.js')], // the compiled module, so that the package's browser field applies to its own files too
+    outfile: join(dir, outfile),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: true,
+    logLevel: 'error',
+  });
 }
 
 function* walk(dir) {
