@@ -17,6 +17,9 @@ interface NodeWebSocket extends WebSocketLike {
   pause?(): void;
   resume?(): void;
   terminate?(): void;
+  /** ws's underlying net.Socket. */
+  readonly _socket?: { cork(): void; uncork(): void };
+  on?(event: 'message', listener: (data: unknown) => void): unknown;
 }
 
 /** Bytes waiting in the WebSocket before write() says to wait. */
@@ -75,8 +78,13 @@ export class WsChannel implements Channel {
     this.#addresses = options.addresses;
     this.secure = options.secure;
     this.#poll = options.poll;
-    ws.binaryType = 'arraybuffer';
-    ws.addEventListener('message', (event) => this.#arrive(bytesOf(event.data)));
+    if (typeof this.#ws.on === 'function') {
+      // ws in Node: its own events hand over Buffers (Uint8Arrays) without an Event object or a copy per message.
+      this.#ws.on('message', (data) => this.#arrive(bytesOf(data)));
+    } else {
+      ws.binaryType = 'arraybuffer';
+      ws.addEventListener('message', (event) => this.#arrive(bytesOf(event.data)));
+    }
     ws.addEventListener('error', (event) => {
       const cause = event.error ?? event.message;
       this.#error ??= new TransportError('LOOP_IO_FAILED', `WebSocket to ${formatAddress(this.remote)} failed: ${cause instanceof Error ? cause.message : String(cause ?? 'error')}`, { cause });
@@ -123,10 +131,14 @@ export class WsChannel implements Channel {
       return false;
     }
     const last = chunks.length - 1;
+    // Node's ws writes each message with its own socket write; corked, a batch leaves in one system call.
+    const socket = last > 0 ? this.#ws._socket : undefined;
+    socket?.cork();
     chunks.forEach((chunk, i) => {
       const done = i === last ? this.#sent(onFlushed) : undefined;
       this.#ws.send(chunk, done);
     });
+    socket?.uncork();
     if (last < 0) onFlushed && queueMicrotask(() => onFlushed());
     if (this.#ws.bufferedAmount >= HIGH_WATER && !this.#needDrain) {
       this.#needDrain = true;

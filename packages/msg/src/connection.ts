@@ -81,8 +81,12 @@ export class Connection implements AsyncDisposable {
       this.#flush();
     });
     channel.on('close', (error) => this.#onClose(error));
+    // A chunk of a byte stream holds many messages: what the handlers queue in answer leaves as soon as the
+    // chunk is handled, as a hand-written server would answer. A message-keeping channel (WebSocket) hands
+    // over one message per chunk, many in one turn: their answers wait for the end of the turn instead.
+    const answerPerChunk = !channel.messageBoundaries;
     channel.on('data', (chunk) => {
-      this.#reading = true;
+      this.#reading = answerPerChunk;
       try {
         this.#decoder.push(chunk);
       } catch (error) {
@@ -90,8 +94,7 @@ export class Connection implements AsyncDisposable {
       } finally {
         this.#reading = false;
       }
-      // What the handlers queued in answer to this chunk leaves now, in one write, as a hand-written server would.
-      if (this.#outbox.length > 0 && !this.#closing) this.#flush();
+      if (answerPerChunk && this.#outbox.length > 0 && !this.#closing) this.#flush();
     });
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures');
-const published = ['loop', 'loop-node', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack', 'auth', 'core', 'server', 'client', 'async', 'mprpc'];
+const published = ['loop', 'loop-node', 'loop-rxjs', 'loop-ws', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack', 'auth', 'core', 'server', 'client', 'async', 'mprpc'];
 
 function run(file: string): unknown {
   return JSON.parse(execFileSync(process.execPath, [join(fixtures, file)], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 }));
