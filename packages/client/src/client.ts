@@ -95,15 +95,20 @@ export class Client implements ProxyHost, AsyncDisposable {
     }
     this.#conn = conn;
     conn.onMessage = (_conn, msg, error) => (msg === undefined ? this.#closed(error) : this.#answer(msg));
-    const version = await this.request({ cmd: 'version', rpc: FEATURES });
-    if (typeof version.protocol !== 'string' || version.protocol < '1.00') {
-      throw new ProtocolError('RPC_VERSION', `server speaks protocol ${String(version.protocol)}; at least 1.00 is needed`);
+    try {
+      const version = await this.request({ cmd: 'version', rpc: FEATURES });
+      if (typeof version.protocol !== 'string' || version.protocol < '1.00') {
+        throw new ProtocolError('RPC_VERSION', `server speaks protocol ${String(version.protocol)}; at least 1.00 is needed`);
+      }
+      this.#serverVersion = String(version.version);
+      const rpc = version.rpc;
+      this.#features = rpc !== null && typeof rpc === 'object' ? (rpc as PeerFeatures) : {};
+      if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
+      await this.#loadClasses();
+    } catch (error) {
+      await this.disconnect(); // a half-made connection is no use to anyone
+      throw error;
     }
-    this.#serverVersion = String(version.version);
-    const rpc = version.rpc;
-    this.#features = rpc !== null && typeof rpc === 'object' ? (rpc as PeerFeatures) : {};
-    if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
-    await this.#loadClasses();
   }
 
   async disconnect(): Promise<void> {
@@ -224,7 +229,6 @@ export class Client implements ProxyHost, AsyncDisposable {
         await this.request({ cmd: 'auth', user, pass });
       }
     } catch (error) {
-      await this.disconnect();
       if (error instanceof RemoteError) throw new AuthError('AUTH_FAILED', error.message, { cause: error });
       throw error;
     }

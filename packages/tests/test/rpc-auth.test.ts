@@ -85,6 +85,7 @@ describe('logging in to our server', () => {
     }
     const noLogin = await login(server.port, {}).catch((e: unknown) => e);
     expect(noLogin).toMatchObject({ name: 'RemoteError', message: 'Authorization required' });
+    await waitFor(() => server.clientsConnected === 1, 'the refused client to hang up'); // only the raw session is left
     await conn.disconnect();
     await server.stop();
   });
