@@ -1,49 +1,39 @@
-import { makeTimer, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription, type Timer, type WatchHandlers } from '@rpc/loop';
+import { hostRepeat, hostTimer, LoopRun, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription, type Timer, type WatchHandlers } from '@rpc/loop';
 import { connect } from './connect.js';
 import { listen } from './listen.js';
 import { watch } from './watch.js';
 
 /** The Loop over Node's own event loop: node:net, node:tls, timers and setImmediate. */
 export class NodeLoop implements Loop {
-  #keepAlive: NodeJS.Timeout | undefined;
-  #entered: Promise<void> | undefined;
-  #leave: (() => void) | undefined;
+  // A pending promise does not keep Node running; a referenced interval does.
+  readonly #run = new LoopRun(() => {
+    const keepAlive = setInterval(() => undefined, 0x7fffffff);
+    return () => clearInterval(keepAlive);
+  });
 
   now(): number {
     return performance.now();
   }
 
   timer(delayMs: number, task: () => void): Timer {
-    const timer = makeTimer(() => clearTimeout(handle));
-    const handle = setTimeout(() => {
-      timer.fired();
-      task();
-    }, delayMs);
-    return timer;
+    return hostTimer(delayMs, task);
   }
 
   repeat(intervalMs: number, task: () => void): Timer {
-    const handle = setInterval(task, intervalMs);
-    return makeTimer(() => clearInterval(handle));
+    return hostRepeat(intervalMs, task);
   }
 
+  /** After the I/O callbacks of this turn (setImmediate). */
   defer(task: () => void): void {
     setImmediate(task);
   }
 
   enter(): Promise<void> {
-    if (this.#entered === undefined) {
-      // A pending promise does not keep Node running; a referenced interval does.
-      this.#keepAlive = setInterval(() => undefined, 0x7fffffff);
-      this.#entered = new Promise((resolve) => (this.#leave = resolve));
-    }
-    return this.#entered;
+    return this.#run.enter();
   }
 
   leave(): void {
-    clearInterval(this.#keepAlive);
-    this.#leave?.();
-    this.#entered = this.#leave = this.#keepAlive = undefined;
+    this.#run.leave();
   }
 
   listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {

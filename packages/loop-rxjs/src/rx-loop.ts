@@ -1,4 +1,5 @@
 import {
+  LoopRun,
   makeTimer,
   UsageError,
   type Channel,
@@ -33,8 +34,7 @@ export interface RxLoopOptions {
 export class RxLoop implements Loop {
   readonly scheduler: SchedulerLike;
   readonly #transport: Transport | undefined;
-  #entered: Promise<void> | undefined;
-  #leave: (() => void) | undefined;
+  readonly #run = new LoopRun();
 
   constructor(options: RxLoopOptions = {}) {
     this.scheduler = options.scheduler ?? asapScheduler;
@@ -67,13 +67,11 @@ export class RxLoop implements Loop {
   }
 
   enter(): Promise<void> {
-    this.#entered ??= new Promise((resolve) => (this.#leave = resolve));
-    return this.#entered;
+    return this.#run.enter();
   }
 
   leave(): void {
-    this.#leave?.();
-    this.#entered = this.#leave = undefined;
+    this.#run.leave();
   }
 
   async listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {

@@ -1,8 +1,10 @@
 import {
   checkEndpoint,
   formatAddress,
+  hostRepeat,
+  hostTimer,
   isUnixEndpoint,
-  makeTimer,
+  LoopRun,
   TransportError,
   UsageError,
   type Channel,
@@ -32,8 +34,7 @@ export interface BrowserWsLoopOptions {
 export class BrowserWsLoop implements Loop {
   readonly path: string;
   readonly #secure: boolean | undefined;
-  #entered: Promise<void> | undefined;
-  #leave: (() => void) | undefined;
+  readonly #run = new LoopRun();
 
   constructor(options: BrowserWsLoopOptions = {}) {
     this.path = options.path ?? '/';
@@ -45,17 +46,11 @@ export class BrowserWsLoop implements Loop {
   }
 
   timer(delayMs: number, task: () => void): Timer {
-    const timer = makeTimer(() => clearTimeout(handle));
-    const handle = setTimeout(() => {
-      timer.fired();
-      task();
-    }, delayMs);
-    return timer;
+    return hostTimer(delayMs, task);
   }
 
   repeat(intervalMs: number, task: () => void): Timer {
-    const handle = setInterval(task, intervalMs);
-    return makeTimer(() => clearInterval(handle));
+    return hostRepeat(intervalMs, task);
   }
 
   defer(task: () => void): void {
@@ -63,13 +58,11 @@ export class BrowserWsLoop implements Loop {
   }
 
   enter(): Promise<void> {
-    this.#entered ??= new Promise((resolve) => (this.#leave = resolve));
-    return this.#entered;
+    return this.#run.enter();
   }
 
   leave(): void {
-    this.#leave?.();
-    this.#entered = this.#leave = undefined;
+    this.#run.leave();
   }
 
   listen(): Promise<Listener> {

@@ -1,0 +1,56 @@
+import type { Timer } from './loop.js';
+import { makeTimer } from './timer.js';
+
+/** setTimeout and setInterval, which every JavaScript host has (Node, browsers, workers), typed without a platform's types. */
+const host = globalThis as unknown as {
+  setTimeout(task: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(task: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+};
+
+/** A one-shot Timer on the host's setTimeout. */
+export function hostTimer(delayMs: number, task: () => void): Timer {
+  const timer = makeTimer(() => host.clearTimeout(handle));
+  const handle = host.setTimeout(() => {
+    timer.fired();
+    task();
+  }, delayMs);
+  return timer;
+}
+
+/** A repeating Timer on the host's setInterval. */
+export function hostRepeat(intervalMs: number, task: () => void): Timer {
+  const handle = host.setInterval(task, intervalMs);
+  return makeTimer(() => host.clearInterval(handle));
+}
+
+/**
+ * A Loop's enter() and leave(): one run at a time, ended by leave(). `hold`
+ * keeps the host alive while entered (a pending promise alone does not keep
+ * Node running) and returns how to let go.
+ */
+export class LoopRun {
+  readonly #hold: (() => () => void) | undefined;
+  #entered: Promise<void> | undefined;
+  #leave: (() => void) | undefined;
+  #release: (() => void) | undefined;
+
+  constructor(hold?: () => () => void) {
+    this.#hold = hold;
+  }
+
+  enter(): Promise<void> {
+    if (this.#entered === undefined) {
+      this.#release = this.#hold?.();
+      this.#entered = new Promise((resolve) => (this.#leave = resolve));
+    }
+    return this.#entered;
+  }
+
+  leave(): void {
+    this.#release?.();
+    this.#leave?.();
+    this.#entered = this.#leave = this.#release = undefined;
+  }
+}
