@@ -1,39 +1,21 @@
-import { hostRepeat, hostTimer, LoopRun, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription, type Timer, type WatchHandlers } from '@rpc/loop';
+import { HostLoop, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription, type WatchHandlers } from '@rpc/loop';
 import { connect } from './connect.js';
 import { listen } from './listen.js';
 import { watch } from './watch.js';
 
 /** The Loop over Node's own event loop: node:net, node:tls, timers and setImmediate. */
-export class NodeLoop implements Loop {
-  // A pending promise does not keep Node running; a referenced interval does.
-  readonly #run = new LoopRun(() => {
-    const keepAlive = setInterval(() => undefined, 0x7fffffff);
-    return () => clearInterval(keepAlive);
-  });
-
-  now(): number {
-    return performance.now();
-  }
-
-  timer(delayMs: number, task: () => void): Timer {
-    return hostTimer(delayMs, task);
-  }
-
-  repeat(intervalMs: number, task: () => void): Timer {
-    return hostRepeat(intervalMs, task);
+export class NodeLoop extends HostLoop implements Loop {
+  constructor() {
+    // A pending promise does not keep Node running; a referenced interval does.
+    super(() => {
+      const keepAlive = setInterval(() => undefined, 0x7fffffff);
+      return () => clearInterval(keepAlive);
+    });
   }
 
   /** After the I/O callbacks of this turn (setImmediate). */
   defer(task: () => void): void {
     setImmediate(task);
-  }
-
-  enter(): Promise<void> {
-    return this.#run.enter();
-  }
-
-  leave(): void {
-    this.#run.leave();
   }
 
   listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {

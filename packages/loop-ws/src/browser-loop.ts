@@ -1,10 +1,8 @@
 import {
   checkEndpoint,
   formatAddress,
-  hostRepeat,
-  hostTimer,
+  HostLoop,
   isUnixEndpoint,
-  LoopRun,
   TransportError,
   UsageError,
   type Channel,
@@ -14,7 +12,6 @@ import {
   type Loop,
   type ReadableSource,
   type Subscription,
-  type Timer,
   type WatchHandlers,
 } from '@rpc/loop';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
@@ -31,38 +28,19 @@ export interface BrowserWsLoopOptions {
  * microtasks (after the current event's handlers), and channels over the
  * built-in WebSocket. Browsers cannot listen, nor read other sources.
  */
-export class BrowserWsLoop implements Loop {
+export class BrowserWsLoop extends HostLoop implements Loop {
   readonly path: string;
   readonly #secure: boolean | undefined;
-  readonly #run = new LoopRun();
 
   constructor(options: BrowserWsLoopOptions = {}) {
+    super();
     this.path = options.path ?? '/';
     this.#secure = options.secure;
   }
 
-  now(): number {
-    return performance.now();
-  }
-
-  timer(delayMs: number, task: () => void): Timer {
-    return hostTimer(delayMs, task);
-  }
-
-  repeat(intervalMs: number, task: () => void): Timer {
-    return hostRepeat(intervalMs, task);
-  }
-
+  /** After the handlers of the current event (a microtask). */
   defer(task: () => void): void {
     queueMicrotask(task);
-  }
-
-  enter(): Promise<void> {
-    return this.#run.enter();
-  }
-
-  leave(): void {
-    this.#run.leave();
   }
 
   listen(): Promise<Listener> {

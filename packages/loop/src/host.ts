@@ -3,6 +3,7 @@ import { makeTimer } from './timer.js';
 
 /** setTimeout and setInterval, which every JavaScript host has (Node, browsers, workers), typed without a platform's types. */
 const host = globalThis as unknown as {
+  performance: { now(): number };
   setTimeout(task: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   setInterval(task: () => void, ms: number): unknown;
@@ -52,5 +53,38 @@ export class LoopRun {
     this.#release?.();
     this.#leave?.();
     this.#entered = this.#leave = this.#release = undefined;
+  }
+}
+
+/**
+ * What a Loop gets the same way on every JavaScript host: its clock
+ * (performance.now), timers (setTimeout, setInterval) and enter/leave.
+ * Adapters add deferral and I/O.
+ */
+export abstract class HostLoop {
+  readonly #run: LoopRun;
+
+  protected constructor(hold?: () => () => void) {
+    this.#run = new LoopRun(hold);
+  }
+
+  now(): number {
+    return host.performance.now();
+  }
+
+  timer(delayMs: number, task: () => void): Timer {
+    return hostTimer(delayMs, task);
+  }
+
+  repeat(intervalMs: number, task: () => void): Timer {
+    return hostRepeat(intervalMs, task);
+  }
+
+  enter(): Promise<void> {
+    return this.#run.enter();
+  }
+
+  leave(): void {
+    this.#run.leave();
   }
 }

@@ -27,5 +27,5 @@ export type {
   Timer,
   WatchHandlers,
 } from './loop.js';
-export { hostRepeat, hostTimer, LoopRun } from './host.js';
+export { HostLoop, hostRepeat, hostTimer, LoopRun } from './host.js';
 export { makeTimer } from './timer.js';
