@@ -155,6 +155,17 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       await server.close();
     });
 
+    it('tells onEof when a client closes its connection', async () => {
+      const ends: string[] = [];
+      const { server, port } = await serve({ onEof: () => ends.push('eof'), onError: (_peer, fatal) => ends.push(`error fatal=${fatal}`) });
+      const polite = new MprpcClient({ port, loop });
+      await polite.call('sum', 1, 1);
+      await polite.close();
+      await waitFor(() => ends.length === 1, 'the end of the first client');
+      expect(ends).toEqual(['eof']);
+      await server.close();
+    });
+
     it('reports a taken address through ready', async () => {
       const { server, port } = await serve();
       const second = new MprpcServer({ port, address: '127.0.0.1', loop });

@@ -80,6 +80,20 @@ describe('our client and our server over TLS', () => {
     expect(outcome.error).toMatchObject({ code: 'LOOP_TLS_FAILED', message: expect.stringContaining('the certificate does not name this host') });
   });
 
+  it('passes sslOpts through to node:tls on both sides', async () => {
+    const { server: strict } = await ourTlsServer({ sslOpts: { minVersion: 'TLSv1.3' } });
+    const outcome = await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { maxVersion: 'TLSv1.2' } });
+    expect(outcome.error).toMatchObject({ name: 'TransportError', code: 'LOOP_TLS_FAILED' });
+    expect(await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { minVersion: 'TLSv1.3' } })).toEqual({ data: 'secure', warnings: [] });
+    await strict.stop();
+  });
+
+  it('takes the key passphrase from a synchronous sslPasswdCb too', async () => {
+    const { server: sync } = await ourTlsServer({ sslPasswdCb: () => pki.passphrase });
+    expect(await ourClient(sync.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
+    await sync.stop();
+  });
+
   it('connects with verification explicitly off, and logs a warning', async () => {
     const outcome = await ourClient(server.port, { sslOpts: { rejectUnauthorized: false } });
     expect(outcome.data).toBe('secure');
