@@ -74,7 +74,7 @@ class MemoryChannel implements Channel {
 
   resume(): void {
     this.#paused = false;
-    while (!this.#paused && this.#held.length > 0) this.#events.emit('data', this.#held.shift() as Uint8Array);
+    this.#release();
   }
 
   close(): void {
@@ -97,9 +97,13 @@ class MemoryChannel implements Channel {
     const subscription = this.#events.on(event, listener);
     if (event === 'data' && !this.#listening) {
       this.#listening = true;
-      this.resume();
+      this.#release(); // what arrived before anyone listened; a paused channel stays paused
     }
     return subscription;
+  }
+
+  #release(): void {
+    while (!this.#paused && this.#listening && this.#held.length > 0) this.#events.emit('data', this.#held.shift() as Uint8Array);
   }
 
   /** @internal the peer's bytes, in order */

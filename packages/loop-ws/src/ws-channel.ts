@@ -139,7 +139,7 @@ export class WsChannel implements Channel {
       this.#ws.send(chunk, done);
     });
     socket?.uncork();
-    if (last < 0) onFlushed && queueMicrotask(() => onFlushed());
+    if (last < 0 && onFlushed) queueMicrotask(() => onFlushed());
     if (this.#ws.bufferedAmount >= HIGH_WATER && !this.#needDrain) {
       this.#needDrain = true;
       this.#awaitDrain();
@@ -155,7 +155,7 @@ export class WsChannel implements Channel {
   resume(): void {
     this.#paused = false;
     this.#ws.resume?.();
-    while (!this.#paused && this.#listening && this.#held.length > 0) this.#events.emit('data', this.#held.shift() as Uint8Array);
+    this.#release();
   }
 
   close(): void {
@@ -177,9 +177,13 @@ export class WsChannel implements Channel {
     const subscription = this.#events.on(event, listener);
     if (event === 'data' && !this.#listening) {
       this.#listening = true;
-      this.resume();
+      this.#release(); // what arrived before anyone listened; a paused channel stays paused
     }
     return subscription;
+  }
+
+  #release(): void {
+    while (!this.#paused && this.#listening && this.#held.length > 0) this.#events.emit('data', this.#held.shift() as Uint8Array);
   }
 
   #arrive(chunk: Uint8Array): void {

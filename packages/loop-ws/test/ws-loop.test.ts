@@ -38,6 +38,20 @@ describe('WsLoop', () => {
     await listener.close();
   });
 
+  it('keeps a channel paused before its first listener paused until resumed', async () => {
+    const { listener, client, server } = await pair();
+    server.pause();
+    client.write(Uint8Array.of(1));
+    await new Promise((r) => setTimeout(r, 30));
+    const got = collect(server);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(got).toHaveLength(0);
+    server.resume();
+    await waitFor(() => got.length === 1, 'the held message');
+    client.destroy();
+    await listener.close();
+  });
+
   it('listens on an existing http.Server under a path, leaving other requests to it', async () => {
     const httpServer = http.createServer((_req, res) => res.end('plain http'));
     await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));

@@ -155,6 +155,17 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       await server.close();
     });
 
+    it('refuses our own calls past maxCalls without sending them', async () => {
+      const { server, port } = await serve();
+      const client = new MprpcClient({ port, loop, handlerOptions: { maxCalls: 2 } });
+      const waiting = [client.call('later', 20, 'a'), client.call('later', 20, 'b')];
+      await expect(client.call('sum', 1, 1)).rejects.toMatchObject({ name: 'MprpcError', code: 'MPRPC_TOO_MANY_CALLS' });
+      expect(await Promise.all(waiting)).toEqual(['a', 'b']);
+      expect(await client.call('sum', 1, 1)).toBe(2);
+      await client.close();
+      await server.close();
+    });
+
     it('tells onEof when a client closes its connection', async () => {
       const ends: string[] = [];
       const { server, port } = await serve({ onEof: () => ends.push('eof'), onError: (_peer, fatal) => ends.push(`error fatal=${fatal}`) });
