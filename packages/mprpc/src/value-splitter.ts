@@ -60,7 +60,7 @@ set(0xdf, { kind: Kind.Pairs, size: 4 });
  * complete value's bytes are handed out once (a view when it lay in one chunk).
  */
 export class ValueSplitter implements MessageDecoder {
-  readonly maxMessageSize: number;
+  maxMessageSize: number;
   readonly #onValue: (value: Uint8Array) => void;
   /** Values still owed by the current top-level value (0 between values). */
   #owed = 0;

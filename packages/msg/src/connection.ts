@@ -1,5 +1,6 @@
 import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loop';
 import { ConnectionError } from './errors.js';
+import { checkMaxPacketSize } from './frame.js';
 import { messagePerChunk, type MessageDecoder } from './framing.js';
 import { Outbox } from './outbox.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
@@ -123,8 +124,13 @@ export class Connection implements AsyncDisposable {
     return this.#channel.secure;
   }
 
+  /** The largest message either way. May be changed at any time, as Event::RPC's set_max_packet_size: applies from the next message. */
   get maxPacketSize(): number {
-    return this.#options.maxPacketSize;
+    return this.#decoder.maxMessageSize;
+  }
+
+  set maxPacketSize(value: number) {
+    this.#decoder.maxMessageSize = checkMaxPacketSize(value);
   }
 
   /** Frame bytes queued by sendLater() and not yet handed to the channel. */
@@ -248,7 +254,8 @@ export class Connection implements AsyncDisposable {
   #enqueue(msg: Message): void {
     const payload = typeof msg === 'string' ? utf8.encode(msg) : msg;
     if (this.#closed || this.#closing) throw new ConnectionError('MSG_CLOSED', 'connection is closed');
-    const { maxPacketSize, maxQueueBytes } = this.#options;
+    const maxPacketSize = this.#decoder.maxMessageSize;
+    const maxQueueBytes = this.#options.maxQueueBytes;
     if (payload.length > maxPacketSize) {
       throw new ConnectionError('MSG_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`);
     }

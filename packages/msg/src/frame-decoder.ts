@@ -1,5 +1,6 @@
 import { FrameError } from './errors.js';
 import { DEFAULT_MAX_PACKET_SIZE, HEADER_SIZE, readLength } from './frame.js';
+import type { MessageDecoder } from './framing.js';
 
 /**
  * Turns a byte stream into frame payloads: a state machine with no socket
@@ -8,8 +9,9 @@ import { DEFAULT_MAX_PACKET_SIZE, HEADER_SIZE, readLength } from './frame.js';
  * only the pieces received so far and is joined once, when complete, so
  * memory grows with bytes received, never with the length a peer declares.
  */
-export class FrameDecoder {
-  readonly maxPacketSize: number;
+export class FrameDecoder implements MessageDecoder {
+  /** The largest payload a header may declare; may be changed at any time, and applies from the next header. */
+  maxMessageSize: number;
   readonly #onFrame: (payload: Uint8Array) => void;
   readonly #header = new Uint8Array(HEADER_SIZE);
   #headerFill = 0;
@@ -18,9 +20,9 @@ export class FrameDecoder {
   #parts: Uint8Array[] = [];
   #received = 0;
 
-  constructor(onFrame: (payload: Uint8Array) => void, maxPacketSize: number = DEFAULT_MAX_PACKET_SIZE) {
+  constructor(onFrame: (payload: Uint8Array) => void, maxMessageSize: number = DEFAULT_MAX_PACKET_SIZE) {
     this.#onFrame = onFrame;
-    this.maxPacketSize = maxPacketSize;
+    this.maxMessageSize = maxMessageSize;
   }
 
   /** Bytes held for a frame not yet complete (header included). */
@@ -30,7 +32,7 @@ export class FrameDecoder {
 
   /**
    * Feeds bytes in; calls onFrame for every frame they complete. Throws
-   * FrameError as soon as a header declares more than maxPacketSize.
+   * FrameError as soon as a header declares more than maxMessageSize.
    */
   push(chunk: Uint8Array): void {
     const end = chunk.length;
@@ -50,10 +52,10 @@ export class FrameDecoder {
           this.#headerFill = 0;
           length = readLength(this.#header, 0);
         }
-        if (length > this.maxPacketSize) {
+        if (length > this.maxMessageSize) {
           throw new FrameError(
             'MSG_FRAME_TOO_LARGE',
-            `peer declared a ${length}-byte message; the limit is ${this.maxPacketSize} bytes`,
+            `peer declared a ${length}-byte message; the limit is ${this.maxMessageSize} bytes`,
             length,
           );
         }

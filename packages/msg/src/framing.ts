@@ -5,6 +5,8 @@ import { HEADER_SIZE, writeLength } from './frame.js';
 /** Turns received bytes into messages; throws (a FrameError or the framing's own RpcError) on bytes that break the framing. */
 export interface MessageDecoder {
   push(chunk: Uint8Array): void;
+  /** The largest message accepted; changing it applies from the next message. */
+  maxMessageSize: number;
   /** Bytes held for a message not yet complete. */
   readonly bufferedBytes: number;
 }
@@ -40,9 +42,10 @@ export const lengthPrefixed: Framing = {
 export const messagePerChunk: Framing = {
   decoder: (onMessage, maxMessageSize) => ({
     bufferedBytes: 0,
+    maxMessageSize,
     push(chunk: Uint8Array): void {
-      if (chunk.length > maxMessageSize) {
-        throw new FrameError('MSG_FRAME_TOO_LARGE', `peer sent a ${chunk.length}-byte message; the limit is ${maxMessageSize} bytes`, chunk.length);
+      if (chunk.length > this.maxMessageSize) {
+        throw new FrameError('MSG_FRAME_TOO_LARGE', `peer sent a ${chunk.length}-byte message; the limit is ${this.maxMessageSize} bytes`, chunk.length);
       }
       onMessage(chunk);
     },

@@ -1,6 +1,7 @@
 import { Emitter, type Address, type Channel, type Endpoint, type Listener, type Subscription } from '@rpc/loop';
 import { Connection, type MessageHandler } from './connection.js';
 import { ConnectionError } from './errors.js';
+import { checkMaxPacketSize } from './frame.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
 
 /**
@@ -22,11 +23,30 @@ export class MsgServer implements AsyncDisposable {
   /** Connections whose login has not answered yet. */
   readonly #pending = new Set<Connection>();
   readonly #events = new Emitter<ServerEvents>();
+  readonly #login: Login;
+  #options: ResolvedOptions;
 
-  /** Serves the channels of `listener`; newServer() makes one for you. */
-  constructor(listener: Listener) {
+  /** Serves the channels of `listener`, calling `login` for each; newServer() makes one for you. */
+  constructor(listener: Listener, login: Login, options?: MsgOptions) {
     this.#listener = listener;
+    this.#login = login;
+    this.#options = resolveOptions(options);
     listener.on('error', (error) => this.#events.emit('error', error));
+  }
+
+  /**
+   * The largest message either way, on every connection, those already
+   * open included. May be changed at any time (Event::RPC's
+   * set_max_packet_size); a transport that frames messages itself keeps
+   * the ceiling it was listening with.
+   */
+  get maxPacketSize(): number {
+    return this.#options.maxPacketSize;
+  }
+
+  set maxPacketSize(value: number) {
+    this.#options = { ...this.#options, maxPacketSize: checkMaxPacketSize(value) };
+    for (const conn of [...this.#pending, ...this.#connections]) conn.maxPacketSize = value;
   }
 
   /** The bound address, with the real port when port 0 was asked for. */
@@ -54,14 +74,14 @@ export class MsgServer implements AsyncDisposable {
   }
 
   /** @internal called by newServer() for each channel */
-  async accept(channel: Channel, options: ResolvedOptions, login: Login): Promise<void> {
+  async accept(channel: Channel): Promise<void> {
     channel.pause(); // nothing is read until login has answered
-    const conn = new Connection(channel, options);
+    const conn = new Connection(channel, this.#options);
     conn.on('error', (error) => this.#events.emit('error', error, conn));
     let handler: MessageHandler | null | undefined | false;
     this.#pending.add(conn);
     try {
-      handler = await login(conn);
+      handler = await this.#login(conn);
     } catch (error) {
       const failure = new ConnectionError('MSG_LOGIN_FAILED', 'login threw; connection closed', { cause: error });
       this.#events.emit('error', failure, conn);
@@ -92,10 +112,10 @@ export async function newServer(endpoint: Endpoint, login: Login, options?: MsgO
   let server: MsgServer | undefined;
   const pending: Channel[] = [];
   const listener = await resolved.loop.listen({ ...endpoint, maxMessageSize: resolved.maxPacketSize }, (channel) => {
-    if (server) void server.accept(channel, resolved, login);
+    if (server) void server.accept(channel);
     else pending.push(channel);
   });
-  server = new MsgServer(listener);
-  for (const channel of pending) void server.accept(channel, resolved, login);
+  server = new MsgServer(listener, login, resolved);
+  for (const channel of pending) void server.accept(channel);
   return server;
 }

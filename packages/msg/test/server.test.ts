@@ -51,4 +51,28 @@ describe('newServer', () => {
     await server.close();
   });
 
+  it('takes a new maxPacketSize at any time, for open connections and later ones, both ways', async () => {
+    const closes: Array<Error | undefined> = [];
+    const server = await newServer(local, () => (conn, msg, err) => (msg === undefined ? closes.push(err) : conn.sendLater(msg)), { maxPacketSize: 1000 });
+    const early = await connect(server.address);
+    early.sendLater(new Uint8Array(1000));
+    expect((await early.receive())?.length).toBe(1000);
+
+    server.maxPacketSize = 100;
+    expect(server.maxPacketSize).toBe(100);
+    const late = await connect(server.address);
+    for (const conn of [early, late]) {
+      conn.sendLater(new Uint8Array(100));
+      expect((await conn.receive())?.length).toBe(100);
+    }
+    early.sendLater(new Uint8Array(101)); // the server now refuses it at the header
+    await expect(early.receive()).resolves.toBeUndefined();
+    expect(closes[0]).toMatchObject({ code: 'MSG_FRAME_TOO_LARGE', declaredLength: 101 });
+
+    late.maxPacketSize = 10; // and our own side refuses to send more
+    expect(() => late.sendLater(new Uint8Array(11))).toThrow(expect.objectContaining({ code: 'MSG_MESSAGE_TOO_LARGE' }));
+    expect(() => (late.maxPacketSize = -1)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
+    await late.disconnect();
+    await server.close();
+  });
 });
