@@ -1,0 +1,2 @@
+export { SEREAL_FORMAT } from './errors.js';
+export { serealCodec } from './sereal-codec.js';
