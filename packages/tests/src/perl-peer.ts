@@ -30,7 +30,7 @@ export async function runPerlBench(port: number, seconds: number): Promise<{ cal
 }
 
 /** What the Perl client reports against the Perl server (recorded from a Perl-to-Perl run); any server must give the same. */
-export function expectedPerlReport(format: 'JSON' | 'CBOR', maxPacketSize?: number): Record<string, unknown> {
+export function expectedPerlReport(format: 'JSON' | 'CBOR' | 'Sereal', maxPacketSize?: number): Record<string, unknown> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const report = structuredClone(require(join(fixtures, 'expected-client.json'))) as Record<string, Record<string, unknown>>;
   (report.negotiation as Record<string, unknown>).format = `Event::RPC::Message::${format}`;
