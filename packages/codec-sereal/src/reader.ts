@@ -1,8 +1,9 @@
-import { latin1, setKey, TaggedValue } from '@rpc/codec';
+import { setKey, TaggedValue } from '@rpc/codec';
 import { malformed, tooDeep } from './errors.js';
 import { readHeader } from './header.js';
 import { blessed, type ReferentKind } from './objects.js';
 import { Tag, TAG_MASK, tagName, TRACK_FLAG } from './tags.js';
+import { latin1Text, utf8Text } from './text.js';
 
 /** A tracked item (tag with the track flag): what a REFP or ALIAS to it reads as, and what its subtree cost. */
 interface Tracked {
@@ -13,7 +14,6 @@ interface Tracked {
 const MAX_U64 = 2n ** 64n - 1n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Decodes one Sereal document (protocol 1 to 5, uncompressed) into the plain
@@ -218,32 +218,14 @@ class Reader {
     const start = this.#pos;
     if (length > this.#end - start) throw malformed(`a string of ${length} bytes runs past the input`, start);
     this.#pos = start + length;
-    const bytes = this.#bytes;
-    if (length > 16) return latin1(bytes.subarray(start, start + length));
-    let text = '';
-    for (let i = start; i < start + length; i++) text += String.fromCharCode(bytes[i] as number);
-    return text;
+    return latin1Text(this.#bytes, start, start + length);
   }
 
-  /** STR_UTF8: text. Not validated (as the spec allows): bad sequences read as U+FFFD. */
+  /** STR_UTF8: text (its length was checked by #length). */
   #utf8(length: number): string {
     const start = this.#pos;
-    const bytes = this.#bytes;
-    if (length <= 16) {
-      let text = '';
-      let i = start;
-      for (; i < start + length; i++) {
-        const byte = bytes[i] as number;
-        if (byte >= 0x80) break;
-        text += String.fromCharCode(byte);
-      }
-      if (i === start + length) {
-        this.#pos = i;
-        return text;
-      }
-    }
     this.#pos = start + length;
-    return utf8.decode(bytes.subarray(start, start + length));
+    return utf8Text(this.#bytes, start, start + length);
   }
 
   /** The string whose tag is at `at`, read once and then shared. */

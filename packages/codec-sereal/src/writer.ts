@@ -42,8 +42,7 @@ export class SerealWriter {
   encode(value: unknown): Uint8Array {
     if (this.#buf.length - this.#pos < MIN_ROOM) this.#replace(DEFAULT_SIZE);
     this.#start = this.#pos;
-    this.#buf.set(HEADER, this.#pos);
-    this.#pos += HEADER.length;
+    for (const byte of HEADER) this.#buf[this.#pos++] = byte;
     this.#body = this.#pos;
     try {
       this.#value(value, 0);
