@@ -1,12 +1,13 @@
 // pnpm bench:codec [--rounds N] [--seconds S]
-// Encode + decode round trips per second through jsonCodec, cborCodec and
-// msgpackCodec, against plain JSON.stringify + JSON.parse (with UTF-8 bytes,
+// Encode + decode round trips per second through jsonCodec, cborCodec,
+// msgpackCodec and serealCodec, against plain JSON.stringify + JSON.parse (with UTF-8 bytes,
 // as a codec must produce) in the same run: a small RPC request and a record
 // set of about 1 MiB of JSON. Prints a table, the ratios, and a JSON line.
 import { parseArgs, isDeepStrictEqual } from 'node:util';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
+import { serealCodec } from '@rpc/codec-sereal';
 
 interface Contender {
   readonly name: string;
@@ -21,8 +22,8 @@ const baseline: Contender = {
   encode: (value) => utf8.encode(JSON.stringify(value)),
   decode: (bytes) => JSON.parse(fromUtf8.decode(bytes)) as unknown,
 };
-const contenders: Contender[] = [baseline, { ...jsonCodec(), name: 'json' }, { ...cborCodec(), name: 'cbor' }, { ...msgpackCodec(), name: 'msgpack' }];
-const labels: Record<string, string> = { baseline: 'JSON.stringify+parse', json: 'jsonCodec', cbor: 'cborCodec', msgpack: 'msgpackCodec' };
+const contenders: Contender[] = [baseline, { ...jsonCodec(), name: 'json' }, { ...cborCodec(), name: 'cbor' }, { ...msgpackCodec(), name: 'msgpack' }, { ...serealCodec(), name: 'sereal' }];
+const labels: Record<string, string> = { baseline: 'JSON.stringify+parse', json: 'jsonCodec', cbor: 'cborCodec', msgpack: 'msgpackCodec', sereal: 'serealCodec' };
 
 const small = { cmd: 'exec', oid: 'My::Class=HASH(0x55d1c0ffee)', method: 'get_data', params: ['key', 42, true] };
 

@@ -7,6 +7,7 @@ import { CodecError, TaggedValue, type Codec } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
+import { serealCodec } from '@rpc/codec-sereal';
 
 const SEED = Number(process.env.CODEC_FUZZ_SEED ?? 0xc0dec);
 const RANDOM_INPUTS = 3000;
@@ -48,9 +49,12 @@ interface Target {
   readonly tokens: readonly number[][];
   /** Bytes random inputs are drawn from half the time, so that they get past the first byte. */
   readonly alphabet?: readonly number[];
+  /** A header random inputs start with half the time, so that they reach the body (Sereal). */
+  readonly header?: readonly number[];
 }
 
 const FF4 = [0xff, 0xff, 0xff, 0xff];
+const SEREAL_HEADER = [0x3d, 0xf3, 0x72, 0x6c, 0x05, 0x00];
 const targets: Target[] = [
   {
     codec: jsonCodec(),
@@ -85,6 +89,23 @@ const targets: Target[] = [
       [0x81, 0xa9, ...ascii('__proto__')],
       [0xc1], [0xd3, ...FF4, ...FF4],
     ],
+  },
+  {
+    codec: serealCodec(),
+    tokens: [
+      [0x28, 0x2b, ...FF4, 0x0f], // REFN ARRAY of 2^32-1 items
+      [0x28, 0x2a, ...FF4, 0x0f], // REFN HASH
+      [0x26, ...FF4, 0x0f], // BINARY
+      [0x27, ...FF4, 0x0f], // STR_UTF8
+      [0x20, ...FF4, ...FF4, 0xff, 0x01], [0x21, ...FF4, ...FF4, 0xff, 0x01], // 64-bit VARINT, ZIGZAG
+      [0x29, 0x01], [0x29, 0x03], [0x2e, 0x02], [0x2f, 0x01], [0x2f, 0x03], [0x2d, 0x03], [0x33, 0x03], // REFP, ALIAS, COPY, OBJECTV(_FREEZE)
+      [0xab, 0x00], [0xa8], [0xaa, 0x00], [0xe3, 0x61, 0x62, 0x63], [0xc1], // tracked items
+      [0x2c, 0x61, 0x41], [0x32, 0x61, 0x41, 0x28, 0x2b, 0x00], // OBJECT, OBJECT_FREEZE
+      [0x30], [0x3f], [0x31], [0x24], [0x38], [0x3c], [0x3e], [0x39], [0x35],
+      [0x51, 0x69, ...ascii('__proto__')], [0x4f], [0x5f], [0x7f],
+      SEREAL_HEADER, [0x3d, 0x73, 0x72, 0x6c, 0x01, 0x00], [0x3d, 0xf3, 0x72, 0x6c, 0x35, 0x00], [0x05, ...FF4], // headers, a suffix size
+    ],
+    header: SEREAL_HEADER,
   },
 ];
 
@@ -254,8 +275,9 @@ describe.each(targets.map((t, i) => [t.codec.name, t, i] as const))('%s decoder 
   it(`throws only CodecError('${codec.name}') on ${RANDOM_INPUTS} random byte strings`, () => {
     const failures = fuzz('random', 1, RANDOM_INPUTS, (rng) => {
       const length = rng.int(65);
-      const { alphabet } = target;
+      const { alphabet, header } = target;
       if (alphabet !== undefined && rng.int(2) === 0) return new Uint8Array(Array.from({ length }, () => rng.pick(alphabet)));
+      if (header !== undefined && rng.int(2) === 0) return new Uint8Array([...header, ...rng.bytes(length)]);
       return new Uint8Array(rng.bytes(length));
     });
     expect(report(codec, failures)).toBe('');
@@ -293,6 +315,11 @@ const deep: Array<[string, Codec, Uint8Array]> = [
   ['MSGP arrays', msgpackCodec(), new Uint8Array(nesting + 1).fill(0x91).fill(0x90, nesting)],
   ['MSGP maps', msgpackCodec(), fromHex('81a161'.repeat(nesting) + '80')],
   ['MSGP arrays in extension 26', msgpackCodec(), fromHex(`c9${(nesting + 4).toString(16).padStart(8, '0')}1a92a14d${'91'.repeat(nesting)}90`)],
+  ['SERL arrays', serealCodec(), new Uint8Array([...SEREAL_HEADER, ...new Array(nesting).fill(0x41), 0x40])],
+  ['SERL REFN ARRAYs', serealCodec(), fromHex(`3df3726c0500${'282b01'.repeat(nesting)}40`)],
+  ['SERL hashes', serealCodec(), fromHex(`3df3726c0500${'516161'.repeat(nesting)}50`)],
+  ['SERL references to references', serealCodec(), new Uint8Array([...SEREAL_HEADER, ...new Array(nesting).fill(0x28), 0x01])],
+  ['SERL objects', serealCodec(), fromHex(`3df3726c0500${'2c614141'.repeat(nesting)}40`)],
 ];
 
 describe('deep nesting', () => {
@@ -302,18 +329,20 @@ describe('deep nesting', () => {
     expect(error).toMatchObject({ code: 'CODEC_TOO_DEEP', format: codec.name });
   });
 
-  it.each([jsonCodec(), cborCodec(), msgpackCodec()].map((c) => [c.name, c] as const))('%s accepts 512 levels and refuses 513', (_name, codec) => {
+  it.each([jsonCodec(), cborCodec(), msgpackCodec(), serealCodec()].map((c) => [c.name, c] as const))('%s accepts 512 levels and refuses 513', (_name, codec) => {
     const nest = (levels: number): unknown => {
       let value: unknown = 'bottom';
       for (let i = 0; i < levels; i++) value = [value];
       return value;
     };
-    // 511 levels encoded, then wrapped by hand in one more array (512: accepted) or two (513: refused).
+    // 511 levels encoded, then wrapped by hand in one more array (512: accepted) or two (513: refused);
+    // Sereal's arrays go after its 6-byte header.
     const bytes = codec.encode(nest(511));
-    const prefix = { JSON: ascii('['), CBOR: [0x81], MSGP: [0x91] }[codec.name as 'JSON' | 'CBOR' | 'MSGP'];
+    const [head, body] = codec.name === 'SERL' ? [[...bytes.subarray(0, 6)], [...bytes.subarray(6)]] : [[], [...bytes]];
+    const prefix = { JSON: ascii('['), CBOR: [0x81], MSGP: [0x91], SERL: [0x41] }[codec.name as 'JSON' | 'CBOR' | 'MSGP' | 'SERL'];
     const suffix = codec.name === 'JSON' ? ascii(']') : [];
-    const deeper = new Uint8Array([...prefix, ...prefix, ...bytes, ...suffix, ...suffix]);
-    expect(thrownBy(() => codec.decode(new Uint8Array([...prefix, ...bytes, ...suffix])))).toBeUndefined();
+    const deeper = new Uint8Array([...head, ...prefix, ...prefix, ...body, ...suffix, ...suffix]);
+    expect(thrownBy(() => codec.decode(new Uint8Array([...head, ...prefix, ...body, ...suffix])))).toBeUndefined();
     expect(thrownBy(() => codec.decode(deeper))).toMatchObject({ code: 'CODEC_TOO_DEEP', format: codec.name });
   });
 });
@@ -337,6 +366,12 @@ const huge: Array<[string, Codec, Uint8Array]> = [
   ['MSGP bin32 of 0xffffffff bytes', msgpackCodec(), fromHex('c6ffffffff00')],
   ['MSGP ext32 26 of 0xffffffff bytes', msgpackCodec(), fromHex('c9ffffffff1a00')],
   ['MSGP nested array32s', msgpackCodec(), fromHex('ddffffffff'.repeat(1000))],
+  ['SERL ARRAY of 2^32-1 items', serealCodec(), fromHex('3df3726c0500282bffffffff0f01')],
+  ['SERL HASH of 2^32-1 pairs', serealCodec(), fromHex('3df3726c0500282affffffff0f616101')],
+  ['SERL BINARY of 2^64-1 bytes', serealCodec(), fromHex('3df3726c050026ffffffffffffffffff0161')],
+  ['SERL STR_UTF8 of 2^32-1 bytes', serealCodec(), fromHex('3df3726c050027ffffffff0f61')],
+  ['SERL header suffix of 2^32-1 bytes', serealCodec(), fromHex('3df3726c05ffffffff0f4101')],
+  ['SERL nested ARRAYs of 2^32-1 items', serealCodec(), fromHex(`3df3726c0500${'2bffffffff0f'.repeat(1000)}`)],
 ];
 
 describe('declared huge lengths', () => {
@@ -379,6 +414,20 @@ function cborPackedDag(k: number): Uint8Array {
   return fromHex(out + 'c600');
 }
 
+/** The same through Sereal: k tracked arrays, each holding two REFPs to the one before. */
+function serealRefpDag(k: number): Uint8Array {
+  const varint = (n: number) => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, n >> 7]);
+  const body = [0x28, 0x2b, k + 1];
+  let previous = 0;
+  for (let i = 0; i <= k; i++) {
+    body.push(0x28);
+    const offset = body.length + 1; // offsets count body bytes from 1
+    body.push(0xab, ...(i === 0 ? [0] : [2, 0x29, ...varint(previous), 0x29, ...varint(previous)]));
+    previous = offset;
+  }
+  return new Uint8Array([...SEREAL_HEADER, ...body]);
+}
+
 /** The same inside a MessagePack extension 26, whose payload msgpackr reads with structured-clone references (0x69/0x70) on. */
 function msgpackDag(k: number): Uint8Array {
   const id = (n: number) => n.toString(16).padStart(8, '0');
@@ -395,6 +444,7 @@ describe('amplification and resource attacks', () => {
     ['CBOR value sharing (tags 28/29)', cborCodec(), cborValueSharingDag(16)],
     ['CBOR packed values (tags 51/6)', cborCodec(), cborPackedDag(16)],
     ['MSGP references inside extension 26', msgpackCodec(), msgpackDag(16)],
+    ['SERL REFP to tracked arrays', serealCodec(), serealRefpDag(16)],
   ] as const)('%s: output stays linear in the input', (_label, codec, bytes) => {
     const error = thrownBy(() => codec.decode(bytes));
     if (error !== undefined) {

@@ -2,8 +2,9 @@ import { CodecError, TaggedValue, type Codec } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
+import { serealCodec } from '@rpc/codec-sereal';
 
-const codecs: Codec[] = [jsonCodec(), cborCodec(), msgpackCodec()];
+const codecs: Codec[] = [jsonCodec(), cborCodec(), msgpackCodec(), serealCodec()];
 
 // Values every codec carries unchanged.
 const portable: Array<[string, unknown]> = [
@@ -76,11 +77,11 @@ describe.each(codecs.map((c) => [c.name, c] as const))('%s round trips', (_name,
 
 // Where the formats differ, by design (see each package's README).
 describe('format-specific value rules', () => {
-  const [json, cbor, msgp] = codecs as [Codec, Codec, Codec];
+  const [json, cbor, msgp, serl] = codecs as [Codec, Codec, Codec, Codec];
   const big = 2n ** 64n - 1n;
 
-  it('carries integers beyond 2^53 exactly as BigInt in CBOR and MessagePack', () => {
-    for (const codec of [cbor, msgp]) expect(codec.decode(codec.encode([big, -(2n ** 63n), 2n ** 53n + 1n]))).toEqual([big, -(2n ** 63n), 2n ** 53n + 1n]);
+  it('carries integers beyond 2^53 exactly as BigInt in CBOR, MessagePack and Sereal', () => {
+    for (const codec of [cbor, msgp, serl]) expect(codec.decode(codec.encode([big, -(2n ** 63n), 2n ** 53n + 1n]))).toEqual([big, -(2n ** 63n), 2n ** 53n + 1n]);
   });
 
   it('writes BigInt exactly in JSON; reading gives the nearest double', () => {
@@ -88,10 +89,11 @@ describe('format-specific value rules', () => {
     expect(json.decode(json.encode({ big }))).toEqual({ big: 18446744073709552000 });
   });
 
-  it('keeps binary buffers in MessagePack; CBOR and JSON deliver them as latin-1 strings, as Perl byte strings', () => {
+  it('keeps binary buffers in MessagePack; CBOR, Sereal and JSON deliver them as latin-1 strings, as Perl byte strings', () => {
     const bytes = new Uint8Array([0, 1, 127, 128, 255]);
     expect(msgp.decode(msgp.encode({ bytes }))).toEqual({ bytes: Buffer.from(bytes) });
     expect(cbor.decode(cbor.encode({ bytes }))).toEqual({ bytes: '\u0000\u0001\u007f\u0080\u00ff' });
+    expect(serl.decode(serl.encode({ bytes }))).toEqual({ bytes: '\u0000\u0001\u007f\u0080\u00ff' });
     expect(json.decode(json.encode({ bytes }))).toEqual({ bytes: '\u0000\u0001\u007f\u0080\u00ff' });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures');
-const published = ['loop', 'loop-node', 'loop-rxjs', 'loop-ws', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack', 'auth', 'core', 'server', 'client', 'async', 'mprpc'];
+const published = ['loop', 'loop-node', 'loop-rxjs', 'loop-ws', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack', 'codec-sereal', 'auth', 'core', 'server', 'client', 'async', 'mprpc'];
 
 function run(file: string): unknown {
   return JSON.parse(execFileSync(process.execPath, [join(fixtures, file)], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 }));
@@ -26,6 +26,17 @@ describe('published packages', () => {
 
   it('work from an ES module consumer', () => {
     expect(run('consumer.mjs')).toEqual({ back: 'esm', rpc: 'hello esm', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
+  });
+
+  it.each([
+    ['a CommonJS', ['-e'], "const { serealCodec } = require('@rpc/codec-sereal'); const { TaggedValue } = require('@rpc/codec');"],
+    ['an ES module', ['--input-type=module', '-e'], "import { serealCodec } from '@rpc/codec-sereal'; import { TaggedValue } from '@rpc/codec';"],
+  ])('load @rpc/codec-sereal from %s consumer', (_kind, flags, imports) => {
+    // A round trip whose TaggedValue must be the one class both module formats share with @rpc/codec.
+    const script = `${imports} const c = serealCodec(); const back = c.decode(c.encode([{ x: 1 }, new TaggedValue('A', [['SCALAR', 'a']])]));
+      console.log(JSON.stringify({ name: c.name, x: back[0].x, tagged: back[1] instanceof TaggedValue }));`;
+    const out = execFileSync(process.execPath, [...flags, script], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(out)).toEqual({ name: 'SERL', x: 1, tagged: true });
   });
 
   it('give types to CommonJS and ES module TypeScript consumers alike', () => {
