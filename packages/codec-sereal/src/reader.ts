@@ -386,6 +386,8 @@ class Reader {
     const value = this.#value(depth);
     if (t === Tag.REFP) referentAt = this.#offsetBase + this.#peekOffset(refAt);
     const object = blessed(className, freeze, kind, value, refAt);
+    // Read again through COPY, the object is a copy: REFPs keep meaning the first one.
+    if (this.#copying) return object;
     for (const position of [refAt, referentAt]) {
       const entry = this.#tracked?.get(position);
       if (entry !== undefined) entry.value = object;
