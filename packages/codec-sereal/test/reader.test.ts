@@ -218,6 +218,15 @@ describe('blessed objects', () => {
     expect(value[1]).toBe(value[0]);
   });
 
+  it('keeps a REFP meaning the first object when the object was also read again through COPY', () => {
+    // [$obj, COPY of $obj, REFP to $obj's referent]
+    const [first, copy, again] = decode('43 2c6141 28e178 2f02 2906') as TaggedValue[];
+    expect(first).toEqual(object('A', 'SCALAR', 'x'));
+    expect(copy).toEqual(first);
+    expect(copy).not.toBe(first);
+    expect(again).toBe(first);
+  });
+
   it('reads OBJECT_FREEZE and OBJECTV_FREEZE as the class and the FREEZE values', () => {
     // Sereal::Encoder->new({freeze_callbacks => 1}) for two objects whose FREEZE returns ('SCALAR', $$self).
     const value = decode('423262467a282b02665343414c4152636f69643303282b02665343414c41526170');
