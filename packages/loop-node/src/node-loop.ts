@@ -1,7 +1,6 @@
-import { HostLoop, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription, type WatchHandlers } from '@rpc/loop';
+import { HostLoop, watchSource, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type Subscription, type WatchHandlers, type WatchSource } from '@rpc/loop';
 import { connect } from './connect.js';
 import { listen } from './listen.js';
-import { watch } from './watch.js';
 
 /** The Loop over Node's own event loop: node:net, node:tls, timers and setImmediate. */
 export class NodeLoop extends HostLoop implements Loop {
@@ -26,8 +25,9 @@ export class NodeLoop extends HostLoop implements Loop {
     return connect(endpoint, options);
   }
 
-  watch(source: ReadableSource, handlers: WatchHandlers): Subscription {
-    return watch(source, handlers);
+  /** A write handler runs once per deferred turn: setImmediate, so Node polls for I/O between calls. */
+  watch(source: WatchSource, handlers: WatchHandlers): Subscription {
+    return watchSource(source, handlers, { turn: (task) => this.defer(task) });
   }
 }
 

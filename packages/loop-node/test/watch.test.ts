@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { NodeLoop } from '@rpc/loop-node';
-import { waitFor } from '@rpc/testkit';
+import { once, waitFor } from '@rpc/testkit';
 
 const loop = new NodeLoop();
 
@@ -44,5 +45,51 @@ describe('NodeLoop.watch', () => {
     await waitFor(() => error !== undefined, 'the error');
     expect(error?.message).toBe('pipe broke');
     cat.kill();
+  });
+});
+
+// A child that leaves its stdin pipe unread until told (over IPC), then counts what it reads.
+const LAZY_READER = `
+process.on('message', () => {
+  let bytes = 0;
+  process.stdin.on('data', (chunk) => (bytes += chunk.length));
+  process.stdin.on('end', () => process.send(bytes, () => process.disconnect()));
+});
+process.send('ready');
+`;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('NodeLoop.watch with a write handler', () => {
+  it('writes once per turn while a pipe takes more, stops while the pipe is full, and goes on after drain', async () => {
+    const child = spawn(process.execPath, ['-e', LAZY_READER], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'] });
+    await once(child, 'message');
+    const pipe = child.stdin as Writable; // piped above
+    const chunk = new Uint8Array(16 * 1024);
+    let calls = 0;
+    let probes = 0;
+    let onePerTurn = true;
+    const watcher = loop.watch(pipe, {
+      write: () => {
+        onePerTurn &&= probes === calls; // what the previous call deferred has run: a turn passed
+        calls++;
+        setImmediate(() => probes++);
+        pipe.write(chunk);
+      },
+    });
+    await waitFor(() => pipe.writableNeedDrain, 'the pipe to fill');
+    const whenFull = calls;
+    expect(whenFull).toBeGreaterThan(1);
+    expect(whenFull).toBeLessThan(256); // bounded: the pipe and the stream's buffer hold a few chunks
+    for (let i = 0; i < 20; i++) await turn();
+    expect(calls).toBe(whenFull); // nothing while the drain is awaited
+
+    child.send('read');
+    await waitFor(() => calls > whenFull + 2, 'writes after the drain');
+    watcher.dispose();
+    const written = calls * chunk.length;
+    pipe.end();
+    const received = await new Promise((resolve) => child.once('message', resolve));
+    expect(received).toBe(written); // every byte the handler wrote, in one pipe, none lost
+    expect(onePerTurn).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  hostTurn,
   LoopRun,
   makeTimer,
   UsageError,
@@ -7,16 +8,17 @@ import {
   type Endpoint,
   type Listener,
   type Loop,
-  type ReadableSource,
   type Subscription,
   type Timer,
   type WatchHandlers,
+  type WatchSource,
+  watchSource,
 } from '@rpc/loop';
 import { asapScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ScheduledChannel } from './scheduled-channel.js';
 
 /** Where the bytes go: any Loop's I/O (the Node loop, WebSocket, the in-memory transport). */
-export type Transport = Pick<Loop, 'listen' | 'connect'> & Partial<Pick<Loop, 'watch'>>;
+export type Transport = Pick<Loop, 'listen' | 'connect'>;
 
 export interface RxLoopOptions {
   /** Runs timers, deferred tasks and I/O events (default asapScheduler). A VirtualTimeScheduler makes whole conversations run in virtual time. */
@@ -82,15 +84,16 @@ export class RxLoop implements Loop {
     return new ScheduledChannel(await this.#need().connect(endpoint, options), this.scheduler);
   }
 
-  watch(source: ReadableSource, handlers: WatchHandlers): Subscription {
-    const watch = this.#need().watch;
-    if (watch === undefined) throw new UsageError('LOOP_UNSUPPORTED', 'the transport cannot watch sources');
-    const run = (task: () => void): void => void this.scheduler.schedule(task);
-    return watch.call(this.#transport, source, {
-      read: (chunk) => run(() => handlers.read(chunk)),
-      end: () => run(() => handlers.end?.()),
-      error: (error) => run(() => handlers.error?.(error)),
-    });
+  /**
+   * Watches any stream; its callbacks run as scheduled actions. A write
+   * handler's next turn is one host turn away, then scheduled: actions
+   * scheduled from actions run in the same flush (microtasks on the asap
+   * scheduler, the same instant in virtual time), so a chain of them would
+   * starve I/O and the code awaiting it.
+   */
+  watch(source: WatchSource, handlers: WatchHandlers): Subscription {
+    const dispatch = (task: () => void): void => this.defer(task);
+    return watchSource(source, handlers, { turn: (task) => hostTurn(() => dispatch(task)), dispatch });
   }
 
   #need(): Transport {

@@ -1,8 +1,8 @@
+import { hostTurn } from '@rpc/loop';
 import type { VirtualTimeScheduler } from 'rxjs';
 
-const immediate = (globalThis as { setImmediate?: (task: () => void) => unknown }).setImmediate;
-/** One turn of the event loop (setImmediate in Node, a zero timeout elsewhere), so that promise continuations run between scheduled actions. */
-const turn = (): Promise<void> => new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+/** One turn of the host's event loop, so that promise continuations run between scheduled actions. */
+const turn = (): Promise<void> => new Promise((resolve) => hostTurn(resolve));
 
 /**
  * Runs `work` on a virtual-time scheduler: repeatedly lets promise

@@ -1,5 +1,6 @@
 import type { Channel } from '@rpc/loop';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
+import { PassThrough, Writable } from 'node:stream';
 import { VirtualTimeScheduler } from 'rxjs';
 
 describe('RxLoop on a virtual-time scheduler', () => {
@@ -50,6 +51,47 @@ describe('RxLoop on a virtual-time scheduler', () => {
 
   it('refuses I/O without a transport', async () => {
     await expect(new RxLoop().connect({ port: 1 })).rejects.toMatchObject({ name: 'UsageError', code: 'LOOP_UNSUPPORTED' });
+  });
+});
+
+describe('RxLoop.watch on a virtual-time scheduler', () => {
+  it('calls a write handler once per host turn at the same instant, none while a drain is awaited, and again after it', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const loop = new RxLoop({ scheduler });
+    const held: Array<() => void> = [];
+    const sink = new Writable({ highWaterMark: 3, write: (_chunk, _encoding, done) => void held.push(() => done()) });
+    const seen: string[] = [];
+    let fifth: () => void = () => undefined;
+    const watcher = loop.watch(sink, {
+      write: () => {
+        seen.push(`write at ${loop.now()}`);
+        sink.write('x');
+        if (seen.length === 5) (watcher.dispose(), fifth());
+      },
+    });
+    // Virtual time stays at 0 while the write handler has work there; the timer comes once the sink is full.
+    await runInVirtualTime(scheduler, () => new Promise<void>((resolve) => loop.timer(5, resolve)));
+    expect(seen).toEqual(['write at 0', 'write at 0', 'write at 0']);
+    expect(sink.writableNeedDrain).toBe(true);
+    while (held.length > 0) {
+      held.shift()?.(); // the sink takes a byte: once all are taken, drain
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await runInVirtualTime(scheduler, () => new Promise<void>((resolve) => (fifth = resolve)));
+    expect(seen).toEqual(['write at 0', 'write at 0', 'write at 0', 'write at 5', 'write at 5']);
+  });
+
+  it('watches a readable source without a transport, each chunk a scheduled action', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const loop = new RxLoop({ scheduler });
+    const source = new PassThrough();
+    const seen: string[] = [];
+    loop.watch(source, { read: (chunk) => seen.push(Buffer.from(chunk).toString()), end: () => seen.push('end') });
+    source.end('typed');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([]);
+    scheduler.flush();
+    expect(seen).toEqual(['typed', 'end']);
   });
 });
 

@@ -10,9 +10,9 @@ import {
   type Endpoint,
   type Listener,
   type Loop,
-  type ReadableSource,
   type Subscription,
   type WatchHandlers,
+  type WatchSource,
 } from '@rpc/loop';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
 
@@ -47,7 +47,7 @@ export class BrowserWsLoop extends HostLoop implements Loop {
     return Promise.reject(new UsageError('LOOP_UNSUPPORTED', 'a browser cannot listen'));
   }
 
-  watch(_source: ReadableSource, _handlers: WatchHandlers): Subscription {
+  watch(_source: WatchSource, _handlers: WatchHandlers): Subscription {
     throw new UsageError('LOOP_UNSUPPORTED', 'a browser loop watches no sources');
   }
 

@@ -15,10 +15,10 @@ import {
   type Listener,
   type ListenerEvents,
   type Loop,
-  type ReadableSource,
   type Subscription,
   type Timer,
   type WatchHandlers,
+  type WatchSource,
 } from '@rpc/loop';
 import { connectError, listenError, nodeLoop } from '@rpc/loop-node';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -78,7 +78,7 @@ export class WsLoop implements Loop {
     this.#base.leave();
   }
 
-  watch(source: ReadableSource, handlers: WatchHandlers): Subscription {
+  watch(source: WatchSource, handlers: WatchHandlers): Subscription {
     return this.#base.watch(source, handlers);
   }
 

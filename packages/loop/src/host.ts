@@ -4,11 +4,21 @@ import { makeTimer } from './timer.js';
 /** setTimeout and setInterval, which every JavaScript host has (Node, browsers, workers), typed without a platform's types. */
 const host = globalThis as unknown as {
   performance: { now(): number };
+  setImmediate?(task: () => void): unknown;
   setTimeout(task: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   setInterval(task: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
 };
+
+/**
+ * Runs `task` in the host's next turn, after pending I/O and promise
+ * continuations: setImmediate where there is one (Node), else a zero timeout.
+ */
+export function hostTurn(task: () => void): void {
+  if (host.setImmediate) host.setImmediate(task);
+  else host.setTimeout(task, 0);
+}
 
 /** A one-shot Timer on the host's setTimeout. */
 export function hostTimer(delayMs: number, task: () => void): Timer {

@@ -26,6 +26,9 @@ export type {
   ReadableSource,
   Timer,
   WatchHandlers,
+  WatchSource,
+  WritableSink,
 } from './loop.js';
-export { HostLoop, hostRepeat, hostTimer, LoopRun } from './host.js';
+export { HostLoop, hostRepeat, hostTimer, hostTurn, LoopRun } from './host.js';
 export { makeTimer } from './timer.js';
+export { watchSource, type WatchScheduling } from './watch.js';

@@ -31,26 +31,57 @@ export interface ConnectOptions {
 }
 
 /**
- * Any readable source with the stream events `data`, `end` and `error`
- * (Node's stdin, a pipe, a child's stdout). Typed structurally so that this
- * package needs no platform types.
+ * Any readable source with the stream events `data`, `end`, `error` and
+ * `close` (Node's stdin, a pipe, a child's stdout). Typed structurally so
+ * that this package needs no platform types.
  */
 export interface ReadableSource {
   on(event: 'data', listener: (chunk: Uint8Array | string) => void): unknown;
-  on(event: 'end', listener: () => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   off(event: 'data', listener: (chunk: Uint8Array | string) => void): unknown;
-  off(event: 'end', listener: () => void): unknown;
+  off(event: 'end' | 'close', listener: () => void): unknown;
   off(event: 'error', listener: (error: Error) => void): unknown;
   pause?(): unknown;
   resume?(): unknown;
 }
 
-/** The callbacks of {@link Loop.watch}, after the Msg toolkit's `set_event_handler(handle, read => ...)`. */
+/**
+ * Any writable handle that says when it is full (Node's stdout, a pipe, a
+ * socket): `writableNeedDrain` is true from the write that filled it until
+ * `drain`. Typed structurally, as {@link ReadableSource}.
+ */
+export interface WritableSink {
+  /** False once the sink has ended, failed or been destroyed. */
+  readonly writable: boolean;
+  /** True while written data waits for `drain`. */
+  readonly writableNeedDrain: boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** What {@link Loop.watch} watches: a readable source, a writable sink, or both (a socket). */
+export type WatchSource = ReadableSource | WritableSink;
+
+/**
+ * The callbacks of {@link Loop.watch}, after the Msg toolkit's
+ * `set_event_handler(handle, read => ..., write => ...)`. At least one of
+ * `read` and `write` is required.
+ */
 export interface WatchHandlers {
-  read(chunk: Uint8Array): void;
-  /** The source has no more data. */
+  /** A chunk arrived on a readable source. */
+  read?(chunk: Uint8Array): void;
+  /**
+   * The sink can take more. Level-triggered, as a select loop reports a
+   * writable handle: called once per loop turn for as long as the watch
+   * lasts, except while a `drain` is awaited.
+   */
+  write?(): void;
+  /** The source has no more data, or the sink has closed; the watch is over. */
   end?(): void;
+  /** The source or sink failed; the watch is over. */
   error?(error: Error): void;
 }
 
@@ -75,6 +106,10 @@ export interface Loop {
   listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener>;
   /** Opens a channel to `endpoint`; resolves once connected (and, with TLS, verified). */
   connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Channel>;
-  /** Calls `handlers.read` with each chunk of `source` until the subscription is disposed or the source ends. */
-  watch(source: ReadableSource, handlers: WatchHandlers): Subscription;
+  /**
+   * Calls `handlers.read` with each chunk of `source`, and `handlers.write`
+   * once per turn while it can take more, until the subscription is disposed
+   * or the source ends. Disposing pauses a readable source, never destroys it.
+   */
+  watch(source: WatchSource, handlers: WatchHandlers): Subscription;
 }
