@@ -2,6 +2,7 @@ import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loo
 import { ConnectionError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { messagePerChunk, type MessageDecoder } from './framing.js';
+import { handlesOf, type LoopHandles } from './handles.js';
 import { Outbox } from './outbox.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
 
@@ -51,6 +52,8 @@ export class Connection implements AsyncDisposable {
   readonly #outbox: Outbox;
   readonly #events = new Emitter<ConnectionEvents>();
   readonly #waiters: Waiter[] = [];
+  /** The loop's registered handles: this connection is one while it has a handler (eventLoop). */
+  readonly #handles: LoopHandles;
   #handler: MessageHandler | undefined;
   #inbox: Uint8Array[] = [];
   #inboxBytes = 0;
@@ -71,7 +74,9 @@ export class Connection implements AsyncDisposable {
   constructor(channel: Channel, options?: MsgOptions, onMessage?: MessageHandler) {
     this.#channel = channel;
     this.#options = resolveOptions(options);
+    this.#handles = handlesOf(this.#options.loop);
     this.#handler = onMessage;
+    if (onMessage !== undefined) this.#handles.register(this);
     // A channel that keeps message boundaries (WebSocket) frames the messages itself.
     const framing = channel.messageBoundaries ? messagePerChunk : this.#options.framing;
     this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
@@ -99,7 +104,11 @@ export class Connection implements AsyncDisposable {
     });
   }
 
-  /** What to call with each message; when none is set, messages wait for receive(). */
+  /**
+   * What to call with each message; when none is set, messages wait for
+   * receive(). With one, the connection is a handle of its loop's
+   * eventLoop() until it closes or the handler is removed.
+   */
   get onMessage(): MessageHandler | undefined {
     return this.#handler;
   }
@@ -107,6 +116,8 @@ export class Connection implements AsyncDisposable {
   /** Setting a handler hands it the messages that were waiting, in order. */
   set onMessage(handler: MessageHandler | undefined) {
     this.#handler = handler;
+    if (handler === undefined) this.#handles.deregister(this);
+    else if (!this.#closed) this.#handles.register(this);
     while (this.#handler === handler && handler !== undefined && this.#inbox.length > 0 && !this.#discarding) {
       this.#dispatch(handler, this.#takeFromInbox());
     }
@@ -290,6 +301,7 @@ export class Connection implements AsyncDisposable {
   }
 
   #dispatch(handler: MessageHandler, payload: Uint8Array): void {
+    this.#handles.dispatched(); // before the call, which may deregister the last handle
     try {
       handler(this, payload);
     } catch (error) {
@@ -324,10 +336,15 @@ export class Connection implements AsyncDisposable {
       if (error) waiter.reject(error);
       else waiter.resolve(undefined);
     }
-    try {
-      this.#handler?.(this, undefined, error);
-    } catch (thrown) {
-      this.#events.emit('error', new ConnectionError('MSG_HANDLER_FAILED', 'message handler threw on close', { cause: thrown }));
+    const handler = this.#handler;
+    if (handler !== undefined) {
+      this.#handles.dispatched();
+      try {
+        handler(this, undefined, error);
+      } catch (thrown) {
+        this.#events.emit('error', new ConnectionError('MSG_HANDLER_FAILED', 'message handler threw on close', { cause: thrown }));
+      }
+      this.#handles.deregister(this);
     }
     this.#events.emit('close', error);
   }

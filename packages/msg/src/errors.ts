@@ -23,9 +23,10 @@ export type ConnectionErrorCode =
   | 'MSG_QUEUE_FULL'
   | 'MSG_HANDLER_FAILED'
   | 'MSG_LOGIN_FAILED'
-  | 'MSG_INVALID_OPTION';
+  | 'MSG_INVALID_OPTION'
+  | 'MSG_ABORTED';
 
-/** Local use of a Connection or Server that cannot be honoured: it is closed, a limit would be passed, an option is wrong. */
+/** Local use of a Connection or Server that cannot be honoured: it is closed, a limit would be passed, an option is wrong; or an eventLoop() wait that was aborted. */
 export class ConnectionError extends RpcError {
   override readonly name = 'ConnectionError';
   declare readonly code: ConnectionErrorCode;

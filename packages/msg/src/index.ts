@@ -1,5 +1,7 @@
 export { connect, type ConnectOptions } from './connect.js';
 export { Connection, type Message, type MessageHandler } from './connection.js';
+export { eventLoop, type EventLoopOptions } from './event-loop.js';
+export { setEventHandler, type EventHandlerOptions, type EventHandlers, type ReadHandler, type WriteHandler } from './event-handler.js';
 export { ConnectionError, FrameError, type ConnectionErrorCode, type FrameErrorCode } from './errors.js';
 export {
   DEFAULT_MAX_PACKET_SIZE,

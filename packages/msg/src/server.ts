@@ -2,6 +2,7 @@ import { Emitter, type Address, type Channel, type Endpoint, type Listener, type
 import { Connection, type MessageHandler } from './connection.js';
 import { ConnectionError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
+import { handlesOf, type LoopHandles } from './handles.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
 
 /**
@@ -24,6 +25,8 @@ export class MsgServer implements AsyncDisposable {
   readonly #pending = new Set<Connection>();
   readonly #events = new Emitter<ServerEvents>();
   readonly #login: Login;
+  /** The loop's registered handles: a listening server is one until closed (eventLoop). */
+  readonly #handles: LoopHandles;
   #options: ResolvedOptions;
 
   /** Serves the channels of `listener`, calling `login` for each; newServer() makes one for you. */
@@ -31,6 +34,8 @@ export class MsgServer implements AsyncDisposable {
     this.#listener = listener;
     this.#login = login;
     this.#options = resolveOptions(options);
+    this.#handles = handlesOf(this.#options.loop);
+    this.#handles.register(this);
     listener.on('error', (error) => this.#events.emit('error', error));
   }
 
@@ -65,6 +70,7 @@ export class MsgServer implements AsyncDisposable {
 
   /** Stops accepting and disconnects every connection (after writing what each has queued). */
   async close(): Promise<void> {
+    this.#handles.deregister(this);
     await this.#listener.close();
     await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.disconnect()));
   }
@@ -81,7 +87,7 @@ export class MsgServer implements AsyncDisposable {
     let handler: MessageHandler | null | undefined | false;
     this.#pending.add(conn);
     try {
-      handler = await this.#login(conn);
+      handler = await this.#answer(conn);
     } catch (error) {
       const failure = new ConnectionError('MSG_LOGIN_FAILED', 'login threw; connection closed', { cause: error });
       this.#events.emit('error', failure, conn);
@@ -99,6 +105,12 @@ export class MsgServer implements AsyncDisposable {
     conn.on('close', () => this.#connections.delete(conn));
     conn.onMessage = handler;
     channel.resume();
+  }
+
+  /** Calls login: one event of the loop (counted when called, not when an async login answers). */
+  #answer(conn: Connection): ReturnType<Login> {
+    this.#handles.dispatched();
+    return this.#login(conn);
   }
 }
 
