@@ -1,14 +1,11 @@
-import { ClientNegotiation, CodecRegistry, type Codec } from '@rpc/codec';
-import { cborCodec } from '@rpc/codec-cbor';
-import { jsonCodec } from '@rpc/codec-json';
-import { msgpackCodec } from '@rpc/codec-msgpack';
+import { ClientNegotiation, type Codec } from '@rpc/codec';
 import { AuthError, ScramClient } from '@rpc/auth';
-import { CallError, ConsoleLogger, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type Logger, type MethodKind, type PeerFeatures } from '@rpc/core';
+import { CallError, formatRegistry, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type MethodKind, type PeerFeatures } from '@rpc/core';
 import type { Loop } from '@rpc/loop';
-import { connect, type Connection } from '@rpc/msg';
+import { checkMaxPacketSize, connect, ConnectionError, DEFAULT_MAX_PACKET_SIZE, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
-import { createProxy, toParam, type ProxyHost } from './proxy.js';
-import { defaultLoop } from './platform.js';
+import { createProxy, toParam, type ProxyHost, type Receipt } from './proxy.js';
+import { defaultLogger, defaultLoop } from './platform.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
 
@@ -36,21 +33,23 @@ export class Client implements ProxyHost, AsyncDisposable {
   readonly #classes = new Map<string, Map<string, MethodKind>>();
   /** Perl servers: requests sent, answered in order. */
   readonly #inOrder: Pending[] = [];
-  /** Perl servers: requests waiting for the one before them to be answered. */
-  readonly #notSent: Array<{ request: Record<string, unknown>; pending: Pending }> = [];
+  /** Perl servers: requests (encoded when called) waiting for the one before them to be answered. */
+  readonly #notSent: Array<{ bytes: Uint8Array; pending: Pending }> = [];
   readonly #byId = new Map<number, Pending>();
-  readonly #proxies = new Map<string, WeakRef<object>>();
-  readonly #collector = new FinalizationRegistry<string>((oid) => this.#collected(oid));
+  /** The live proxy of each object id, and what it holds on the server. */
+  readonly #proxies = new Map<string, { readonly proxy: WeakRef<object>; readonly receipt: Receipt }>();
+  readonly #collector = new FinalizationRegistry<Receipt>((receipt) => this.#collected(receipt));
   readonly #reportError: (error: Error) => undefined;
   #conn: Connection | undefined;
   #codec: Codec | undefined;
   #features: PeerFeatures = {};
   #serverVersion: string | undefined;
   #nextId = 1;
-  #defaultLogger: Logger | undefined;
+  #maxPacketSize: number;
 
   constructor(options: ClientOptions) {
     this.#options = options;
+    this.#maxPacketSize = checkMaxPacketSize(options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE);
     this.#reportError = (error) => {
       this.#options.errorCallback?.(this, error);
       return undefined;
@@ -75,6 +74,16 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#conn !== undefined && !this.#conn.closed;
   }
 
+  /** The largest message either way; must match the server's. May be changed at any time, as Event::RPC's set_max_packet_size. */
+  get maxPacketSize(): number {
+    return this.#maxPacketSize;
+  }
+
+  set maxPacketSize(bytes: number) {
+    this.#maxPacketSize = checkMaxPacketSize(bytes);
+    if (this.#conn !== undefined) this.#conn.maxPacketSize = bytes;
+  }
+
   /** Connects, negotiates the format, checks the version and loads the class interfaces. */
   async connect(): Promise<void> {
     const o = this.#options;
@@ -84,7 +93,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     }
     const conn = await connect({ host: o.host ?? 'localhost', port: o.port, ...(tls ? { tls } : {}) }, undefined, {
       loop: this.#loop,
-      maxPacketSize: o.maxPacketSize,
+      maxPacketSize: this.#maxPacketSize,
       timeoutMs: o.timeout,
     });
     try {
@@ -130,7 +139,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (const [method, kind] of methods) {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
       constructors[method] = (...args) =>
-        this.#reported(this.#call({ cmd: 'new', method: `${remote}::${method}` }, args).then((answer) => this.#proxy<T>(String(answer.oid))));
+        this.#reported(this.#call({ cmd: 'new', method: `${remote}::${method}` }, args).then((answer) => this.#proxy(String(answer.oid)) as RemoteObject<T>));
     }
     return constructors as RemoteClass<T, A, S>;
   }
@@ -140,20 +149,17 @@ export class Client implements ProxyHost, AsyncDisposable {
     const answered = this.#call({ cmd: 'exec', oid, method }, args, options).then((answer) => {
       const rc = Array.isArray(answer.rc) ? answer.rc : [];
       const values = kind === '_object' ? rc.map((value) => this.#proxiesOneLevel(value)) : rc;
+      if (options?.list) return values;
       return values.length > 1 ? values : values[0];
     });
     return this.#reported(answered);
   }
 
-  /** Tells the server to free `oid` (what releasing a proxy does). */
-  async release(oid: string): Promise<void> {
-    const ref = this.#proxies.get(oid);
-    if (ref !== undefined) {
-      const proxy = ref.deref();
-      if (proxy !== undefined) this.#collector.unregister(proxy);
-      this.#proxies.delete(oid);
-    }
-    if (this.connected) await this.#send({ cmd: 'client_destroy', oid });
+  /** Tells the server to free what a proxy holds (what releasing a proxy does): one client_destroy per receipt. */
+  async release(receipt: Receipt): Promise<void> {
+    this.#collector.unregister(receipt);
+    this.#forget(receipt);
+    await this.#destroy(receipt);
   }
 
   /**
@@ -175,34 +181,53 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#send(request, options);
   }
 
-  /** request(), taking ownership of `request` (it gets the id and deadline). */
+  /**
+   * request(), taking ownership of `request` (it gets the id and deadline).
+   * A call that cannot leave (cancelled already, unencodable, over
+   * maxPacketSize, a full send queue) rejects alone, before anything is
+   * queued, so the calls after it go on as if it had never been made.
+   */
   #send(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
     const conn = this.#conn;
     const codec = this.#codec;
     if (conn === undefined || codec === undefined || conn.closed) return Promise.reject(new CallError('RPC_NOT_CONNECTED', 'not connected'));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new CallError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
     const deadlineMs = options?.deadlineMs ?? this.#options.timeout;
+    const id = this.#features.ids ? this.#nextId++ : undefined;
+    if (id !== undefined) {
+      request.id = id;
+      if (deadlineMs !== undefined) request.deadlineMs = deadlineMs;
+    }
     return new Promise<Answer>((resolve, reject) => {
+      const bytes = this.#encode(codec, request);
       const pending: Pending = { resolve, reject };
       let cancel: (() => void) | undefined;
-      if (this.#features.ids) {
-        const id = this.#nextId++;
-        request.id = id;
-        if (deadlineMs !== undefined) request.deadlineMs = deadlineMs;
+      if (id !== undefined) {
+        conn.sendLater(bytes);
         this.#byId.set(id, pending);
-        conn.sendLater(codec.encode(request));
         cancel = () => {
           // The caller is answered at once; the server is told so that it can stop and drop the answer.
           this.#byId.delete(id);
           if (this.connected) conn.sendLater(codec.encode({ cmd: 'cancel', target: id }));
         };
       } else if (this.#inOrder.length === 0) {
+        conn.sendLater(bytes);
         this.#inOrder.push(pending);
-        conn.sendLater(codec.encode(request));
       } else {
-        this.#notSent.push({ request, pending });
+        this.#notSent.push({ bytes, pending });
       }
-      if (options?.signal !== undefined || deadlineMs !== undefined) this.#bound(pending, options?.signal, deadlineMs, cancel);
+      if (signal !== undefined || deadlineMs !== undefined) this.#bound(pending, signal, deadlineMs, cancel);
     });
+  }
+
+  /** A request's bytes, refused here if the server would refuse them for their size. */
+  #encode(codec: Codec, request: Record<string, unknown>): Uint8Array {
+    const bytes = codec.encode(request);
+    if (bytes.length > this.#maxPacketSize) {
+      throw new ConnectionError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${this.#maxPacketSize}`);
+    }
+    return bytes;
   }
 
   get #loop(): Loop {
@@ -210,7 +235,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   #log(level: number, message: string): void {
-    (this.#options.logger ?? (this.#defaultLogger ??= new ConsoleLogger())).log(level, message);
+    (this.#options.logger ?? defaultLogger)?.log(level, message);
   }
 
   /**
@@ -236,7 +261,7 @@ export class Client implements ProxyHost, AsyncDisposable {
 
   async #negotiate(conn: Connection): Promise<Codec> {
     const o = this.#options;
-    const formats = new CodecRegistry(o.messageFormats ?? [msgpackCodec(), cborCodec(), jsonCodec()]);
+    const formats = formatRegistry(o.messageFormats);
     const negotiation = new ClientNegotiation({ formats, insecureFormatsOk: o.insecureFormatsOk });
     let message = negotiation.start();
     for (;;) {
@@ -310,12 +335,19 @@ export class Client implements ProxyHost, AsyncDisposable {
     else pending.reject(new RemoteError(typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
   }
 
+  /** Sends the next waiting request (Perl servers); runs inside the answer handler, so it never throws. */
   #sendNextInOrder(): void {
-    let next = this.#notSent.shift();
-    while (next?.pending.dropped) next = this.#notSent.shift();
-    if (next === undefined || this.#conn === undefined || this.#codec === undefined) return;
-    this.#inOrder.push(next.pending);
-    this.#conn.sendLater(this.#codec.encode(next.request));
+    for (let next = this.#notSent.shift(); next !== undefined && this.#conn !== undefined; next = this.#notSent.shift()) {
+      if (next.pending.dropped) continue;
+      try {
+        this.#conn.sendLater(next.bytes);
+      } catch (error) {
+        next.pending.reject(error as Error); // a full send queue: this call fails, the next one may go
+        continue;
+      }
+      this.#inOrder.push(next.pending);
+      return;
+    }
   }
 
   #closed(error: Error | undefined): void {
@@ -329,14 +361,22 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (const pending of all) pending.reject(error);
   }
 
-  /** The one proxy of `oid`, so that releasing it cannot strand another proxy of the same object. */
-  #proxy<T>(oid: string): RemoteObject<T> {
-    const known = this.#proxies.get(oid)?.deref();
-    if (known !== undefined) return known as RemoteObject<T>;
+  /**
+   * The one live proxy of `oid`, which counts one more receipt: the server
+   * counted the hand-over, and releasing the proxy releases every receipt.
+   */
+  #proxy(oid: string): object {
+    const known = this.#proxies.get(oid);
+    const live = known?.proxy.deref();
+    if (known !== undefined && live !== undefined) {
+      known.receipt.count++;
+      return live;
+    }
     const className = oidClass(oid);
-    const proxy = createProxy<T>(this, oid, className, this.#classes.get(className) ?? new Map());
-    this.#proxies.set(oid, new WeakRef(proxy));
-    this.#collector.register(proxy, oid, proxy);
+    const receipt: Receipt = { oid, count: 1 };
+    const proxy = createProxy(this, receipt, className, this.#classes.get(className) ?? new Map());
+    this.#proxies.set(oid, { proxy: new WeakRef(proxy), receipt });
+    this.#collector.register(proxy, receipt, receipt);
     return proxy;
   }
 
@@ -348,10 +388,22 @@ export class Client implements ProxyHost, AsyncDisposable {
     return asProxy(value);
   }
 
-  #collected(oid: string): void {
-    if (this.#proxies.get(oid)?.deref() !== undefined) return; // a newer proxy of the same object is alive
-    this.#proxies.delete(oid);
-    if (this.connected) this.#send({ cmd: 'client_destroy', oid }).catch(() => undefined);
+  /** A proxy was garbage-collected without being released: its receipts go now. */
+  #collected(receipt: Receipt): void {
+    this.#forget(receipt);
+    this.#destroy(receipt).catch(() => undefined);
+  }
+
+  #forget(receipt: Receipt): void {
+    if (this.#proxies.get(receipt.oid)?.receipt === receipt) this.#proxies.delete(receipt.oid);
+  }
+
+  /** client_destroy once per receipt (a Perl server counts each), all sent before the first answer is awaited. */
+  async #destroy(receipt: Receipt): Promise<void> {
+    const count = receipt.count;
+    receipt.count = 0;
+    if (!this.connected) return;
+    await Promise.all(Array.from({ length: count }, () => this.#send({ cmd: 'client_destroy', oid: receipt.oid })));
   }
 
   /** With an errorCallback, errors go to it and the call resolves undefined, as Event::RPC's error_cb. */

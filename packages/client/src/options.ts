@@ -1,5 +1,4 @@
-import type { Codec } from '@rpc/codec';
-import type { Logger } from '@rpc/core';
+import type { Logger, MessageFormat } from '@rpc/core';
 import type { Loop, TlsOptions } from '@rpc/loop';
 import type { Client } from './client.js';
 
@@ -17,10 +16,10 @@ export interface ClientOptions {
   /** Called with errors instead of rejecting: the call then resolves undefined, as Event::RPC's error_cb. */
   readonly errorCallback?: (client: Client, error: Error) => void;
   readonly insecureFormatsOk?: boolean;
-  /** Must match the server's (default 2 GiB). */
+  /** Must match the server's (default 2 GiB); also a property of the client, changeable at any time. */
   readonly maxPacketSize?: number;
-  /** Formats this client speaks, in order of preference (default MSGP, CBOR, JSON). */
-  readonly messageFormats?: readonly Codec[];
+  /** Formats this client speaks, in order of preference: Event::RPC names (`'CBOR'`, `'JSON'`, `'MSGP'`) or codec objects (default MSGP, CBOR, JSON). */
+  readonly messageFormats?: readonly MessageFormat[];
   /** Connect over TLS. The server's certificate is verified unless sslOpts turns it off. */
   readonly ssl?: boolean;
   /** PEM file of the CAs to trust (default: the system's). */
@@ -33,13 +32,15 @@ export interface ClientOptions {
   readonly authUser?: string;
   /** The user's Event::RPC password token, `crypt(user, password)`, as Perl clients pass it. */
   readonly authPass?: string;
-  /** Where warnings go (default: ConsoleLogger at level 2). */
+  /** Where warnings go. None by default: silent, unless NODE_DEBUG=rpc (in Node). */
   readonly logger?: Logger;
   readonly loop?: Loop;
 }
 
-/** Per-call options, passed as `client.call(...)` or through `withOptions`. */
+/** Per-call options, given to `client.request(...)` or to every call of a proxy through `withCallOptions`. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
   readonly deadlineMs?: number;
+  /** Resolve with every value the method returned, as an array (Perl's list context); by default none gives undefined, one gives itself, several an array. */
+  readonly list?: boolean;
 }

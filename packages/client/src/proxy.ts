@@ -1,15 +1,28 @@
 import { TaggedValue } from '@rpc/codec';
 import { CallError, type MethodKind } from '@rpc/core';
 import type { CallOptions } from './options.js';
-import type { RemoteObject } from './types.js';
+import type { RemoteListObject, RemoteObject } from './types.js';
+
+/**
+ * What one proxy holds on the server: an object id, and how many times the
+ * server handed that object to us. The server counts every hand-over (as
+ * Event::RPC does) and keeps the object until each is released, so a proxy
+ * that stands for several receipts releases them all.
+ */
+export interface Receipt {
+  readonly oid: string;
+  count: number;
+}
 
 /** What a proxy needs from its client. */
 export interface ProxyHost {
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown>;
-  release(oid: string): Promise<void>;
+  /** Releases every receipt the proxy holds (client_destroy for each). */
+  release(receipt: Receipt): Promise<void>;
 }
 
 interface Handle {
+  readonly receipt: Receipt;
   readonly oid: string;
   readonly className: string;
   readonly host: ProxyHost;
@@ -38,9 +51,10 @@ export function isProxy(value: unknown): boolean {
  * the server. Only the methods the server exports exist; `then` does not, so
  * a proxy is never mistaken for a promise.
  */
-export function createProxy<T>(host: ProxyHost, oid: string, className: string, methods: ReadonlyMap<string, MethodKind>): RemoteObject<T> {
+export function createProxy<T>(host: ProxyHost, receipt: Receipt, className: string, methods: ReadonlyMap<string, MethodKind>): RemoteObject<T> {
   const handle: Handle = {
-    oid,
+    receipt,
+    oid: receipt.oid,
     className,
     host,
     methods,
@@ -48,7 +62,7 @@ export function createProxy<T>(host: ProxyHost, oid: string, className: string, 
     async release() {
       if (handle.released) return;
       handle.released = true;
-      await host.release(oid);
+      await host.release(receipt);
     },
   };
   return view<T>(handle, undefined, undefined);
@@ -57,7 +71,12 @@ export function createProxy<T>(host: ProxyHost, oid: string, className: string, 
 /**
  * The same remote object, with `options` (an AbortSignal, a deadline) on
  * every call made through it: `await withCallOptions(obj, { signal }).slow()`.
+ * With `list: true` its methods resolve with every value returned, as an
+ * array: `withCallOptions(obj, { list: true }).echo(1, 2)` gives `[1, 2]`,
+ * `.echo([1, 2])` gives `[[1, 2]]`.
  */
+export function withCallOptions<T>(proxy: RemoteObject<T> | RemoteListObject<T>, options: CallOptions & { readonly list: true }): RemoteListObject<T>;
+export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P;
 export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P {
   const handle = handles.get(proxy);
   if (handle === undefined) throw new CallError('RPC_INVALID_OPTION', 'withCallOptions() takes a remote object');

@@ -30,10 +30,27 @@ export type RemoteValue<R> = R extends Fn
 /** Parameters may be given as proxies where the class expects its objects. */
 export type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: A[I] extends object ? A[I] | RemoteObject<A[I]> : A[I] };
 
+declare const remoteClass: unique symbol;
+
+/** The local class a remote object stands for; a type-level mark only, never present at run time. */
+export interface RemoteOf<T> {
+  readonly [remoteClass]?: T;
+}
+
 /** A remote object: each method of T, returning a Promise. */
 export type RemoteObject<T> = {
   readonly [K in MethodKeys<T>]: T[K] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : never;
-} & RemoteHandle;
+} & RemoteHandle &
+  RemoteOf<T>;
+
+/** Every value a method returned, as the array Perl's list context sees: `returnList(...)` as its values, anything else as one. */
+export type RemoteList<R> = R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
+
+/** A remote object whose methods resolve with every value returned (`withCallOptions(obj, { list: true })`). */
+export type RemoteListObject<T> = {
+  readonly [K in MethodKeys<T>]: T[K] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteList<Awaited<R>>> : never;
+} & RemoteHandle &
+  RemoteOf<T>;
 
 /**
  * A remote class: `new` with arguments A, and the other constructors and

@@ -1,7 +1,7 @@
 import { TaggedValue } from '@rpc/codec';
 import type { MethodKind } from '@rpc/core';
 import type { CallOptions } from '../src/options.js';
-import { createProxy, toParam, withCallOptions, type ProxyHost } from '../src/proxy.js';
+import { createProxy, toParam, withCallOptions, type ProxyHost, type Receipt } from '../src/proxy.js';
 
 /** Records what proxies ask of their client; the wire is tested in packages/tests against real servers. */
 class RecordingHost implements ProxyHost {
@@ -11,8 +11,8 @@ class RecordingHost implements ProxyHost {
     this.calls.push({ oid, method, args, kind, ...(options ? { options } : {}) });
     return Promise.resolve(`${method} done`);
   }
-  release(oid: string): Promise<void> {
-    this.released.push(oid);
+  release(receipt: Receipt): Promise<void> {
+    this.released.push(`${receipt.oid} x${receipt.count}`);
     return Promise.resolve();
   }
 }
@@ -26,7 +26,7 @@ const methods = new Map<string, MethodKind>([
 describe('remote object proxies', () => {
   it('offer exactly the exported instance methods, and are never thenable', async () => {
     const host = new RecordingHost();
-    const proxy = createProxy<{ get(): string }>(host, 'C=OBJ(1)', 'C', methods) as unknown as Record<string | symbol, unknown>;
+    const proxy = createProxy<{ get(): string }>(host, { oid: 'C=OBJ(1)', count: 1 }, 'C', methods) as unknown as Record<string | symbol, unknown>;
     expect(await (proxy.get as () => Promise<unknown>)()).toBe('get done');
     expect(host.calls).toEqual([{ oid: 'C=OBJ(1)', method: 'get', args: [], kind: 1 }]);
     for (const name of ['new', 'then', 'toString', 'constructor', '__proto__', 'valueOf', 'missing']) expect(proxy[name]).toBeUndefined();
@@ -39,12 +39,12 @@ describe('remote object proxies', () => {
 
   it('travel as parameters the way Event::RPC freezes an object, until released', async () => {
     const host = new RecordingHost();
-    const proxy = createProxy(host, 'C=OBJ(2)', 'C', methods);
+    const proxy = createProxy(host, { oid: 'C=OBJ(2)', count: 1 }, 'C', methods);
     expect(toParam(proxy)).toEqual(new TaggedValue('C', [['SCALAR', 'C=OBJ(2)']]));
     expect(toParam({ plain: 'data' })).toEqual({ plain: 'data' });
     await proxy.release();
     await proxy.release();
-    expect(host.released).toEqual(['C=OBJ(2)']);
+    expect(host.released).toEqual(['C=OBJ(2) x1']);
     expect(() => toParam(proxy)).toThrow(expect.objectContaining({ code: 'RPC_RELEASED' }));
     await expect((proxy as unknown as { get(): Promise<unknown> }).get()).rejects.toMatchObject({ name: 'CallError', code: 'RPC_RELEASED' });
   });
@@ -52,15 +52,15 @@ describe('remote object proxies', () => {
   it('release on `using` and `await using`', async () => {
     const host = new RecordingHost();
     {
-      using _a = createProxy(host, 'C=OBJ(3)', 'C', methods);
-      await using _b = createProxy(host, 'C=OBJ(4)', 'C', methods);
+      using _a = createProxy(host, { oid: 'C=OBJ(3)', count: 1 }, 'C', methods);
+      await using _b = createProxy(host, { oid: 'C=OBJ(4)', count: 1 }, 'C', methods);
     }
-    expect(host.released).toEqual(['C=OBJ(4)', 'C=OBJ(3)']);
+    expect(host.released).toEqual(['C=OBJ(4) x1', 'C=OBJ(3) x1']);
   });
 
   it('carry call options through withCallOptions, on the same remote object', async () => {
     const host = new RecordingHost();
-    const proxy = createProxy<{ get(): string }>(host, 'C=OBJ(5)', 'C', methods);
+    const proxy = createProxy<{ get(): string }>(host, { oid: 'C=OBJ(5)', count: 1 }, 'C', methods);
     const signal = new AbortController().signal;
     await withCallOptions(proxy, { signal, deadlineMs: 50 }).get();
     expect(host.calls[0]?.options).toEqual({ signal, deadlineMs: 50 });

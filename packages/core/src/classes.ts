@@ -7,11 +7,12 @@ export type ClassImpl = abstract new (...args: never[]) => object;
 
 /**
  * A class to be imported when first used (Event::RPC's load_modules): the
- * module's path (absolute, or relative to the working directory) or file URL,
- * and the name of the export that holds the class (default `default`).
+ * module's path (absolute, or relative to the working directory) or file URL
+ * (`new URL('./notebook.js', import.meta.url)`), and the name of the export
+ * that holds the class (default `default`).
  */
 export interface ModuleRef {
-  readonly module: string;
+  readonly module: string | URL;
   readonly export?: string;
 }
 
@@ -38,7 +39,7 @@ export class ExportedClass {
     this.name = name;
     this.methods = new Map(Object.entries(spec.methods));
     if (typeof spec.impl === 'function') this.load(spec.impl);
-    else if (spec.impl !== null && typeof spec.impl === 'object' && typeof spec.impl.module === 'string') this.source = spec.impl;
+    else if (spec.impl !== null && typeof spec.impl === 'object' && (typeof spec.impl.module === 'string' || spec.impl.module instanceof URL)) this.source = spec.impl;
     else throw new CallError('RPC_INVALID_OPTION', `classes['${name}'].impl must be a class or { module, export? }`);
   }
 

@@ -109,7 +109,7 @@ export class Dispatcher {
     if (session.allows?.(className, method) === false) return denied(className, method);
     const created = (object: unknown): Answer => {
       if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
-      return { ok: 1, oid: this.#export(object, session) };
+      return { ok: 1, oid: this.#export(object, session, kind === '_singleton') };
     };
     return this.#afterPrepare(exported, () => then(exported.construct(method, this.#params(request.params, session)), created));
   }
@@ -171,10 +171,11 @@ export class Dispatcher {
     return params;
   }
 
-  #export(object: object, session: Session): string {
+  /** The id of `object` in the session's table, counting this hand-out; a singleton's instance is `pinned`. */
+  #export(object: object, session: Session, pinned = false): string {
     const exported = this.classes.classOf(object);
     if (exported === undefined) throw new Error(`object of class ${object.constructor?.name ?? 'unknown'} is not exported`);
-    return session.objects.add(object, exported.name);
+    return session.objects.add(object, exported.name, pinned);
   }
 
   /** An object returner's value: an object becomes its id; a list's elements and a map's values one level down do too. */

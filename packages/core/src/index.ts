@@ -1,7 +1,8 @@
 export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type ModuleRef } from './classes.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
 export { CallError, ProtocolError, RemoteError, type CallErrorCode, type ProtocolErrorCode } from './errors.js';
-export { ConsoleLogger, formatLogLine, type Logger } from './logger.js';
+export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
+export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logger } from './logger.js';
 export { findMethod, instanceMethod } from './methods.js';
 export { newObjectId } from './object-id.js';
 export { ObjectTable, type HeldObject } from './object-table.js';

@@ -10,7 +10,7 @@ export function formatLogLine(level: number, message: string): string {
   return `${new Date().toISOString()} [${level}] ${message}${message.endsWith('\n') ? '' : '\n'}`;
 }
 
-/** Writes lines up to `minLevel` (default 2) with console.error (stderr in Node), as Event::RPC::Logger does to its file handles. */
+/** Writes lines up to `minLevel` (default 2) with console.error (stderr in Node), as Event::RPC::Logger does to its file handles: pass one as `logger` to see the log. */
 export class ConsoleLogger implements Logger {
   readonly minLevel: number;
 
@@ -21,4 +21,20 @@ export class ConsoleLogger implements Logger {
   log(level: number, message: string): void {
     if (level <= this.minLevel) console.error(formatLogLine(level, message).trimEnd());
   }
+}
+
+/** A `util.debuglog` section function of Node (typed without Node's types, so that this package stays platform-free). */
+export interface DebugSection {
+  (format: string, ...args: unknown[]): void;
+  readonly enabled?: boolean;
+}
+
+/**
+ * The logger used when none is given: silent, as Event::RPC and Node
+ * libraries are, unless the section is enabled (`NODE_DEBUG=rpc`), and then
+ * every level goes to stderr as `RPC <pid>: [level] message`.
+ */
+export function debugLogger(section: DebugSection | undefined): Logger | undefined {
+  if (section?.enabled !== true) return undefined;
+  return { minLevel: Infinity, log: (level, message) => section('[%d] %s', level, message.trimEnd()) };
 }

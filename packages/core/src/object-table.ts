@@ -5,20 +5,39 @@ export interface HeldObject {
   readonly className: string;
 }
 
+interface Entry extends HeldObject {
+  /** How many times the object was handed to the client and not yet released (Event::RPC's refcount). */
+  refs: number;
+  /** A singleton's instance: kept however often it is released, until the connection goes. */
+  pinned: boolean;
+}
+
 /**
- * The objects one connection was given, by id. A connection can only use
- * ids from its own table; the same object always gets the same id.
+ * The objects one connection was given, by id, counted as Event::RPC::Server
+ * counts them: every time an object is handed out (a constructor, an object
+ * returner, the same object twice in one list) its count goes up, every
+ * `client_destroy` brings it down, and the id is forgotten only at zero.
+ * A singleton's instance (`pinned`) is never forgotten while the connection
+ * lasts. (Event::RPC pins every object of a class that has a singleton
+ * method, so its other objects are never freed; here only the instance is.) A connection
+ * can use only ids from its own table; the same object keeps its id for as
+ * long as it is held.
  */
 export class ObjectTable {
-  readonly #byId = new Map<string, HeldObject>();
+  readonly #byId = new Map<string, Entry>();
   readonly #idOf = new WeakMap<object, string>();
 
-  /** The id of `object`, registering it under `className` if it is new here. */
-  add(object: object, className: string): string {
+  /** Counts one more reference to `object`, registering it under `className` if it is new here; returns its id. */
+  add(object: object, className: string, pinned = false): string {
     const known = this.#idOf.get(object);
-    if (known !== undefined && this.#byId.has(known)) return known;
+    const entry = known === undefined ? undefined : this.#byId.get(known);
+    if (entry !== undefined) {
+      entry.refs++;
+      entry.pinned ||= pinned;
+      return known as string;
+    }
     const id = newObjectId(className);
-    this.#byId.set(id, { object, className });
+    this.#byId.set(id, { object, className, refs: 1, pinned });
     this.#idOf.set(object, id);
     return id;
   }
@@ -27,20 +46,29 @@ export class ObjectTable {
     return this.#byId.get(id);
   }
 
-  /** Forgets `id` (client_destroy); returns whether it was held. */
+  /** References the client holds to `id` (0 when it holds none). */
+  refs(id: string): number {
+    return this.#byId.get(id)?.refs ?? 0;
+  }
+
+  /** Drops one reference (client_destroy); the id is forgotten at zero unless pinned. Returns whether it was held. */
   release(id: string): boolean {
-    const held = this.#byId.get(id);
-    if (held === undefined) return false;
-    this.#byId.delete(id);
-    this.#idOf.delete(held.object);
+    const entry = this.#byId.get(id);
+    if (entry === undefined) return false;
+    if (entry.refs > 0) entry.refs--;
+    if (entry.refs === 0 && !entry.pinned) {
+      this.#byId.delete(id);
+      this.#idOf.delete(entry.object);
+    }
     return true;
   }
 
-  /** Forgets everything (the connection is gone). */
+  /** Forgets everything, however many references it had (the connection is gone). */
   clear(): void {
     this.#byId.clear();
   }
 
+  /** Ids held. */
   get size(): number {
     return this.#byId.size;
   }

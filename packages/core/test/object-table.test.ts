@@ -1,24 +1,51 @@
 import { newObjectId, ObjectTable } from '@rpc/core';
 
 describe('ObjectTable', () => {
-  it('gives each object one id in the Class=... form, and the same id every time', () => {
+  it('gives each object one id in the Class=... form, and the same id every time it is handed out', () => {
     const table = new ObjectTable();
     const a = {};
     const id = table.add(a, 'My::Class');
     expect(id).toMatch(/^My::Class=OBJ\([0-9a-f]{32}\)$/);
     expect(table.add(a, 'My::Class')).toBe(id);
-    expect(table.get(id)).toEqual({ object: a, className: 'My::Class' });
+    expect(table.get(id)).toMatchObject({ object: a, className: 'My::Class' });
     expect(table.size).toBe(1);
   });
 
-  it('forgets an id on release; the object gets a new id if it comes back', () => {
+  it('counts every hand-out and forgets the id only when each was released, as Event::RPC does', () => {
     const table = new ObjectTable();
     const a = {};
     const id = table.add(a, 'C');
+    table.add(a, 'C');
+    table.add(a, 'C');
+    expect(table.refs(id)).toBe(3);
     expect(table.release(id)).toBe(true);
+    expect(table.release(id)).toBe(true);
+    expect(table.get(id)?.object).toBe(a); // one reference left: still there
+    expect(table.release(id)).toBe(true);
+    expect([table.get(id), table.refs(id), table.size]).toEqual([undefined, 0, 0]);
     expect(table.release(id)).toBe(false);
-    expect(table.get(id)).toBeUndefined();
-    expect(table.add(a, 'C')).not.toBe(id);
+    expect(table.add(a, 'C')).not.toBe(id); // a new hand-out gets a new id
+  });
+
+  it('never forgets a pinned object (a singleton) while the connection lasts', () => {
+    const table = new ObjectTable();
+    const single = {};
+    const id = table.add(single, 'S', true);
+    expect(table.add(single, 'S', true)).toBe(id);
+    for (let i = 0; i < 5; i++) expect(table.release(id)).toBe(true);
+    expect(table.get(id)?.object).toBe(single);
+    expect(table.add(single, 'S', true)).toBe(id);
+    expect(table.refs(id)).toBe(1);
+  });
+
+  it('forgets everything at once, however many references, when the connection goes', () => {
+    const table = new ObjectTable();
+    const a = {};
+    const id = table.add(a, 'C');
+    table.add(a, 'C');
+    table.add({}, 'S', true);
+    table.clear();
+    expect([table.size, table.get(id)]).toEqual([0, undefined]);
   });
 
   it('keeps tables apart: an id from one table means nothing in another', () => {

@@ -1,3 +1,4 @@
 export { NodeLoop, nodeLoop } from './node-loop.js';
 export { loadCaCertificates } from './ca-files.js';
 export { connectError, listenError } from './errors.js';
+export { rpcDebugLog } from './debug.js';

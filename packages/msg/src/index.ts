@@ -4,6 +4,7 @@ export { eventLoop, type EventLoopOptions } from './event-loop.js';
 export { setEventHandler, type EventHandlerOptions, type EventHandlers, type ReadHandler, type WriteHandler } from './event-handler.js';
 export { ConnectionError, FrameError, type ConnectionErrorCode, type FrameErrorCode } from './errors.js';
 export {
+  checkMaxPacketSize,
   DEFAULT_MAX_PACKET_SIZE,
   encodeFrame,
   HEADER_SIZE,

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ClassImpl, ExportedClass, ModuleRef } from '@rpc/core';
+import { CallError, type ClassImpl, type ExportedClass, type ModuleRef } from '@rpc/core';
 
 export interface ModuleLoaderOptions {
   /** Import a module again on the next call once its file has changed on disk (development only). */
@@ -18,7 +18,8 @@ interface Loaded {
 }
 
 function pathOf(source: ModuleRef): string {
-  return source.module.startsWith('file:') ? fileURLToPath(source.module) : resolve(source.module);
+  const module = source.module;
+  return module instanceof URL || module.startsWith('file:') ? fileURLToPath(module) : resolve(module);
 }
 
 function mtimeOf(path: string): number {
@@ -42,6 +43,13 @@ export class ModuleLoader {
 
   constructor(options: ModuleLoaderOptions) {
     this.#options = options;
+  }
+
+  /** Throws when the module of a class given as `{ module }` is not there: a server reports it when it starts, not at the first call. */
+  static check(exported: ExportedClass): void {
+    if (exported.source === undefined) return;
+    const path = pathOf(exported.source);
+    if (mtimeOf(path) < 0) throw new CallError('RPC_INVALID_OPTION', `classes['${exported.name}']: module ${path} does not exist`);
   }
 
   /** The dispatcher's hook: undefined when the class is ready, else a promise that (re)loads it. */

@@ -1,10 +1,9 @@
 import type { AccessRules, AuthModule } from '@rpc/auth';
-import type { ClassSpec, Logger } from '@rpc/core';
-import type { Codec } from '@rpc/codec';
+import type { ClassSpec, Logger, MessageFormat } from '@rpc/core';
 import type { Loop, TlsOptions } from '@rpc/loop';
 import type { ServerConnection } from './server-connection.js';
 
-/** Event::RPC::Server's options, camelCased. All may be read and set as properties until start(). */
+/** Event::RPC::Server's options, camelCased. All may be read as properties, and set until start() (maxPacketSize at any time). */
 export interface ServerSettings {
   /** TCP port (0 picks a free one; `port` then reports it once listening). */
   port: number;
@@ -13,15 +12,15 @@ export interface ServerSettings {
   /** The exported classes: the whole surface clients can reach. A class may be given as `{ module, export }` to import it when first used. */
   classes: Readonly<Record<string, ClassSpec>>;
   name: string;
-  /** Where log lines go (default: a ConsoleLogger at level 2, on stderr). */
+  /** Where log lines go. None by default: the server is silent, unless NODE_DEBUG=rpc (then every line goes to stderr). */
   logger: Logger | undefined;
   /** Stream log lines to every client connected on port + 1. */
   startLogListener: boolean;
   connectionHook: ((connection: ServerConnection, event: 'connect' | 'disconnect') => void) | undefined;
-  /** Formats offered, in order of preference (default MSGP, CBOR, JSON; offered as CBOR,JSON,MSGP so Perl clients get CBOR). */
-  messageFormats: readonly Codec[];
+  /** Formats accepted, in order of preference: Event::RPC names (`'CBOR'`, `'JSON'`, `'MSGP'`) or codec objects (default MSGP, CBOR, JSON). Read back, the effective offer: the names Perl knows first, as clients see it. */
+  messageFormats: readonly MessageFormat[];
   insecureFormatsOk: boolean;
-  /** Largest message either way (default 2 GiB, as Event::RPC); clients must use the same. */
+  /** Largest message either way (default 2 GiB, as Event::RPC); clients must use the same. May be changed at any time, for open connections too. */
   maxPacketSize: number;
   /** Import classes given as modules when a client first uses them (default true); with false they are imported at start. */
   loadModules: boolean;

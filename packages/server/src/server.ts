@@ -1,10 +1,7 @@
-import { CodecRegistry } from '@rpc/codec';
-import { cborCodec } from '@rpc/codec-cbor';
-import { jsonCodec } from '@rpc/codec-json';
-import { msgpackCodec } from '@rpc/codec-msgpack';
-import { CallError, ClassRegistry, ConsoleLogger, Dispatcher, formatLogLine, type ClassImpl, type ExportedClass } from '@rpc/core';
+import { ServerNegotiation, type CodecRegistry } from '@rpc/codec';
+import { CallError, ClassRegistry, debugLogger, Dispatcher, formatLogLine, formatRegistry, type ClassImpl, type ExportedClass, type Logger, type MessageFormat } from '@rpc/core';
 import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
-import { nodeLoop } from '@rpc/loop-node';
+import { nodeLoop, rpcDebugLog } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, newServer, type MsgServer } from '@rpc/msg';
 import { Authenticator } from './authenticator.js';
 import { LogListener, logListenerExposure } from './log-listener.js';
@@ -13,6 +10,11 @@ import type { ServerOptions, ServerSettings } from './options.js';
 import { activeCall } from './call.js';
 import { serverTlsOptions } from './tls-options.js';
 import { ServerConnection, type ConnectionHost } from './server-connection.js';
+
+/** Without a logger the server is silent; NODE_DEBUG=rpc shows every line. */
+const defaultLogger = debugLogger(rpcDebugLog);
+/** What the log listener streams when there is no logger to say (Event::RPC::Logger's usual level). */
+const LOG_LISTENER_LEVEL = 2;
 
 const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   port: 0,
@@ -50,25 +52,34 @@ export interface ServerEvents {
 }
 
 /** Every option is also a property, readable always and settable until start(), like Event::RPC's get_/set_ accessors. */
-export interface Server extends ServerSettings {}
+export interface Server extends Omit<ServerSettings, 'messageFormats' | 'maxPacketSize'> {}
 
 /**
  * An Event::RPC server: exports classes to Perl Event::RPC clients and to
  * @rpc clients, over the Msg framing, in any negotiated format.
+ *
+ * `await server.start()` resolves once it listens; `server.done` resolves
+ * once stop() has closed it (`await server.done` is Perl's "start runs until
+ * stop"). setupListeners() is start() under its Perl name.
  */
-export class Server {
+export class Server implements AsyncDisposable {
   readonly #settings: ServerSettings;
   readonly #connections = new Set<ServerConnection>();
   readonly #events = new Emitter<ServerEvents>();
+  #formats: CodecRegistry;
   #msg: MsgServer | undefined;
   #logListener: LogListener | undefined;
   #nextCid = 1;
-  #started = false;
+  #listening: Promise<void> | undefined;
+  #stopped = false;
+  #stop: (() => void) | undefined;
+  readonly #done = new Promise<void>((resolve) => (this.#stop = resolve));
 
   static #latest: Server | undefined;
 
   constructor(options: ServerOptions) {
     this.#settings = { ...DEFAULTS, ...options };
+    this.#formats = formatRegistry(this.#settings.messageFormats);
     new ClassRegistry(this.#settings.classes); // check the classes now, not at the first call
     Server.#latest = this;
   }
@@ -79,17 +90,40 @@ export class Server {
   }
 
   static {
-    for (const key of [...Object.keys(DEFAULTS), 'classes'] as Array<keyof ServerSettings>) {
+    const live = new Set(['messageFormats', 'maxPacketSize']);
+    for (const key of [...Object.keys(DEFAULTS), 'classes'].filter((k) => !live.has(k)) as Array<keyof ServerSettings>) {
       Object.defineProperty(Server.prototype, key, {
         get(this: Server) {
           return this.#settings[key];
         },
         set(this: Server, value: never) {
-          if (this.#started) throw new CallError('RPC_STARTED', `cannot set ${key} after the server has started`);
+          this.#settable(key);
           this.#settings[key] = value;
         },
       });
     }
+  }
+
+  /** The effective offer: the format names clients are offered, in that order (Perl's formats first). */
+  get messageFormats(): readonly string[] {
+    return new ServerNegotiation({ formats: this.#formats, insecureFormatsOk: this.#settings.insecureFormatsOk }).offer;
+  }
+
+  /** Formats by Event::RPC name (`'CBOR'`, `'JSON'`, `'MSGP'`) or as codec objects, in order of preference. */
+  set messageFormats(formats: readonly MessageFormat[]) {
+    this.#settable('messageFormats');
+    this.#formats = formatRegistry(formats);
+    this.#settings.messageFormats = formats;
+  }
+
+  get maxPacketSize(): number {
+    return this.#settings.maxPacketSize;
+  }
+
+  /** May be changed at any time, as Event::RPC's set_max_packet_size: open connections take it from their next message. */
+  set maxPacketSize(bytes: number) {
+    if (this.#msg !== undefined) this.#msg.maxPacketSize = bytes; // checks the value
+    this.#settings.maxPacketSize = bytes;
   }
 
   /** The connection whose call is being served (undefined outside a call); right under concurrent async calls. */
@@ -115,38 +149,88 @@ export class Server {
     return this.#connections;
   }
 
+  /** Resolves once stop() has closed the server. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
   /** Logs through the configured logger, and to the log listener's clients: `log(msg)` at level 1, or `log(level, msg)`. */
   log(levelOrMessage: number | string, message?: string): void {
     const [level, text] = typeof levelOrMessage === 'number' ? [levelOrMessage, message ?? ''] : [1, levelOrMessage];
-    const logger = (this.#settings.logger ??= new ConsoleLogger());
-    logger.log(level, text);
-    if (this.#logListener !== undefined && level <= (logger.minLevel ?? Infinity)) this.#logListener.write(formatLogLine(level, text));
+    const logger = this.#logger;
+    logger?.log(level, text);
+    if (this.#logListener !== undefined && level <= (logger?.minLevel ?? LOG_LISTENER_LEVEL)) this.#logListener.write(formatLogLine(level, text));
   }
 
-  /** Opens the listeners without entering the loop, for programs that run their own. */
-  async setupListeners(): Promise<void> {
-    if (this.#started) throw new CallError('RPC_STARTED', 'the server has already started');
-    this.#started = true;
+  /** Opens the listeners: resolves once the server listens. Calling it again (or start()) is harmless, as in Event::RPC. */
+  setupListeners(): Promise<void> {
+    if (this.#stopped) return Promise.reject(new CallError('RPC_STARTED', 'the server has stopped; make a new one'));
+    // A start that fails half-way closes what it opened.
+    return (this.#listening ??= this.#listen().catch(async (error: unknown) => {
+      await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
+      throw error;
+    }));
+  }
+
+  /** Starts listening; resolves once the server accepts clients. `await server.done` waits until stop(). */
+  start(): Promise<void> {
+    return this.setupListeners();
+  }
+
+  /** Closes the listeners and every connection (each after writing what it has queued); `done` resolves. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return this.#done;
+    this.#stopped = true;
+    await this.#listening?.catch(() => undefined);
+    await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
+    this.#stop?.();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Subscribes to connections, disconnections and each call served (`call` gets the connection and the request). */
+  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): Subscription {
+    return this.#events.on(event, listener);
+  }
+
+  get #loop(): Loop {
+    return this.#settings.loop ?? nodeLoop;
+  }
+
+  get #logger(): Logger | undefined {
+    return this.#settings.logger ?? defaultLogger;
+  }
+
+  #settable(key: string): void {
+    if (this.#listening !== undefined) throw new CallError('RPC_STARTED', `cannot set ${key} after the server has started`);
+  }
+
+  async #listen(): Promise<void> {
     const s = this.#settings;
     const classes = new ClassRegistry(s.classes);
+    for (const exported of classes.values()) ModuleLoader.check(exported);
     const loader = new ModuleLoader({
       autoReload: s.autoReloadModules,
       log: (level, text) => this.log(level, text),
       reloaded: (exported, previous) => this.#moveObjects(exported, previous),
     });
     if (!s.loadModules) for (const exported of classes.values()) if (exported.source) await loader.load(exported);
-    const formats = new CodecRegistry(s.messageFormats.length > 0 ? s.messageFormats : [msgpackCodec(), cborCodec(), jsonCodec()]);
     const log = (level: number, text: string): void => this.log(level, text);
     const tls = await serverTlsOptions(s);
     const auth = await Authenticator.create(s, { loop: this.#loop, log });
+    const logger = this.#logger;
     const host: ConnectionHost = {
       dispatcher: new Dispatcher(classes, s.loadModules ? { prepare: (exported) => loader.prepare(exported) } : {}),
-      formats,
+      formats: this.#formats,
       insecureFormatsOk: s.insecureFormatsOk,
-      maxPacketSize: s.maxPacketSize,
+      get maxPacketSize() {
+        return s.maxPacketSize;
+      },
       auth,
       loop: this.#loop,
-      logLevel: (s.logger ??= new ConsoleLogger()).minLevel ?? Infinity,
+      logLevel: Math.max(logger === undefined ? 0 : (logger.minLevel ?? Infinity), s.startLogListener ? LOG_LISTENER_LEVEL : 0),
       log,
       called: (connection, request) => this.#events.emit('call', connection, request),
     };
@@ -158,7 +242,7 @@ export class Server {
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
     const where = formatAddress({ host: s.host, port: s.port });
-    this.log(1, `${s.name}: listening on ${where}${tls ? ' (TLS)' : ''}, formats ${formats.names().join(',')}${auth ? `, login required${auth.scram ? ' (SCRAM-SHA-256 offered)' : ''}` : ''}`);
+    this.log(1, `${s.name}: listening on ${where}${tls ? ' (TLS)' : ''}, formats ${this.messageFormats.join(',')}${auth ? `, login required${auth.scram ? ' (SCRAM-SHA-256 offered)' : ''}` : ''}`);
     if (s.startLogListener) await this.#startLogListener(tls, auth);
   }
 
@@ -175,22 +259,6 @@ export class Server {
     if (exposure) this.log(1, `WARNING: the log listener on ${where} ${exposure}`);
   }
 
-  /** Listens and runs the loop until stop(). */
-  async start(): Promise<void> {
-    await this.setupListeners();
-    await this.#loop.enter();
-  }
-
-  /** Closes the listeners and every connection, and leaves the loop. */
-  async stop(): Promise<void> {
-    await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
-    this.#loop.leave();
-  }
-
-  get #loop(): Loop {
-    return this.#settings.loop ?? nodeLoop;
-  }
-
   #accept(connection: ServerConnection) {
     const hook = this.#settings.connectionHook;
     this.#connections.add(connection);
@@ -205,11 +273,6 @@ export class Server {
       hook?.(connection, 'disconnect');
       this.#events.emit('disconnect', connection);
     };
-  }
-
-  /** Subscribes to connections, disconnections and each call served (`call` gets the connection and the request). */
-  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): Subscription {
-    return this.#events.on(event, listener);
   }
 
   /** After a module reload: objects clients hold move to the new code, as Perl objects follow their reloaded package. */

@@ -1,3 +1,4 @@
+import type { ReturnList } from '@rpc/core';
 import { returnList, Server, type ClassSpec } from '@rpc/server';
 
 // The classes of the interop contract (perl/rpc/TestClasses.pm has the Perl twins):
@@ -79,8 +80,14 @@ export class EventRpcTest {
   get_cid(): number {
     return active().cid;
   }
+  /** Objects the connection holds with a count above zero (a singleton released by every proxy is kept, at zero). */
   get_object_cnt(): number {
-    return active().objects.size;
+    const objects = active().objects;
+    return objects.ids().filter((id) => objects.refs(id) > 0).length;
+  }
+  /** How many times `oid` was handed to this client and not yet released. */
+  get_refcount(oid: string): number {
+    return active().objects.refs(String(oid));
   }
   get_big_data_struct(): unknown {
     return bigDataStruct();
@@ -98,7 +105,7 @@ export class EventRpcTest {
     this.object2 = object;
     return object.get_data();
   }
-  multi(n: number): unknown {
+  multi(n: number): ReturnList<[EventRpcTest[], Record<string, EventRpcTest>]> {
     const list = Array.from({ length: Number(n) }, (_, i) => new EventRpcTest({ data: `multi ${i + 1}` }));
     return returnList(list, Object.fromEntries(list.map((object, i) => [String(i + 1), object])));
   }
@@ -140,6 +147,7 @@ export const testClasses: Record<string, ClassSpec> = {
       echo: 1,
       get_cid: 1,
       get_object_cnt: 1,
+      get_refcount: 1,
       get_big_data_struct: 1,
       clone: '_object',
       new_object2: '_object',

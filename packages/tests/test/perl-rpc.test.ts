@@ -1,10 +1,10 @@
-import { Client, RemoteError, type RemoteObject } from '@rpc/client';
+import { Client, RemoteError, withCallOptions, type RemoteObject } from '@rpc/client';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { Server } from '@rpc/server';
 import { expectedPerlReport, runPerlClient, startPerlServer } from '../src/perl-peer.js';
 import { EventRpcTest, EventRpcTest2, perlContractClasses } from '../src/test-classes.js';
-import { quiet } from './rpc-helpers.js';
+import { quiet, refusedCallsScenario } from './rpc-helpers.js';
 
 // Interoperability with the real Event::RPC 1.10 (Debian libevent-rpc-perl), both directions, JSON and CBOR.
 const formats = [['JSON', jsonCodec()], ['CBOR', cborCodec()]] as const;
@@ -29,11 +29,26 @@ describe.each(formats)('the Perl Event::RPC client against our server, in %s', (
   });
 });
 
-it('the Perl client picks CBOR from our default offer (CBOR,JSON,MSGP)', async () => {
+it('the Perl client picks CBOR from our default offer (CBOR,SERL,JSON,MSGP)', async () => {
   const server = await ourServer();
+  expect(server.messageFormats).toEqual(['CBOR', 'SERL', 'JSON', 'MSGP']);
   const report = await runPerlClient(server.port);
   expect(report.negotiation).toMatchObject({ format: 'Event::RPC::Message::CBOR' });
   await server.stop();
+});
+
+it('takes formats by their Event::RPC names, and offers them with the names Perl knows first', async () => {
+  const server = await ourServer({ messageFormats: ['MSGP', 'JSON'] });
+  expect(server.messageFormats).toEqual(['JSON', 'MSGP']);
+  expect(await runPerlClient(server.port)).toMatchObject({ negotiation: { format: 'Event::RPC::Message::JSON' } });
+  await server.stop();
+  expect(() => new Server({ classes: {}, messageFormats: ['STOR' as 'JSON'] })).toThrow(expect.objectContaining({ code: 'RPC_INVALID_OPTION', message: expect.stringContaining('Storable is not supported') }));
+  const perl = await startPerlServer(['--formats', 'SERL,JSON']);
+  const client = new Client({ host: '127.0.0.1', port: perl.port, messageFormats: ['SERL'] });
+  await client.connect();
+  expect(client.format).toBe('SERL');
+  await client.disconnect();
+  await perl.stop();
 });
 
 describe.each(formats)('our client against the Perl Event::RPC server, in %s', (format) => {
@@ -91,3 +106,42 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
     await perl.stop();
   });
 });
+
+describe('our client against the Perl Event::RPC server: lifetimes and refused calls', () => {
+  it('holds every hand-over of an object in one proxy and releases them all, as the Perl server counts them', async () => {
+    const perl = await startPerlServer(['--formats', 'CBOR']);
+    const client = new Client({ host: '127.0.0.1', port: perl.port });
+    await client.connect();
+    const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'main');
+    const made = await obj.new_object2('shared');
+    const again = await obj.get_object2();
+    expect(again).toBe(made); // one proxy per object...
+    expect(await obj.get_refcount(made.oid)).toBe(2); // ...holding both hand-overs
+    const [list, hash] = await withCallOptions(obj, { list: true }).multi(2);
+    expect(await obj.get_refcount(list[0]?.oid ?? '')).toBe(2);
+    expect(hash['1']).toBe(list[0]);
+
+    await made.release();
+    expect(await obj.get_refcount(made.oid)).toBe(0);
+    await expect(client.request({ cmd: 'exec', oid: made.oid, method: 'get_data', params: [] })).rejects.toMatchObject({ message: expect.stringContaining('Illegal access to unknown object') });
+    const single = await client.remoteClass<EventRpcTest, [], 'singleton'>('Event_RPC_Test').singleton();
+    await single.release();
+    expect((await client.request({ cmd: 'exec', oid: single.oid, method: 'get_data', params: [] })).rc).toEqual(['singleton']);
+    await client.disconnect();
+    await perl.stop();
+  });
+
+  it('rejects a call refused on this side alone, in order as Perl needs: the next 100 calls are all answered', async () => {
+    const limit = 100_000;
+    const perl = await startPerlServer(['--formats', 'CBOR', '--max-packet-size', String(limit)]);
+    const client = new Client({ host: '127.0.0.1', port: perl.port, maxPacketSize: limit });
+    await client.connect();
+    expect(client.pipelined).toBe(false);
+    const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
+    await refusedCallsScenario(obj, limit, (signal) => withCallOptions(obj, { signal }));
+    expect(await obj.get_data()).toBe('kept');
+    await client.disconnect();
+    await perl.stop();
+  });
+});
+

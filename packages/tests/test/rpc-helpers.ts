@@ -19,3 +19,42 @@ export async function pair(serverOptions: Partial<ServerOptions> = {}, clientOpt
     },
   };
 }
+
+/** What refusedCallsScenario needs of the contract's Event_RPC_Test proxy. */
+interface Echoing {
+  echo(...args: unknown[]): Promise<unknown>;
+  get_data(): Promise<unknown>;
+}
+
+/**
+ * Calls that cannot leave (over maxPacketSize, unencodable, cancelled before
+ * or while waiting to be sent) each reject alone, whether they come first or
+ * queue behind a call in flight; then 100 good calls are all answered, on
+ * the same connection. `echoes` is a proxy whose client has maxPacketSize
+ * `limit`; `aborted` makes the same proxy with an AbortSignal.
+ */
+export async function refusedCallsScenario(echoes: Echoing, limit: number, withSignal: (signal: AbortSignal) => Echoing): Promise<void> {
+  const cyclic: unknown[] = [];
+  cyclic.push(cyclic);
+  const cancelled = new AbortController();
+  cancelled.abort();
+  for (const round of ['behind a call in flight', 'with nothing in flight']) {
+    const inFlight = round === 'behind a call in flight' ? echoes.echo('in flight') : undefined;
+    const whileQueued = new AbortController();
+    const refused = [
+      echoes.echo('x'.repeat(limit + 1)),
+      echoes.echo(cyclic),
+      withSignal(cancelled.signal).echo('cancelled before'),
+      withSignal(whileQueued.signal).echo('cancelled while queued'),
+    ];
+    whileQueued.abort();
+    const [tooBig, unencodable, before, queued] = await Promise.allSettled(refused);
+    expect(tooBig).toMatchObject({ status: 'rejected', reason: { code: 'MSG_MESSAGE_TOO_LARGE' } });
+    expect(unencodable).toMatchObject({ status: 'rejected', reason: { name: 'CodecError', code: 'CODEC_UNENCODABLE' } });
+    expect(before).toMatchObject({ status: 'rejected', reason: { code: 'RPC_CANCELLED' } });
+    expect(queued).toMatchObject({ status: 'rejected', reason: { code: 'RPC_CANCELLED' } });
+    if (inFlight !== undefined) expect(await inFlight).toBe('in flight');
+    const numbers = Array.from({ length: 100 }, (_, i) => i);
+    expect(await Promise.all(numbers.map((i) => echoes.echo(i)))).toEqual(numbers);
+  }
+}

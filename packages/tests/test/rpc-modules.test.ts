@@ -86,6 +86,19 @@ describe.each(['esm', 'cjs'] as const)('classes loaded from %s modules', (format
   });
 });
 
+it('takes a module given as a URL (new URL(..., import.meta.url))', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rpc-modules-'));
+  writeFileSync(join(dir, 'imports.log'), '');
+  writeFileSync(join(dir, 'counter.mjs'), counterModule('esm', 1, 3));
+  const server = await startChildServer(process.execPath, [fixture, 'url:counter.mjs', 'no-reload'], dir);
+  const client = new Client({ host: '127.0.0.1', port: server.port });
+  await client.connect();
+  const counter = await client.remoteClass<Counter>('Counter').new();
+  expect(await counter.add(2)).toBe(6);
+  await client.disconnect();
+  await server.stop();
+});
+
 it('does not reload without autoReloadModules', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rpc-modules-'));
   writeFileSync(join(dir, 'imports.log'), '');

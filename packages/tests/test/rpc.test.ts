@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { pathToFileURL } from 'node:url';
 import { CallError, Client, RemoteError, withCallOptions, type ClientOptions, type RemoteObject } from '@rpc/client';
 import { jsonCodec } from '@rpc/codec-json';
 import { cborCodec } from '@rpc/codec-cbor';
@@ -8,7 +9,7 @@ import { Server, type Logger, type ServerOptions } from '@rpc/server';
 import { waitFor } from '@rpc/testkit';
 import { EventRpcTest, EventRpcTest2, testClasses } from '../src/test-classes.js';
 import { adapters } from '../src/adapters.js';
-import { pair as serverClientPair, quiet } from './rpc-helpers.js';
+import { pair as serverClientPair, quiet, refusedCallsScenario } from './rpc-helpers.js';
 
 type Test = RemoteObject<EventRpcTest>;
 
@@ -124,6 +125,38 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       await waitFor(() => server.clientsConnected === 0, 'the server to see the client leave');
       expect(connection?.objects.size).toBe(0);
       await server.stop();
+      await close();
+    });
+
+    it('counts hand-overs as Event::RPC does: a proxy received twice holds two, releasing it frees both; singletons stay', async () => {
+      const { server, client, close } = await pair();
+      const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
+      const obj = await T.new({ data: 'main' });
+      const connection = [...server.connections][0];
+      const made = (await obj.new_object2('shared')) as unknown as RemoteObject<EventRpcTest2>;
+      expect(await obj.get_object2()).toBe(made);
+      expect(connection?.objects.refs(made.oid)).toBe(2);
+      const [list] = (await obj.multi(2)) as unknown as [Test[]];
+      const first = list[0] as Test;
+      expect(connection?.objects.refs(first.oid)).toBe(2); // in the list and in the map
+      await made.release();
+      expect(connection?.objects.refs(made.oid)).toBe(0);
+      await first.release();
+      expect(connection?.objects.get(first.oid)).toBeUndefined();
+      const single = await T.singleton();
+      await T.singleton();
+      await single.release();
+      expect(connection?.objects.refs(single.oid)).toBe(0);
+      expect(connection?.objects.get(single.oid)).toBeDefined(); // pinned until the client leaves
+      expect(await obj.get_object_cnt()).toBe(2); // main and the second multi object; the singleton is kept at zero
+      await close();
+    });
+
+    it('rejects a call refused on this side alone: the next 100 calls are all answered', async () => {
+      const { client, close } = await pair({ maxPacketSize: 100_000 }, { maxPacketSize: 100_000 });
+      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'kept' });
+      await refusedCallsScenario(obj, 100_000, (signal) => withCallOptions(obj, { signal }));
+      expect(await obj.get_data()).toBe('kept');
       await close();
     });
 
@@ -257,16 +290,28 @@ describe('server options', () => {
     await server.stop();
   });
 
-  it('runs start() until stop()', async () => {
+  it('starts as Node and Perl users expect: start() resolves once listening, done once stopped', async () => {
     const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: testClasses });
     let stopped = false;
-    const running = server.start().then(() => (stopped = true));
-    await waitFor(() => server.port > 0, 'the listener');
-    await new Promise((r) => setTimeout(r, 20));
+    void server.done.then(() => (stopped = true));
+    await server.setupListeners(); // Perl's way: listeners first, then start()
+    await server.start();
+    expect(server.port).toBeGreaterThan(0);
+    const client = new Client({ host: '127.0.0.1', port: server.port });
+    await client.connect(); // listening, nothing more to wait for
+    expect(() => (server.name = 'too late')).toThrow(expect.objectContaining({ code: 'RPC_STARTED' }));
     expect(stopped).toBe(false);
+    await client.disconnect();
     await server.stop();
-    await running;
+    await server.done;
     expect(stopped).toBe(true);
+    await expect(server.start()).rejects.toMatchObject({ code: 'RPC_STARTED' });
+  });
+
+  it('reports a missing module class when it starts, and takes a module as a URL', async () => {
+    const missing = new Server({ host: '127.0.0.1', port: 0, classes: { Gone: { impl: { module: new URL('./no-such-module.js', pathToFileURL(__filename)) }, methods: { new: '_constructor' } } } });
+    await expect(missing.start()).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION', message: expect.stringContaining('no-such-module.js does not exist') });
+    await missing.stop();
   });
 
 });

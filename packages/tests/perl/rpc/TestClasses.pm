@@ -21,6 +21,7 @@ our %EXPORT = (
         echo                => 1,
         get_cid             => 1,
         get_object_cnt      => 1,
+        get_refcount        => 1,
         get_big_data_struct => 1,
         clone               => '_object',
         new_object2         => '_object',
@@ -121,12 +122,19 @@ sub get_cid {
     return Event::RPC::Server->instance->get_active_connection->get_cid;
 }
 
-# The number of oids the calling connection holds (Event::RPC::Connection's
-# client_oids: every oid given to this client by a constructor or an object
-# returner, until the client sends client_destroy for it or disconnects).
+# The number of objects the server holds for clients with a reference count
+# above zero (Event::RPC::Server's object register; one client per test server).
+# Singletons stay registered at count zero, and are not counted then.
 sub get_object_cnt {
-    my $connection = Event::RPC::Server->instance->get_active_connection;
-    return scalar keys %{ $connection->get_client_oids };
+    my $objects = Event::RPC::Server->instance->get_objects;
+    return scalar grep { $_->{refcount} > 0 } values %{$objects};
+}
+
+# How many times $oid was handed to clients and not yet released (0 when unknown).
+sub get_refcount {
+    my ( $self, $oid ) = @_;
+    my $entry = Event::RPC::Server->instance->get_objects->{$oid};
+    return $entry ? $entry->{refcount} : 0;
 }
 
 sub get_big_data_struct { TestClasses::big_data_struct() }

@@ -224,8 +224,9 @@ step singleton => sub {
     };
 };
 
-# get_object_cnt counts the oids this connection holds (a set: two proxies of
-# one oid count once; the first client_destroy of an oid removes it).
+# get_object_cnt counts the objects the server holds with a reference count
+# above zero: every proxy the client got counts once, every client_destroy
+# (a proxy going out of scope) takes one away.
 step object_cnt => sub {
     my %r;
     $r{at_start} = $obj->get_object_cnt;    # just the main object
@@ -244,6 +245,55 @@ step object_cnt => sub {
     $r{after_releasing_second_singleton_proxy} = $obj->get_object_cnt;
     undef $clone;
     $r{after_releasing_all} = $obj->get_object_cnt;
+    return \%r;
+};
+
+# Several proxies of one object, as Perl programs hold them: dropping all but
+# one leaves the object usable, dropping the last frees it; a singleton
+# survives every release. A raw exec with a remembered oid shows whether the
+# server still knows the object.
+step shared_proxies => sub {
+    my %r;
+    my $raw_get_data = sub {
+        my ($oid) = @_;
+        my $rc = $client->send_request( { cmd => 'exec', oid => $oid, method => 'get_data', params => [] } );
+        return $rc->{rc}->[0];
+    };
+
+    my ( $list, $hash ) = $obj->multi(3);    # each object is handed out twice
+    my $oid = ${ $list->[0] };
+    $r{multi_refcount} = $obj->get_refcount($oid);
+    undef $hash;
+    $r{multi_refcount_after_dropping_hash} = $obj->get_refcount($oid);
+    $r{multi_data_through_list} = $list->[0]->get_data;
+    undef $list;
+    $r{multi_refcount_after_dropping_list} = $obj->get_refcount($oid);
+
+    my $made  = $obj->new_object2('shared');    # an Event_RPC_Test2 ...
+    my $again = $obj->get_object2;              # ... returned twice more
+    my $last  = $obj->get_object2;
+    my $oid2  = $$made;
+    $r{object2_same_oid} = bool( $$again eq $oid2 && $$last eq $oid2 );
+    $r{object2_refcount} = $obj->get_refcount($oid2);
+    undef $made;
+    undef $again;
+    $r{object2_refcount_after_dropping_two} = $obj->get_refcount($oid2);
+    $r{object2_data_through_last}           = $last->get_data;
+    undef $last;
+    $r{object2_refcount_after_last} = $obj->get_refcount($oid2);
+    $r{object2_after_last}          = caught( sub { $raw_get_data->($oid2) } );
+    $r{object2_after_last}->{caught} =~ s/\Q$oid2\E/<oid>/ if $r{object2_after_last}->{caught};
+    $r{object_cnt_after_last}       = $obj->get_object_cnt;
+
+    my $s1   = Event_RPC_Test->singleton;
+    my $s2   = Event_RPC_Test->singleton;
+    my $soid = $$s1;
+    $r{singleton_refcount} = $obj->get_refcount($soid);
+    undef $s1;
+    undef $s2;
+    $r{singleton_refcount_after_every_release} = $obj->get_refcount($soid);
+    $r{singleton_after_every_release}          = $raw_get_data->($soid);
+    $r{singleton_again_same_oid}               = bool( ${ Event_RPC_Test->singleton } eq $soid );
     return \%r;
 };
 
