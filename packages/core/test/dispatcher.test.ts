@@ -25,10 +25,18 @@ class Box {
   children(): unknown {
     return returnList([new Box(1), new Box(2)], { a: new Box(3), n: 4 }, null);
   }
+  /** The same object twice in a list, once in a map, and itself. */
+  twins(): unknown {
+    return returnList([this, this], { me: this }, this);
+  }
+  static #one: Box | undefined;
+  static one(): Box {
+    return (Box.#one ??= new Box('one'));
+  }
 }
 
 const classes = new ClassRegistry({
-  Box: { impl: Box, methods: { new: '_constructor', get: 1, pair: 1, later: 1, fail: 1, failLater: 1, take: 1, children: '_object' } },
+  Box: { impl: Box, methods: { new: '_constructor', one: '_singleton', get: 1, pair: 1, later: 1, fail: 1, failLater: 1, take: 1, children: '_object', twins: '_object' } },
 });
 
 function session(authorized = true, allows?: Session['allows']): Session {
@@ -78,6 +86,23 @@ describe('Dispatcher', () => {
     expect(map).toEqual({ a: expect.stringMatching(/^Box=OBJ/), n: 4 });
     expect(nothing).toBeNull();
     expect(s.objects.size).toBe(4);
+  });
+
+  it('counts every hand-over and frees the object only when each was released; a singleton stays', () => {
+    const s = session();
+    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['me'] }, s) as Answer;
+    const twins = dispatcher.dispatch({ cmd: 'exec', oid, method: 'twins', params: [] }, s) as Answer;
+    expect(twins.rc).toEqual([[oid, oid], { me: oid }, oid]);
+    expect(s.objects.refs(String(oid))).toBe(5);
+    for (let i = 0; i < 4; i++) dispatcher.dispatch({ cmd: 'client_destroy', oid }, s);
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: ['me'] });
+    dispatcher.dispatch({ cmd: 'client_destroy', oid }, s);
+    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, s)).toEqual({ ok: 0, msg: `Illegal access to unknown object with oid=${String(oid)}` });
+
+    const { oid: one } = dispatcher.dispatch({ cmd: 'new', method: 'Box::one', params: [] }, s) as Answer;
+    expect((dispatcher.dispatch({ cmd: 'new', method: 'Box::one', params: [] }, s) as Answer).oid).toBe(one);
+    for (let i = 0; i < 3; i++) expect(dispatcher.dispatch({ cmd: 'client_destroy', oid: one }, s)).toEqual({ ok: 1 });
+    expect(dispatcher.dispatch({ cmd: 'exec', oid: one, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: ['one'] });
   });
 
   it("refuses what Event::RPC refuses, with Event::RPC's texts", () => {

@@ -19,3 +19,9 @@ it('NODE_DEBUG=rpc shows the log of a server and client given no logger', async 
   expect(stderr).toMatch(/^RPC \d+: \[2\] cid=1: new connection from 127\.0\.0\.1:\d+$/m);
   expect(stderr).toMatch(/^RPC \d+: \[4\] cid=1: RPC command: new$/m);
 });
+
+it("@rpc/server's README program compiles under strict and runs to completion", async () => {
+  const program = codeBlocks(join(__dirname, '..', '..', 'server', 'README.md')).find((block) => block.lang === 'ts')?.code ?? 'no program';
+  const { stdout } = await runAsUser('server.mts', program);
+  expect(stdout).toMatch(/^listening on port \d+\n$/);
+});
