@@ -27,6 +27,13 @@ describe.each(formats)('the Perl Event::RPC client against our server, in %s', (
     expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(format, 100_000));
     await server.stop();
   });
+
+  it('takes a max packet size set while it runs, as set_max_packet_size may be called at any time', async () => {
+    const server = await ourServer({ messageFormats: [codec] });
+    server.maxPacketSize = 100_000;
+    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(format, 100_000));
+    await server.stop();
+  });
 });
 
 it('the Perl client picks CBOR from our default offer (CBOR,SERL,JSON,MSGP)', async () => {
@@ -120,6 +127,10 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     const [list, hash] = await withCallOptions(obj, { list: true }).multi(2);
     expect(await obj.get_refcount(list[0]?.oid ?? '')).toBe(2);
     expect(hash['1']).toBe(list[0]);
+
+    const inList = withCallOptions(obj, { list: true });
+    expect([await inList.echo(1, 2), await inList.echo([1, 2]), await inList.echo(), await inList.get_data()]).toEqual([[1, 2], [[1, 2]], [], ['main']]);
+    expect([await obj.echo(1, 2), await obj.echo([1, 2]), await obj.echo()]).toEqual([[1, 2], [1, 2], undefined]); // the convenient default
 
     await made.release();
     expect(await obj.get_refcount(made.oid)).toBe(0);
