@@ -1,13 +1,19 @@
 import { Client, RemoteError, withCallOptions, type RemoteObject } from '@rpc/client';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
+import { serealCodec } from '@rpc/codec-sereal';
 import { Server } from '@rpc/server';
 import { expectedPerlReport, runPerlClient, startPerlServer } from '../src/perl-peer.js';
 import { EventRpcTest, EventRpcTest2, perlContractClasses } from '../src/test-classes.js';
 import { quiet, refusedCallsScenario } from './rpc-helpers.js';
 
-// Interoperability with the real Event::RPC 1.10 (Debian libevent-rpc-perl), both directions, JSON and CBOR.
-const formats = [['JSON', jsonCodec()], ['CBOR', cborCodec()]] as const;
+// Interoperability with the real Event::RPC 1.10 (Debian libevent-rpc-perl), both directions, in JSON, CBOR and Sereal.
+// Each format: its wire name, our codec, and the name of Event::RPC's Perl module for it.
+const formats = [
+  ['JSON', jsonCodec(), 'JSON'],
+  ['CBOR', cborCodec(), 'CBOR'],
+  ['SERL', serealCodec(), 'Sereal'],
+] as const;
 
 async function ourServer(options: Partial<ConstructorParameters<typeof Server>[0]> = {}): Promise<Server> {
   const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: perlContractClasses(), ...options });
@@ -15,23 +21,29 @@ async function ourServer(options: Partial<ConstructorParameters<typeof Server>[0
   return server;
 }
 
-describe.each(formats)('the Perl Event::RPC client against our server, in %s', (format, codec) => {
+describe.each(formats)('the Perl Event::RPC client against our server, in %s', (format, codec, module) => {
+  it('gets from the Perl server the report recorded in expected-client.json', async () => {
+    const perl = await startPerlServer(['--formats', format]);
+    expect(await runPerlClient(perl.port)).toEqual(expectedPerlReport(module));
+    await perl.stop();
+  });
+
   it('gets exactly what it gets from the Perl server', async () => {
     const server = await ourServer({ messageFormats: [codec] });
-    expect(await runPerlClient(server.port)).toEqual(expectedPerlReport(format));
+    expect(await runPerlClient(server.port)).toEqual(expectedPerlReport(module));
     await server.stop();
   });
 
   it('gets the Perl max packet size errors and keeps its connection', async () => {
     const server = await ourServer({ messageFormats: [codec], maxPacketSize: 100_000 });
-    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(format, 100_000));
+    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(module, 100_000));
     await server.stop();
   });
 
   it('takes a max packet size set while it runs, as set_max_packet_size may be called at any time', async () => {
     const server = await ourServer({ messageFormats: [codec] });
     server.maxPacketSize = 100_000;
-    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(format, 100_000));
+    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(module, 100_000));
     await server.stop();
   });
 });

@@ -1,12 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Client, RemoteError, type RemoteObject } from '@rpc/client';
+import { Client } from '@rpc/client';
 import { CodecError, TaggedValue } from '@rpc/codec';
 import { serealCodec } from '@rpc/codec-sereal';
-import { Server } from '@rpc/server';
-import { expectedPerlReport, runPerlClient, startPerlServer } from '../src/perl-peer.js';
-import { EventRpcTest, EventRpcTest2, perlContractClasses } from '../src/test-classes.js';
-import { quiet } from './rpc-helpers.js';
+import { startPerlServer } from '../src/perl-peer.js';
+import type { EventRpcTest } from '../src/test-classes.js';
 
 // Sereal against the real Perl modules (Debian libsereal-encoder-perl and libsereal-decoder-perl 5.003),
 // through Event::RPC's own Event::RPC::Message::Sereal: bytes both ways, then Event::RPC over SERL both ways.
@@ -190,97 +188,19 @@ describe('a corpus of values Perl encodes', () => {
   });
 });
 
-async function ourServer(options: Partial<ConstructorParameters<typeof Server>[0]> = {}): Promise<Server> {
-  const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: perlContractClasses(), messageFormats: [serealCodec()], ...options });
-  await server.setupListeners();
-  return server;
-}
-
+// Event::RPC's own scenarios over SERL run with JSON and CBOR in perl-rpc.test.ts; here, the values only Sereal carries this way.
 describe('Event::RPC over SERL', () => {
-  it('the Perl client against the Perl server: the recorded report, format Event::RPC::Message::Sereal', async () => {
-    const perlServer = await startPerlServer(['--formats', 'SERL']);
-    try {
-      expect(await runPerlClient(perlServer.port)).toEqual(expectedPerlReport('Sereal'));
-    } finally {
-      await perlServer.stop();
-    }
-  });
-
-  it('the Perl client against our server gets exactly what it gets from the Perl server', async () => {
-    const server = await ourServer();
-    try {
-      expect(await runPerlClient(server.port)).toEqual(expectedPerlReport('Sereal'));
-    } finally {
-      await server.stop();
-    }
-  });
-
-  it('the Perl client against our server gets the Perl max packet size errors and keeps its connection', async () => {
-    const server = await ourServer({ maxPacketSize: 100_000 });
-    try {
-      expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport('Sereal', 100_000));
-    } finally {
-      await server.stop();
-    }
-  });
-
-  it('our client against the Perl server: every method kind, objects both ways, singletons and client_destroy', async () => {
+  it('our client against the Perl server: integers to 64 bits, booleans, byte strings and text', async () => {
     const perlServer = await startPerlServer(['--formats', 'SERL']);
     const client = new Client({ host: '127.0.0.1', port: perlServer.port, messageFormats: [serealCodec()] });
     try {
       await client.connect();
       expect(client.format).toBe('SERL');
-      expect(client.serverVersion).toBe('1.10');
-
-      const T = client.remoteClass<EventRpcTest, [string, string], 'singleton'>('Event_RPC_Test');
-      const main = await T.new('data', 'wire');
-      expect(main.oid).toMatch(/^Event_RPC_Test=HASH\(0x[0-9a-f]+\)$/);
-      expect(await main.get_data()).toBe('wire');
-      expect(await main.set_data('Grüße 你好 😀')).toBe('Grüße 你好 😀');
-      expect(await main.hello()).toBe('Hello, Grüße 你好 😀');
+      const main = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'wire');
       const echoed = ['Grüße', '你好世界', '😀', 7, -42, 3.25, -0.5, 0.1, null, true, false, [1, { a: 'b' }], 2n ** 64n - 1n, -(2n ** 63n), 9007199254740991, ''];
       expect(await main.echo(...echoed)).toEqual(echoed);
       expect(await main.echo(Uint8Array.of(0x47, 0xfc))).toBe('G\u00fc'); // a Perl byte string, read as latin-1
-      expect(await main.get_big_data_struct()).toEqual(new EventRpcTest().get_big_data_struct());
-
-      const two = await main.new_object2('obj2');
-      expect(two.className).toBe('Event_RPC_Test2');
-      expect(await (await main.get_object2())?.get_data()).toBe('obj2');
-      const other = await client.remoteClass<EventRpcTest2, [string, string]>('Event_RPC_Test2').new('data', 'passed back');
-      expect(await main.set_object2(other)).toBe('passed back');
-      expect(await (await main.get_object2())?.get_data()).toBe('passed back');
-      const [list, map] = (await main.multi(3)) as unknown as [Array<RemoteObject<EventRpcTest>>, Record<string, RemoteObject<EventRpcTest>>];
-      expect(await Promise.all(list.map((o) => o.get_data()))).toEqual(['multi 1', 'multi 2', 'multi 3']);
-      expect(map['3']).toBe(list[2]);
-      expect(await main.get_undef_object()).toBeNull();
-
-      const s1 = await T.singleton();
-      expect(await T.singleton()).toBe(s1);
-      expect(await s1.get_data()).toBe('singleton');
-
-      const held = (await main.get_object_cnt()) as number;
-      await other.release();
-      expect(await main.get_object_cnt()).toBe(held - 1);
-
-      await expect(main.die_with('boom')).rejects.toEqual(new RemoteError('boom\n'));
-      await expect(client.request({ cmd: 'exec', oid: main.oid, method: 'not_exported', params: [] })).rejects.toMatchObject({ message: 'Illegal access to Event_RPC_Test->not_exported' });
       expect(await main.big_string(200_000)).toHaveLength(200_000);
-      expect(await main.get_data()).toBe('Grüße 你好 😀');
-      await client.disconnect();
-    } finally {
-      await perlServer.stop();
-    }
-  });
-
-  it('our client against the Perl server: the over-size answer, and the connection kept', async () => {
-    const perlServer = await startPerlServer(['--formats', 'SERL', '--max-packet-size', '100000']);
-    const client = new Client({ host: '127.0.0.1', port: perlServer.port, maxPacketSize: 100_000, messageFormats: [serealCodec()] });
-    try {
-      await client.connect();
-      const main = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
-      expect(await main.big_string(99_000)).toHaveLength(99_000);
-      await expect(main.big_string(101_000)).rejects.toEqual(new RemoteError('Response packed exceeds limit of 100000 bytes'));
-      expect(await main.get_data()).toBe('kept');
       await client.disconnect();
     } finally {
       await perlServer.stop();
