@@ -17,7 +17,7 @@ const server = new Server({
     },
   },
 });
-await server.setupListeners();
+await server.start(); // resolves once listening
 
 const client = new Client({ host: '127.0.0.1', port: server.port });
 await client.connect();

@@ -81,31 +81,4 @@ describe('eventLoop on the Node loop', () => {
     await waitFor(() => messages.length === 2, 'the byte count');
     expect(messages[1]).toBe(written);
   });
-
-  it('runs the keyboard example in a child: stdin and stdout handlers beside a connection, until input ends', async () => {
-    const heard: string[] = [];
-    const server = await newServer(local, () => (conn, msg) => {
-      if (msg === undefined) return;
-      heard.push(text.decode(msg));
-      conn.sendLater(`heard ${msg.length} bytes`);
-    });
-    const { port } = server.address as { port: number };
-    const child = spawn(process.execPath, [join(fixtures, 'msg-event-loop-relay.mjs'), String(port)], { cwd: fixtures, stdio: ['pipe', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-
-    await waitFor(() => server.connections.size === 1, 'the child to connect');
-    child.stdin.write('hello\n');
-    await waitFor(() => output.includes('server: heard 6 bytes'), 'the first answer');
-    child.stdin.write('typed later\n');
-    await waitFor(() => output.includes('server: heard 12 bytes'), 'the second answer');
-    child.stdin.end();
-
-    expect(await exited).toBe(0);
-    // Two reads, two messages, two writes to stdout, the end of input and the close.
-    expect(output).toBe('server: heard 6 bytes\nserver: heard 12 bytes\nevents: 8\n');
-    expect(heard).toEqual(['hello\n', 'typed later\n']);
-    await server.close();
-  });
 });

@@ -4,9 +4,15 @@ import { newServer } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 
 const text = new TextDecoder();
+const fixtures = join(__dirname, '..', 'fixtures');
 
-// A child process watches its real stdin with the Node loop while it holds a Msg connection.
-describe('watching stdin beside a connection', () => {
+// A child process watches its real stdin beside a Msg connection: with the Node loop's watch
+// (stdin-relay.mjs), and as the Msg chapter's keyboard example, with setEventHandler on stdin and
+// stdout driven by eventLoop (msg-event-loop-relay.mjs, which prints the events it counted).
+describe.each([
+  ['loop.watch', 'stdin-relay.mjs', ''],
+  ['setEventHandler and eventLoop', 'msg-event-loop-relay.mjs', 'events: 8\n'], // two reads, two messages, two writes, the end of input, the close
+])('watching stdin beside a connection with %s', (_how, fixture, tail) => {
   it('relays typed input to the server and prints its answers, then leaves at end of input', async () => {
     const heard: string[] = [];
     let closed = false;
@@ -19,10 +25,7 @@ describe('watching stdin beside a connection', () => {
       conn.sendLater(`heard ${msg.length} bytes`);
     });
     const { port } = server.address as { port: number };
-    const child = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'stdin-relay.mjs'), String(port)], {
-      cwd: join(__dirname, '..', 'fixtures'),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(process.execPath, [join(fixtures, fixture), String(port)], { cwd: fixtures, stdio: ['pipe', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -35,6 +38,7 @@ describe('watching stdin beside a connection', () => {
     child.stdin.end();
 
     expect(await exited).toBe(0);
+    expect(output).toBe(`server: heard 6 bytes\nserver: heard 12 bytes\n${tail}`);
     await waitFor(() => closed, 'the server to see the client leave');
     expect(heard).toEqual(['hello\n', 'typed later\n']);
     await server.close();
