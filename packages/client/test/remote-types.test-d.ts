@@ -1,5 +1,5 @@
 // Compile-only: `pnpm typecheck` fails if the remote object types drift. Nothing here runs.
-import type { RemoteClass, RemoteObject } from '@rpc/client';
+import { withCallOptions, type RemoteClass, type RemoteObject } from '@rpc/client';
 import { returnList } from '@rpc/core';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -68,3 +68,15 @@ expectType<Equal<ReturnType<typeof Shelves.new>, Promise<RemoteObject<Shelf>>>>(
 expectType<Equal<ReturnType<typeof Shelves.shared>, Promise<RemoteObject<Shelf>>>>();
 // @ts-expect-error `new` takes the arguments given to RemoteClass
 void Shelves.new(1);
+
+// Lists as sent (Perl's list context): every method resolves with an array of every value returned.
+const inList = withCallOptions(shelf, { list: true });
+expectType<Equal<ReturnType<typeof inList.count>, Promise<[number]>>>();
+expectType<Equal<ReturnType<typeof inList.first>, Promise<[RemoteObject<Item>]>>>();
+expectType<Equal<ReturnType<typeof inList.all>, Promise<[RemoteObject<Item>[]]>>>();
+expectType<Equal<ReturnType<typeof inList.both>, Promise<[RemoteObject<Item>, number]>>>();
+expectType<Equal<typeof inList.oid, string>>();
+// Other options keep the proxy's own type.
+const bounded = withCallOptions(shelf, { deadlineMs: 100 });
+expectType<Equal<ReturnType<typeof bounded.count>, Promise<number>>>();
+
