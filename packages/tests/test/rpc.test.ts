@@ -153,7 +153,11 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     });
 
     it('rejects a call refused on this side alone: the next 100 calls are all answered', async () => {
-      const { client, close } = await pair({ maxPacketSize: 100_000 }, { maxPacketSize: 100_000 });
+      const { server, client, close } = await pair();
+      server.maxPacketSize = 100_000; // both may change while connected, as Event::RPC's set_max_packet_size
+      client.maxPacketSize = 100_000;
+      expect([server.maxPacketSize, client.maxPacketSize]).toEqual([100_000, 100_000]);
+      expect(() => (client.maxPacketSize = 2 ** 32)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
       const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'kept' });
       await refusedCallsScenario(obj, 100_000, (signal) => withCallOptions(obj, { signal }));
       expect(await obj.get_data()).toBe('kept');
