@@ -1,11 +1,12 @@
 import type { Codec } from '@rpc/codec';
 import type { Endpoint } from '@rpc/loop';
 import { connect, type Connection, type ConnectOptions } from '@rpc/msg';
-import { AsyncError } from './errors.js';
+import { asyncError } from './errors.js';
 import { CALL, defaultCodec, parseWire, RETURN } from './wire.js';
+import { type RpcError } from '@rpc/loop';
 
 /** Told the values a procedure returned, or why it failed. */
-export type ReturnCallback = (error: AsyncError | undefined, values: unknown[]) => void;
+export type ReturnCallback = (error: RpcError | undefined, values: unknown[]) => void;
 
 export interface AsyncClientOptions extends ConnectOptions {
   readonly codec?: Codec;
@@ -13,7 +14,7 @@ export interface AsyncClientOptions extends ConnectOptions {
 
 interface Pending {
   resolve(values: unknown[]): void;
-  reject(error: AsyncError): void;
+  reject(error: RpcError): void;
 }
 
 /** RPC::Async::Client: calls procedures; many may be outstanding, each answered when its procedure returns. */
@@ -37,7 +38,7 @@ export class AsyncClient implements AsyncDisposable {
 
   /** Calls `procedure`; resolves with the values it returned. */
   call(procedure: string, ...args: unknown[]): Promise<unknown[]> {
-    if (this.#conn.closed) return Promise.reject(new AsyncError('ASYNC_DISCONNECTED', 'not connected'));
+    if (this.#conn.closed) return Promise.reject(asyncError('ASYNC_DISCONNECTED', 'not connected'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#conn.sendLater(this.#codec.encode([CALL, id, procedure, args]));
@@ -49,7 +50,7 @@ export class AsyncClient implements AsyncDisposable {
   callback(procedure: string, args: readonly unknown[], done: ReturnCallback): void {
     this.call(procedure, ...args).then(
       (values) => done(undefined, values),
-      (error: AsyncError) => done(error, []),
+      (error: RpcError) => done(error, []),
     );
   }
 
@@ -73,15 +74,15 @@ export class AsyncClient implements AsyncDisposable {
     } catch {
       answer = undefined;
     }
-    if (answer === undefined || answer.kind !== RETURN) return this.#conn.destroy(new AsyncError('ASYNC_BAD_MESSAGE', 'the server sent something that is not a return'));
+    if (answer === undefined || answer.kind !== RETURN) return this.#conn.destroy(asyncError('ASYNC_BAD_MESSAGE', 'the server sent something that is not a return'));
     const pending = this.#pending.get(answer.id);
     this.#pending.delete(answer.id);
     if (answer.error === null) pending?.resolve(answer.values);
-    else pending?.reject(new AsyncError('ASYNC_REMOTE', answer.error));
+    else pending?.reject(asyncError('ASYNC_REMOTE', answer.error));
   }
 
   #closed(error: Error | undefined): void {
-    const failure = new AsyncError('ASYNC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the server closed the connection with calls outstanding', { cause: error });
+    const failure = asyncError('ASYNC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the server closed the connection with calls outstanding', { cause: error });
     for (const pending of this.#pending.values()) pending.reject(failure);
     this.#pending.clear();
   }

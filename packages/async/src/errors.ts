@@ -1,26 +1,22 @@
-import { RpcError } from '@rpc/loop';
+import { errorFactory, ProtocolError, RemoteError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** Codes of {@link AsyncError}. */
-export type AsyncErrorCode =
-  | 'ASYNC_ALREADY_RETURNED'
-  | 'ASYNC_HANDLER_FAILED'
-  | 'ASYNC_BAD_MESSAGE'
-  | 'ASYNC_REMOTE'
-  | 'ASYNC_DISCONNECTED'
-  | 'ASYNC_CLOSED';
+/** The codes of @rpc/async. */
+export const ASYNC_ERRORS = {
+  /** A second return() for one caller. */
+  ASYNC_ALREADY_RETURNED: UsageError,
+  /** A procedure threw on a call (its `cause`); that client is disconnected. */
+  ASYNC_HANDLER_FAILED: UsageError,
+  /** A message that is not a procedure call or return; the connection is closed. */
+  ASYNC_BAD_MESSAGE: ProtocolError,
+  /** The server refused the call (no such procedure). */
+  ASYNC_REMOTE: RemoteError,
+  /** The connection went with calls outstanding, or calling without one. */
+  ASYNC_DISCONNECTED: TransportError,
+  /** Using a multiplexer after close(). */
+  ASYNC_CLOSED: UsageError,
+} as const satisfies ErrorTable;
 
-/**
- * Something went wrong with an asynchronous procedure call: a second
- * return for one caller, a procedure that threw (its client is
- * disconnected), a message that is not a call, the server's refusal
- * (ASYNC_REMOTE), the connection going with calls in flight, a closed
- * multiplexer.
- */
-export class AsyncError extends RpcError {
-  override readonly name = 'AsyncError';
-  declare readonly code: AsyncErrorCode;
+export type AsyncErrorCode = keyof typeof ASYNC_ERRORS;
 
-  constructor(code: AsyncErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+/** Makes the errors of @rpc/async. */
+export const asyncError = errorFactory(ASYNC_ERRORS);

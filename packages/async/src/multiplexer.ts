@@ -1,7 +1,7 @@
 import { type Address, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
 import { Connection, connect, type MsgOptions } from '@rpc/msg';
-import { AsyncError } from './errors.js';
+import { asyncError } from './errors.js';
 
 /** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
 export interface MuxListener {
@@ -158,7 +158,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   }
 
   #ensureOpen(): void {
-    if (this.#closed) throw new AsyncError('ASYNC_CLOSED', 'the multiplexer is closed');
+    if (this.#closed) throw asyncError('ASYNC_CLOSED', 'the multiplexer is closed');
   }
 
   #push(event: MuxEvent): void {

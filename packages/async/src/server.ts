@@ -1,8 +1,8 @@
 import type { Codec } from '@rpc/codec';
-import { Emitter, type Address, type Endpoint, type Subscription } from '@rpc/loop';
+import { type Address, Emitter, type Endpoint, type RpcError, type Subscription } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 import { Caller } from './caller.js';
-import { AsyncError } from './errors.js';
+import { asyncError } from './errors.js';
 import type { Multiplexer, MuxEvent, MuxListener } from './multiplexer.js';
 import { CALL, defaultCodec, parseWire, RETURN } from './wire.js';
 
@@ -11,7 +11,7 @@ export type Procedure = (caller: Caller, ...args: unknown[]) => void;
 
 interface ServerEvents {
   /** A client was disconnected because a procedure threw on its call, or it sent something that is not a call. */
-  error: (error: AsyncError, connection: Connection) => void;
+  error: (error: RpcError, connection: Connection) => void;
 }
 
 export interface AsyncServerOptions {
@@ -86,7 +86,7 @@ export class AsyncServer {
 
   /** Answers `caller` with `values` (RPC::Async's return): exactly once per call; a second time throws ASYNC_ALREADY_RETURNED. */
   return(caller: Caller, ...values: unknown[]): void {
-    if (!caller.settle()) throw new AsyncError('ASYNC_ALREADY_RETURNED', `${caller.procedure} (call ${caller.id}) has returned already`);
+    if (!caller.settle()) throw asyncError('ASYNC_ALREADY_RETURNED', `${caller.procedure} (call ${caller.id}) has returned already`);
     if (caller.connection.closed) return; // the client left: nobody to answer
     caller.connection.sendLater(this.#codec.encode([RETURN, caller.id, null, values]));
   }
@@ -98,7 +98,7 @@ export class AsyncServer {
     } catch {
       call = undefined;
     }
-    if (call === undefined || call.kind !== CALL) return this.#drop(connection, new AsyncError('ASYNC_BAD_MESSAGE', 'a message that is not a procedure call'));
+    if (call === undefined || call.kind !== CALL) return this.#drop(connection, asyncError('ASYNC_BAD_MESSAGE', 'a message that is not a procedure call'));
     const procedure = this.#procedures.get(call.procedure);
     if (procedure === undefined) {
       connection.sendLater(this.#codec.encode([RETURN, call.id, `no procedure named '${call.procedure}'`, null]));
@@ -108,11 +108,11 @@ export class AsyncServer {
       procedure(new Caller(connection, call.id, call.procedure), ...call.args);
     } catch (error) {
       // The seed's rule: a procedure throws on invalid data, and that client is disconnected.
-      this.#drop(connection, new AsyncError('ASYNC_HANDLER_FAILED', `${call.procedure} threw: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+      this.#drop(connection, asyncError('ASYNC_HANDLER_FAILED', `${call.procedure} threw: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
     }
   }
 
-  #drop(connection: Connection, error: AsyncError): void {
+  #drop(connection: Connection, error: RpcError): void {
     this.#events.emit('error', error, connection);
     connection.destroy(error);
   }

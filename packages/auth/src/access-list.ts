@@ -1,4 +1,4 @@
-import { AuthError } from './errors.js';
+import { authError } from './errors.js';
 
 /** Per user, the classes they may use and, for each, the methods and constructors they may call (`'*'` for all). */
 export type AccessRules = Readonly<Record<string, Readonly<Record<string, readonly string[] | '*'>>>>;
@@ -15,7 +15,7 @@ export class AccessList {
 
   constructor(rules: AccessRules | ((user: string, className: string, method: string) => boolean)) {
     if (rules === null || (typeof rules !== 'object' && typeof rules !== 'function')) {
-      throw new AuthError('AUTH_INVALID_OPTION', 'an access list is a map of users to classes to methods, or a function');
+      throw authError('AUTH_INVALID_OPTION', 'an access list is a map of users to classes to methods, or a function');
     }
     this.#rules = rules;
   }

@@ -1,19 +1,18 @@
-import { RpcError } from '@rpc/loop';
+import { errorFactory, ProtocolError, RemoteError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** Codes of {@link AuthError}. */
-export type AuthErrorCode = 'AUTH_FAILED' | 'AUTH_SERVER_UNVERIFIED' | 'AUTH_PROTOCOL' | 'AUTH_INVALID_OPTION';
+/** The codes of @rpc/auth. */
+export const AUTH_ERRORS = {
+  /** The server refused the credentials (always with the one text `Illegal credentials`). */
+  AUTH_FAILED: RemoteError,
+  /** The server could not prove that it knows the credentials (a wrong SCRAM server signature). */
+  AUTH_SERVER_UNVERIFIED: ProtocolError,
+  /** A malformed SCRAM message, or more iterations than a client accepts. */
+  AUTH_PROTOCOL: ProtocolError,
+  /** A password entry or access list that cannot be used. */
+  AUTH_INVALID_OPTION: UsageError,
+} as const satisfies ErrorTable;
 
-/**
- * Authentication did not succeed: the credentials were refused
- * (AUTH_FAILED), the server could not prove it knows them
- * (AUTH_SERVER_UNVERIFIED), a SCRAM message was malformed (AUTH_PROTOCOL),
- * or an auth option is wrong (AUTH_INVALID_OPTION).
- */
-export class AuthError extends RpcError {
-  override readonly name = 'AuthError';
-  declare readonly code: AuthErrorCode;
+export type AuthErrorCode = keyof typeof AUTH_ERRORS;
 
-  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+/** Makes the errors of @rpc/auth. */
+export const authError = errorFactory(AUTH_ERRORS);

@@ -2,7 +2,7 @@ export { AccessList, type AccessRules } from './access-list.js';
 export type { AuthModule } from './auth-module.js';
 export { constantTimeEqual } from './bytes.js';
 export { crypt } from './crypt.js';
-export { AuthError, type AuthErrorCode } from './errors.js';
+export { AUTH_ERRORS, authError, type AuthErrorCode } from './errors.js';
 export { PasswdHash } from './passwd-hash.js';
 export {
   DEFAULT_ITERATIONS,

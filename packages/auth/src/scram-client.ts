@@ -1,5 +1,5 @@
 import { constantTimeEqual, fromBase64, toBase64 } from './bytes.js';
-import { AuthError } from './errors.js';
+import { authError } from './errors.js';
 import { escapeName, hmac, keysOf, MAX_ITERATIONS, newNonce, parseAttributes, saltedPassword, xor } from './scram.js';
 
 /**
@@ -35,10 +35,10 @@ export class ScramClient {
     const salt = fromBase64(attributes?.get('s') ?? '');
     const iterations = Number(attributes?.get('i'));
     if (nonce === undefined || !nonce.startsWith(this.#nonce) || nonce === this.#nonce || salt === undefined) {
-      throw new AuthError('AUTH_PROTOCOL', 'malformed SCRAM challenge from the server');
+      throw authError('AUTH_PROTOCOL', 'malformed SCRAM challenge from the server');
     }
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
-      throw new AuthError('AUTH_PROTOCOL', `the server asks for ${attributes?.get('i')} SCRAM iterations; at most ${MAX_ITERATIONS} are accepted`);
+      throw authError('AUTH_PROTOCOL', `the server asks for ${attributes?.get('i')} SCRAM iterations; at most ${MAX_ITERATIONS} are accepted`);
     }
     const withoutProof = `c=biws,r=${nonce}`;
     const authMessage = `${this.#firstBare},${serverFirst},${withoutProof}`;
@@ -53,7 +53,7 @@ export class ScramClient {
   verify(serverFinal: string): void {
     const signature = fromBase64(parseAttributes(serverFinal)?.get('v') ?? '');
     if (this.#serverSignature === undefined || signature === undefined || !constantTimeEqual(signature, this.#serverSignature)) {
-      throw new AuthError('AUTH_SERVER_UNVERIFIED', 'the server could not prove that it knows the credentials (SCRAM server signature)');
+      throw authError('AUTH_SERVER_UNVERIFIED', 'the server could not prove that it knows the credentials (SCRAM server signature)');
     }
   }
 }

@@ -14,7 +14,7 @@ describe('PasswdHash', () => {
   });
 
   it('refuses a stored password it cannot read', async () => {
-    await expect(PasswdHash.from({ fred: 's3cret' })).rejects.toMatchObject({ name: 'AuthError', code: 'AUTH_INVALID_OPTION' });
+    await expect(PasswdHash.from({ fred: 's3cret' })).rejects.toMatchObject({ name: 'UsageError',  code: 'AUTH_INVALID_OPTION' });
   });
 });
 

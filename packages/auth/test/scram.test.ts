@@ -64,7 +64,7 @@ describe('SCRAM-SHA-256', () => {
     const client = new ScramClient('fred', 'frzE8Uv4QtwNg');
     const challenge = (await impostor.first(client.first())) as string;
     await client.final(challenge);
-    expect(() => client.verify('v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=')).toThrow(expect.objectContaining({ name: 'AuthError', code: 'AUTH_SERVER_UNVERIFIED' }));
+    expect(() => client.verify('v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=')).toThrow(expect.objectContaining({ name: 'ProtocolError',  code: 'AUTH_SERVER_UNVERIFIED' }));
   });
 
   it('refuses malformed messages and extreme iteration counts', async () => {

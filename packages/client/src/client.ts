@@ -1,8 +1,8 @@
 import { ClientNegotiation, type Codec } from '@rpc/codec';
-import { AuthError, ScramClient } from '@rpc/auth';
-import { CallError, formatRegistry, methodKind, oidClass, ProtocolError, RemoteError, type Answer, type MethodKind, type PeerFeatures } from '@rpc/core';
+import { authError, ScramClient } from '@rpc/auth';
+import { type Answer, formatRegistry, methodKind, type MethodKind, oidClass, type PeerFeatures, RemoteError, rpcError } from '@rpc/core';
 import type { Loop } from '@rpc/loop';
-import { checkMaxPacketSize, connect, ConnectionError, DEFAULT_MAX_PACKET_SIZE, type Connection } from '@rpc/msg';
+import { checkMaxPacketSize, connect, type Connection, DEFAULT_MAX_PACKET_SIZE, msgError } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, toParam, type ProxyHost, type Receipt } from './proxy.js';
 import { defaultLogger, defaultLoop } from './platform.js';
@@ -107,7 +107,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     try {
       const version = await this.request({ cmd: 'version', rpc: FEATURES });
       if (typeof version.protocol !== 'string' || version.protocol < '1.00') {
-        throw new ProtocolError('RPC_VERSION', `server speaks protocol ${String(version.protocol)}; at least 1.00 is needed`);
+        throw rpcError('RPC_VERSION', `server speaks protocol ${String(version.protocol)}; at least 1.00 is needed`);
       }
       this.#serverVersion = String(version.version);
       const rpc = version.rpc;
@@ -134,7 +134,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   remoteClass<T, A extends unknown[] = unknown[], S extends string = never>(name: string): RemoteClass<T, A, S> {
     const remote = Object.entries(this.#options.classMap ?? {}).find(([, local]) => local === name)?.[0] ?? name;
     const methods = this.#classes.get(remote);
-    if (methods === undefined) throw new CallError('RPC_UNKNOWN_CLASS', `the server exports no class '${name}'${this.#classes.size === 0 ? ' (not connected?)' : ''}`);
+    if (methods === undefined) throw rpcError('RPC_UNKNOWN_CLASS', `the server exports no class '${name}'${this.#classes.size === 0 ? ' (not connected?)' : ''}`);
     const constructors: Record<string, (...args: unknown[]) => Promise<RemoteObject<T>>> = {};
     for (const [method, kind] of methods) {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
@@ -164,7 +164,7 @@ export class Client implements ProxyHost, AsyncDisposable {
 
   /**
    * Sends one request (a map with `cmd`) and resolves with its answer;
-   * rejects with RemoteError when the server says no, CallError when the call
+   * rejects with RemoteError when the server says no, CancelError when the call
    * is cancelled, passes its deadline or the connection goes.
    */
   request(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
@@ -190,9 +190,9 @@ export class Client implements ProxyHost, AsyncDisposable {
   #send(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
     const conn = this.#conn;
     const codec = this.#codec;
-    if (conn === undefined || codec === undefined || conn.closed) return Promise.reject(new CallError('RPC_NOT_CONNECTED', 'not connected'));
+    if (conn === undefined || codec === undefined || conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new CallError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
+    if (signal?.aborted) return Promise.reject(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
     const deadlineMs = options?.deadlineMs ?? this.#options.timeout;
     const id = this.#features.ids ? this.#nextId++ : undefined;
     if (id !== undefined) {
@@ -225,7 +225,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   #encode(codec: Codec, request: Record<string, unknown>): Uint8Array {
     const bytes = codec.encode(request);
     if (bytes.length > this.#maxPacketSize) {
-      throw new ConnectionError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${this.#maxPacketSize}`);
+      throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${this.#maxPacketSize}`);
     }
     return bytes;
   }
@@ -254,7 +254,7 @@ export class Client implements ProxyHost, AsyncDisposable {
         await this.request({ cmd: 'auth', user, pass });
       }
     } catch (error) {
-      if (error instanceof RemoteError) throw new AuthError('AUTH_FAILED', error.message, { cause: error });
+      if (error instanceof RemoteError) throw authError('AUTH_FAILED', error.message, { cause: error });
       throw error;
     }
   }
@@ -267,7 +267,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (;;) {
       await conn.sendNow(message);
       const reply = await conn.receive();
-      if (reply === undefined) throw new CallError('RPC_DISCONNECTED', 'the server closed the connection during format negotiation');
+      if (reply === undefined) throw rpcError('RPC_DISCONNECTED', 'the server closed the connection during format negotiation');
       const step = negotiation.receive(reply);
       if (step.error) throw step.error;
       if (step.codec) return step.codec;
@@ -295,15 +295,15 @@ export class Client implements ProxyHost, AsyncDisposable {
   /** Applies a call's signal and deadline: the caller is answered at once, the server told where it can be. */
   #bound(pending: Pending, signal: AbortSignal | undefined, deadlineMs: number | undefined, cancel: (() => void) | undefined): void {
     const { resolve, reject } = pending;
-    const stop = (error: CallError): void => {
+    const stop = (error: Error): void => {
       pending.dropped = true;
       pending.resolve = pending.reject = () => undefined;
       done();
       cancel?.();
       reject(error);
     };
-    const onAbort = (): void => stop(new CallError('RPC_CANCELLED', 'call cancelled', { cause: signal?.reason }));
-    const timer = deadlineMs === undefined ? undefined : this.#loop.timer(deadlineMs, () => stop(new CallError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
+    const onAbort = (): void => stop(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal?.reason }));
+    const timer = deadlineMs === undefined ? undefined : this.#loop.timer(deadlineMs, () => stop(rpcError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
     const done = (): void => {
       timer?.cancel();
       signal?.removeEventListener('abort', onAbort);
@@ -320,7 +320,7 @@ export class Client implements ProxyHost, AsyncDisposable {
       answer = (this.#codec as Codec).decode(msg) as Answer;
       if (answer === null || typeof answer !== 'object') throw new Error('an answer must be a map');
     } catch (error) {
-      return this.#fail(new ProtocolError('RPC_BAD_ANSWER', 'undecodable answer from the server', { cause: error }));
+      return this.#fail(rpcError('RPC_BAD_ANSWER', 'undecodable answer from the server', { cause: error }));
     }
     let pending: Pending | undefined;
     if (typeof answer.id === 'number') {
@@ -332,7 +332,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     }
     if (pending === undefined) return;
     if (isOk(answer)) pending.resolve(answer);
-    else pending.reject(new RemoteError(typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
+    else pending.reject(rpcError('RPC_REMOTE', typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
   }
 
   /** Sends the next waiting request (Perl servers); runs inside the answer handler, so it never throws. */
@@ -352,7 +352,7 @@ export class Client implements ProxyHost, AsyncDisposable {
 
   #closed(error: Error | undefined): void {
     this.#conn = undefined;
-    this.#fail(new CallError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the server closed the connection', { cause: error }));
+    this.#fail(rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the server closed the connection', { cause: error }));
   }
 
   #fail(error: Error): void {

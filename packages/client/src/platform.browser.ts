@@ -1,6 +1,6 @@
 // What the client takes from its platform, in browsers: WebSocket for the connection, no log unless given one, the browser's own trust store for TLS.
 import type { Logger } from '@rpc/core';
-import { UsageError } from '@rpc/loop';
+import { loopError } from '@rpc/loop';
 import { BrowserWsLoop } from '@rpc/loop-ws';
 
 export const defaultLoop = new BrowserWsLoop();
@@ -8,5 +8,5 @@ export const defaultLoop = new BrowserWsLoop();
 export const defaultLogger: Logger | undefined = undefined;
 
 export function loadCaCertificates(): Promise<string[]> {
-  return Promise.reject(new UsageError('LOOP_UNSUPPORTED', 'browsers trust their own CAs: sslCaFile and sslCaPath cannot be read there'));
+  return Promise.reject(loopError('LOOP_UNSUPPORTED', 'browsers trust their own CAs: sslCaFile and sslCaPath cannot be read there'));
 }

@@ -1,5 +1,5 @@
 import { TaggedValue } from '@rpc/codec';
-import { CallError, type MethodKind } from '@rpc/core';
+import { type MethodKind, rpcError } from '@rpc/core';
 import type { CallOptions } from './options.js';
 import type { RemoteListObject, RemoteObject } from './types.js';
 
@@ -38,7 +38,7 @@ const handles = new WeakMap<object, Handle>();
 export function toParam(value: unknown): unknown {
   const handle = value !== null && typeof value === 'object' ? handles.get(value) : undefined;
   if (handle === undefined) return value;
-  if (handle.released) throw new CallError('RPC_RELEASED', `${handle.oid} was released`);
+  if (handle.released) throw rpcError('RPC_RELEASED', `${handle.oid} was released`);
   return new TaggedValue(handle.className, [['SCALAR', handle.oid]]);
 }
 
@@ -79,7 +79,7 @@ export function withCallOptions<T>(proxy: RemoteObject<T> | RemoteListObject<T>,
 export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P;
 export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P {
   const handle = handles.get(proxy);
-  if (handle === undefined) throw new CallError('RPC_INVALID_OPTION', 'withCallOptions() takes a remote object');
+  if (handle === undefined) throw rpcError('RPC_INVALID_OPTION', 'withCallOptions() takes a remote object');
   return view(handle, options, proxy) as P;
 }
 
@@ -107,7 +107,7 @@ function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: ob
       let caller = callers.get(method);
       if (caller === undefined) {
         caller = (...args: unknown[]) => {
-          if (handle.released) return Promise.reject(new CallError('RPC_RELEASED', `${oid} was released`));
+          if (handle.released) return Promise.reject(rpcError('RPC_RELEASED', `${oid} was released`));
           void keepAlive;
           return host.exec(oid, method, args, kind, options);
         };

@@ -46,7 +46,7 @@ describe('remote object proxies', () => {
     await proxy.release();
     expect(host.released).toEqual(['C=OBJ(2) x1']);
     expect(() => toParam(proxy)).toThrow(expect.objectContaining({ code: 'RPC_RELEASED' }));
-    await expect((proxy as unknown as { get(): Promise<unknown> }).get()).rejects.toMatchObject({ name: 'CallError', code: 'RPC_RELEASED' });
+    await expect((proxy as unknown as { get(): Promise<unknown> }).get()).rejects.toMatchObject({ name: 'UsageError',  code: 'RPC_RELEASED' });
   });
 
   it('release on `using` and `await using`', async () => {

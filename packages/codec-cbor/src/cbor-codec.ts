@@ -1,16 +1,5 @@
 import { addExtension, Decoder, Encoder, Tag } from 'cbor-x';
-import {
-  CodecError,
-  decodeSafely,
-  DEFAULT_MAX_DEPTH,
-  PERL_OBJECT_TAG,
-  sanitize,
-  setKey,
-  TaggedValue,
-  type Codec,
-  type CodecOptions,
-  type SanitizeRules,
-} from '@rpc/codec';
+import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, isCodecError, PERL_OBJECT_TAG, sanitize, type SanitizeRules, setKey, TaggedValue } from '@rpc/codec';
 
 /** Bignums (tags 2 and 3) longer than this are refused: cbor-x builds them in quadratic time, and RPC has no use for them. */
 const MAX_BIGNUM_BYTES = 64;
@@ -47,7 +36,7 @@ function isWideInteger(value: number): boolean {
 function toWire(value: unknown, depth: number, maxDepth: number): unknown {
   if (typeof value === 'number') return isWideInteger(value) ? BigInt(value) : value;
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value;
-  if (depth >= maxDepth) throw new CodecError('CODEC_UNENCODABLE', 'CBOR', `nesting deeper than ${maxDepth} (or a cycle)`);
+  if (depth >= maxDepth) throw formatError('CODEC_UNENCODABLE', 'CBOR', `nesting deeper than ${maxDepth} (or a cycle)`);
   if (value instanceof TaggedValue) {
     return new Tag([value.className, ...value.values.map((v) => toWire(v, depth + 1, maxDepth))], PERL_OBJECT_TAG);
   }
@@ -88,8 +77,8 @@ export function cborCodec(options: CodecOptions = {}): Codec {
       try {
         return encoder.encode(needsWire(value) ? toWire(value, 0, maxDepth) : value);
       } catch (error) {
-        if (error instanceof CodecError) throw error;
-        throw new CodecError('CODEC_UNENCODABLE', 'CBOR', (error as Error).message, { cause: error });
+        if (isCodecError(error)) throw error;
+        throw formatError('CODEC_UNENCODABLE', 'CBOR', (error as Error).message, { cause: error });
       }
     },
     decode(bytes: Uint8Array): unknown {

@@ -1,4 +1,4 @@
-import { CodecError, decodeSafely, DEFAULT_MAX_DEPTH, latin1, type Codec, type CodecOptions } from '@rpc/codec';
+import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, isCodecError, latin1 } from '@rpc/codec';
 import { scan } from './scan.js';
 import { parseTagged } from './tagged-parser.js';
 import { needsWriter, writeJson } from './writer.js';
@@ -55,20 +55,20 @@ export function jsonCodec(options: CodecOptions = {}): Codec {
       try {
         text = needsWriter(value) ? writeJson(value, maxDepth) : JSON.stringify(value);
       } catch (error) {
-        if (error instanceof CodecError) throw error;
-        throw new CodecError('CODEC_UNENCODABLE', 'JSON', (error as Error).message, { cause: error });
+        if (isCodecError(error)) throw error;
+        throw formatError('CODEC_UNENCODABLE', 'JSON', (error as Error).message, { cause: error });
       }
       return latin1Bytes(text ?? 'null');
     },
     decode(bytes: Uint8Array): unknown {
       const facts = scan(bytes, maxDepth);
-      if (facts.tooDeepAt >= 0) throw new CodecError('CODEC_TOO_DEEP', 'JSON', `nesting deeper than ${maxDepth}`, { offset: facts.tooDeepAt });
+      if (facts.tooDeepAt >= 0) throw formatError('CODEC_TOO_DEEP', 'JSON', `nesting deeper than ${maxDepth}`, { offset: facts.tooDeepAt });
       const text = facts.ascii ? ascii.decode(bytes) : latin1(bytes);
       if (facts.firstTag >= 0) return decodeSafely('JSON', maxDepth, () => parseTagged(text));
       try {
         return JSON.parse(text);
       } catch (error) {
-        throw new CodecError('CODEC_MALFORMED', 'JSON', 'not valid JSON', { offset: positionOf(error), cause: error });
+        throw formatError('CODEC_MALFORMED', 'JSON', 'not valid JSON', { offset: positionOf(error), cause: error });
       }
     },
   };

@@ -1,4 +1,4 @@
-import { CodecError, TaggedValue } from '@rpc/codec';
+import { formatError, TaggedValue } from '@rpc/codec';
 
 /**
  * A JSON parser that also reads JSON::XS tagged values, `("Class")[...]`.
@@ -21,7 +21,7 @@ class Parser {
   constructor(readonly text: string) {}
 
   fail(what: string): never {
-    throw new CodecError('CODEC_MALFORMED', 'JSON', what, { offset: this.at });
+    throw formatError('CODEC_MALFORMED', 'JSON', what, { offset: this.at });
   }
 
   skipSpace(): void {

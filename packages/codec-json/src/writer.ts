@@ -1,4 +1,4 @@
-import { CodecError, TaggedValue } from '@rpc/codec';
+import { formatError, TaggedValue } from '@rpc/codec';
 
 /** True when JSON.stringify alone cannot write `value`: it holds a tag, a BigInt, bytes or a Map. */
 export function needsWriter(value: unknown, depth = 0): boolean {
@@ -32,7 +32,7 @@ export function writeJson(value: unknown, maxDepth: number, depth = 0): string {
       return 'null';
   }
   if (value === null) return 'null';
-  if (depth >= maxDepth) throw new CodecError('CODEC_UNENCODABLE', 'JSON', `nesting deeper than ${maxDepth} (or a cycle)`);
+  if (depth >= maxDepth) throw formatError('CODEC_UNENCODABLE', 'JSON', `nesting deeper than ${maxDepth} (or a cycle)`);
   const next = depth + 1;
   if (value instanceof TaggedValue) {
     return `(${JSON.stringify(value.className)})[${value.values.map((v) => writeJson(v, maxDepth, next)).join(',')}]`;

@@ -1,4 +1,4 @@
-import { CodecError, TaggedValue } from '@rpc/codec';
+import { ProtocolError, TaggedValue } from '@rpc/codec';
 import { jsonCodec } from '@rpc/codec-json';
 
 const json = jsonCodec();
@@ -23,7 +23,7 @@ describe('jsonCodec', () => {
   });
 
   it('reports malformed input with the offset, on both paths', () => {
-    expect(() => json.decode(Buffer.from('{"a":1,'))).toThrow(CodecError);
+    expect(() => json.decode(Buffer.from('{"a":1,'))).toThrow(ProtocolError);
     const tagged = (() => {
       try {
         json.decode(Buffer.from('[("A")[1], ("B") 2]'));
@@ -31,7 +31,7 @@ describe('jsonCodec', () => {
         return error;
       }
     })();
-    expect(tagged).toMatchObject({ code: 'CODEC_MALFORMED', format: 'JSON', offset: 17, message: 'JSON: expected [ after a tag (at byte 17)' });
+    expect(tagged).toMatchObject({ code: 'CODEC_MALFORMED', data: { format: 'JSON', offset: 17 }, message: 'JSON: expected [ after a tag (at byte 17)' });
   });
 
   it('keeps __proto__ and constructor as plain keys, tags or not', () => {
@@ -46,6 +46,6 @@ describe('jsonCodec', () => {
   it('refuses nesting deeper than maxDepth before parsing', () => {
     const shallow = jsonCodec({ maxDepth: 3 });
     expect(shallow.decode(Buffer.from('[[[1]]]'))).toEqual([[[1]]]);
-    expect(() => shallow.decode(Buffer.from('[[[[1]]]]'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP', offset: 3 }));
+    expect(() => shallow.decode(Buffer.from('[[[[1]]]]'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP', data: { format: 'JSON', offset: 3 } }));
   });
 });

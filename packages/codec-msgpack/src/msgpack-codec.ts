@@ -1,17 +1,5 @@
 import { addExtension, Packr, Unpackr } from 'msgpackr';
-import {
-  CodecError,
-  decodeSafely,
-  DEFAULT_MAX_DEPTH,
-  mentionsProto,
-  PERL_OBJECT_TAG,
-  sanitize,
-  sanitizeInPlace,
-  TaggedValue,
-  type Codec,
-  type CodecOptions,
-  type SanitizeRules,
-} from '@rpc/codec';
+import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, mentionsProto, PERL_OBJECT_TAG, sanitize, sanitizeInPlace, type SanitizeRules, TaggedValue } from '@rpc/codec';
 import { installExtensionDecoders, isKeepableExtension, keepingExtensions, MsgpackExtension } from './extension.js';
 
 export interface MsgpackCodecOptions extends CodecOptions {
@@ -58,7 +46,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const kept = new Set(options.extensions ?? []);
   for (const type of kept) {
-    if (!isKeepableExtension(type)) throw new CodecError('CODEC_INVALID_OPTION', MSGPACK_FORMAT, `extension type ${type} cannot be kept: use 0-127 except 26, 66, 98, 101, 105, 112, 114, 115, 116, 120`);
+    if (!isKeepableExtension(type)) throw formatError('CODEC_INVALID_OPTION', MSGPACK_FORMAT, `extension type ${type} cannot be kept: use 0-127 except 26, 66, 98, 101, 105, 112, 114, 115, 116, 120`);
   }
   installExtensionDecoders(kept);
   const keeping = kept.size > 0 ? kept : undefined;
@@ -74,7 +62,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       try {
         return packr.pack(value);
       } catch (error) {
-        throw new CodecError('CODEC_UNENCODABLE', MSGPACK_FORMAT, (error as Error).message, { cause: error });
+        throw formatError('CODEC_UNENCODABLE', MSGPACK_FORMAT, (error as Error).message, { cause: error });
       }
     },
     decode(bytes: Uint8Array): unknown {

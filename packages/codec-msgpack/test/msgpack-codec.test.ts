@@ -1,4 +1,4 @@
-import { CodecError, TaggedValue } from '@rpc/codec';
+import { ProtocolError, TaggedValue } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 
 const msgpack = msgpackCodec();
@@ -26,10 +26,10 @@ describe('msgpackCodec', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
-  it('refuses nesting deeper than maxDepth and truncated input, with CodecError only', () => {
+  it('refuses nesting deeper than maxDepth and truncated input, with ProtocolError only', () => {
     const shallow = msgpackCodec({ maxDepth: 2 });
     expect(shallow.decode(Buffer.from('9191c0', 'hex'))).toEqual([[null]]);
     expect(() => shallow.decode(Buffer.from('919191c0', 'hex'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP' }));
-    expect(() => msgpack.decode(Buffer.from('92a3', 'hex'))).toThrow(CodecError);
+    expect(() => msgpack.decode(Buffer.from('92a3', 'hex'))).toThrow(ProtocolError);
   });
 });

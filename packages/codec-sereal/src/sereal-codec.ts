@@ -1,4 +1,4 @@
-import { CodecError, decodeSafely, DEFAULT_MAX_DEPTH, type Codec, type CodecOptions } from '@rpc/codec';
+import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, isCodecError } from '@rpc/codec';
 import { SEREAL_FORMAT, unencodable } from './errors.js';
 import { decodeSereal } from './reader.js';
 import { SerealWriter } from './writer.js';
@@ -21,7 +21,7 @@ export function serealCodec(options: CodecOptions = {}): Codec {
       try {
         return writer.encode(value);
       } catch (error) {
-        if (error instanceof CodecError) throw error;
+        if (isCodecError(error)) throw error;
         throw unencodable(error instanceof Error ? error.message : String(error), error);
       }
     },

@@ -1,4 +1,4 @@
-import { CodecError } from '@rpc/codec';
+import { ProtocolError } from '@rpc/codec';
 import { serealCodec } from '@rpc/codec-sereal';
 
 export const sereal = serealCodec();
@@ -26,11 +26,11 @@ export function thrownBy(f: () => unknown): unknown {
   return undefined;
 }
 
-/** Decoding `bytes` fails with a SERL CodecError of `code` whose message matches `message`. */
-export function expectRefused(bytes: Uint8Array, code: string, message: RegExp, codec = sereal): CodecError {
+/** Decoding `bytes` fails with a SERL ProtocolError of `code` whose message matches `message`. */
+export function expectRefused(bytes: Uint8Array, code: string, message: RegExp, codec = sereal): ProtocolError {
   const error = thrownBy(() => codec.decode(bytes));
-  expect(error).toBeInstanceOf(CodecError);
-  expect(error).toMatchObject({ name: 'CodecError', code, format: 'SERL' });
+  expect(error).toBeInstanceOf(ProtocolError);
+  expect(error).toMatchObject({ name: 'ProtocolError', code, data: { format: 'SERL' } });
   expect((error as Error).message).toMatch(message);
-  return error as CodecError;
+  return error as ProtocolError;
 }

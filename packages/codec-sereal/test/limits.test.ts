@@ -1,4 +1,4 @@
-import { CodecError } from '@rpc/codec';
+import { ProtocolError } from '@rpc/codec';
 import { serealCodec } from '@rpc/codec-sereal';
 import { doc, expectRefused, sereal, thrownBy } from './helpers.js';
 
@@ -41,7 +41,7 @@ describe('nesting', () => {
 
   it.each(ways)('%s 100000 deep: CODEC_TOO_DEEP, not a stack overflow', (_label, level, bottom) => {
     const input = bytes([...Array.from({ length: 100_000 }, () => level).flat(), ...bottom]);
-    expect(timed(input).error).toMatchObject({ code: 'CODEC_TOO_DEEP', format: 'SERL' });
+    expect(timed(input).error).toMatchObject({ code: 'CODEC_TOO_DEEP', data: { format: 'SERL' } });
   });
 
   it('takes a smaller maxDepth, and runs of PAD or WEAKEN markers are no nesting', () => {
@@ -66,8 +66,8 @@ describe('declared lengths', () => {
     ['a length varint beyond 2^49', [0x26, ...new Array(9).fill(0xff), 0x01]],
   ])('%s: CODEC_MALFORMED at once', (_label, body) => {
     const { error, ms } = timed(bytes(body));
-    expect(error).toBeInstanceOf(CodecError);
-    expect(error).toMatchObject({ code: 'CODEC_MALFORMED', format: 'SERL' });
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'CODEC_MALFORMED', data: { format: 'SERL' } });
     expect(ms).toBeLessThan(1000);
   });
 });

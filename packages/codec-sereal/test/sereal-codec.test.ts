@@ -1,4 +1,4 @@
-import { CodecError, CodecRegistry, PERL_FORMATS, ServerNegotiation, TaggedValue } from '@rpc/codec';
+import { CodecRegistry, ProtocolError, PERL_FORMATS, ServerNegotiation, TaggedValue } from '@rpc/codec';
 import { SEREAL_FORMAT, serealCodec } from '@rpc/codec-sereal';
 import { doc, sereal, thrownBy } from './helpers.js';
 
@@ -40,11 +40,11 @@ describe('serealCodec', () => {
     expect(sereal.decode(sereal.encode({ bytes: Uint8Array.of(0, 1, 127, 128, 255) }))).toEqual({ bytes: '\u0000\u0001\u007f\u0080\u00ff' });
   });
 
-  it('lets only CodecError out of the decoder, naming the format', () => {
+  it('lets only its ProtocolErrors out of the decoder, naming the format', () => {
     for (const input of [new Uint8Array(), doc('28'), doc('2b05'), doc('2c'), Uint8Array.of(0x3d, 0xf3, 0x72, 0x6c, 0x05)]) {
       const error = thrownBy(() => sereal.decode(input));
-      expect(error).toBeInstanceOf(CodecError);
-      expect(error).toMatchObject({ format: 'SERL' });
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error).toMatchObject({ data: { format: 'SERL' } });
     }
   });
 

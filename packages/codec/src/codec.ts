@@ -5,7 +5,7 @@
  * 2^53), strings, Uint8Array, Date, arrays, plain objects with string keys,
  * and {@link TaggedValue}. Decoders treat bytes as hostile: they return plain
  * objects in which `__proto__` and `constructor` are ordinary keys, refuse
- * nesting deeper than `maxDepth`, and throw only CodecError.
+ * nesting deeper than `maxDepth`, and throw only the codec errors (CODEC_*).
  */
 export interface Codec {
   /** The name used in negotiation: 'JSON', 'CBOR', 'MSGP'. */

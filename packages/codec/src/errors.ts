@@ -1,39 +1,41 @@
-import { RpcError } from '@rpc/loop';
+import { errorFactory, ProtocolError, RpcError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** Codes of {@link CodecError}. */
-export type CodecErrorCode = 'CODEC_MALFORMED' | 'CODEC_TOO_DEEP' | 'CODEC_UNENCODABLE' | 'CODEC_INVALID_OPTION';
+/** The codes of @rpc/codec and the codec packages. */
+export const CODEC_ERRORS = {
+  /** Bytes that do not decode (`data.format`, and `data.offset` where the decoder can tell). */
+  CODEC_MALFORMED: ProtocolError,
+  /** Bytes nesting deeper than maxDepth, or a message that expands past its budget. */
+  CODEC_TOO_DEEP: ProtocolError,
+  /** A value the format cannot carry: a cycle, a function, nesting past maxDepth. */
+  CODEC_UNENCODABLE: UsageError,
+  /** A codec option out of range. */
+  CODEC_INVALID_OPTION: UsageError,
+  /** Client and server share no message format. */
+  NEG_NO_COMMON_FORMAT: ProtocolError,
+  /** The server refused the format the client chose. */
+  NEG_REJECTED: ProtocolError,
+  /** The peer did not negotiate, and the Storable fallback is not allowed. */
+  NEG_NOT_NEGOTIATING: ProtocolError,
+  /** Something other than a negotiation message arrived during negotiation. */
+  NEG_UNEXPECTED: ProtocolError,
+} as const satisfies ErrorTable;
+
+export type CodecErrorCode = keyof typeof CODEC_ERRORS;
+
+/** Makes the errors of @rpc/codec and the codec packages. */
+export const codecError = errorFactory(CODEC_ERRORS);
 
 /**
- * Bytes that do not decode (a peer's fault), or a value that cannot be
- * encoded (ours). `format` is the wire name; `offset` the byte where the
- * problem was found, when the decoder can tell.
+ * A codec's error about a message in `format` (its wire name), with the byte
+ * `offset` where the decoder found the problem when it can tell:
+ * `CBOR: nesting deeper than 512 (at byte 40)`.
  */
-export class CodecError extends RpcError {
-  override readonly name = 'CodecError';
-  declare readonly code: CodecErrorCode;
-  readonly format: string;
-  readonly offset: number | undefined;
-
-  constructor(code: CodecErrorCode, format: string, message: string, options?: { offset?: number; cause?: unknown }) {
-    super(code, `${format}: ${message}${options?.offset === undefined ? '' : ` (at byte ${options.offset})`}`, options);
-    this.format = format;
-    this.offset = options?.offset;
-  }
+export function formatError<C extends CodecErrorCode>(code: C, format: string, message: string, options?: { readonly offset?: number; readonly cause?: unknown }) {
+  const offset = options?.offset;
+  return codecError(code, `${format}: ${message}${offset === undefined ? '' : ` (at byte ${offset})`}`, { cause: options?.cause, data: { format, offset } });
 }
 
-/** Codes of {@link NegotiationError}. */
-export type NegotiationErrorCode =
-  | 'NEG_NO_COMMON_FORMAT'
-  | 'NEG_REJECTED'
-  | 'NEG_NOT_NEGOTIATING'
-  | 'NEG_UNEXPECTED';
-
-/** Client and server could not agree on a message format. */
-export class NegotiationError extends RpcError {
-  override readonly name = 'NegotiationError';
-  declare readonly code: NegotiationErrorCode;
-
-  constructor(code: NegotiationErrorCode, message: string) {
-    super(code, message);
-  }
+/** Whether `error` is one of this package's errors (a decoder lets only these out). */
+export function isCodecError(error: unknown): error is RpcError {
+  return error instanceof RpcError && Object.hasOwn(CODEC_ERRORS, error.code);
 }

@@ -1,9 +1,11 @@
+export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
 export { DEFAULT_MAX_DEPTH, type Codec, type CodecOptions } from './codec.js';
 export {
-  CodecError,
-  NegotiationError,
+  CODEC_ERRORS,
+  codecError,
+  formatError,
+  isCodecError,
   type CodecErrorCode,
-  type NegotiationErrorCode,
 } from './errors.js';
 export {
   ClientNegotiation,

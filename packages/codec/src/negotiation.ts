@@ -1,5 +1,5 @@
 import type { Codec } from './codec.js';
-import { NegotiationError } from './errors.js';
+import { codecError } from './errors.js';
 import { decodeNegotiation, encodeNegotiation } from './negotiation-message.js';
 import type { CodecRegistry } from './registry.js';
 
@@ -20,7 +20,7 @@ export interface NegotiationStep {
   readonly codec?: Codec;
   /** Server: the first request of an old client, decoded with the fallback codec. */
   readonly request?: unknown;
-  readonly error?: NegotiationError;
+  readonly error?: Error;
 }
 
 /**
@@ -53,13 +53,13 @@ export class ServerNegotiation {
         const codec = this.offer.includes(message.msg) ? this.#options.formats.get(message.msg) : undefined;
         if (codec === undefined) {
           const text = `Server rejected format '${message.msg}'`;
-          return { reply: encodeNegotiation({ msg: text }), error: new NegotiationError('NEG_REJECTED', text) };
+          return { reply: encodeNegotiation({ msg: text }), error: codecError('NEG_REJECTED', text) };
         }
         return { reply: encodeNegotiation({ ok: '1' }), codec };
       }
       default: {
         const text = `format negotiation expected, got command '${message.cmd}'`;
-        return { reply: encodeNegotiation({ msg: text }), error: new NegotiationError('NEG_UNEXPECTED', text) };
+        return { reply: encodeNegotiation({ msg: text }), error: codecError('NEG_UNEXPECTED', text) };
       }
     }
   }
@@ -71,7 +71,7 @@ export class ServerNegotiation {
     const text = this.#options.insecureFormatsOk
       ? `client did not negotiate a message format and no ${FALLBACK_FORMAT} codec is installed`
       : 'client did not negotiate a message format and the insecure Storable fallback is not allowed';
-    return { reply: encodeNegotiation({ msg: text }), error: new NegotiationError('NEG_NOT_NEGOTIATING', text) };
+    return { reply: encodeNegotiation({ msg: text }), error: codecError('NEG_NOT_NEGOTIATING', text) };
   }
 }
 
@@ -97,7 +97,7 @@ export class ClientNegotiation {
     const message = decodeNegotiation(bytes);
     if (this.#chosen !== undefined) {
       if (message?.ok === '1') return { codec: this.#chosen };
-      return { error: new NegotiationError('NEG_REJECTED', message?.msg || `server refused format ${this.#chosen.name}`) };
+      return { error: codecError('NEG_REJECTED', message?.msg || `server refused format ${this.#chosen.name}`) };
     }
     if (message === undefined || message.ok !== '1') return this.#noNegotiation(message?.msg);
     const offer = message.msg.split(',');
@@ -105,7 +105,7 @@ export class ClientNegotiation {
     this.#chosen = usable.find((codec) => offer.includes(codec.name));
     if (this.#chosen === undefined) {
       return {
-        error: new NegotiationError(
+        error: codecError(
           'NEG_NO_COMMON_FORMAT',
           `no common message format: the server offers ${message.msg || 'nothing'}, this client speaks ${usable.map((c) => c.name).join(',') || 'nothing'}`,
         ),
@@ -119,7 +119,7 @@ export class ClientNegotiation {
     const fallback = this.#options.insecureFormatsOk ? this.#options.formats.get(FALLBACK_FORMAT) : undefined;
     if (fallback !== undefined) return { codec: fallback };
     return {
-      error: new NegotiationError(
+      error: codecError(
         'NEG_NOT_NEGOTIATING',
         `server did not negotiate a message format${serverText ? ` (${serverText})` : ''} and the Storable fallback is ${this.#options.insecureFormatsOk ? 'not installed' : 'not allowed'}`,
       ),

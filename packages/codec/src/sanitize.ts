@@ -1,4 +1,4 @@
-import { CodecError } from './errors.js';
+import { formatError } from './errors.js';
 import { TaggedValue } from './tagged-value.js';
 
 export interface SanitizeRules {
@@ -80,7 +80,7 @@ class Walk {
   value(value: unknown, depth: number): unknown {
     const rules = this.rules;
     if (--this.#budget < 0) {
-      throw new CodecError('CODEC_MALFORMED', rules.format, 'the message expands to more values than it has bytes (shared references)');
+      throw formatError('CODEC_MALFORMED', rules.format, 'the message expands to more values than it has bytes (shared references)');
     }
     if (value === null || typeof value !== 'object') {
       if (value === undefined) return null;
@@ -88,7 +88,7 @@ class Walk {
       if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
       return value;
     }
-    if (depth >= rules.maxDepth) throw new CodecError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
+    if (depth >= rules.maxDepth) throw formatError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
     if (value instanceof Uint8Array) return rules.bytes === 'latin1' ? latin1(value) : value;
     if (Array.isArray(value)) {
       const out = this.inPlace ? value : new Array<unknown>(value.length);
@@ -117,14 +117,14 @@ class Walk {
       for (const key of Object.keys(source)) setKey(out, key, this.value(source[key], depth + 1));
       return out;
     }
-    throw new CodecError('CODEC_MALFORMED', rules.format, `unsupported value of type ${value.constructor?.name ?? 'unknown'}`);
+    throw formatError('CODEC_MALFORMED', rules.format, `unsupported value of type ${value.constructor?.name ?? 'unknown'}`);
   }
 
   /** A TaggedValue from `[className, ...values]`, checking its shape. */
   tagged(className: unknown, values: unknown, depth: number): TaggedValue {
     const name = className instanceof Uint8Array ? latin1(className) : className;
     if (typeof name !== 'string' || !Array.isArray(values)) {
-      throw new CodecError('CODEC_MALFORMED', this.rules.format, 'a tagged value needs a class name and an array');
+      throw formatError('CODEC_MALFORMED', this.rules.format, 'a tagged value needs a class name and an array');
     }
     return new TaggedValue(name, this.value(values, depth + 1) as unknown[]);
   }
@@ -134,5 +134,5 @@ function mapKey(key: unknown, rules: SanitizeRules): string {
   if (typeof key === 'string') return key;
   if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
   if (key instanceof Uint8Array) return latin1(key);
-  throw new CodecError('CODEC_MALFORMED', rules.format, 'map key is not a string or number');
+  throw formatError('CODEC_MALFORMED', rules.format, 'map key is not a string or number');
 }

@@ -3,7 +3,7 @@ import {
   CodecRegistry,
   decodeNegotiation,
   encodeNegotiation,
-  NegotiationError,
+  ProtocolError,
   ServerNegotiation,
   type Codec,
   type NegotiationStep,
@@ -67,7 +67,7 @@ describe('format negotiation', () => {
       it(`server [${serverNames}] × client [${clientNames}] → ${expected ?? 'no common format'}`, () => {
         const result = negotiate(serverNames, clientNames);
         if (expected === undefined) {
-          expect(result.error).toBeInstanceOf(NegotiationError);
+          expect(result.error).toBeInstanceOf(ProtocolError);
           expect(result.error).toMatchObject({
             code: 'NEG_NO_COMMON_FORMAT',
             message: `no common message format: the server offers ${result.offer.join(',')}, this client speaks ${clientNames.join(',')}`,

@@ -1,4 +1,4 @@
-import { CallError } from './errors.js';
+import { rpcError } from './errors.js';
 import { findMethod, type AnyFunction } from './methods.js';
 import type { MethodKind } from './protocol.js';
 
@@ -40,7 +40,7 @@ export class ExportedClass {
     this.methods = new Map(Object.entries(spec.methods));
     if (typeof spec.impl === 'function') this.load(spec.impl);
     else if (spec.impl !== null && typeof spec.impl === 'object' && (typeof spec.impl.module === 'string' || spec.impl.module instanceof URL)) this.source = spec.impl;
-    else throw new CallError('RPC_INVALID_OPTION', `classes['${name}'].impl must be a class or { module, export? }`);
+    else throw rpcError('RPC_INVALID_OPTION', `classes['${name}'].impl must be a class or { module, export? }`);
   }
 
   /** False for a module class that has not been imported yet. */
@@ -49,7 +49,7 @@ export class ExportedClass {
   }
 
   get impl(): ClassImpl {
-    if (this.#impl === undefined) throw new CallError('RPC_INVALID_OPTION', `class '${this.name}' is not loaded yet`);
+    if (this.#impl === undefined) throw rpcError('RPC_INVALID_OPTION', `class '${this.name}' is not loaded yet`);
     return this.#impl;
   }
 
@@ -59,11 +59,11 @@ export class ExportedClass {
    */
   load(impl: unknown): void {
     if (typeof impl !== 'function' || impl.prototype === undefined) {
-      throw new CallError('RPC_INVALID_OPTION', `classes['${this.name}'].impl must be a class`);
+      throw rpcError('RPC_INVALID_OPTION', `classes['${this.name}'].impl must be a class`);
     }
     for (const [method, kind] of this.methods) {
       if (resolve(impl as ClassImpl, method, kind) === undefined) {
-        throw new CallError(
+        throw rpcError(
           'RPC_INVALID_OPTION',
           `classes['${this.name}'] lists '${method}' as ${String(kind)}, but the class has no such ${isConstructor(kind) ? 'static method' : 'method'}`,
         );

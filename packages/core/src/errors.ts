@@ -1,37 +1,42 @@
-import { RpcError } from '@rpc/loop';
+import { CancelError, errorFactory, ProtocolError, RemoteError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** An exception raised by the remote method, or the server's refusal of a call; `message` is the server's text. */
-export class RemoteError extends RpcError {
-  override readonly name = 'RemoteError';
-  declare readonly code: 'RPC_REMOTE';
+/**
+ * The codes of @rpc/core and the packages built on it: the calls every
+ * protocol makes (pending calls, cancellation, deadlines) and Event::RPC's
+ * own.
+ */
+export const RPC_ERRORS = {
+  /** The peer's answer was an error (its text is the message). */
+  RPC_REMOTE: RemoteError,
+  /** An answer that does not decode or is not of the protocol's shape. */
+  RPC_BAD_ANSWER: ProtocolError,
+  /** The server speaks an Event::RPC protocol older than 1.00. */
+  RPC_VERSION: ProtocolError,
+  /** The connection went while the call waited for its answer. */
+  RPC_DISCONNECTED: TransportError,
+  /** The call's AbortSignal aborted (the cause is the signal's reason). */
+  RPC_CANCELLED: CancelError,
+  /** No answer within the call's deadline. */
+  RPC_DEADLINE: CancelError,
+  /** Calling before connect() or after close(). */
+  RPC_NOT_CONNECTED: UsageError,
+  /** More calls waiting for answers than the limit allows. */
+  RPC_TOO_MANY_CALLS: UsageError,
+  /** Using a proxy after release(). */
+  RPC_RELEASED: UsageError,
+  /** remoteClass() of a class the server does not export. */
+  RPC_UNKNOWN_CLASS: UsageError,
+  /** Calling a method the server does not export for the object's class. */
+  RPC_UNKNOWN_METHOD: UsageError,
+  /** A bad option, or a class map that does not fit its class. */
+  RPC_INVALID_OPTION: UsageError,
+  /** Changing a server option after start(). */
+  RPC_STARTED: UsageError,
+  /** Starting a server or connecting a client that was closed. */
+  RPC_CLOSED: UsageError,
+} as const satisfies ErrorTable;
 
-  constructor(message: string) {
-    super('RPC_REMOTE', message);
-  }
-}
+export type RpcErrorCode = keyof typeof RPC_ERRORS;
 
-/** Codes of {@link ProtocolError}. */
-export type ProtocolErrorCode = 'RPC_BAD_ANSWER' | 'RPC_VERSION';
-
-/** The peer broke the Event::RPC protocol: an answer or request of the wrong shape, an unsupported version. */
-export class ProtocolError extends RpcError {
-  override readonly name = 'ProtocolError';
-  declare readonly code: ProtocolErrorCode;
-
-  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
-
-/** Codes of {@link CallError}. */
-export type CallErrorCode = 'RPC_NOT_CONNECTED' | 'RPC_DISCONNECTED' | 'RPC_CANCELLED' | 'RPC_DEADLINE' | 'RPC_RELEASED' | 'RPC_UNKNOWN_CLASS' | 'RPC_INVALID_OPTION' | 'RPC_STARTED';
-
-/** A call or setting the local program cannot make: not connected, cancelled, past its deadline, a released proxy, a bad option. */
-export class CallError extends RpcError {
-  override readonly name = 'CallError';
-  declare readonly code: CallErrorCode;
-
-  constructor(code: CallErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+/** Makes the errors of @rpc/core, @rpc/server and @rpc/client. */
+export const rpcError = errorFactory(RPC_ERRORS);

@@ -3,7 +3,7 @@ import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { serealCodec } from '@rpc/codec-sereal';
-import { CallError } from './errors.js';
+import { rpcError } from './errors.js';
 
 /** Event::RPC's names of the message formats @rpc speaks (`MSGP` is ours: MessagePack, preferred between @rpc peers). */
 export type FormatName = 'CBOR' | 'SERL' | 'JSON' | 'MSGP';
@@ -32,5 +32,5 @@ function toCodec(format: MessageFormat): Codec {
   const make = Object.hasOwn(CODECS, format) ? CODECS[format] : undefined;
   if (make !== undefined) return make();
   const why = (format as string) === 'STOR' ? 'Storable is not supported: decoding it lets a peer build arbitrary Perl objects' : `known formats: ${Object.keys(CODECS).join(', ')}, or a codec object`;
-  throw new CallError('RPC_INVALID_OPTION', `unknown message format '${String(format)}' (${why})`);
+  throw rpcError('RPC_INVALID_OPTION', `unknown message format '${String(format)}' (${why})`);
 }

@@ -1,6 +1,8 @@
 export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type ModuleRef } from './classes.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
-export { CallError, ProtocolError, RemoteError, type CallErrorCode, type ProtocolErrorCode } from './errors.js';
+export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
+export { RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
+export { PendingCalls, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
 export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logger } from './logger.js';
 export { findMethod, instanceMethod } from './methods.js';

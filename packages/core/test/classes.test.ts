@@ -23,7 +23,7 @@ describe('ExportedClass', () => {
   it('checks the method map against the class when it is loaded', () => {
     expect(() => new ExportedClass('Shape', spec({ new: '_constructor', triangle: '_singleton', area: 1 }))).not.toThrow();
     expect(() => new ExportedClass('Shape', spec({ perimeter: 1 }))).toThrow(
-      expect.objectContaining({ name: 'CallError', code: 'RPC_INVALID_OPTION', message: "classes['Shape'] lists 'perimeter' as 1, but the class has no such method" }),
+      expect.objectContaining({ name: 'UsageError',  code: 'RPC_INVALID_OPTION', message: "classes['Shape'] lists 'perimeter' as 1, but the class has no such method" }),
     );
     expect(() => new ExportedClass('Shape', spec({ area: '_constructor' }))).toThrow(/no such static method/);
     expect(() => new ExportedClass('Shape', spec({ count: '_constructor' }))).toThrow(/no such static method/);

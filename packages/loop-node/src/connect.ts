@@ -1,13 +1,13 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { checkEndpoint, isUnixEndpoint, TransportError, formatAddress, type Channel, type ConnectOptions, type Endpoint } from '@rpc/loop';
+import { type Channel, checkEndpoint, type ConnectOptions, type Endpoint, formatAddress, isUnixEndpoint, loopError, type RpcError } from '@rpc/loop';
 import { connectError } from './errors.js';
 import { NodeChannel } from './node-channel.js';
 
 export async function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
   checkEndpoint(endpoint);
   const { signal, timeoutMs } = options;
-  if (signal?.aborted) throw new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason });
+  if (signal?.aborted) throw loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason });
   const secure = endpoint.tls !== undefined;
   const unixPath = isUnixEndpoint(endpoint) ? endpoint.path : undefined;
   const target = unixPath !== undefined ? { path: unixPath } : { host: (endpoint as { host?: string }).host ?? 'localhost', port: (endpoint as { port: number }).port };
@@ -15,7 +15,7 @@ export async function connect(endpoint: Endpoint, options: ConnectOptions = {}):
 
   return new Promise<Channel>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const settle = (error?: TransportError): void => {
+    const settle = (error?: RpcError): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
@@ -27,12 +27,12 @@ export async function connect(endpoint: Endpoint, options: ConnectOptions = {}):
     // Once TCP is up, any failure before secureConnect belongs to the TLS handshake.
     const onError = (err: Error): void => settle(connectError(err, endpoint, secure && !socket.connecting));
     const onReady = (): void => settle();
-    const onAbort = (): void => settle(new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal?.reason }));
+    const onAbort = (): void => settle(loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal?.reason }));
     socket.once('error', onError);
     socket.once(secure ? 'secureConnect' : 'connect', onReady);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => settle(new TransportError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => settle(loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out after ${timeoutMs} ms`)), timeoutMs);
     }
   });
 }

@@ -1,4 +1,4 @@
-import { formatAddress, TransportError, type Endpoint, type TransportErrorCode } from '@rpc/loop';
+import { formatAddress, loopError, type Endpoint, type LOOP_ERRORS, type LoopErrorCode, type TransportError } from '@rpc/loop';
 
 type NodeError = Error & { code?: string };
 
@@ -28,8 +28,11 @@ function isTlsCode(code: string | undefined): boolean {
   return code !== undefined && code !== 'ECONNRESET' && (code in TLS_CHECKS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT'));
 }
 
-function make(code: TransportErrorCode, message: string, cause: NodeError): TransportError {
-  return new TransportError(code, message, { cause, reason: cause.code });
+/** The codes of transport failures. */
+type Failure = { [C in LoopErrorCode]: (typeof LOOP_ERRORS)[C] extends typeof TransportError ? C : never }[LoopErrorCode];
+
+function make(code: Failure, message: string, cause: NodeError): TransportError {
+  return loopError(code, message, { cause, ...(cause.code === undefined ? {} : { reason: cause.code }) });
 }
 
 /** A failed connect() as a TransportError that names the endpoint and, for TLS, the failed check. */

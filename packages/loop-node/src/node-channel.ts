@@ -1,14 +1,5 @@
 import type { Socket } from 'node:net';
-import {
-  Emitter,
-  formatAddress,
-  TransportError,
-  type Address,
-  type Channel,
-  type ChannelEvents,
-  type FlushCallback,
-  type Subscription,
-} from '@rpc/loop';
+import { type Address, type Channel, type ChannelEvents, Emitter, type FlushCallback, formatAddress, loopError, type Subscription, TransportError } from '@rpc/loop';
 import { ioError } from './errors.js';
 
 function flushCallback(onFlushed: FlushCallback | undefined, peer: string): ((err?: Error | null) => void) | undefined {
@@ -115,7 +106,7 @@ export class NodeChannel implements Channel {
   #refuseWrite(onFlushed: FlushCallback | undefined): boolean {
     if (!this.#closed && this.#socket.writable) return false;
     if (onFlushed) {
-      const error = new TransportError('LOOP_CHANNEL_CLOSED', `connection to ${this.#peer} is closed`);
+      const error = loopError('LOOP_CHANNEL_CLOSED', `connection to ${this.#peer} is closed`);
       queueMicrotask(() => onFlushed(error));
     }
     return true;

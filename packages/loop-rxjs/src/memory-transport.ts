@@ -1,4 +1,4 @@
-import { Emitter, formatAddress, isUnixEndpoint, TransportError, type Address, type Channel, type ChannelEvents, type Endpoint, type FlushCallback, type Listener, type ListenerEvents, type Subscription } from '@rpc/loop';
+import { type Address, type Channel, type ChannelEvents, Emitter, type Endpoint, type FlushCallback, formatAddress, isUnixEndpoint, type Listener, type ListenerEvents, loopError, type Subscription, TransportError } from '@rpc/loop';
 import { asapScheduler, type SchedulerLike } from 'rxjs';
 import type { Transport } from './rx-loop.js';
 
@@ -46,7 +46,7 @@ class MemoryChannel implements Channel {
 
   writev(chunks: readonly Uint8Array[], onFlushed?: FlushCallback): boolean {
     if (this.#closed || this.#ending) {
-      if (onFlushed) this.#scheduler.schedule(() => onFlushed(new TransportError('LOOP_CHANNEL_CLOSED', `connection to ${formatAddress(this.remote)} is closed`)));
+      if (onFlushed) this.#scheduler.schedule(() => onFlushed(loopError('LOOP_CHANNEL_CLOSED', `connection to ${formatAddress(this.remote)} is closed`)));
       return false;
     }
     let size = 0;
@@ -89,7 +89,7 @@ class MemoryChannel implements Channel {
 
   destroy(error?: TransportError): void {
     if (this.#closed) return;
-    this.peer?.shut(new TransportError('LOOP_CONNECTION_RESET', `connection to ${formatAddress(this.local)} reset`));
+    this.peer?.shut(loopError('LOOP_CONNECTION_RESET', `connection to ${formatAddress(this.local)} reset`));
     this.shut(error);
   }
 
@@ -142,7 +142,7 @@ export class MemoryTransport implements Transport {
       ? { path: endpoint.path }
       : { host: endpoint.host ?? '127.0.0.1', port: endpoint.port === 0 ? this.#nextPort++ : endpoint.port };
     const key = keyOf(address);
-    if (this.#listeners.has(key)) throw new TransportError('LOOP_ADDRESS_IN_USE', `address ${formatAddress(address)} is already in use`);
+    if (this.#listeners.has(key)) throw loopError('LOOP_ADDRESS_IN_USE', `address ${formatAddress(address)} is already in use`);
     this.#listeners.set(key, onChannel);
     const events = new Emitter<ListenerEvents>();
     const close = async (): Promise<void> => void this.#listeners.delete(key);
@@ -151,7 +151,7 @@ export class MemoryTransport implements Transport {
 
   async connect(endpoint: Endpoint): Promise<Channel> {
     const onChannel = this.#listeners.get(keyOf(endpoint));
-    if (onChannel === undefined) throw new TransportError('LOOP_CONNECTION_REFUSED', `connection to ${formatAddress(endpoint)} refused`);
+    if (onChannel === undefined) throw loopError('LOOP_CONNECTION_REFUSED', `connection to ${formatAddress(endpoint)} refused`);
     const server: Address = isUnixEndpoint(endpoint) ? { path: endpoint.path } : { host: endpoint.host ?? '127.0.0.1', port: endpoint.port };
     const client: Address = isUnixEndpoint(endpoint) ? server : { host: '127.0.0.1', port: this.#nextPort++ };
     const mine = new MemoryChannel(client, server, this.#scheduler);

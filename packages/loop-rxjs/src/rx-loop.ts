@@ -1,19 +1,4 @@
-import {
-  hostTurn,
-  LoopRun,
-  makeTimer,
-  UsageError,
-  type Channel,
-  type ConnectOptions,
-  type Endpoint,
-  type Listener,
-  type Loop,
-  type Subscription,
-  type Timer,
-  type WatchHandlers,
-  type WatchSource,
-  watchSource,
-} from '@rpc/loop';
+import { type Channel, type ConnectOptions, type Endpoint, hostTurn, type Listener, type Loop, loopError, LoopRun, makeTimer, type Subscription, type Timer, type WatchHandlers, watchSource, type WatchSource } from '@rpc/loop';
 import { asapScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ScheduledChannel } from './scheduled-channel.js';
 
@@ -97,7 +82,7 @@ export class RxLoop implements Loop {
   }
 
   #need(): Transport {
-    if (this.#transport === undefined) throw new UsageError('LOOP_UNSUPPORTED', 'this RxLoop has no transport: give it one (the Node loop, WebSocket, or a MemoryTransport)');
+    if (this.#transport === undefined) throw loopError('LOOP_UNSUPPORTED', 'this RxLoop has no transport: give it one (the Node loop, WebSocket, or a MemoryTransport)');
     return this.#transport;
   }
 }

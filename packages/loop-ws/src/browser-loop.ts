@@ -1,19 +1,4 @@
-import {
-  checkEndpoint,
-  formatAddress,
-  HostLoop,
-  isUnixEndpoint,
-  TransportError,
-  UsageError,
-  type Channel,
-  type ConnectOptions,
-  type Endpoint,
-  type Listener,
-  type Loop,
-  type Subscription,
-  type WatchHandlers,
-  type WatchSource,
-} from '@rpc/loop';
+import { type Channel, checkEndpoint, type ConnectOptions, type Endpoint, formatAddress, HostLoop, isUnixEndpoint, type Listener, type Loop, loopError, type Subscription, TransportError, type WatchHandlers, type WatchSource } from '@rpc/loop';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
 
 export interface BrowserWsLoopOptions {
@@ -44,15 +29,15 @@ export class BrowserWsLoop extends HostLoop implements Loop {
   }
 
   listen(): Promise<Listener> {
-    return Promise.reject(new UsageError('LOOP_UNSUPPORTED', 'a browser cannot listen'));
+    return Promise.reject(loopError('LOOP_UNSUPPORTED', 'a browser cannot listen'));
   }
 
   watch(_source: WatchSource, _handlers: WatchHandlers): Subscription {
-    throw new UsageError('LOOP_UNSUPPORTED', 'a browser loop watches no sources');
+    throw loopError('LOOP_UNSUPPORTED', 'a browser loop watches no sources');
   }
 
   async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
-    if (isUnixEndpoint(endpoint)) throw new UsageError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
+    if (isUnixEndpoint(endpoint)) throw loopError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
     checkEndpoint(endpoint);
     const page = (globalThis as { location?: { protocol?: string; hostname?: string } }).location;
     const secure = this.#secure ?? (endpoint.tls !== undefined || page?.protocol === 'https:');

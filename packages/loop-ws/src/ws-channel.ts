@@ -1,4 +1,4 @@
-import { Emitter, formatAddress, TransportError, type Address, type Channel, type ChannelEvents, type FlushCallback, type Subscription } from '@rpc/loop';
+import { type Address, type Channel, type ChannelEvents, Emitter, type FlushCallback, formatAddress, loopError, type Subscription, TransportError } from '@rpc/loop';
 
 /** The part of the W3C WebSocket API a channel needs: browsers' WebSocket and the `ws` package's alike. */
 export interface WebSocketLike {
@@ -87,7 +87,7 @@ export class WsChannel implements Channel {
     }
     ws.addEventListener('error', (event) => {
       const cause = event.error ?? event.message;
-      this.#error ??= new TransportError('LOOP_IO_FAILED', `WebSocket to ${formatAddress(this.remote)} failed: ${cause instanceof Error ? cause.message : String(cause ?? 'error')}`, { cause });
+      this.#error ??= loopError('LOOP_IO_FAILED', `WebSocket to ${formatAddress(this.remote)} failed: ${cause instanceof Error ? cause.message : String(cause ?? 'error')}`, { cause });
     });
     ws.addEventListener('close', (event) => {
       if (this.#closed) return;
@@ -127,7 +127,7 @@ export class WsChannel implements Channel {
   /** Each chunk goes as its own WebSocket message. */
   writev(chunks: readonly Uint8Array[], onFlushed?: FlushCallback): boolean {
     if (this.#closed || this.#ws.readyState !== OPEN) {
-      if (onFlushed) queueMicrotask(() => onFlushed(new TransportError('LOOP_CHANNEL_CLOSED', `WebSocket to ${formatAddress(this.remote)} is closed`)));
+      if (onFlushed) queueMicrotask(() => onFlushed(loopError('LOOP_CHANNEL_CLOSED', `WebSocket to ${formatAddress(this.remote)} is closed`)));
       return false;
     }
     const last = chunks.length - 1;
@@ -198,7 +198,7 @@ export class WsChannel implements Channel {
     const done = (error?: Error): void => {
       if (called) return;
       called = true;
-      onFlushed(error ? new TransportError('LOOP_IO_FAILED', error.message, { cause: error }) : undefined);
+      onFlushed(error ? loopError('LOOP_IO_FAILED', error.message, { cause: error }) : undefined);
     };
     if (!('terminate' in this.#ws)) {
       const check = (): void => (this.#ws.bufferedAmount === 0 || this.#closed ? done() : this.#poll(check));

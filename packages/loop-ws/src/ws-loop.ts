@@ -2,24 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type * as tls from 'node:tls';
-import {
-  checkEndpoint,
-  Emitter,
-  formatAddress,
-  isUnixEndpoint,
-  TransportError,
-  UsageError,
-  type Channel,
-  type ConnectOptions,
-  type Endpoint,
-  type Listener,
-  type ListenerEvents,
-  type Loop,
-  type Subscription,
-  type Timer,
-  type WatchHandlers,
-  type WatchSource,
-} from '@rpc/loop';
+import { type Channel, checkEndpoint, type ConnectOptions, Emitter, type Endpoint, formatAddress, isUnixEndpoint, type Listener, type ListenerEvents, type Loop, loopError, type RpcError, type Subscription, type Timer, type WatchHandlers, type WatchSource } from '@rpc/loop';
 import { connectError, listenError, nodeLoop } from '@rpc/loop-node';
 import { WebSocket, WebSocketServer } from 'ws';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
@@ -83,7 +66,7 @@ export class WsLoop implements Loop {
   }
 
   async listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {
-    if (isUnixEndpoint(endpoint) && this.#server === undefined) throw new UsageError('LOOP_UNSUPPORTED', 'WebSocket listens on TCP ports or on a given http.Server');
+    if (isUnixEndpoint(endpoint) && this.#server === undefined) throw loopError('LOOP_UNSUPPORTED', 'WebSocket listens on TCP ports or on a given http.Server');
     checkEndpoint(endpoint);
     const secure = this.#server instanceof https.Server || endpoint.tls !== undefined;
     const owned = this.#server === undefined;
@@ -126,12 +109,12 @@ export class WsLoop implements Loop {
   }
 
   async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
-    if (isUnixEndpoint(endpoint)) throw new UsageError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
+    if (isUnixEndpoint(endpoint)) throw loopError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
     checkEndpoint(endpoint);
     const secure = endpoint.tls !== undefined;
     const host = endpoint.host ?? 'localhost';
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}${this.path}`;
-    if (options.signal?.aborted) throw new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`);
+    if (options.signal?.aborted) throw loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`);
     const ws = new WebSocket(url, {
       ...(endpoint.tls as tls.ConnectionOptions | undefined),
       maxPayload: endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD,
@@ -149,21 +132,21 @@ export class WsLoop implements Loop {
       poll: (task) => void this.#base.timer(10, task),
     });
     await new Promise<void>((resolve, reject) => {
-      const fail = (error: TransportError): void => {
+      const fail = (error: RpcError): void => {
         options.signal?.removeEventListener('abort', abort);
         ws.terminate();
         reject(error);
       };
-      const abort = (): void => fail(new TransportError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`));
+      const abort = (): void => fail(loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`));
       options.signal?.addEventListener('abort', abort, { once: true });
       ws.once('open', () => {
         options.signal?.removeEventListener('abort', abort);
         resolve();
       });
       ws.once('error', (err: Error & { code?: string }) =>
-        fail(err.message.includes('timed out') ? new TransportError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out`, { cause: err }) : connectError(err, endpoint, secure)),
+        fail(err.message.includes('timed out') ? loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out`, { cause: err }) : connectError(err, endpoint, secure)),
       );
-      ws.once('unexpected-response', (_req, res) => fail(new TransportError('LOOP_CONNECT_FAILED', `${url} answered HTTP ${res.statusCode} instead of a WebSocket`)));
+      ws.once('unexpected-response', (_req, res) => fail(loopError('LOOP_CONNECT_FAILED', `${url} answered HTTP ${res.statusCode} instead of a WebSocket`)));
     });
     channel.local; // the addresses are known now that the socket is open
     return channel;

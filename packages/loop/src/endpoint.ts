@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { loopError } from './errors.js';
 
 /**
  * TLS settings passed through to the platform (node:tls in the Node
@@ -62,14 +62,14 @@ export function formatAddress(address: Address | Endpoint): string {
 /** Throws a UsageError unless `endpoint` names a TCP port in range or a non-empty socket path. */
 export function checkEndpoint(endpoint: Endpoint): void {
   if (endpoint === null || typeof endpoint !== 'object') {
-    throw new UsageError('LOOP_INVALID_ENDPOINT', 'endpoint must be { host?, port } or { path }');
+    throw loopError('LOOP_INVALID_ENDPOINT', 'endpoint must be { host?, port } or { path }');
   }
   if (isUnixEndpoint(endpoint)) {
-    if (endpoint.path.length === 0) throw new UsageError('LOOP_INVALID_ENDPOINT', 'Unix socket path is empty');
+    if (endpoint.path.length === 0) throw loopError('LOOP_INVALID_ENDPOINT', 'Unix socket path is empty');
     return;
   }
   const { port } = endpoint;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError('LOOP_INVALID_ENDPOINT', `port must be an integer from 0 to 65535, got ${String(port)}`);
+    throw loopError('LOOP_INVALID_ENDPOINT', `port must be an integer from 0 to 65535, got ${String(port)}`);
   }
 }

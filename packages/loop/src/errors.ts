@@ -1,50 +1,120 @@
 /**
- * Errors shared by every @rpc package. Each error carries a stable string
- * `code`; packages define their own codes but build them through these
- * classes so that callers can tell the three kinds apart:
- *  - TransportError: the byte channel failed (refused, reset, TLS, ...);
- *  - UsageError: the local program misused an API (bad option, closed object);
- *  - errors a peer causes on the wire are defined by the layer that parses it.
+ * The errors of every @rpc package. Each carries a stable string `code` and
+ * belongs to one of five kinds, told apart by class (and by `kind`), as
+ * vscode-jsonrpc keeps connection errors apart from response errors:
+ *  - TransportError: the connection failed (refused, reset, TLS, closed under a call);
+ *  - ProtocolError: the peer broke the rules (bad frames, bad negotiation, undecodable bytes);
+ *  - RemoteError: the peer's own answer was an error (its message, and its data where it sends some);
+ *  - UsageError: the local program used an API the wrong way (bad option, closed, released);
+ *  - CancelError: the caller stopped waiting (cancelled, past its deadline).
+ * Each package lists its codes once, with their kind, and builds its errors
+ * through one factory made from that list ({@link errorFactory}).
  */
+export type ErrorKind = 'transport' | 'protocol' | 'remote' | 'usage' | 'cancel';
+
+export interface RpcErrorOptions {
+  readonly cause?: unknown;
+  /** Details a caller may act on: what the peer sent with its error, a declared length, a byte offset. */
+  readonly data?: unknown;
+  /** TransportError: the platform's own code (ECONNRESET, CERT_HAS_EXPIRED, ...). */
+  readonly reason?: string;
+  /** RemoteError: the class of the peer's exception, where the peer names it. */
+  readonly remoteClass?: string;
+}
+
 export abstract class RpcError extends Error {
   abstract override readonly name: string;
+  abstract readonly kind: ErrorKind;
   readonly code: string;
+  readonly data: unknown;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, message: string, options?: RpcErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.data = options?.data;
   }
 }
 
-/** Codes of {@link TransportError}. */
-export type TransportErrorCode =
-  | 'LOOP_ADDRESS_IN_USE'
-  | 'LOOP_LISTEN_FAILED'
-  | 'LOOP_CONNECTION_REFUSED'
-  | 'LOOP_CONNECT_FAILED'
-  | 'LOOP_CONNECT_TIMEOUT'
-  | 'LOOP_ABORTED'
-  | 'LOOP_TLS_FAILED'
-  | 'LOOP_CONNECTION_RESET'
-  | 'LOOP_CHANNEL_CLOSED'
-  | 'LOOP_IO_FAILED';
-
-/** A byte channel or listener failed. `reason` holds the platform's own code (ECONNRESET, CERT_HAS_EXPIRED, ...). */
+/** The connection failed: refused, reset, a TLS check, closed while a call waited. */
 export class TransportError extends RpcError {
   override readonly name = 'TransportError';
-  declare readonly code: TransportErrorCode;
+  readonly kind = 'transport';
+  /** The platform's own code (ECONNRESET, CERT_HAS_EXPIRED, ...). */
   readonly reason: string | undefined;
 
-  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown; reason?: string }) {
+  constructor(code: string, message: string, options?: RpcErrorOptions) {
     super(code, message, options);
     this.reason = options?.reason;
   }
 }
 
-/** Codes of {@link UsageError} raised by @rpc/loop and its adapters. */
-export type LoopUsageErrorCode = 'LOOP_INVALID_ENDPOINT' | 'LOOP_INVALID_OPTION' | 'LOOP_UNSUPPORTED';
+/** The peer broke the protocol: a frame over the limit, bytes that do not decode, a message of the wrong shape. */
+export class ProtocolError extends RpcError {
+  override readonly name = 'ProtocolError';
+  readonly kind = 'protocol';
+}
 
-/** The local program used an API the wrong way; never caused by a peer. */
+/** The peer answered with an error: `message` is its text, `data` what it sent with it. */
+export class RemoteError extends RpcError {
+  override readonly name = 'RemoteError';
+  readonly kind = 'remote';
+  /** The class of the peer's exception, where the peer names it. */
+  readonly remoteClass: string | undefined;
+
+  constructor(code: string, message: string, options?: RpcErrorOptions) {
+    super(code, message, options);
+    this.remoteClass = options?.remoteClass;
+  }
+}
+
+/** The local program used an API the wrong way: a bad option, started twice, closed, released; never caused by a peer. */
 export class UsageError extends RpcError {
   override readonly name = 'UsageError';
+  readonly kind = 'usage';
 }
+
+/** The caller stopped waiting: its AbortSignal aborted, or its deadline passed. Also the reason a server's call signal aborts with. */
+export class CancelError extends RpcError {
+  override readonly name = 'CancelError';
+  readonly kind = 'cancel';
+}
+
+/** One of the five kinds. */
+export type ErrorClass = typeof TransportError | typeof ProtocolError | typeof RemoteError | typeof UsageError | typeof CancelError;
+
+/** A package's codes, each with its kind. */
+export type ErrorTable = Readonly<Record<string, ErrorClass>>;
+
+/** A package's error of code `C`: an instance of that code's kind, with `code` typed. */
+export type ErrorOf<T extends ErrorTable, C extends keyof T> = InstanceType<T[C]> & { readonly code: C };
+
+/**
+ * The one place a package makes its errors: `errorFactory(TABLE)` gives
+ * `(code, message, options?)`, which builds the kind the table names for
+ * that code. Codes are checked by the compiler.
+ */
+export function errorFactory<T extends ErrorTable>(table: T): <C extends keyof T & string>(code: C, message: string, options?: RpcErrorOptions) => ErrorOf<T, C> {
+  return (code, message, options) => new table[code]!(code, message, options) as ErrorOf<T, typeof code>;
+}
+
+/** The codes of @rpc/loop and its adapters. */
+export const LOOP_ERRORS = {
+  LOOP_ADDRESS_IN_USE: TransportError,
+  LOOP_LISTEN_FAILED: TransportError,
+  LOOP_CONNECTION_REFUSED: TransportError,
+  LOOP_CONNECT_FAILED: TransportError,
+  LOOP_CONNECT_TIMEOUT: TransportError,
+  LOOP_TLS_FAILED: TransportError,
+  LOOP_CONNECTION_RESET: TransportError,
+  LOOP_CHANNEL_CLOSED: TransportError,
+  LOOP_IO_FAILED: TransportError,
+  LOOP_ABORTED: CancelError,
+  LOOP_INVALID_ENDPOINT: UsageError,
+  LOOP_INVALID_OPTION: UsageError,
+  LOOP_UNSUPPORTED: UsageError,
+} as const satisfies ErrorTable;
+
+export type LoopErrorCode = keyof typeof LOOP_ERRORS;
+
+/** Makes the errors of @rpc/loop and its adapters. */
+export const loopError = errorFactory(LOOP_ERRORS);

@@ -12,11 +12,21 @@ export {
   type UnixEndpoint,
 } from './endpoint.js';
 export {
+  CancelError,
+  errorFactory,
+  LOOP_ERRORS,
+  loopError,
+  ProtocolError,
+  RemoteError,
   RpcError,
   TransportError,
   UsageError,
-  type LoopUsageErrorCode,
-  type TransportErrorCode,
+  type ErrorClass,
+  type ErrorKind,
+  type ErrorOf,
+  type ErrorTable,
+  type LoopErrorCode,
+  type RpcErrorOptions,
 } from './errors.js';
 export type {
   ConnectOptions,

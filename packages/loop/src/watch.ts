@@ -1,5 +1,5 @@
 import type { Subscription } from './emitter.js';
-import { UsageError } from './errors.js';
+import { loopError } from './errors.js';
 import type { ReadableSource, WatchHandlers, WatchSource, WritableSink } from './loop.js';
 
 /** How an adapter runs what a watch does. */
@@ -28,9 +28,9 @@ function isWritable(source: WatchSource): source is WritableSink {
  */
 export function watchSource(source: WatchSource, handlers: WatchHandlers, scheduling: WatchScheduling): Subscription {
   const { read, write } = handlers;
-  if (read === undefined && write === undefined) throw new UsageError('LOOP_INVALID_OPTION', 'watch needs a read or a write handler');
+  if (read === undefined && write === undefined) throw loopError('LOOP_INVALID_OPTION', 'watch needs a read or a write handler');
   if (write !== undefined && !isWritable(source)) {
-    throw new UsageError('LOOP_INVALID_OPTION', 'a write handler needs a writable handle (writable, writableNeedDrain and drain events)');
+    throw loopError('LOOP_INVALID_OPTION', 'a write handler needs a writable handle (writable, writableNeedDrain and drain events)');
   }
   const { turn } = scheduling;
   const dispatch = scheduling.dispatch ?? atOnce;

@@ -3,7 +3,6 @@ import { nodeLoop } from '@rpc/loop-node';
 import { connect } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
-import { MprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
 import { resolveHandlerOptions, type CommonOptions } from './options.js';
 import { MprpcPeer, type MprpcHandler } from './peer.js';
@@ -39,7 +38,7 @@ export class MprpcClient implements AsyncDisposable {
     return this.#peer;
   }
 
-  /** Calls `method` with `params`; resolves with the result, rejects with MprpcError (MPRPC_REMOTE holds the server's error). */
+  /** Calls `method` with `params`; resolves with the result, rejects with a RemoteError (MPRPC_REMOTE: `data` holds the server's error). */
   async call(method: string, ...params: unknown[]): Promise<unknown> {
     return (await this.connect()).call(method, params);
   }
@@ -89,4 +88,3 @@ export class MprpcClient implements AsyncDisposable {
   }
 }
 
-export { MprpcError };

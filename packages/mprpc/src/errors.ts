@@ -1,37 +1,35 @@
-import { RpcError } from '@rpc/loop';
+import { errorFactory, ProtocolError, RemoteError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** Codes of {@link MprpcError}. */
-export type MprpcErrorCode =
-  | 'MPRPC_REMOTE'
-  | 'MPRPC_DISCONNECTED'
-  | 'MPRPC_NOT_CONNECTED'
-  | 'MPRPC_TOO_MANY_CALLS'
-  | 'MPRPC_ALREADY_ANSWERED'
-  | 'MPRPC_BAD_MESSAGE'
-  | 'MPRPC_INVALID_OPTION';
+/** The codes of @rpc/mprpc. */
+export const MPRPC_ERRORS = {
+  /** The peer answered with an error, kept as it came in `data` (neovim sends `[type, message]`). */
+  MPRPC_REMOTE: RemoteError,
+  /** The connection went, or no answer came within the deadline, with the call in flight. */
+  MPRPC_DISCONNECTED: TransportError,
+  /** Calling without a connection. */
+  MPRPC_NOT_CONNECTED: UsageError,
+  /** More of our calls in flight than maxCalls. */
+  MPRPC_TOO_MANY_CALLS: UsageError,
+  /** A second answer to one request. */
+  MPRPC_ALREADY_ANSWERED: UsageError,
+  /** A bad option. */
+  MPRPC_INVALID_OPTION: UsageError,
+  /** A message that is not MessagePack-RPC (request, response or notification); the connection is closed. */
+  MPRPC_BAD_MESSAGE: ProtocolError,
+  /** Bytes that start no MessagePack value. */
+  MPRPC_MALFORMED: ProtocolError,
+  /** A value whose headers declare more than maxMessageSize. */
+  MPRPC_MESSAGE_TOO_LARGE: ProtocolError,
+} as const satisfies ErrorTable;
 
-/**
- * A MessagePack-RPC call that failed. MPRPC_REMOTE: the peer answered with
- * an error, kept as it came in `data` (neovim sends `[type, message]`); the
- * others are ours: not connected, disconnected with the call in flight, too
- * many calls in flight, a second answer to one request, a message that is
- * not MessagePack-RPC, a bad option.
- */
-export class MprpcError extends RpcError {
-  override readonly name = 'MprpcError';
-  declare readonly code: MprpcErrorCode;
-  /** MPRPC_REMOTE: the error object the peer sent. */
-  readonly data: unknown;
+export type MprpcErrorCode = keyof typeof MPRPC_ERRORS;
 
-  constructor(code: MprpcErrorCode, message: string, options?: { data?: unknown; cause?: unknown }) {
-    super(code, message, options);
-    this.data = options?.data;
-  }
+/** Makes the errors of @rpc/mprpc. */
+export const mprpcError = errorFactory(MPRPC_ERRORS);
 
-  /** A remote error with a message read from what the peer sent: a string, `[type, message]`, or `{ message }`. */
-  static remote(data: unknown): MprpcError {
-    return new MprpcError('MPRPC_REMOTE', remoteText(data), { data });
-  }
+/** The peer's error, with a message read from what it sent: a string, `[type, message]`, or `{ message }`. */
+export function remoteError(data: unknown) {
+  return mprpcError('MPRPC_REMOTE', remoteText(data), { data });
 }
 
 function remoteText(data: unknown): string {

@@ -1,10 +1,11 @@
 export { MsgpackExtension } from '@rpc/codec-msgpack';
 export { MprpcClient, type MprpcClientOptions } from './client.js';
 export { mprpcCodec } from './codec.js';
-export { MprpcError, type MprpcErrorCode } from './errors.js';
+export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
+export { MPRPC_ERRORS, mprpcError, type MprpcErrorCode } from './errors.js';
 export { msgpackValues } from './framing.js';
 export { NOTIFICATION, parseMessage, REQUEST, RESPONSE, type Message } from './messages.js';
 export type { CommonOptions, HandlerOptions } from './options.js';
 export { MprpcPeer, type MprpcHandler, type MprpcResult } from './peer.js';
 export { MprpcServer, type MprpcServerOptions } from './server.js';
-export { StreamError, ValueSplitter } from './value-splitter.js';
+export { ValueSplitter } from './value-splitter.js';

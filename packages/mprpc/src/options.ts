@@ -1,5 +1,5 @@
 import type { Loop, TlsOptions } from '@rpc/loop';
-import { MprpcError } from './errors.js';
+import { mprpcError } from './errors.js';
 
 /** Limits and settings of every MessagePack-RPC connection (AnyEvent::MPRPC's handler_options). */
 export interface HandlerOptions {
@@ -30,7 +30,7 @@ export interface ResolvedHandlerOptions {
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new MprpcError('MPRPC_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0) throw mprpcError('MPRPC_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
   return value;
 }
 

@@ -1,7 +1,7 @@
 import type { Codec } from '@rpc/codec';
 import type { Address, Loop, Timer } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
-import { MprpcError } from './errors.js';
+import { mprpcError, remoteError } from './errors.js';
 import { NOTIFICATION, parseMessage, REQUEST, RESPONSE } from './messages.js';
 
 /** AnyEvent::MPRPC's result condvar: answer a request exactly once, with a result or an error. */
@@ -72,11 +72,11 @@ export class MprpcPeer {
     return this.#pending.size;
   }
 
-  /** Calls `method` on the peer; resolves with its result, rejects with MprpcError. */
+  /** Calls `method` on the peer; resolves with its result, rejects with the error (MPRPC_*). */
   call(method: string, params: unknown[], options: { timeoutMs?: number } = {}): Promise<unknown> {
-    if (this.#conn.closed) return Promise.reject(new MprpcError('MPRPC_NOT_CONNECTED', 'not connected'));
+    if (this.#conn.closed) return Promise.reject(mprpcError('MPRPC_NOT_CONNECTED', 'not connected'));
     if (this.#pending.size >= this.#options.maxCalls) {
-      return Promise.reject(new MprpcError('MPRPC_TOO_MANY_CALLS', `${this.#pending.size} calls are in flight; the limit is ${this.#options.maxCalls}`));
+      return Promise.reject(mprpcError('MPRPC_TOO_MANY_CALLS', `${this.#pending.size} calls are in flight; the limit is ${this.#options.maxCalls}`));
     }
     let msgid = this.#nextId;
     while (this.#pending.has(msgid)) msgid = (msgid + 1) >>> 0;
@@ -89,7 +89,7 @@ export class MprpcPeer {
           ? undefined
           : this.#options.loop.timer(timeoutMs, () => {
               this.#pending.delete(msgid);
-              reject(new MprpcError('MPRPC_DISCONNECTED', `no answer to ${method} within ${timeoutMs} ms`));
+              reject(mprpcError('MPRPC_DISCONNECTED', `no answer to ${method} within ${timeoutMs} ms`));
             });
       this.#pending.set(msgid, { resolve, reject, timer });
     });
@@ -97,7 +97,7 @@ export class MprpcPeer {
 
   /** Sends a notification: no answer comes back. */
   notify(method: string, params: unknown[]): void {
-    if (this.#conn.closed) throw new MprpcError('MPRPC_NOT_CONNECTED', 'not connected');
+    if (this.#conn.closed) throw mprpcError('MPRPC_NOT_CONNECTED', 'not connected');
     this.#send([NOTIFICATION, method, params]);
   }
 
@@ -120,7 +120,7 @@ export class MprpcPeer {
       this.#pending.delete(message.msgid);
       pending.timer?.cancel();
       if (message.error === null || message.error === undefined) pending.resolve(message.result);
-      else pending.reject(MprpcError.remote(message.error));
+      else pending.reject(remoteError(message.error));
     } else if (message.type === REQUEST) {
       this.#serve(message.msgid, message.method, message.params);
     } else {
@@ -130,7 +130,7 @@ export class MprpcPeer {
 
   /** The connection closed: calls still waiting fail. */
   closed(error?: Error): void {
-    const failure = new MprpcError('MPRPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed with the call in flight', { cause: error });
+    const failure = mprpcError('MPRPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed with the call in flight', { cause: error });
     for (const pending of this.#pending.values()) {
       pending.timer?.cancel();
       pending.reject(failure);
@@ -147,7 +147,7 @@ export class MprpcPeer {
     this.#serving++;
     let answered = false;
     const answer = (error: unknown, result: unknown): void => {
-      if (answered) throw new MprpcError('MPRPC_ALREADY_ANSWERED', `request ${msgid} (${method}) was answered already`);
+      if (answered) throw mprpcError('MPRPC_ALREADY_ANSWERED', `request ${msgid} (${method}) was answered already`);
       answered = true;
       this.#serving--;
       if (this.#conn.closed) return;
@@ -182,6 +182,6 @@ export class MprpcPeer {
 
   /** Closes the connection over `message`; the owner hears of it, once, when the connection has closed. */
   #fatal(message: string): void {
-    this.#conn.destroy(new MprpcError('MPRPC_BAD_MESSAGE', message));
+    this.#conn.destroy(mprpcError('MPRPC_BAD_MESSAGE', message));
   }
 }

@@ -1,15 +1,5 @@
-import { RpcError } from '@rpc/loop';
+import { mprpcError } from './errors.js';
 import type { MessageDecoder } from '@rpc/msg';
-
-/** A MessagePack stream that cannot be split into values: a byte no value starts with, or a value over the size limit. */
-export class StreamError extends RpcError {
-  override readonly name = 'StreamError';
-  declare readonly code: 'MPRPC_MESSAGE_TOO_LARGE' | 'MPRPC_MALFORMED';
-
-  constructor(code: 'MPRPC_MESSAGE_TOO_LARGE' | 'MPRPC_MALFORMED', message: string) {
-    super(code, message);
-  }
-}
 
 // What each first byte announces: the bytes of its length field (bytes = 1, 2 or 4), whether a type byte follows
 // (ext), whether the length counts bytes of payload, items, or key+value pairs; or a fixed payload size.
@@ -97,7 +87,7 @@ export class ValueSplitter implements MessageDecoder {
       } else {
         if (this.#owed === 0) this.#owed = 1; // a new top-level value starts here
         const marker = MARKERS[chunk[at++] as number];
-        if (marker === undefined) throw new StreamError('MPRPC_MALFORMED', `byte 0x${(chunk[at - 1] as number).toString(16)} starts no MessagePack value`);
+        if (marker === undefined) throw mprpcError('MPRPC_MALFORMED', `byte 0x${(chunk[at - 1] as number).toString(16)} starts no MessagePack value`);
         this.#owed--;
         if (marker.kind === Kind.Fixed) this.#skip = marker.size;
         else if (marker.size < 0) this.#headerDone(marker, -marker.size - 1);
@@ -109,7 +99,7 @@ export class ValueSplitter implements MessageDecoder {
       // The bytes the value has, plus those its headers promise (every owed value takes at least one):
       // a value declared too big is refused at its header, before its payload is kept.
       if (this.#size + (at - start) + this.#skip + this.#owed > this.maxMessageSize) {
-        throw new StreamError('MPRPC_MESSAGE_TOO_LARGE', `a MessagePack value declares more than ${this.maxMessageSize} bytes`);
+        throw mprpcError('MPRPC_MESSAGE_TOO_LARGE', `a MessagePack value declares more than ${this.maxMessageSize} bytes`);
       }
       if (this.#owed === 0 && this.#skip === 0 && this.#marker === undefined) {
         this.#emit(chunk, start, at);

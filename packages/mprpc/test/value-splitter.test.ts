@@ -1,5 +1,5 @@
 import { MsgpackExtension, msgpackCodec } from '@rpc/codec-msgpack';
-import { StreamError, ValueSplitter } from '@rpc/mprpc';
+import { ProtocolError, ValueSplitter } from '@rpc/mprpc';
 
 const codec = msgpackCodec({ extensions: [0] });
 const values: unknown[] = [
@@ -61,7 +61,7 @@ describe('ValueSplitter', () => {
       } catch (e) {
         error = e;
       }
-      expect(error).toBeInstanceOf(StreamError);
+      expect(error).toBeInstanceOf(ProtocolError);
       expect(error).toMatchObject({ code: 'MPRPC_MESSAGE_TOO_LARGE', message: 'a MessagePack value declares more than 1024 bytes' });
       expect(splitter.bufferedBytes).toBe(0);
     };
@@ -74,7 +74,7 @@ describe('ValueSplitter', () => {
   it('accepts a value of exactly the limit and refuses one byte more', () => {
     const exact = codec.encode('a'.repeat(100)); // str8: 2 + 100 bytes
     expect(split([exact], exact.length)).toEqual(['a'.repeat(100)]);
-    expect(() => split([codec.encode('a'.repeat(101))], exact.length)).toThrow(StreamError);
+    expect(() => split([codec.encode('a'.repeat(101))], exact.length)).toThrow(ProtocolError);
   });
 
   it('refuses a byte that starts no value', () => {

@@ -1,5 +1,5 @@
 import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loop';
-import { ConnectionError } from './errors.js';
+import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { messagePerChunk, type MessageDecoder } from './framing.js';
 import { handlesOf, type LoopHandles } from './handles.js';
@@ -264,14 +264,14 @@ export class Connection implements AsyncDisposable {
 
   #enqueue(msg: Message): void {
     const payload = typeof msg === 'string' ? utf8.encode(msg) : msg;
-    if (this.#closed || this.#closing) throw new ConnectionError('MSG_CLOSED', 'connection is closed');
+    if (this.#closed || this.#closing) throw msgError('MSG_CLOSED', 'connection is closed');
     const maxPacketSize = this.#decoder.maxMessageSize;
     const maxQueueBytes = this.#options.maxQueueBytes;
     if (payload.length > maxPacketSize) {
-      throw new ConnectionError('MSG_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`);
+      throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`);
     }
     if (this.#outbox.length > 0 && this.#outbox.bytes + payload.length > maxQueueBytes) {
-      throw new ConnectionError('MSG_QUEUE_FULL', `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`);
+      throw msgError('MSG_QUEUE_FULL', `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`);
     }
     this.#outbox.push(payload);
   }
@@ -305,7 +305,7 @@ export class Connection implements AsyncDisposable {
     try {
       handler(this, payload);
     } catch (error) {
-      this.destroy(new ConnectionError('MSG_HANDLER_FAILED', 'message handler threw; connection closed', { cause: error }));
+      this.destroy(msgError('MSG_HANDLER_FAILED', 'message handler threw; connection closed', { cause: error }));
     }
   }
 
@@ -342,7 +342,7 @@ export class Connection implements AsyncDisposable {
       try {
         handler(this, undefined, error);
       } catch (thrown) {
-        this.#events.emit('error', new ConnectionError('MSG_HANDLER_FAILED', 'message handler threw on close', { cause: thrown }));
+        this.#events.emit('error', msgError('MSG_HANDLER_FAILED', 'message handler threw on close', { cause: thrown }));
       }
       this.#handles.deregister(this);
     }

@@ -1,37 +1,26 @@
-import { RpcError } from '@rpc/loop';
+import { CancelError, errorFactory, ProtocolError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** Codes of {@link FrameError}. */
-export type FrameErrorCode = 'MSG_FRAME_TOO_LARGE';
+/** The codes of @rpc/msg. */
+export const MSG_ERRORS = {
+  /** The peer declared a message over maxPacketSize (`data.declaredLength`); the connection is closed. */
+  MSG_FRAME_TOO_LARGE: ProtocolError,
+  /** Sending on a connection that is closed or closing. */
+  MSG_CLOSED: TransportError,
+  /** sendLater past maxQueueBytes: the peer is not reading. */
+  MSG_QUEUE_FULL: TransportError,
+  /** Sending more than maxPacketSize. */
+  MSG_MESSAGE_TOO_LARGE: UsageError,
+  /** A message handler threw (its `cause`); its connection is closed. */
+  MSG_HANDLER_FAILED: UsageError,
+  /** login threw (its `cause`); the connection is closed. */
+  MSG_LOGIN_FAILED: UsageError,
+  /** An option out of range. */
+  MSG_INVALID_OPTION: UsageError,
+  /** eventLoop's signal aborted. */
+  MSG_ABORTED: CancelError,
+} as const satisfies ErrorTable;
 
-/** The peer sent bytes that break the framing rules; the connection is closed. */
-export class FrameError extends RpcError {
-  override readonly name = 'FrameError';
-  declare readonly code: FrameErrorCode;
-  /** The length the peer declared. */
-  readonly declaredLength: number;
+export type MsgErrorCode = keyof typeof MSG_ERRORS;
 
-  constructor(code: FrameErrorCode, message: string, declaredLength: number) {
-    super(code, message);
-    this.declaredLength = declaredLength;
-  }
-}
-
-/** Codes of {@link ConnectionError}. */
-export type ConnectionErrorCode =
-  | 'MSG_CLOSED'
-  | 'MSG_MESSAGE_TOO_LARGE'
-  | 'MSG_QUEUE_FULL'
-  | 'MSG_HANDLER_FAILED'
-  | 'MSG_LOGIN_FAILED'
-  | 'MSG_INVALID_OPTION'
-  | 'MSG_ABORTED';
-
-/** Local use of a Connection or Server that cannot be honoured: it is closed, a limit would be passed, an option is wrong; or an eventLoop() wait that was aborted. */
-export class ConnectionError extends RpcError {
-  override readonly name = 'ConnectionError';
-  declare readonly code: ConnectionErrorCode;
-
-  constructor(code: ConnectionErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+/** Makes the errors of @rpc/msg. */
+export const msgError = errorFactory(MSG_ERRORS);

@@ -1,6 +1,6 @@
 import type { Loop, Subscription, WatchSource } from '@rpc/loop';
 import { defaultLoop } from './default-loop.js';
-import { ConnectionError } from './errors.js';
+import { msgError } from './errors.js';
 import { handlesOf, type LoopHandles } from './handles.js';
 
 /** Called with each chunk a watched handle delivers; once more with `chunk` undefined when it has ended (`error` says why if it failed). */
@@ -86,7 +86,7 @@ class WatchedHandle {
     try {
       callback();
     } catch (error) {
-      const told = this.#handles.failed(new ConnectionError('MSG_HANDLER_FAILED', 'an event handler threw; its handle was deregistered', { cause: error }));
+      const told = this.#handles.failed(msgError('MSG_HANDLER_FAILED', 'an event handler threw; its handle was deregistered', { cause: error }));
       this.#read = this.#write = undefined;
       this.#reading = dispose(this.#reading);
       this.#writing = dispose(this.#writing);
@@ -129,7 +129,7 @@ export function setEventHandler(handle: WatchSource, handlers: EventHandlers, op
   for (const kind of ['read', 'write'] as const) {
     const callback: unknown = handlers[kind];
     if (callback !== undefined && typeof callback !== 'function') {
-      throw new ConnectionError('MSG_INVALID_OPTION', `the ${kind} handler must be a function or undefined`);
+      throw msgError('MSG_INVALID_OPTION', `the ${kind} handler must be a function or undefined`);
     }
   }
   const loop = options.loop ?? defaultLoop();

@@ -1,6 +1,6 @@
 import type { Loop } from '@rpc/loop';
 import { defaultLoop } from './default-loop.js';
-import { ConnectionError } from './errors.js';
+import { msgError } from './errors.js';
 import { handlesOf } from './handles.js';
 
 export interface EventLoopOptions {
@@ -30,7 +30,7 @@ export interface EventLoopOptions {
 export async function eventLoop(options: EventLoopOptions = {}): Promise<number> {
   const { count, signal } = options;
   if (count !== undefined && !(Number.isInteger(count) && count > 0)) {
-    throw new ConnectionError('MSG_INVALID_OPTION', `count must be a positive integer, got ${count}`);
+    throw msgError('MSG_INVALID_OPTION', `count must be a positive integer, got ${count}`);
   }
   return handlesOf(options.loop ?? defaultLoop()).wait(count ?? Infinity, signal);
 }

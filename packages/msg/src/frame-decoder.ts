@@ -1,4 +1,4 @@
-import { FrameError } from './errors.js';
+import { msgError } from './errors.js';
 import { DEFAULT_MAX_PACKET_SIZE, HEADER_SIZE, readLength } from './frame.js';
 import type { MessageDecoder } from './framing.js';
 
@@ -32,7 +32,7 @@ export class FrameDecoder implements MessageDecoder {
 
   /**
    * Feeds bytes in; calls onFrame for every frame they complete. Throws
-   * FrameError as soon as a header declares more than maxMessageSize.
+   * MSG_FRAME_TOO_LARGE as soon as a header declares more than maxMessageSize.
    */
   push(chunk: Uint8Array): void {
     const end = chunk.length;
@@ -53,11 +53,7 @@ export class FrameDecoder implements MessageDecoder {
           length = readLength(this.#header, 0);
         }
         if (length > this.maxMessageSize) {
-          throw new FrameError(
-            'MSG_FRAME_TOO_LARGE',
-            `peer declared a ${length}-byte message; the limit is ${this.maxMessageSize} bytes`,
-            length,
-          );
+          throw msgError('MSG_FRAME_TOO_LARGE', `peer declared a ${length}-byte message; the limit is ${this.maxMessageSize} bytes`, { data: { declaredLength: length } });
         }
         if (end - offset >= length) {
           // A plain Uint8Array view, whatever the chunk's class, so receivers always get one type.

@@ -1,8 +1,8 @@
-import { FrameError } from './errors.js';
+import { msgError } from './errors.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { HEADER_SIZE, writeLength } from './frame.js';
 
-/** Turns received bytes into messages; throws (a FrameError or the framing's own RpcError) on bytes that break the framing. */
+/** Turns received bytes into messages; throws a ProtocolError on bytes that break the framing. */
 export interface MessageDecoder {
   push(chunk: Uint8Array): void;
   /** The largest message accepted; changing it applies from the next message. */
@@ -45,7 +45,7 @@ export const messagePerChunk: Framing = {
     maxMessageSize,
     push(chunk: Uint8Array): void {
       if (chunk.length > this.maxMessageSize) {
-        throw new FrameError('MSG_FRAME_TOO_LARGE', `peer sent a ${chunk.length}-byte message; the limit is ${this.maxMessageSize} bytes`, chunk.length);
+        throw msgError('MSG_FRAME_TOO_LARGE', `peer sent a ${chunk.length}-byte message; the limit is ${this.maxMessageSize} bytes`, { data: { declaredLength: chunk.length } });
       }
       onMessage(chunk);
     },

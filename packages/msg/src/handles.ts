@@ -1,5 +1,5 @@
 import type { Loop } from '@rpc/loop';
-import { ConnectionError } from './errors.js';
+import { msgError } from './errors.js';
 
 interface Wait {
   /** Settle after this many events (Infinity: only when no handle is left). */
@@ -63,8 +63,8 @@ export class LoopHandles {
   }
 }
 
-function aborted(signal: AbortSignal): ConnectionError {
-  return new ConnectionError('MSG_ABORTED', 'eventLoop was aborted', { cause: signal.reason });
+function aborted(signal: AbortSignal): Error {
+  return msgError('MSG_ABORTED', 'eventLoop was aborted', { cause: signal.reason });
 }
 
 const byLoop = new WeakMap<Loop, LoopHandles>();

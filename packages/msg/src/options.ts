@@ -1,5 +1,5 @@
 import type { Loop } from '@rpc/loop';
-import { ConnectionError } from './errors.js';
+import { msgError } from './errors.js';
 import { checkMaxPacketSize, DEFAULT_MAX_PACKET_SIZE } from './frame.js';
 import { defaultLoop } from './default-loop.js';
 import { lengthPrefixed, type Framing } from './framing.js';
@@ -29,7 +29,7 @@ export interface ResolvedOptions {
 }
 
 function positive(name: string, value: number): number {
-  if (!(value > 0)) throw new ConnectionError('MSG_INVALID_OPTION', `${name} must be a positive number, got ${value}`);
+  if (!(value > 0)) throw msgError('MSG_INVALID_OPTION', `${name} must be a positive number, got ${value}`);
   return value;
 }
 

@@ -1,6 +1,6 @@
 import { Emitter, type Address, type Channel, type Endpoint, type Listener, type Subscription } from '@rpc/loop';
 import { Connection, type MessageHandler } from './connection.js';
-import { ConnectionError } from './errors.js';
+import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { handlesOf, type LoopHandles } from './handles.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
@@ -89,7 +89,7 @@ export class MsgServer implements AsyncDisposable {
     try {
       handler = await this.#answer(conn);
     } catch (error) {
-      const failure = new ConnectionError('MSG_LOGIN_FAILED', 'login threw; connection closed', { cause: error });
+      const failure = msgError('MSG_LOGIN_FAILED', 'login threw; connection closed', { cause: error });
       this.#events.emit('error', failure, conn);
       conn.destroy(failure);
       return;

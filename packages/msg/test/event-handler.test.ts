@@ -60,7 +60,7 @@ describe('setEventHandler', () => {
     setEventHandler(pipe.stdout, { read: () => { throw failure; } }, { loop });
     const waiting = eventLoop({ loop });
     pipe.stdin.write('x');
-    await expect(waiting).rejects.toMatchObject({ name: 'ConnectionError', code: 'MSG_HANDLER_FAILED', cause: failure });
+    await expect(waiting).rejects.toMatchObject({ name: 'UsageError',  code: 'MSG_HANDLER_FAILED', cause: failure });
     expect(await eventLoop({ loop })).toBe(0); // deregistered
     pipe.kill();
   });
@@ -68,7 +68,7 @@ describe('setEventHandler', () => {
   it('refuses callbacks that are not functions, and a write handler on a handle that has no writable side', () => {
     const loop = new NodeLoop();
     expect(() => setEventHandler(Readable.from([]), { read: 'no' as never }, { loop })).toThrow(
-      expect.objectContaining({ name: 'ConnectionError', code: 'MSG_INVALID_OPTION', message: 'the read handler must be a function or undefined' }),
+      expect.objectContaining({ name: 'UsageError',  code: 'MSG_INVALID_OPTION', message: 'the read handler must be a function or undefined' }),
     );
     expect(() => setEventHandler(Readable.from([]), { write: () => undefined }, { loop })).toThrow(expect.objectContaining({ name: 'UsageError', code: 'LOOP_INVALID_OPTION' }));
   });

@@ -52,8 +52,8 @@ describe('eventLoop', () => {
   it('refuses a count that is not a positive integer', async () => {
     for (const count of [0, -1, 1.5, Number.NaN]) {
       await expect(eventLoop({ count, loop: new NodeLoop() })).rejects.toMatchObject({
-        name: 'ConnectionError',
-        code: 'MSG_INVALID_OPTION',
+        name: 'UsageError',
+         code: 'MSG_INVALID_OPTION',
         message: `count must be a positive integer, got ${count}`,
       });
     }
@@ -65,7 +65,7 @@ describe('eventLoop', () => {
     const stop = new AbortController();
     const waiting = eventLoop({ loop, signal: stop.signal });
     stop.abort('enough');
-    await expect(waiting).rejects.toMatchObject({ name: 'ConnectionError', code: 'MSG_ABORTED', message: 'eventLoop was aborted', cause: 'enough' });
+    await expect(waiting).rejects.toMatchObject({ name: 'CancelError',  code: 'MSG_ABORTED', message: 'eventLoop was aborted', cause: 'enough' });
     await expect(eventLoop({ loop, signal: stop.signal })).rejects.toMatchObject({ code: 'MSG_ABORTED' }); // already aborted
     await server.close();
   });

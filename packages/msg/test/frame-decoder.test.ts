@@ -1,4 +1,4 @@
-import { encodeFrame, FrameDecoder, FrameError, MAX_PACKET_SIZE_LIMIT } from '@rpc/msg';
+import { encodeFrame, FrameDecoder, MAX_PACKET_SIZE_LIMIT, ProtocolError } from '@rpc/msg';
 
 const text = new TextEncoder();
 
@@ -68,10 +68,10 @@ describe('FrameDecoder', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(FrameError);
+    expect(error).toBeInstanceOf(ProtocolError);
     expect(error).toMatchObject({
       code: 'MSG_FRAME_TOO_LARGE',
-      declaredLength: MAX_PACKET_SIZE_LIMIT,
+      data: { declaredLength: MAX_PACKET_SIZE_LIMIT },
       message: 'peer declared a 4294967295-byte message; the limit is 1024 bytes',
     });
     expect(decoder.bufferedBytes).toBe(0);
@@ -79,7 +79,7 @@ describe('FrameDecoder', () => {
 
   it('accepts a frame of exactly maxPacketSize and refuses one byte more', () => {
     expect(decodeChunks([encodeFrame(new Uint8Array(16))], 16)).toHaveLength(1);
-    expect(() => decodeChunks([encodeFrame(new Uint8Array(17))], 16)).toThrow(FrameError);
+    expect(() => decodeChunks([encodeFrame(new Uint8Array(17))], 16)).toThrow(ProtocolError);
   });
 
   it('holds only the bytes received of a frame that declares far more', () => {

@@ -25,9 +25,9 @@ describe('newServer', () => {
     await hostileClosed;
     expect(closes).toHaveLength(1);
     expect(closes[0]).toMatchObject({
-      name: 'FrameError',
-      code: 'MSG_FRAME_TOO_LARGE',
-      declaredLength: 0xfffffffe,
+      name: 'ProtocolError',
+       code: 'MSG_FRAME_TOO_LARGE',
+      data: { declaredLength: 0xfffffffe },
       message: 'peer declared a 4294967294-byte message; the limit is 1048576 bytes',
     });
     expect(process.memoryUsage().arrayBuffers - memoryBefore).toBeLessThan(16 * 1024 * 1024);
@@ -67,7 +67,7 @@ describe('newServer', () => {
     }
     early.sendLater(new Uint8Array(101)); // the server now refuses it at the header
     await expect(early.receive()).resolves.toBeUndefined();
-    expect(closes[0]).toMatchObject({ code: 'MSG_FRAME_TOO_LARGE', declaredLength: 101 });
+    expect(closes[0]).toMatchObject({ code: 'MSG_FRAME_TOO_LARGE', data: { declaredLength: 101 } });
 
     late.maxPacketSize = 10; // and our own side refuses to send more
     expect(() => late.sendLater(new Uint8Array(11))).toThrow(expect.objectContaining({ code: 'MSG_MESSAGE_TOO_LARGE' }));

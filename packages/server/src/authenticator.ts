@@ -1,5 +1,5 @@
 import { AccessList, crypt, PasswdHash, ScramServer, type AccessRules, type AuthModule } from '@rpc/auth';
-import { CallError, type Answer } from '@rpc/core';
+import { type Answer, rpcError } from '@rpc/core';
 import type { Loop } from '@rpc/loop';
 
 export interface AuthSettings {
@@ -40,11 +40,11 @@ export class Authenticator {
   /** Undefined when no authentication is required. */
   static async create(settings: AuthSettings, host: AuthHost): Promise<Authenticator | undefined> {
     if (!settings.authRequired) {
-      if (settings.authAccess !== undefined) throw new CallError('RPC_INVALID_OPTION', 'authAccess needs authRequired: access is granted to authenticated users');
+      if (settings.authAccess !== undefined) throw rpcError('RPC_INVALID_OPTION', 'authAccess needs authRequired: access is granted to authenticated users');
       return undefined;
     }
     const module = settings.authModule ?? (settings.authPasswdHref ? await PasswdHash.from(settings.authPasswdHref) : undefined);
-    if (module === undefined) throw new CallError('RPC_INVALID_OPTION', 'authRequired needs authPasswdHref or authModule');
+    if (module === undefined) throw rpcError('RPC_INVALID_OPTION', 'authRequired needs authPasswdHref or authModule');
     const access = settings.authAccess === undefined ? undefined : new AccessList(settings.authAccess);
     return new Authenticator(module, access, settings.authMaxFailures, host);
   }

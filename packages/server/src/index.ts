@@ -1,5 +1,23 @@
 export { crypt, formatScramVerifier, deriveScramCredentials, PasswdHash, type AccessRules, type AuthModule } from '@rpc/auth';
-export { ConsoleLogger, returnList, RemoteError, type ClassSpec, type FormatName, type Logger, type MessageFormat, type MethodKind, type ModuleRef } from '@rpc/core';
+export {
+  CancelError,
+  ConsoleLogger,
+  ProtocolError,
+  RemoteError,
+  returnList,
+  RPC_ERRORS,
+  RpcError,
+  TransportError,
+  UsageError,
+  type ClassSpec,
+  type ErrorKind,
+  type FormatName,
+  type Logger,
+  type MessageFormat,
+  type MethodKind,
+  type ModuleRef,
+  type RpcErrorCode,
+} from '@rpc/core';
 export type { ServerOptions, ServerSettings } from './options.js';
 export { Server, type ServerEvents } from './server.js';
 export { ServerConnection } from './server-connection.js';

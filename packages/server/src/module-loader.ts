@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CallError, type ClassImpl, type ExportedClass, type ModuleRef } from '@rpc/core';
+import { type ClassImpl, type ExportedClass, type ModuleRef, rpcError } from '@rpc/core';
 
 export interface ModuleLoaderOptions {
   /** Import a module again on the next call once its file has changed on disk (development only). */
@@ -49,7 +49,7 @@ export class ModuleLoader {
   static check(exported: ExportedClass): void {
     if (exported.source === undefined) return;
     const path = pathOf(exported.source);
-    if (mtimeOf(path) < 0) throw new CallError('RPC_INVALID_OPTION', `classes['${exported.name}']: module ${path} does not exist`);
+    if (mtimeOf(path) < 0) throw rpcError('RPC_INVALID_OPTION', `classes['${exported.name}']: module ${path} does not exist`);
   }
 
   /** The dispatcher's hook: undefined when the class is ready, else a promise that (re)loads it. */

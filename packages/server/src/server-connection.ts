@@ -1,6 +1,5 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
-import { DISCONNECT, ObjectTable, type Answer, type Dispatcher, type PeerFeatures, type Session } from '@rpc/core';
-import { ConnectionError } from '@rpc/msg';
+import { type Answer, DISCONNECT, type Dispatcher, ObjectTable, type PeerFeatures, RpcError, type Session } from '@rpc/core';
 import type { Address, Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 import type { Authenticator, ConnectionAuth } from './authenticator.js';
@@ -190,7 +189,7 @@ export class ServerConnection implements Session {
       this.#conn.sendLater(bytes);
     } catch (error) {
       // The connection is closing (the client left, or a login limit closed it): nobody reads this answer.
-      if (!(error instanceof ConnectionError && error.code === 'MSG_CLOSED')) throw error;
+      if (!(error instanceof RpcError && error.code === 'MSG_CLOSED')) throw error;
     }
   }
 }

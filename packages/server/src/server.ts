@@ -1,5 +1,5 @@
 import { ServerNegotiation, type CodecRegistry } from '@rpc/codec';
-import { CallError, ClassRegistry, debugLogger, Dispatcher, formatLogLine, formatRegistry, type ClassImpl, type ExportedClass, type Logger, type MessageFormat } from '@rpc/core';
+import { type ClassImpl, ClassRegistry, debugLogger, Dispatcher, type ExportedClass, formatLogLine, formatRegistry, type Logger, type MessageFormat, rpcError } from '@rpc/core';
 import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
 import { nodeLoop, rpcDebugLog } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, newServer, type MsgServer } from '@rpc/msg';
@@ -164,7 +164,7 @@ export class Server implements AsyncDisposable {
 
   /** Opens the listeners: resolves once the server listens. Calling it again (or start()) is harmless, as in Event::RPC. */
   setupListeners(): Promise<void> {
-    if (this.#stopped) return Promise.reject(new CallError('RPC_STARTED', 'the server has stopped; make a new one'));
+    if (this.#stopped) return Promise.reject(rpcError('RPC_STARTED', 'the server has stopped; make a new one'));
     // A start that fails half-way closes what it opened.
     return (this.#listening ??= this.#listen().catch(async (error: unknown) => {
       await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
@@ -204,7 +204,7 @@ export class Server implements AsyncDisposable {
   }
 
   #settable(key: string): void {
-    if (this.#listening !== undefined) throw new CallError('RPC_STARTED', `cannot set ${key} after the server has started`);
+    if (this.#listening !== undefined) throw rpcError('RPC_STARTED', `cannot set ${key} after the server has started`);
   }
 
   async #listen(): Promise<void> {
@@ -248,8 +248,8 @@ export class Server implements AsyncDisposable {
 
   async #startLogListener(tls: TlsOptions | undefined, auth: Authenticator | undefined): Promise<void> {
     const s = this.#settings;
-    if (s.logListenerSsl && tls === undefined) throw new CallError('RPC_INVALID_OPTION', 'logListenerSsl needs ssl with its key and certificate');
-    if (s.logListenerAuth && auth === undefined) throw new CallError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
+    if (s.logListenerSsl && tls === undefined) throw rpcError('RPC_INVALID_OPTION', 'logListenerSsl needs ssl with its key and certificate');
+    if (s.logListenerAuth && auth === undefined) throw rpcError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
     const endpoint = { host: s.host, port: s.port + 1, ...(s.logListenerSsl ? { tls } : {}) };
     const login = s.logListenerAuth ? (user: string, password: string) => (auth as Authenticator).checkPassword(user, password) : undefined;
     this.#logListener = await LogListener.start(this.#loop, endpoint, this, login);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { AsyncClient, AsyncError, AsyncServer, Multiplexer, type Caller, type MuxEvent } from '@rpc/async';
+import { AsyncClient, AsyncServer, type RpcError, Multiplexer, type Caller, type MuxEvent } from '@rpc/async';
 import type { Endpoint } from '@rpc/loop';
 import { socketPath, waitFor } from '@rpc/testkit';
 import { adapters } from '../src/adapters.js';
@@ -58,16 +58,16 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
     it('answers in the callback style too, and refuses unknown procedures', async () => {
       const { address, stop } = await start();
       const client = await AsyncClient.connect(address, { loop });
-      const answer = await new Promise<[AsyncError | undefined, unknown[]]>((resolve) => client.callback('add_numbers', [{ n1: 40, n2: 2 }], (...a) => resolve(a)));
+      const answer = await new Promise<[RpcError | undefined, unknown[]]>((resolve) => client.callback('add_numbers', [{ n1: 40, n2: 2 }], (...a) => resolve(a)));
       expect(answer).toEqual([undefined, [{ sum: 42 }]]);
-      await expect(client.call('missing')).rejects.toMatchObject({ name: 'AsyncError', code: 'ASYNC_REMOTE', message: "no procedure named 'missing'" });
+      await expect(client.call('missing')).rejects.toMatchObject({ name: 'RemoteError',  code: 'ASYNC_REMOTE', message: "no procedure named 'missing'" });
       await client.close();
       await stop();
     });
 
     it('disconnects only the client whose call threw (invalid data, or a second return), and reports it', async () => {
       const { server, address, stop } = await start();
-      const errors: AsyncError[] = [];
+      const errors: RpcError[] = [];
       server.on('error', (error) => errors.push(error));
       const bad = await AsyncClient.connect(address, { loop });
       const good = await AsyncClient.connect(address, { loop });
@@ -78,7 +78,7 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
         ['ASYNC_HANDLER_FAILED', 'invalid threw: invalid data'],
         ['ASYNC_HANDLER_FAILED', 'twice threw: twice (call 1) has returned already'],
       ]);
-      expect((errors[1]?.cause as AsyncError).code).toBe('ASYNC_ALREADY_RETURNED');
+      expect((errors[1]?.cause as RpcError).code).toBe('ASYNC_ALREADY_RETURNED');
       expect(await good.call('add_numbers', { n1: 1, n2: 1 })).toEqual([{ sum: 2 }]);
       await good.close();
       await stop();

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { MprpcClient, MprpcError, MprpcServer, type MprpcServerOptions } from '@rpc/mprpc';
+import { MprpcClient, MprpcServer, type MprpcServerOptions, type RpcError } from '@rpc/mprpc';
 import { socketPath, waitFor } from '@rpc/testkit';
 import { adapters } from '../src/adapters.js';
 
@@ -25,7 +25,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
         try {
           res?.result(2);
         } catch (error) {
-          notes.push(['twice', (error as MprpcError).code]);
+          notes.push(['twice', (error as RpcError).code]);
         }
       },
       note: (res, ...params) => {
@@ -71,7 +71,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
     it('turns errors into spec-shaped answers: unknown methods, error results, handlers that throw', async () => {
       const { server, port, notes } = await serve();
       const client = new MprpcClient({ port, loop });
-      await expect(client.call('nope')).rejects.toMatchObject({ name: 'MprpcError', code: 'MPRPC_REMOTE', message: 'Method not found: nope', data: 'Method not found: nope' });
+      await expect(client.call('nope')).rejects.toMatchObject({ name: 'RemoteError',  code: 'MPRPC_REMOTE', message: 'Method not found: nope', data: 'Method not found: nope' });
       await expect(client.call('fail')).rejects.toMatchObject({ code: 'MPRPC_REMOTE', message: 'not today', data: { code: 42, message: 'not today' } });
       await expect(client.call('throws')).rejects.toMatchObject({ code: 'MPRPC_REMOTE', data: 'handler broke' });
       expect(await client.call('twice')).toBe(1);
@@ -95,7 +95,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       const { server, port } = await serve();
       const client = new MprpcClient({ port, loop });
       await client.call('sum', 1, 1);
-      const pending = expect(client.call('never')).rejects.toMatchObject({ name: 'MprpcError', code: 'MPRPC_DISCONNECTED' });
+      const pending = expect(client.call('never')).rejects.toMatchObject({ name: 'TransportError',  code: 'MPRPC_DISCONNECTED' });
       await server.close();
       await pending;
     });
@@ -104,7 +104,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       const { server, port } = await serve({ handlerOptions: { maxInFlight: 2 } });
       const client = new MprpcClient({ port, loop });
       const results = await Promise.allSettled([client.call('later', 50, 'a'), client.call('later', 50, 'b'), client.call('later', 50, 'c')]);
-      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as MprpcError).message))).toEqual(['a', 'b', 'too many calls in flight (the limit is 2)']);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as RpcError).message))).toEqual(['a', 'b', 'too many calls in flight (the limit is 2)']);
       expect(await client.call('later', 1, 'after')).toBe('after');
       await client.close();
       await server.close();
@@ -148,7 +148,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       const good = new MprpcClient({ port, loop });
       const big = new MprpcClient({ port, loop, handlerOptions: { maxMessageSize: 1 << 20 } });
       expect(await big.call('sum', 1, 1)).toBe(2);
-      await expect(big.call('echo', 'x'.repeat(5000))).rejects.toMatchObject({ name: 'MprpcError', code: 'MPRPC_DISCONNECTED' });
+      await expect(big.call('echo', 'x'.repeat(5000))).rejects.toMatchObject({ name: 'TransportError',  code: 'MPRPC_DISCONNECTED' });
       expect(errors).toEqual([true]);
       expect(await good.call('sum', 3, 4)).toBe(7);
       await good.close();
@@ -159,7 +159,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       const { server, port } = await serve();
       const client = new MprpcClient({ port, loop, handlerOptions: { maxCalls: 2 } });
       const waiting = [client.call('later', 20, 'a'), client.call('later', 20, 'b')];
-      await expect(client.call('sum', 1, 1)).rejects.toMatchObject({ name: 'MprpcError', code: 'MPRPC_TOO_MANY_CALLS' });
+      await expect(client.call('sum', 1, 1)).rejects.toMatchObject({ name: 'UsageError',  code: 'MPRPC_TOO_MANY_CALLS' });
       expect(await Promise.all(waiting)).toEqual(['a', 'b']);
       expect(await client.call('sum', 1, 1)).toBe(2);
       await client.close();

@@ -141,7 +141,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     it('refuses to send on a closed connection, oversize messages and a full queue', async () => {
       const server = await echoServer();
       const client = await connect(server.address, undefined, { maxPacketSize: 1000, maxQueueBytes: 2500 });
-      expect(() => client.sendLater(new Uint8Array(1001))).toThrow(expect.objectContaining({ name: 'ConnectionError', code: 'MSG_MESSAGE_TOO_LARGE' }));
+      expect(() => client.sendLater(new Uint8Array(1001))).toThrow(expect.objectContaining({ name: 'UsageError',  code: 'MSG_MESSAGE_TOO_LARGE' }));
       client.sendLater(new Uint8Array(1000));
       client.sendLater(new Uint8Array(1000));
       expect(() => client.sendLater(new Uint8Array(1000))).toThrow(
@@ -238,7 +238,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       server.on('error', (e) => errors.push(e));
       const client = await connect(server.address);
       await client.done;
-      expect(errors[0]).toMatchObject({ name: 'ConnectionError', code: 'MSG_LOGIN_FAILED', cause: new Error('directory offline') });
+      expect(errors[0]).toMatchObject({ name: 'UsageError',  code: 'MSG_LOGIN_FAILED', cause: new Error('directory offline') });
       await server.close();
     });
 

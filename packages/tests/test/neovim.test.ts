@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MprpcClient, MprpcError, MprpcServer, MsgpackExtension } from '@rpc/mprpc';
+import { MprpcClient, MprpcServer, MsgpackExtension, RemoteError } from '@rpc/mprpc';
 
 // neovim (Debian package, installed by scripts/setup-peers.sh) as the real MessagePack-RPC peer, both ways.
 const fixtures = join(__dirname, '..', 'fixtures', 'nvim');
@@ -85,9 +85,9 @@ describe('our MessagePack-RPC client calling neovim', () => {
     expect(info.types).toMatchObject({ Buffer: { id: 0 }, Window: { id: 1 }, Tabpage: { id: 2 } });
   });
 
-  it("gets neovim's errors as MprpcError with the [type, message] it sent", async () => {
+  it("gets neovim's errors as RemoteError with the [type, message] it sent", async () => {
     const error = await client.call('nvim_eval', 'undefined_var').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MprpcError);
+    expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ code: 'MPRPC_REMOTE', message: 'Vim:E121: Undefined variable: undefined_var', data: [0, 'Vim:E121: Undefined variable: undefined_var'] });
     await expect(client.call('no_such_method')).rejects.toMatchObject({ message: 'Invalid method: no_such_method', data: [0, 'Invalid method: no_such_method'] });
   });

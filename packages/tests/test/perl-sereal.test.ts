@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@rpc/client';
-import { CodecError, TaggedValue } from '@rpc/codec';
+import { ProtocolError, TaggedValue } from '@rpc/codec';
 import { serealCodec } from '@rpc/codec-sereal';
 import { startPerlServer } from '../src/perl-peer.js';
 import type { EventRpcTest } from '../src/test-classes.js';
@@ -183,8 +183,8 @@ describe('a corpus of values Perl encodes', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(CodecError);
-    expect(error).toMatchObject({ format: 'SERL', code: 'CODEC_MALFORMED', message: expect.stringMatching(message) });
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ data: { format: 'SERL' }, code: 'CODEC_MALFORMED', message: expect.stringMatching(message) });
   });
 });
 

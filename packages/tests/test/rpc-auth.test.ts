@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { AuthError, Client, crypt, type ClientOptions } from '@rpc/client';
+import { Client, crypt, RemoteError, type ClientOptions } from '@rpc/client';
 import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { ScramClient } from '@rpc/auth';
@@ -70,7 +70,7 @@ describe('logging in to our server', () => {
       ),
     );
     for (const failure of failures) {
-      expect(failure).toBeInstanceOf(AuthError);
+      expect(failure).toBeInstanceOf(RemoteError);
       expect(failure).toMatchObject({ code: 'AUTH_FAILED', message: 'Illegal credentials' });
     }
     await server.stop();
@@ -171,7 +171,7 @@ describe('logging in to our server', () => {
   it('refuses auth options that cannot work', async () => {
     await expect(authServer({ authPasswdHref: undefined })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION', message: 'authRequired needs authPasswdHref or authModule' });
     await expect(authServer({ authRequired: false, authAccess: {} })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
-    await expect(authServer({ authPasswdHref: { fred: 'plaintext' } })).rejects.toMatchObject({ name: 'AuthError', code: 'AUTH_INVALID_OPTION' });
+    await expect(authServer({ authPasswdHref: { fred: 'plaintext' } })).rejects.toMatchObject({ name: 'UsageError',  code: 'AUTH_INVALID_OPTION' });
   });
 });
 
@@ -202,7 +202,7 @@ describe('Event::RPC logins with the Perl peers', () => {
     expect(await (await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'to perl')).get_data()).toBe('to perl');
     await client.disconnect();
     const refused = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 'wrong') }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ name: 'AuthError', code: 'AUTH_FAILED', message: 'Illegal credentials' });
+    expect(refused).toMatchObject({ name: 'RemoteError',  code: 'AUTH_FAILED', message: 'Illegal credentials' });
     await perl.stop();
   });
 });

@@ -50,7 +50,7 @@ export async function refusedCallsScenario(echoes: Echoing, limit: number, withS
     whileQueued.abort();
     const [tooBig, unencodable, before, queued] = await Promise.allSettled(refused);
     expect(tooBig).toMatchObject({ status: 'rejected', reason: { code: 'MSG_MESSAGE_TOO_LARGE' } });
-    expect(unencodable).toMatchObject({ status: 'rejected', reason: { name: 'CodecError', code: 'CODEC_UNENCODABLE' } });
+    expect(unencodable).toMatchObject({ status: 'rejected', reason: { name: 'UsageError',  code: 'CODEC_UNENCODABLE' } });
     expect(before).toMatchObject({ status: 'rejected', reason: { code: 'RPC_CANCELLED' } });
     expect(queued).toMatchObject({ status: 'rejected', reason: { code: 'RPC_CANCELLED' } });
     if (inFlight !== undefined) expect(await inFlight).toBe('in flight');

@@ -74,7 +74,7 @@ describe('security', () => {
     const make = (methods: Record<string, 1 | '_constructor'>) => () => new Server({ logger: quiet, classes: { Sneaky: { impl: Sneaky, methods } } });
     expect(make({ open: 1, new: '_constructor' })).not.toThrow();
     for (const name of ['constructor', '__proto__', 'secret', 'toString', 'missing']) {
-      expect(make({ [name]: 1 as const })).toThrow(expect.objectContaining({ name: 'CallError', code: 'RPC_INVALID_OPTION' }));
+      expect(make({ [name]: 1 as const })).toThrow(expect.objectContaining({ name: 'UsageError',  code: 'RPC_INVALID_OPTION' }));
     }
     expect(make({ toString: '_constructor' as const })).toThrow(expect.objectContaining({ code: 'RPC_INVALID_OPTION' }));
   });

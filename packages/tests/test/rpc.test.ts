@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pathToFileURL } from 'node:url';
-import { CallError, Client, RemoteError, withCallOptions, type ClientOptions, type RemoteObject } from '@rpc/client';
+import { Client, RemoteError, withCallOptions, type ClientOptions, type RemoteObject } from '@rpc/client';
 import { jsonCodec } from '@rpc/codec-json';
 import { cborCodec } from '@rpc/codec-cbor';
 import { NodeLoop } from '@rpc/loop-node';
@@ -97,7 +97,7 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       const controller = new AbortController();
       const pending = withCallOptions(obj, { signal: controller.signal }).wait(5000, 'never');
       setTimeout(() => controller.abort(), 20);
-      await expect(pending).rejects.toMatchObject({ name: 'CallError', code: 'RPC_CANCELLED' });
+      await expect(pending).rejects.toMatchObject({ name: 'CancelError',  code: 'RPC_CANCELLED' });
       await expect(withCallOptions(obj, { deadlineMs: 30 }).wait(5000, 'late')).rejects.toMatchObject({ code: 'RPC_DEADLINE' });
       expect(await withCallOptions(obj, { deadlineMs: 2000 }).wait(1, 'in time')).toBe('in time');
       expect(await obj.get_data()).toBe('x');
@@ -209,7 +209,7 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     it('rejects calls in flight when the server goes away', async () => {
       const { server, client } = await pair();
       const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
-      const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({ name: 'CallError', code: 'RPC_DISCONNECTED' });
+      const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({ name: 'TransportError',  code: 'RPC_DISCONNECTED' });
       await server.stop();
       await outcome;
       await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_NOT_CONNECTED' });
@@ -257,7 +257,7 @@ describe('server options', () => {
     server.name = 'Renamed server';
     await server.setupListeners();
     expect(server.port).toBeGreaterThan(0);
-    expect(() => (server.port = 1)).toThrow(expect.objectContaining({ name: 'CallError', code: 'RPC_STARTED' }));
+    expect(() => (server.port = 1)).toThrow(expect.objectContaining({ name: 'UsageError',  code: 'RPC_STARTED' }));
     expect(lines.some(([level, line]) => level === 1 && line.startsWith(`Renamed server: listening on 127.0.0.1:${server.port}`))).toBe(true);
     server.log('a notice');
     server.log(3, 'a detail');

@@ -1,4 +1,4 @@
-import { Client, withCallOptions, type CallError } from '@rpc/client';
+import { Client, withCallOptions, type RpcError } from '@rpc/client';
 import { connect, newServer } from '@rpc/msg';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { Server } from '@rpc/server';
@@ -66,13 +66,13 @@ describe('an Event::RPC conversation in virtual time', () => {
         await client.connect();
         const clock = await client.remoteClass<Clock>('Clock').new();
         seen.push(`answer ${String(await clock.after(1500, 'late'))} at ${loop.now()}`);
-        const deadline = await withCallOptions(clock, { deadlineMs: 30_000 }).forever().catch((e: CallError) => e.code);
+        const deadline = await withCallOptions(clock, { deadlineMs: 30_000 }).forever().catch((e: RpcError) => e.code);
         seen.push(`${deadline} at ${loop.now()}`);
         const cancelled = Clock.cancelled; // the server gave up on the call too, at its own (virtual) deadline
         const timeout = new Client({ host: 'memory', port: server.port, loop, timeout: 5000 });
         await timeout.connect();
         const slow = await timeout.remoteClass<Clock>('Clock').new();
-        seen.push(`${await slow.forever().catch((e: CallError) => e.code)} at ${loop.now()}`);
+        seen.push(`${await slow.forever().catch((e: RpcError) => e.code)} at ${loop.now()}`);
         await Promise.all([client.disconnect(), timeout.disconnect()]);
         await server.stop();
         return { seen, cancelled };
