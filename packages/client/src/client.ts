@@ -94,7 +94,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     const conn = await connect({ host: o.host ?? 'localhost', port: o.port, ...(tls ? { tls } : {}) }, undefined, {
       loop: this.#loop,
       maxPacketSize: this.#maxPacketSize,
-      timeoutMs: o.timeout,
+      connectTimeoutMs: o.timeout,
     });
     try {
       this.#codec = await this.#negotiate(conn);

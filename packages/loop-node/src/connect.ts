@@ -6,7 +6,7 @@ import { NodeChannel } from './node-channel.js';
 
 export async function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
   checkEndpoint(endpoint);
-  const { signal, timeoutMs } = options;
+  const { signal, connectTimeoutMs } = options;
   if (signal?.aborted) throw loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason });
   const secure = endpoint.tls !== undefined;
   const unixPath = isUnixEndpoint(endpoint) ? endpoint.path : undefined;
@@ -31,8 +31,8 @@ export async function connect(endpoint: Endpoint, options: ConnectOptions = {}):
     socket.once('error', onError);
     socket.once(secure ? 'secureConnect' : 'connect', onReady);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => settle(loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out after ${timeoutMs} ms`)), timeoutMs);
+    if (connectTimeoutMs !== undefined) {
+      timer = setTimeout(() => settle(loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
     }
   });
 }

@@ -50,7 +50,7 @@ export class BrowserWsLoop extends HostLoop implements Loop {
       poll: (task) => void setTimeout(task, 10),
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => fail('LOOP_CONNECT_TIMEOUT', 'timed out'), options.timeoutMs);
+      const timer = options.connectTimeoutMs === undefined ? undefined : setTimeout(() => fail('LOOP_CONNECT_TIMEOUT', 'timed out'), options.connectTimeoutMs);
       const fail = (code: 'LOOP_CONNECT_FAILED' | 'LOOP_CONNECT_TIMEOUT' | 'LOOP_ABORTED', why: string): void => {
         clearTimeout(timer);
         ws.close();

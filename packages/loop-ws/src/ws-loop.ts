@@ -118,7 +118,7 @@ export class WsLoop implements Loop {
     const ws = new WebSocket(url, {
       ...(endpoint.tls as tls.ConnectionOptions | undefined),
       maxPayload: endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD,
-      ...(options.timeoutMs === undefined ? {} : { handshakeTimeout: options.timeoutMs }),
+      ...(options.connectTimeoutMs === undefined ? {} : { handshakeTimeout: options.connectTimeoutMs }),
     });
     const channel = new WsChannel(ws as unknown as WebSocketLike, {
       addresses: () => {

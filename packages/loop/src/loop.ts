@@ -25,7 +25,7 @@ export interface Listener extends AsyncDisposable {
 
 export interface ConnectOptions {
   /** Give up after this many milliseconds (LOOP_CONNECT_TIMEOUT). */
-  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
   /** Abort the attempt (LOOP_ABORTED). */
   readonly signal?: AbortSignal;
 }

@@ -78,7 +78,7 @@ export class MprpcClient implements AsyncDisposable {
         if (error) o.onError?.(true, error.message);
         if (this.#peer !== undefined) this.#peer = undefined; // the next call reconnects
       },
-      { loop, maxPacketSize: limits.maxMessageSize, framing: msgpackValues, ...(o.connectTimeoutMs === undefined ? {} : { timeoutMs: o.connectTimeoutMs }) },
+      { loop, maxPacketSize: limits.maxMessageSize, framing: msgpackValues, ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }) },
     ).catch((error: unknown) => {
       this.#peer = undefined;
       throw error;

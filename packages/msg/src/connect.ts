@@ -4,7 +4,7 @@ import { resolveOptions, type MsgOptions } from './options.js';
 
 export interface ConnectOptions extends MsgOptions {
   /** Give up connecting after this many milliseconds. */
-  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -14,6 +14,6 @@ export interface ConnectOptions extends MsgOptions {
  */
 export async function connect(endpoint: Endpoint, onMessage?: MessageHandler, options: ConnectOptions = {}): Promise<Connection> {
   const resolved = resolveOptions(options);
-  const channel = await resolved.loop.connect({ ...endpoint, maxMessageSize: resolved.maxPacketSize }, { timeoutMs: options.timeoutMs, signal: options.signal });
+  const channel = await resolved.loop.connect({ ...endpoint, maxMessageSize: resolved.maxPacketSize }, { connectTimeoutMs: options.connectTimeoutMs, signal: options.signal });
   return new Connection(channel, resolved, onMessage);
 }
