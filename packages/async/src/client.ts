@@ -60,7 +60,7 @@ export class AsyncClient implements AsyncDisposable {
   }
 
   close(): Promise<void> {
-    return this.#conn.disconnect();
+    return this.#conn.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -148,7 +148,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
     this.#closed = true;
     for (const subscription of this.#subscriptions) subscription.dispose();
     await Promise.all([...this.#listeners].map((listener) => listener.close()));
-    await Promise.all([...this.#connections].map((connection) => connection.disconnect()));
+    await Promise.all([...this.#connections].map((connection) => connection.close()));
     for (const wake of this.#roomWaiters.splice(0)) wake();
     if (this.#queue.length === 0) for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
   }

@@ -115,19 +115,20 @@ export class Client implements ProxyHost, AsyncDisposable {
       if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
       await this.#loadClasses();
     } catch (error) {
-      await this.disconnect(); // a half-made connection is no use to anyone
+      await this.close(); // a half-made connection is no use to anyone
       throw error;
     }
   }
 
-  async disconnect(): Promise<void> {
+  /** Disconnects (Event::RPC's disconnect), after writing what is queued. */
+  async close(): Promise<void> {
     const conn = this.#conn;
     this.#conn = undefined;
-    await conn?.disconnect();
+    await conn?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    return this.disconnect();
+    return this.close();
   }
 
   /** The constructors of a remote class (by its remote name or its classMap name), returning typed proxies. */

@@ -47,8 +47,8 @@ const refused = await client.request({ cmd: 'exec', oid: diary.oid, method: 'con
 console.log(`client: calling 'constructor' remotely: ${String(refused)}`);
 
 await copy.release(); // the server frees it now; `diary` goes when we disconnect
-await client.disconnect();
-await server.stop();
+await client.close();
+await server.close();
 
 const expected = total === 4 && howMany === 1 && refused === 'Illegal access to Notebook->constructor';
 if (!expected) {

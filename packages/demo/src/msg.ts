@@ -1,11 +1,11 @@
 // The quick-start demo: a Msg server and client on 127.0.0.1 doing real work.
 // The server keeps a running word count per connection and answers each
 // line with it; it also speaks first (peer to peer). Exits 0 when done.
-import { connect, newServer, type Connection } from '@rpc/msg';
+import { connect, MsgServer, type Connection } from '@rpc/msg';
 
 const text = new TextDecoder();
 
-const server = await newServer({ host: '127.0.0.1', port: 0 }, (conn: Connection) => {
+const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: (conn: Connection) => {
   conn.sendLater('hello, send me lines and I count their words');
   let words = 0;
   return (peer, msg) => {
@@ -14,7 +14,7 @@ const server = await newServer({ host: '127.0.0.1', port: 0 }, (conn: Connection
     words += line.split(/\s+/).filter(Boolean).length;
     peer.sendLater(`${words} words so far (last line: "${line}")`);
   };
-});
+} }).start();
 const address = server.address;
 console.log(`server listening on ${'port' in address ? `${address.host}:${address.port}` : address.path}`);
 
@@ -36,7 +36,7 @@ await client.sendNow('one last line sent now');
 const last = text.decode((await client.receive()) as Uint8Array);
 console.log(`server says: ${last}`);
 
-await client.disconnect();
+await client.close();
 await server.close();
 if (!last.startsWith('24 words')) {
   console.error('unexpected answer');

@@ -102,7 +102,7 @@ export class MprpcPeer {
   }
 
   close(): Promise<void> {
-    return this.#conn.disconnect();
+    return this.#conn.close();
   }
 
   /** Handles one message from the peer. */

@@ -1,6 +1,6 @@
 import { Emitter, type Address, type Loop, type Subscription } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
-import { newServer, type MsgServer } from '@rpc/msg';
+import { MsgServer } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
 import { msgpackValues } from './framing.js';
@@ -41,9 +41,9 @@ export class MprpcServer implements AsyncDisposable {
     const codec = mprpcCodec(limits.extensions);
     const loop: Loop = options.loop ?? nodeLoop;
     const onError = options.onError ?? (() => undefined);
-    this.ready = newServer(
-      endpointOf(options.port, options.address, options.tls),
-      (conn) => {
+    this.ready = new MsgServer({
+      ...endpointOf(options.port, options.address, options.tls),
+      login: (conn) => {
         const peer = new MprpcPeer(conn, { ...limits, codec, loop, handlerFor: (method) => this.#handlers.get(method), onError });
         this.#peers.add(peer);
         this.#events.emit('connection', peer);
@@ -55,8 +55,10 @@ export class MprpcServer implements AsyncDisposable {
           else options.onEof?.(peer);
         };
       },
-      { loop, maxPacketSize: limits.maxMessageSize, framing: msgpackValues },
-    ).then((server) => {
+      loop,
+      maxPacketSize: limits.maxMessageSize,
+      framing: msgpackValues,
+    }).start().then((server) => {
       this.#server = server;
       return server.address;
     });

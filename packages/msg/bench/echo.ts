@@ -3,14 +3,14 @@
 // writes all frames of one turn at once, on one loopback connection, with the
 // server in its own process. Prints a table, the ratios, and a JSON line.
 import { parseArgs } from 'node:util';
-import { connect, newServer } from '@rpc/msg';
+import { connect, MsgServer } from '@rpc/msg';
 import { forkServer, measure, median, newRuns, ratio, rawClient, rawEchoServer, reportPort, summarize, type OpenBenchClient, type Runs } from '@rpc/testkit/bench';
 
 type Contender = 'raw' | 'msg';
 
 async function serve(kind: Contender): Promise<void> {
   if (kind === 'raw') return reportPort(((await rawEchoServer()).address() as { port: number }).port);
-  const server = await newServer({ host: '127.0.0.1', port: 0 }, () => (conn, msg) => msg && conn.sendLater(msg));
+  const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => (conn, msg) => msg && conn.sendLater(msg) }).start();
   reportPort((server.address as { port: number }).port);
 }
 

@@ -17,7 +17,7 @@ export type Message = Uint8Array | string;
 export type MessageHandler = (conn: Connection, msg: Uint8Array | undefined, error?: Error) => void;
 
 interface ConnectionEvents {
-  close: (error?: Error) => void;
+  disconnect: (error?: Error) => void;
   /** A handler threw while being told of the close: there is no connection left to close, so it is reported here. */
   error: (error: Error) => void;
 }
@@ -62,7 +62,7 @@ export class Connection implements AsyncDisposable {
   /** Inside the channel's data callback: sendLater() leaves the flush to the end of it. */
   #reading = false;
   #awaitingDrain = false;
-  /** disconnect() or destroy() was called: no more sending. */
+  /** close() or destroy() was called: no more sending. */
   #closing = false;
   /** destroy() was called: messages still being decoded are dropped. */
   #discarding = false;
@@ -70,7 +70,7 @@ export class Connection implements AsyncDisposable {
   #error: Error | undefined;
   readonly #done: Promise<void>;
 
-  /** Frames any Channel; `connect()` and `newServer()` make these for you. */
+  /** Frames any Channel; `connect()` and `MsgServer` make these for you. */
   constructor(channel: Channel, options?: MsgOptions, onMessage?: MessageHandler) {
     this.#channel = channel;
     this.#options = resolveOptions(options);
@@ -81,7 +81,7 @@ export class Connection implements AsyncDisposable {
     const framing = channel.messageBoundaries ? messagePerChunk : this.#options.framing;
     this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
     this.#outbox = new Outbox(framing);
-    this.#done = new Promise((resolve) => this.#events.on('close', () => resolve()));
+    this.#done = new Promise((resolve) => this.#events.on('disconnect', () => resolve()));
     channel.on('drain', () => {
       this.#awaitingDrain = false;
       this.#flush();
@@ -238,14 +238,14 @@ export class Connection implements AsyncDisposable {
    * dropped. Resolves once closed: at the latest after disconnectTimeoutMs,
    * when a peer that does not close its side is dropped.
    */
-  disconnect(): Promise<void> {
+  close(): Promise<void> {
     if (!this.#closed && !this.#closing) {
       this.#closing = this.#discarding = true;
       this.#writeAll();
       this.#channel.close();
       this.#channel.resume(); // read on, so that the peer's end is seen even if reading was paused
       const grace = this.#options.loop.timer(this.#options.disconnectTimeoutMs, () => this.#channel.destroy());
-      this.#events.on('close', () => grace.cancel());
+      this.#events.on('disconnect', () => grace.cancel());
     }
     return this.#done;
   }
@@ -259,7 +259,7 @@ export class Connection implements AsyncDisposable {
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    return this.disconnect();
+    return this.close();
   }
 
   #enqueue(msg: Message): void {
@@ -276,7 +276,7 @@ export class Connection implements AsyncDisposable {
     this.#outbox.push(payload);
   }
 
-  /** Hands the whole queue to the channel regardless of backpressure (sendNow, disconnect). */
+  /** Hands the whole queue to the channel regardless of backpressure (sendNow, close). */
   #writeAll(onFlushed?: (error?: Error) => void): void {
     const chunks = this.#outbox.length > 0 ? this.#outbox.take(Infinity) : [];
     if (!this.#channel.writev(chunks, onFlushed)) this.#awaitingDrain = true;
@@ -346,6 +346,6 @@ export class Connection implements AsyncDisposable {
       }
       this.#handles.deregister(this);
     }
-    this.#events.emit('close', error);
+    this.#events.emit('disconnect', error);
   }
 }

@@ -4,7 +4,7 @@ import { CancelError, errorFactory, ProtocolError, TransportError, UsageError, t
 export const MSG_ERRORS = {
   /** The peer declared a message over maxPacketSize (`data.declaredLength`); the connection is closed. */
   MSG_FRAME_TOO_LARGE: ProtocolError,
-  /** Sending on a connection that is closed or closing. */
+  /** Sending on a connection that is closed or closing; starting a server that was closed. */
   MSG_CLOSED: TransportError,
   /** sendLater past maxQueueBytes: the peer is not reading. */
   MSG_QUEUE_FULL: TransportError,
@@ -16,6 +16,8 @@ export const MSG_ERRORS = {
   MSG_LOGIN_FAILED: UsageError,
   /** An option out of range. */
   MSG_INVALID_OPTION: UsageError,
+  /** Asking a server for its address before start() resolved. */
+  MSG_NOT_STARTED: UsageError,
   /** eventLoop's signal aborted. */
   MSG_ABORTED: CancelError,
 } as const satisfies ErrorTable;

@@ -16,4 +16,4 @@ export {
 export { FrameDecoder } from './frame-decoder.js';
 export { lengthPrefixed, messagePerChunk, type Framing, type MessageDecoder } from './framing.js';
 export type { MsgOptions } from './options.js';
-export { MsgServer, newServer, type Login } from './server.js';
+export { MsgServer, type Login, type MsgServerEvents, type MsgServerOptions } from './server.js';

@@ -1,4 +1,4 @@
-import { Emitter, type Address, type Channel, type Endpoint, type Listener, type Subscription } from '@rpc/loop';
+import { Emitter, type Address, type Channel, type Endpoint, type Listener, type Subscription, type TlsOptions } from '@rpc/loop';
 import { Connection, type MessageHandler } from './connection.js';
 import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
@@ -12,31 +12,62 @@ import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options
  */
 export type Login = (conn: Connection) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
 
-interface ServerEvents {
+export interface MsgServerOptions extends MsgOptions {
+  /** Interface to bind (default: all). */
+  readonly host?: string;
+  /** TCP port; 0 (the default) picks a free one, which `address` then reports. */
+  readonly port?: number;
+  /** A Unix socket path to listen on instead of a TCP port. */
+  readonly path?: string;
+  /** Serve over TLS with these node:tls options. */
+  readonly tls?: TlsOptions;
+  /** Decides for each connection whether to accept it, and with which handler. */
+  readonly login: Login;
+}
+
+export interface MsgServerEvents {
+  /** Login accepted a connection. */
+  connect: (conn: Connection) => void;
+  /** An accepted connection closed; `error` says why, unless it closed cleanly. */
+  disconnect: (conn: Connection, error?: Error) => void;
   /** Something went wrong that concerns one peer (a TLS handshake, a login or handler that threw); the server keeps serving. */
   error: (error: Error, conn?: Connection) => void;
 }
 
-/** A listening Msg server (the Msg toolkit's new_server). */
+/**
+ * A Msg server (the Msg toolkit's new_server): `await new MsgServer({ host,
+ * port, login }).start()` listens on TCP, a Unix socket, either with TLS, and
+ * calls `login` for each connection. Different connections may get
+ * different handlers; once accepted, either side sends whenever it likes.
+ */
 export class MsgServer implements AsyncDisposable {
-  readonly #listener: Listener;
   readonly #connections = new Set<Connection>();
   /** Connections whose login has not answered yet. */
   readonly #pending = new Set<Connection>();
-  readonly #events = new Emitter<ServerEvents>();
+  readonly #events = new Emitter<MsgServerEvents>();
+  readonly #endpoint: Endpoint;
   readonly #login: Login;
   /** The loop's registered handles: a listening server is one until closed (eventLoop). */
   readonly #handles: LoopHandles;
   #options: ResolvedOptions;
+  #listener: Listener | undefined;
+  #starting: Promise<this> | undefined;
+  #closed = false;
 
-  /** Serves the channels of `listener`, calling `login` for each; newServer() makes one for you. */
-  constructor(listener: Listener, login: Login, options?: MsgOptions) {
-    this.#listener = listener;
+  constructor(options: MsgServerOptions) {
+    const { host, port, path, tls, login, ...msgOptions } = options;
+    if (typeof login !== 'function') throw msgError('MSG_INVALID_OPTION', 'login must be a function returning a message handler');
+    this.#options = resolveOptions(msgOptions);
+    this.#endpoint = path !== undefined ? { path, ...(tls ? { tls } : {}) } : { host, port: port ?? 0, ...(tls ? { tls } : {}) };
     this.#login = login;
-    this.#options = resolveOptions(options);
     this.#handles = handlesOf(this.#options.loop);
-    this.#handles.register(this);
-    listener.on('error', (error) => this.#events.emit('error', error));
+  }
+
+  /** Listens; resolves with the server once it accepts connections. Calling it again is harmless. */
+  start(): Promise<this> {
+    if (this.#closed) return Promise.reject(msgError('MSG_CLOSED', 'the server was closed; make a new one'));
+    this.#starting ??= this.#listen();
+    return this.#starting;
   }
 
   /**
@@ -54,8 +85,9 @@ export class MsgServer implements AsyncDisposable {
     for (const conn of [...this.#pending, ...this.#connections]) conn.maxPacketSize = value;
   }
 
-  /** The bound address, with the real port when port 0 was asked for. */
+  /** The bound address once started, with the real port when port 0 was asked for. */
   get address(): Address {
+    if (this.#listener === undefined) throw msgError('MSG_NOT_STARTED', 'the server has no address before start() resolves');
     return this.#listener.address;
   }
 
@@ -64,23 +96,32 @@ export class MsgServer implements AsyncDisposable {
     return this.#connections;
   }
 
-  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): Subscription {
+  on<K extends keyof MsgServerEvents>(event: K, listener: MsgServerEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
 
-  /** Stops accepting and disconnects every connection (after writing what each has queued). */
+  /** Stops accepting and closes every connection (after writing what each has queued). */
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#starting?.catch(() => undefined);
     this.#handles.deregister(this);
-    await this.#listener.close();
-    await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.disconnect()));
+    await this.#listener?.close();
+    await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.close()));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  /** @internal called by newServer() for each channel */
-  async accept(channel: Channel): Promise<void> {
+  async #listen(): Promise<this> {
+    const listener = await this.#options.loop.listen({ ...this.#endpoint, maxMessageSize: this.#options.maxPacketSize }, (channel) => void this.#accept(channel));
+    this.#listener = listener;
+    listener.on('error', (error) => this.#events.emit('error', error));
+    this.#handles.register(this);
+    return this;
+  }
+
+  async #accept(channel: Channel): Promise<void> {
     channel.pause(); // nothing is read until login has answered
     const conn = new Connection(channel, this.#options);
     conn.on('error', (error) => this.#events.emit('error', error, conn));
@@ -97,13 +138,17 @@ export class MsgServer implements AsyncDisposable {
       this.#pending.delete(conn);
     }
     if (!handler) {
-      void conn.disconnect();
+      void conn.close();
       return;
     }
     if (conn.closed) return;
     this.#connections.add(conn);
-    conn.on('close', () => this.#connections.delete(conn));
+    conn.on('disconnect', (error) => {
+      this.#connections.delete(conn);
+      this.#events.emit('disconnect', conn, error);
+    });
     conn.onMessage = handler;
+    this.#events.emit('connect', conn);
     channel.resume();
   }
 
@@ -112,22 +157,4 @@ export class MsgServer implements AsyncDisposable {
     this.#handles.dispatched();
     return this.#login(conn);
   }
-}
-
-/**
- * Listens at `endpoint` (TCP, Unix socket, either with TLS) and calls
- * `login` for each connection. Different connections may get different
- * handlers; once accepted, either side sends whenever it likes.
- */
-export async function newServer(endpoint: Endpoint, login: Login, options?: MsgOptions): Promise<MsgServer> {
-  const resolved = resolveOptions(options);
-  let server: MsgServer | undefined;
-  const pending: Channel[] = [];
-  const listener = await resolved.loop.listen({ ...endpoint, maxMessageSize: resolved.maxPacketSize }, (channel) => {
-    if (server) void server.accept(channel);
-    else pending.push(channel);
-  });
-  server = new MsgServer(listener, login, resolved);
-  for (const channel of pending) void server.accept(channel);
-  return server;
 }

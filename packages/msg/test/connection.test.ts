@@ -1,6 +1,6 @@
 import type { Channel } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
-import { Connection as MsgConnection, connect, encodeFrame, newServer, type Connection } from '@rpc/msg';
+import { Connection as MsgConnection, connect, encodeFrame, MsgServer, type Connection } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 import { echoServer, local, rawSocket, readU32, text, u32 } from './helpers.js';
 
@@ -39,7 +39,7 @@ describe('Connection', () => {
 
   it('decodes frames a peer writes one byte per write', async () => {
     const received: string[] = [];
-    const server = await newServer(local, () => (_conn, msg) => msg && received.push(text.decode(msg)));
+    const server = await new MsgServer({ ...local, login: () => (_conn, msg) => msg && received.push(text.decode(msg)) }).start();
     const socket = await rawSocket(server);
     const bytes = Buffer.concat(['split', '', 'at every byte'].map((s) => encodeFrame(Buffer.from(s))));
     for (const byte of bytes) {

@@ -1,5 +1,5 @@
 import { NodeLoop } from '@rpc/loop-node';
-import { connect, eventLoop, newServer, type MessageHandler } from '@rpc/msg';
+import { connect, eventLoop, MsgServer, type MessageHandler } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 import { local } from './helpers.js';
 
@@ -14,7 +14,7 @@ describe('eventLoop', () => {
 
   it('counts a connection as a handle while it has a handler', async () => {
     const [serverLoop, clientLoop] = [new NodeLoop(), new NodeLoop()];
-    const server = await newServer(local, () => ignore, { loop: serverLoop });
+    const server = await new MsgServer({ ...local, login: () => ignore, loop: serverLoop }).start();
     const client = await connect(server.address, undefined, { loop: clientLoop });
     expect(await eventLoop({ loop: clientLoop })).toBe(0); // receive() only: not registered
 
@@ -28,7 +28,7 @@ describe('eventLoop', () => {
 
     client.onMessage = ignore;
     const untilClosed = eventLoop({ loop: clientLoop });
-    await client.disconnect();
+    await client.close();
     expect(await untilClosed).toBe(1); // the close, given to the handler, is its last event
     await server.close();
   });
@@ -36,7 +36,7 @@ describe('eventLoop', () => {
   it('counts a listening server as a handle until closed, and each login as an event', async () => {
     const [serverLoop, clientLoop] = [new NodeLoop(), new NodeLoop()];
     const logins: string[] = [];
-    const server = await newServer(local, () => (logins.push('login'), ignore), { loop: serverLoop });
+    const server = await new MsgServer({ ...local, login: () => (logins.push('login'), ignore), loop: serverLoop }).start();
     const login = eventLoop({ loop: serverLoop, count: 1 });
     const client = await connect(server.address, undefined, { loop: clientLoop });
     expect(await login).toBe(1);
@@ -46,7 +46,7 @@ describe('eventLoop', () => {
     const untilIdle = eventLoop({ loop: serverLoop });
     await server.close(); // deregisters the server, and closes the accepted connection (one more event)
     expect(await untilIdle).toBe(1);
-    await client.disconnect();
+    await client.close();
   });
 
   it('refuses a count that is not a positive integer', async () => {
@@ -61,7 +61,7 @@ describe('eventLoop', () => {
 
   it('stops waiting when its signal aborts, with the reason as cause', async () => {
     const loop = new NodeLoop();
-    const server = await newServer(local, () => ignore, { loop });
+    const server = await new MsgServer({ ...local, login: () => ignore, loop }).start();
     const stop = new AbortController();
     const waiting = eventLoop({ loop, signal: stop.signal });
     stop.abort('enough');

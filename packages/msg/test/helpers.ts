@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { newServer, type Connection, type MsgOptions, type MsgServer } from '@rpc/msg';
+import { MsgServer, type Connection, type MsgOptions } from '@rpc/msg';
 import type { Address, Endpoint } from '@rpc/loop';
 
 export const local: Endpoint = { host: '127.0.0.1', port: 0 };
@@ -7,13 +7,9 @@ export const text = new TextDecoder();
 
 /** A server that answers every message with the same bytes, queued with sendLater. */
 export function echoServer(endpoint: Endpoint = local, options?: MsgOptions): Promise<MsgServer> {
-  return newServer(
-    endpoint,
-    () => (conn: Connection, msg: Uint8Array | undefined) => {
+  return new MsgServer({ ...endpoint, login: () => (conn: Connection, msg: Uint8Array | undefined) => {
       if (msg !== undefined) conn.sendLater(msg);
-    },
-    options,
-  );
+    }, ...options }).start();
 }
 
 /** A plain node:net socket to a server, for writing bytes the framing layer would never produce. */

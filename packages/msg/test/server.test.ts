@@ -1,18 +1,14 @@
-import { connect, newServer, type Connection, type MessageHandler } from '@rpc/msg';
+import { connect, MsgServer, type Connection, type MessageHandler } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 import { local, rawSocket, readU32, text, u32 } from './helpers.js';
 
 describe('newServer', () => {
   it('rejects an over-limit declared length, closes that connection and keeps serving another client', async () => {
     const closes: Array<Error | undefined> = [];
-    const server = await newServer(
-      local,
-      () => (conn, msg, err) => {
+    const server = await new MsgServer({ ...local, login: () => (conn, msg, err) => {
         if (msg === undefined) closes.push(err);
         else conn.sendLater(msg);
-      },
-      { maxPacketSize: 1024 * 1024 },
-    );
+      }, maxPacketSize: 1024 * 1024 }).start();
     const good = await connect(server.address, undefined, { maxPacketSize: 1024 * 1024 });
     good.sendLater('before');
     expect(text.decode((await good.receive()) as Uint8Array)).toBe('before');
@@ -35,17 +31,17 @@ describe('newServer', () => {
     good.sendLater('after');
     expect(text.decode((await good.receive()) as Uint8Array)).toBe('after');
     expect(server.connections.size).toBe(1);
-    await good.disconnect();
+    await good.close();
     await server.close();
   });
 
   it('drops a peer that never closes its side once disconnectTimeoutMs has passed', async () => {
     const accepted: Connection[] = [];
-    const server = await newServer(local, (conn) => (accepted.push(conn), () => undefined), { disconnectTimeoutMs: 100 });
+    const server = await new MsgServer({ ...local, login: (conn) => (accepted.push(conn), () => undefined), disconnectTimeoutMs: 100 }).start();
     const stubborn = await rawSocket(server, { allowHalfOpen: true }); // ignores our FIN and keeps its side open
     await waitFor(() => accepted.length === 1, 'the peer');
     const started = Date.now();
-    await accepted[0]?.disconnect();
+    await accepted[0]?.close();
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     stubborn.destroy();
     await server.close();
@@ -53,7 +49,7 @@ describe('newServer', () => {
 
   it('takes a new maxPacketSize at any time, for open connections and later ones, both ways', async () => {
     const closes: Array<Error | undefined> = [];
-    const server = await newServer(local, () => (conn, msg, err) => (msg === undefined ? closes.push(err) : conn.sendLater(msg)), { maxPacketSize: 1000 });
+    const server = await new MsgServer({ ...local, login: () => (conn, msg, err) => (msg === undefined ? closes.push(err) : conn.sendLater(msg)), maxPacketSize: 1000 }).start();
     const early = await connect(server.address);
     early.sendLater(new Uint8Array(1000));
     expect((await early.receive())?.length).toBe(1000);
@@ -72,7 +68,7 @@ describe('newServer', () => {
     late.maxPacketSize = 10; // and our own side refuses to send more
     expect(() => late.sendLater(new Uint8Array(11))).toThrow(expect.objectContaining({ code: 'MSG_MESSAGE_TOO_LARGE' }));
     expect(() => (late.maxPacketSize = -1)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
-    await late.disconnect();
+    await late.close();
     await server.close();
   });
 });

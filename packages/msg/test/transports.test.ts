@@ -13,7 +13,7 @@ async function converse(listenAt: Endpoint, connectTo: (bound: Endpoint) => Endp
   expect(text.decode((await client.receive()) as Uint8Array)).toBe('hello');
   expect(Buffer.compare(Buffer.from((await client.receive()) as Uint8Array), Buffer.from(big))).toBe(0);
   const { secure } = client;
-  await client.disconnect();
+  await client.close();
   await server.close();
   return { secure };
 }

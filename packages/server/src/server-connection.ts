@@ -56,7 +56,7 @@ export class ServerConnection implements Session {
     this.#conn = conn;
     this.#host = host;
     this.#negotiation = new ServerNegotiation({ formats: host.formats, insecureFormatsOk: host.insecureFormatsOk });
-    this.#login = host.auth?.forConnection(cid, conn.secure, () => void conn.disconnect());
+    this.#login = host.auth?.forConnection(cid, conn.secure, () => void conn.close());
     this.features = host.auth?.scram ? WITH_SCRAM : FEATURES;
   }
 
@@ -91,14 +91,15 @@ export class ServerConnection implements Session {
     return this.#login === undefined || this.#login.allows(className, method);
   }
 
-  disconnect(): Promise<void> {
-    return this.#conn.disconnect();
+  /** Ends the connection, after writing what it has queued. */
+  close(): Promise<void> {
+    return this.#conn.close();
   }
 
   /** Handles one message from the client. */
   receive(msg: Uint8Array): void {
     if (isDisconnect(msg)) {
-      void this.#conn.disconnect();
+      void this.#conn.close();
       return;
     }
     if (this.#codec === undefined) return this.#negotiate(msg);
@@ -114,8 +115,8 @@ export class ServerConnection implements Session {
     this.#request(request);
   }
 
-  /** Frees everything the client held (it has gone) and cancels what it was waiting for. */
-  close(): void {
+  /** @internal The client has gone: frees everything it held and cancels what it was waiting for. */
+  ended(): void {
     const gone = new Error('the client disconnected');
     for (const call of this.#inFlight.values()) call.cancel(gone);
     this.#serving?.cancel(gone);

@@ -2,7 +2,7 @@ import { ServerNegotiation, type CodecRegistry } from '@rpc/codec';
 import { type ClassImpl, ClassRegistry, debugLogger, Dispatcher, type ExportedClass, formatLogLine, formatRegistry, type Logger, type MessageFormat, rpcError } from '@rpc/core';
 import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
 import { nodeLoop, rpcDebugLog } from '@rpc/loop-node';
-import { DEFAULT_MAX_PACKET_SIZE, newServer, type MsgServer } from '@rpc/msg';
+import { DEFAULT_MAX_PACKET_SIZE, MsgServer } from '@rpc/msg';
 import { Authenticator } from './authenticator.js';
 import { LogListener, logListenerExposure } from './log-listener.js';
 import { ModuleLoader } from './module-loader.js';
@@ -177,8 +177,8 @@ export class Server implements AsyncDisposable {
     return this.setupListeners();
   }
 
-  /** Closes the listeners and every connection (each after writing what it has queued); `done` resolves. */
-  async stop(): Promise<void> {
+  /** Closes the listeners and every connection (each after writing what it has queued); `done` resolves. Event::RPC's stop. */
+  async close(): Promise<void> {
     if (this.#stopped) return this.#done;
     this.#stopped = true;
     await this.#listening?.catch(() => undefined);
@@ -187,7 +187,7 @@ export class Server implements AsyncDisposable {
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
+    return this.close();
   }
 
   /** Subscribes to connections, disconnections and each call served (`call` gets the connection and the request). */
@@ -234,10 +234,14 @@ export class Server implements AsyncDisposable {
       log,
       called: (connection, request) => this.#events.emit('call', connection, request),
     };
-    this.#msg = await newServer({ host: s.host, port: s.port, ...(tls ? { tls } : {}) }, (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)), {
+    this.#msg = await new MsgServer({
+      host: s.host,
+      port: s.port,
+      ...(tls ? { tls } : {}),
+      login: (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)),
       loop: this.#loop,
       maxPacketSize: s.maxPacketSize,
-    });
+    }).start();
     this.#msg.on('error', (error) => this.log(1, error.message));
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
@@ -267,7 +271,7 @@ export class Server implements AsyncDisposable {
     this.#events.emit('connect', connection);
     return (_conn: unknown, msg: Uint8Array | undefined): void => {
       if (msg !== undefined) return connection.receive(msg);
-      connection.close();
+      connection.ended();
       this.#connections.delete(connection);
       this.log(2, `cid=${connection.cid}: client disconnected`);
       hook?.(connection, 'disconnect');

@@ -25,7 +25,7 @@ function opener(adapter: Adapter, port: number): OpenBenchClient {
     const client = new Client({ host: '127.0.0.1', port, loop: adapter.loop() });
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'bench');
-    return { send: () => void obj.get_data().then(onAnswer), close: () => void client.disconnect() };
+    return { send: () => void obj.get_data().then(onAnswer), close: () => void client.close() };
   };
 }
 

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Client } from '@rpc/client';
-import { connect, newServer } from '@rpc/msg';
+import { connect, MsgServer } from '@rpc/msg';
 import { Server } from '@rpc/server';
 import { forkServer, measure, median, newRuns, ratio, rawClient, rawEchoServer, reportPort, summarize, type OpenBenchClient, type Runs } from '@rpc/testkit/bench';
 import { startChildServer } from '../src/child-server.js';
@@ -26,7 +26,7 @@ const payload = Buffer.alloc(80, 7);
 async function serve(kind: Contender): Promise<void> {
   if (kind === 'raw') return reportPort(((await rawEchoServer()).address() as { port: number }).port);
   if (kind === 'msg') {
-    const server = await newServer({ host: '127.0.0.1', port: 0 }, () => (conn, msg) => msg && conn.sendLater(msg));
+    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => (conn, msg) => msg && conn.sendLater(msg) }).start();
     return reportPort((server.address as { port: number }).port);
   }
   const server = new Server({ host: '127.0.0.1', port: 0, classes: perlContractClasses(), logger: { log: () => undefined } });
@@ -47,7 +47,7 @@ function opener(kind: Contender, port: number): OpenBenchClient {
     const client = new Client({ host: '127.0.0.1', port });
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'bench');
-    return { send: () => void obj.get_data().then(onAnswer), close: () => void client.disconnect() };
+    return { send: () => void obj.get_data().then(onAnswer), close: () => void client.close() };
   };
 }
 
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     process.stderr.write(`round ${round + 1}/${rounds} done\n`);
   }
   for (const { kill } of Object.values(servers)) kill();
-  await perlServer.stop();
+  await perlServer.close();
 
   const [raw, msg, rpc] = contenders.map((kind) => summarize(runs[kind])) as [ReturnType<typeof summarize>, ReturnType<typeof summarize>, ReturnType<typeof summarize>];
   const perlClient = { againstOurServer: Math.round(median(perl.ours)), againstPerlServer: Math.round(median(perl.perl)) };

@@ -5,7 +5,7 @@ export interface ChildServer {
   readonly port: number;
   /** What it wrote to stderr so far. */
   stderr(): string;
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export async function startChildServer(command: string, args: string[], cwd: string): Promise<ChildServer> {
@@ -24,7 +24,7 @@ export async function startChildServer(command: string, args: string[], cwd: str
   return {
     port,
     stderr: () => errors,
-    stop: async () => {
+    close: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin.end();

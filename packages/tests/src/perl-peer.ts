@@ -6,7 +6,7 @@ import { startChildServer, type ChildServer } from './child-server.js';
 const run = promisify(execFile);
 const fixtures = join(__dirname, '..', 'perl', 'rpc');
 
-/** A Perl Event::RPC::Server exporting the contract classes; it stops when `stop()` closes its stdin. */
+/** A Perl Event::RPC::Server exporting the contract classes; it stops when `close()` ends its stdin. */
 export function startPerlServer(args: string[] = []): Promise<ChildServer> {
   return startChildServer('perl', [join(fixtures, 'server.pl'), '--port', '0', ...args], fixtures);
 }

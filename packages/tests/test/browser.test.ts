@@ -63,7 +63,7 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
       process.stderr.write(`browser test screenshot: ${shot}\n`);
     } finally {
       await browser.close();
-      await server.stop();
+      await server.close();
       web.close();
     }
   });

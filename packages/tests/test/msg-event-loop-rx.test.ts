@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { nodeLoop } from '@rpc/loop-node';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
-import { connect, eventLoop, newServer, setEventHandler } from '@rpc/msg';
+import { connect, eventLoop, MsgServer, setEventHandler } from '@rpc/msg';
 import { VirtualTimeScheduler } from 'rxjs';
 
 const text = new TextDecoder();
@@ -12,9 +12,7 @@ async function conversation(): Promise<string[]> {
   const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
   const log: string[] = [];
   await runInVirtualTime(scheduler, async () => {
-    const server = await newServer(
-      { host: 'memory', port: 0 },
-      () => (conn, msg) => {
+    const server = await new MsgServer({ host: 'memory', port: 0, login: () => (conn, msg) => {
         if (msg === undefined) {
           log.push(`server saw the client leave at ${loop.now()}`);
           void server.close();
@@ -22,9 +20,7 @@ async function conversation(): Promise<string[]> {
         }
         log.push(`server got ${text.decode(msg)} at ${loop.now()}`);
         loop.timer(250, () => conn.sendLater(msg));
-      },
-      { loop },
-    );
+      }, loop }).start();
     const client = await connect(
       server.address,
       (conn, msg) => {
@@ -32,7 +28,7 @@ async function conversation(): Promise<string[]> {
         const n = Number(text.decode(msg));
         log.push(`client got ${n} at ${loop.now()}`);
         if (n < 3) conn.sendLater(String(n + 1));
-        else void conn.disconnect();
+        else void conn.close();
       },
       { loop },
     );

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { NodeLoop } from '@rpc/loop-node';
-import { connect, eventLoop, newServer, setEventHandler } from '@rpc/msg';
+import { connect, eventLoop, MsgServer, setEventHandler } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 
 const text = new TextDecoder();
@@ -14,9 +14,7 @@ describe('eventLoop on the Node loop', () => {
   it('drives a Msg conversation: a count stops partway, no count runs it until no handle is left', async () => {
     const loop = new NodeLoop();
     const log: string[] = [];
-    const server = await newServer(
-      local,
-      () => (conn, msg) => {
+    const server = await new MsgServer({ ...local, login: () => (conn, msg) => {
         if (msg === undefined) {
           log.push('server saw the client leave');
           void server.close(); // the last connection is gone: stop listening too
@@ -24,9 +22,7 @@ describe('eventLoop on the Node loop', () => {
         }
         log.push(`server got ${text.decode(msg)}`);
         conn.sendLater(msg);
-      },
-      { loop },
-    );
+      }, loop }).start();
     const client = await connect(
       server.address,
       (conn, msg) => {
@@ -34,7 +30,7 @@ describe('eventLoop on the Node loop', () => {
         const n = Number(text.decode(msg));
         log.push(`client got ${n}`);
         if (n < 5) conn.sendLater(String(n + 1));
-        else void conn.disconnect();
+        else void conn.close();
       },
       { loop },
     );

@@ -21,14 +21,14 @@ function readU32(bytes: Uint8Array): number {
 
 describe.each(adapters)('Msg on the $name loop', (adapter) => {
   const loop = adapter.loop();
-  const newServer = (endpoint: Endpoint, login: msg.Login, options: MsgOptions = {}) => msg.newServer(endpoint, login, { loop, ...options });
+  const startServer = (endpoint: Endpoint, login: msg.Login, options: MsgOptions = {}) => new msg.MsgServer({ ...endpoint, login, loop, ...options }).start();
   const connect = (endpoint: Endpoint | msg.MsgServer['address'], onMessage?: MessageHandler, options: MsgOptions = {}) =>
     msg.connect(endpoint as Endpoint, onMessage, { loop, ...options });
-  const echoServer = () => newServer(local, () => (conn: Connection, message: Uint8Array | undefined) => message && conn.sendLater(message));
+  const echoServer = () => startServer(local, () => (conn: Connection, message: Uint8Array | undefined) => message && conn.sendLater(message));
 
   describe('Connection', () => {
     it('lets either side speak first and receives with or without a handler', async () => {
-      const server = await newServer(local, (conn) => {
+      const server = await startServer(local, (conn) => {
         conn.sendLater('welcome');
         return (peer, msg) => msg && peer.sendLater(`echo ${text.decode(msg)}`);
       });
@@ -48,12 +48,12 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       await waitFor(() => handled.length === 1, 'the handler');
       expect(handled).toEqual(['echo c']);
 
-      await client.disconnect();
+      await client.close();
       await server.close();
     });
 
     it('gives messages that waited to a handler set later, in order', async () => {
-      const server = await newServer(local, (conn) => {
+      const server = await startServer(local, (conn) => {
         for (let i = 0; i < 5; i++) conn.sendLater(`m${i}`);
         return () => undefined;
       });
@@ -64,13 +64,13 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       client.onMessage = (_c, msg) => msg && got.push(text.decode(msg));
       await waitFor(() => got.length === 5, 'all five');
       expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
-      await client.disconnect();
+      await client.close();
       await server.close();
     });
 
     it('delivers 10,000 messages in order, both ways', async () => {
       const seenByServer: number[] = [];
-      const server = await newServer(local, () => (conn, msg) => {
+      const server = await startServer(local, () => (conn, msg) => {
         if (msg === undefined) return;
         seenByServer.push(readU32(msg));
         conn.sendLater(msg);
@@ -83,7 +83,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         if (expected === 10_000) break;
       }
       expect(seenByServer).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
-      await client.disconnect();
+      await client.close();
       await server.close();
     });
 
@@ -96,27 +96,27 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       const back = (await client.receive()) as Uint8Array;
       expect(back.length).toBe(big.length);
       expect(Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), big)).toBe(0);
-      await client.disconnect();
+      await client.close();
       await server.close();
     });
 
     it('resolves sendNow once the bytes are handed to the system, after what was queued', async () => {
       const order: string[] = [];
-      const server = await newServer(local, () => (_conn, msg) => msg && order.push(text.decode(msg)));
+      const server = await startServer(local, () => (_conn, msg) => msg && order.push(text.decode(msg)));
       const client = await connect(server.address);
       client.sendLater('queued first');
       await client.sendNow('sent now');
       expect(client.queuedBytes).toBe(0);
       await waitFor(() => order.length === 2, 'both messages');
       expect(order).toEqual(['queued first', 'sent now']);
-      await client.disconnect();
+      await client.close();
       await server.close();
     });
 
     it('ends receive() and iteration with undefined after a clean close, keeping messages that arrived first', async () => {
-      const server = await newServer(local, (conn) => {
+      const server = await startServer(local, (conn) => {
         conn.sendLater('last words');
-        void conn.disconnect();
+        void conn.close();
         return () => undefined;
       });
       const client = await connect(server.address);
@@ -148,7 +148,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         // 2008 bytes with the 4-byte headers, 2000 over WebSocket, which needs none
         expect.objectContaining({ code: 'MSG_QUEUE_FULL', message: expect.stringMatching(/^send queue holds 200[08] bytes; maxQueueBytes is 2500$/) }),
       );
-      await client.disconnect();
+      await client.close();
       expect(() => client.sendLater('late')).toThrow(expect.objectContaining({ code: 'MSG_CLOSED' }));
       await expect(client.sendNow('late')).rejects.toMatchObject({ code: 'MSG_CLOSED' });
       await server.close();
@@ -175,7 +175,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       expect(failure).toMatchObject({ code: 'MSG_HANDLER_FAILED', cause: new Error('handler bug') });
       good.sendLater('still here');
       expect(text.decode((await good.receive()) as Uint8Array)).toBe('still here');
-      await good.disconnect();
+      await good.close();
       await server.close();
     });
   });
@@ -184,7 +184,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     it('closes connections that login refuses and gives the others their own handler', async () => {
       let count = 0;
       let refused: Connection | undefined;
-      const server = await newServer(local, (conn): MessageHandler | undefined => {
+      const server = await startServer(local, (conn): MessageHandler | undefined => {
         const n = ++count;
         if (n === 2) {
           refused = conn;
@@ -206,16 +206,16 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       expect(text.decode((await first.receive()) as Uint8Array)).toBe('client 1 said hi');
       expect(text.decode((await third.receive()) as Uint8Array)).toBe('client 3 said hi');
       expect(server.connections.size).toBe(2);
-      await first.disconnect();
+      await first.close();
       await waitFor(() => server.connections.size === 1, 'the server to forget the client');
-      await third.disconnect();
+      await third.close();
       await server.close();
     });
 
     it('reads nothing before an async login answers, then delivers everything', async () => {
       let admit: (handler: MessageHandler) => void = () => undefined;
       const got: string[] = [];
-      const server = await newServer(local, (conn: Connection) => {
+      const server = await startServer(local, (conn: Connection) => {
         expect(conn.remote).toMatchObject({ host: '127.0.0.1' });
         return new Promise<MessageHandler>((resolve) => (admit = resolve));
       });
@@ -226,13 +226,13 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       admit((_conn, msg) => msg && got.push(text.decode(msg)));
       await waitFor(() => got.length === 2, 'both early messages');
       expect(got).toEqual(['early 1', 'early 2']);
-      await client.disconnect();
+      await client.close();
       await server.close();
     });
 
     it('reports a login that throws and closes only that connection', async () => {
       const errors: Error[] = [];
-      const server = await newServer(local, () => {
+      const server = await startServer(local, () => {
         throw new Error('directory offline');
       });
       server.on('error', (e) => errors.push(e));
@@ -244,7 +244,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
 
     it('lets a slow reader queue up without losing anything while another connection keeps flowing', async () => {
       const accepted: Connection[] = [];
-      const server = await newServer(local, (conn) => {
+      const server = await startServer(local, (conn) => {
         accepted.push(conn);
         return () => undefined;
       });
@@ -287,26 +287,26 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         if (++next === count) break;
       }
       expect(toSlow.queuedBytes).toBe(0);
-      await Promise.all([slow.disconnect(), fast.disconnect()]);
+      await Promise.all([slow.close(), fast.close()]);
       await server.close();
     });
 
     it('reports a handler that throws when told of the close, and keeps running', async () => {
       const errors: Error[] = [];
-      const server = await newServer(local, () => (_conn, msg) => {
+      const server = await startServer(local, () => (_conn, msg) => {
         if (msg === undefined) throw new Error('cleanup bug');
       });
       server.on('error', (e) => errors.push(e));
       const client = await connect(server.address);
       await waitFor(() => server.connections.size === 1, 'the client');
-      await client.disconnect();
+      await client.close();
       await waitFor(() => errors.length === 1, 'the error');
       expect(errors[0]).toMatchObject({ code: 'MSG_HANDLER_FAILED', message: 'message handler threw on close', cause: new Error('cleanup bug') });
       await server.close();
     });
 
     it('disconnects clients still in login when it closes', async () => {
-      const server = await newServer(local, () => new Promise<MessageHandler>(() => undefined)); // never answers
+      const server = await startServer(local, () => new Promise<MessageHandler>(() => undefined)); // never answers
       const client = await connect(server.address);
       await new Promise((r) => setTimeout(r, 20));
       await server.close();
@@ -315,7 +315,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     });
 
     it('stops accepting on close and disconnects its clients', async () => {
-      const server = await newServer(local, () => () => undefined);
+      const server = await startServer(local, () => () => undefined);
       const client = await connect(server.address);
       await waitFor(() => server.connections.size === 1, 'the client');
       await server.close();

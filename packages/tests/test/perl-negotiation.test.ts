@@ -5,7 +5,7 @@ import { CodecRegistry, encodeNegotiation, ServerNegotiation, type Codec } from 
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { newServer, type Connection, type MsgServer } from '@rpc/msg';
+import { MsgServer, type Connection } from '@rpc/msg';
 
 const run = promisify(execFile);
 const client = join(__dirname, '..', 'perl', 'negotiate-client.pl');
@@ -17,7 +17,7 @@ const client = join(__dirname, '..', 'perl', 'negotiate-client.pl');
  */
 async function negotiatingServer(formats: Codec[], offer?: string): Promise<{ server: MsgServer; chosen: string[] }> {
   const chosen: string[] = [];
-  const server = await newServer({ host: '127.0.0.1', port: 0 }, () => {
+  const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => {
     const negotiation = new ServerNegotiation({ formats: new CodecRegistry(formats) });
     let codec: Codec | undefined;
     return (conn: Connection, msg) => {
@@ -36,7 +36,7 @@ async function negotiatingServer(formats: Codec[], offer?: string): Promise<{ se
       };
       conn.sendLater(codec.encode(answers[request.cmd] ?? { ok: 0, msg: `Unknown request command '${request.cmd}'` }));
     };
-  });
+  } }).start();
   return { server, chosen };
 }
 

@@ -25,26 +25,26 @@ describe.each(formats)('the Perl Event::RPC client against our server, in %s', (
   it('gets from the Perl server the report recorded in expected-client.json', async () => {
     const perl = await startPerlServer(['--formats', format]);
     expect(await runPerlClient(perl.port)).toEqual(expectedPerlReport(module));
-    await perl.stop();
+    await perl.close();
   });
 
   it('gets exactly what it gets from the Perl server', async () => {
     const server = await ourServer({ messageFormats: [codec] });
     expect(await runPerlClient(server.port)).toEqual(expectedPerlReport(module));
-    await server.stop();
+    await server.close();
   });
 
   it('gets the Perl max packet size errors and keeps its connection', async () => {
     const server = await ourServer({ messageFormats: [codec], maxPacketSize: 100_000 });
     expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(module, 100_000));
-    await server.stop();
+    await server.close();
   });
 
   it('takes a max packet size set while it runs, as set_max_packet_size may be called at any time', async () => {
     const server = await ourServer({ messageFormats: [codec] });
     server.maxPacketSize = 100_000;
     expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(module, 100_000));
-    await server.stop();
+    await server.close();
   });
 });
 
@@ -53,21 +53,21 @@ it('the Perl client picks CBOR from our default offer (CBOR,SERL,JSON,MSGP)', as
   expect(server.messageFormats).toEqual(['CBOR', 'SERL', 'JSON', 'MSGP']);
   const report = await runPerlClient(server.port);
   expect(report.negotiation).toMatchObject({ format: 'Event::RPC::Message::CBOR' });
-  await server.stop();
+  await server.close();
 });
 
 it('takes formats by their Event::RPC names, and offers them with the names Perl knows first', async () => {
   const server = await ourServer({ messageFormats: ['MSGP', 'JSON'] });
   expect(server.messageFormats).toEqual(['JSON', 'MSGP']);
   expect(await runPerlClient(server.port)).toMatchObject({ negotiation: { format: 'Event::RPC::Message::JSON' } });
-  await server.stop();
+  await server.close();
   expect(() => new Server({ classes: {}, messageFormats: ['STOR' as 'JSON'] })).toThrow(expect.objectContaining({ code: 'RPC_INVALID_OPTION', message: expect.stringContaining('Storable is not supported') }));
   const perl = await startPerlServer(['--formats', 'SERL,JSON']);
   const client = new Client({ host: '127.0.0.1', port: perl.port, messageFormats: ['SERL'] });
   await client.connect();
   expect(client.format).toBe('SERL');
-  await client.disconnect();
-  await perl.stop();
+  await client.close();
+  await perl.close();
 });
 
 describe.each(formats)('our client against the Perl Event::RPC server, in %s', (format) => {
@@ -109,8 +109,8 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
     await expect(obj.die_with('boom')).rejects.toMatchObject({ name: 'RemoteError', code: 'RPC_REMOTE', message: 'boom\n' });
     await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'not_exported', params: [] })).rejects.toMatchObject({ message: 'Illegal access to Event_RPC_Test->not_exported' });
     expect(await obj.get_data()).toBe('Grüße 你好 😀');
-    await client.disconnect();
-    await perl.stop();
+    await client.close();
+    await perl.close();
   });
 
   it('reports the Perl server over-size answer and keeps the connection', async () => {
@@ -121,8 +121,8 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
     expect(await obj.big_string(99_000)).toHaveLength(99_000);
     await expect(obj.big_string(101_000)).rejects.toMatchObject({ name: 'RemoteError', code: 'RPC_REMOTE', message: 'Response packed exceeds limit of 100000 bytes' });
     expect(await obj.get_data()).toBe('kept');
-    await client.disconnect();
-    await perl.stop();
+    await client.close();
+    await perl.close();
   });
 });
 
@@ -150,8 +150,8 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     const single = await client.remoteClass<EventRpcTest, [], 'singleton'>('Event_RPC_Test').singleton();
     await single.release();
     expect((await client.request({ cmd: 'exec', oid: single.oid, method: 'get_data', params: [] })).rc).toEqual(['singleton']);
-    await client.disconnect();
-    await perl.stop();
+    await client.close();
+    await perl.close();
   });
 
   it('rejects a call refused on this side alone, in order as Perl needs: the next 100 calls are all answered', async () => {
@@ -163,8 +163,8 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
     await refusedCallsScenario(obj, limit, (signal) => withCallOptions(obj, { signal }));
     expect(await obj.get_data()).toBe('kept');
-    await client.disconnect();
-    await perl.stop();
+    await client.close();
+    await perl.close();
   });
 });
 

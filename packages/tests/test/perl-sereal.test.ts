@@ -201,9 +201,9 @@ describe('Event::RPC over SERL', () => {
       expect(await main.echo(...echoed)).toEqual(echoed);
       expect(await main.echo(Uint8Array.of(0x47, 0xfc))).toBe('G\u00fc'); // a Perl byte string, read as latin-1
       expect(await main.big_string(200_000)).toHaveLength(200_000);
-      await client.disconnect();
+      await client.close();
     } finally {
-      await perlServer.stop();
+      await perlServer.close();
     }
   });
 });

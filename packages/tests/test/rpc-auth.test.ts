@@ -58,8 +58,8 @@ describe('logging in to our server', () => {
     expect([...server.connections][0]?.authUser).toBe('fred');
     expect(logger.lines).toContain("cid=1: User 'fred' successfully authorized (SCRAM-SHA-256)");
     expect(logger.lines.join('\n')).not.toContain('WARNING');
-    await client.disconnect();
-    await server.stop();
+    await client.close();
+    await server.close();
   });
 
   it('answers a wrong password and an unknown user with the same one error', async () => {
@@ -73,7 +73,7 @@ describe('logging in to our server', () => {
       expect(failure).toBeInstanceOf(RemoteError);
       expect(failure).toMatchObject({ code: 'AUTH_FAILED', message: 'Illegal credentials' });
     }
-    await server.stop();
+    await server.close();
   });
 
   it('lets a connection do nothing before it logs in but negotiate, ask the version and log in', async () => {
@@ -86,8 +86,8 @@ describe('logging in to our server', () => {
     const noLogin = await login(server.port, {}).catch((e: unknown) => e);
     expect(noLogin).toMatchObject({ name: 'RemoteError', message: 'Authorization required' });
     await waitFor(() => server.clientsConnected === 1, 'the refused client to hang up'); // only the raw session is left
-    await conn.disconnect();
-    await server.stop();
+    await conn.close();
+    await server.close();
   });
 
   it('refuses a recorded SCRAM exchange replayed on a new connection', async () => {
@@ -105,8 +105,8 @@ describe('logging in to our server', () => {
     expect(await replay.ask({ cmd: 'auth_scram', msg: clientFirst })).toMatchObject({ ok: 1 });
     expect(await replay.ask({ cmd: 'auth_scram', msg: clientFinal })).toEqual({ ok: 0, msg: 'Illegal credentials' });
     expect(await replay.ask({ cmd: 'classes_list' })).toEqual({ ok: 0, msg: 'Authorization required' });
-    await Promise.all([first.conn.disconnect(), replay.conn.disconnect()]);
-    await server.stop();
+    await Promise.all([first.conn.close(), replay.conn.close()]);
+    await server.close();
   });
 
   it('slows repeated failures on one connection and cuts it off, while other clients log in at once', async () => {
@@ -129,8 +129,8 @@ describe('logging in to our server', () => {
     expect(times[2]).toBeGreaterThanOrEqual(700); // the third failure waited 3 × 250 ms
     await guesser.conn.done; // cut off after the third
     expect(guesser.conn.closed).toBe(true);
-    await honest.disconnect();
-    await server.stop();
+    await honest.close();
+    await server.close();
   });
 
   it('grants each user only what the access list gives them', async () => {
@@ -150,8 +150,8 @@ describe('logging in to our server', () => {
     const nick = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
     const mine = await nick.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'all mine');
     expect(await mine.set_data('changed')).toBe('changed');
-    await Promise.all([fred.disconnect(), nick.disconnect()]);
-    await server.stop();
+    await Promise.all([fred.close(), nick.close()]);
+    await server.close();
   });
 
   it('works with an auth module of your own (token check only: Event::RPC logins, no SCRAM)', async () => {
@@ -164,8 +164,8 @@ describe('logging in to our server', () => {
     await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'get_data', params: [] })).rejects.toMatchObject({ message: 'Access denied to Event_RPC_Test->get_data' });
     expect(seen).toEqual(['root']);
     expect(logger.lines.some((l) => l.startsWith("cid=1: WARNING: user 'root' logged in with Event::RPC's password token without TLS"))).toBe(true);
-    await client.disconnect();
-    await server.stop();
+    await client.close();
+    await server.close();
   });
 
   it('refuses auth options that cannot work', async () => {
@@ -192,7 +192,7 @@ describe('Event::RPC logins with the Perl peers', () => {
       error: 'Illegal credentials\n -- called via Event::RPC::Client',
     });
     expect(await runPerlSecureClient(server.port, [])).toEqual({ error: expect.stringContaining('Authorization required') });
-    await server.stop();
+    await server.close();
   });
 
   it('logs our client in to the Perl server with the token (no SCRAM there), and fails on a wrong one', async () => {
@@ -200,9 +200,9 @@ describe('Event::RPC logins with the Perl peers', () => {
     const client = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
     expect(client.pipelined).toBe(false);
     expect(await (await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'to perl')).get_data()).toBe('to perl');
-    await client.disconnect();
+    await client.close();
     const refused = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 'wrong') }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ name: 'RemoteError',  code: 'AUTH_FAILED', message: 'Illegal credentials' });
-    await perl.stop();
+    await perl.close();
   });
 });

@@ -14,8 +14,8 @@ export async function pair(serverOptions: Partial<ServerOptions> = {}, clientOpt
     server,
     client,
     close: async () => {
-      await client.disconnect();
-      await server.stop();
+      await client.close();
+      await server.close();
     },
   };
 }

@@ -46,8 +46,8 @@ describe.each(['esm', 'cjs'] as const)('classes loaded from %s modules', (format
   });
 
   afterEach(async () => {
-    await client.disconnect();
-    await server.stop();
+    await client.close();
+    await server.close();
   });
 
   it('imports the module on first use, not at start', async () => {
@@ -95,8 +95,8 @@ it('takes a module given as a URL (new URL(..., import.meta.url))', async () => 
   await client.connect();
   const counter = await client.remoteClass<Counter>('Counter').new();
   expect(await counter.add(2)).toBe(6);
-  await client.disconnect();
-  await server.stop();
+  await client.close();
+  await server.close();
 });
 
 it('does not reload without autoReloadModules', async () => {
@@ -109,6 +109,6 @@ it('does not reload without autoReloadModules', async () => {
   const counter = await client.remoteClass<Counter>('Counter').new();
   writeFileSync(join(dir, 'counter.mjs'), counterModule('esm', 2, 10));
   expect(await counter.version()).toBe('v1');
-  await client.disconnect();
-  await server.stop();
+  await client.close();
+  await server.close();
 });

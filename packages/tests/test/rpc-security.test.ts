@@ -49,7 +49,7 @@ describe('security', () => {
       message: `Illegal access to unknown object with oid=${obj.oid}`,
     });
     expect(await obj.get_data()).toBe('mine');
-    await thief.disconnect();
+    await thief.close();
     await close();
   });
 

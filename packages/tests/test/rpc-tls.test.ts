@@ -44,7 +44,7 @@ async function ourClient(port: number, tls: Partial<ClientOptions>): Promise<{ d
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'secure');
     const data = await obj.get_data();
-    await client.disconnect();
+    await client.close();
     return { data, warnings: logger.lines };
   } catch (error) {
     return { error, warnings: logger.lines };
@@ -60,7 +60,7 @@ const notSigned = expect.objectContaining({
 describe('our client and our server over TLS', () => {
   let server: Server;
   beforeAll(async () => ({ server } = await ourTlsServer()));
-  afterAll(() => server.stop());
+  afterAll(() => server.close());
 
   it('connects when the server is verified against the CA file or CA directory', async () => {
     expect(await ourClient(server.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
@@ -85,13 +85,13 @@ describe('our client and our server over TLS', () => {
     const outcome = await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { maxVersion: 'TLSv1.2' } });
     expect(outcome.error).toMatchObject({ name: 'TransportError', code: 'LOOP_TLS_FAILED' });
     expect(await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { minVersion: 'TLSv1.3' } })).toEqual({ data: 'secure', warnings: [] });
-    await strict.stop();
+    await strict.close();
   });
 
   it('takes the key passphrase from a synchronous sslPasswdCb too', async () => {
     const { server: sync } = await ourTlsServer({ sslPasswdCb: () => pki.passphrase });
     expect(await ourClient(sync.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
-    await sync.stop();
+    await sync.close();
   });
 
   it('connects with verification explicitly off, and logs a warning', async () => {
@@ -104,7 +104,7 @@ describe('our client and our server over TLS', () => {
 describe('the Perl Event::RPC client and our TLS server', () => {
   let server: Server;
   beforeAll(async () => ({ server } = await ourTlsServer()));
-  afterAll(() => server.stop());
+  afterAll(() => server.close());
 
   it('connects when it verifies against our CA', async () => {
     expect(await runPerlSecureClient(server.port, ['--ssl', '--ca-file', pki.caFile])).toEqual({ data: 'secure', format: 'Event::RPC::Message::CBOR' });
@@ -127,7 +127,7 @@ describe('our client and the Perl Event::RPC TLS server', () => {
   beforeAll(async () => {
     perl = await startPerlServer(['--ssl-key', pki.encryptedKeyFile, '--ssl-cert', pki.certFile, '--ssl-passwd', pki.passphrase]);
   });
-  afterAll(() => perl.stop());
+  afterAll(() => perl.close());
 
   it('connects when the Perl server is verified against the CA', async () => {
     expect(await ourClient(perl.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
@@ -180,6 +180,6 @@ describe('the log listener behind TLS and a login', () => {
     expect(fred.text().startsWith('OK\n')).toBe(true);
     expect(fred.text()).not.toContain('before login');
     fred.socket.destroy();
-    await server.stop();
+    await server.close();
   });
 });

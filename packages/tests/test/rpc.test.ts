@@ -87,7 +87,7 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       expect(await Promise.all(calls)).toEqual(['slow', 'middle', 'fast']);
       expect(order).toEqual(['fast', 'middle', 'slow']);
       expect(server.clientsConnected).toBe(2);
-      await second.disconnect();
+      await second.close();
       await close();
     });
 
@@ -121,10 +121,10 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       await obj.release();
       await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_RELEASED' });
       await T.new({ data: 4 });
-      await client.disconnect();
+      await client.close();
       await waitFor(() => server.clientsConnected === 0, 'the server to see the client leave');
       expect(connection?.objects.size).toBe(0);
-      await server.stop();
+      await server.close();
       await close();
     });
 
@@ -202,7 +202,7 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       expect(await obj.get_data()).toBe('mapped');
       expect(await obj.die_with('reported')).toBeUndefined();
       expect(errors).toEqual([expect.objectContaining({ name: 'RemoteError', message: 'reported\n' })]);
-      await client.disconnect();
+      await client.close();
       await close();
     });
 
@@ -210,7 +210,7 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       const { server, client } = await pair();
       const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
       const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({ name: 'TransportError',  code: 'RPC_DISCONNECTED' });
-      await server.stop();
+      await server.close();
       await outcome;
       await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_NOT_CONNECTED' });
     });
@@ -264,10 +264,10 @@ describe('server options', () => {
     expect(lines.slice(-2)).toEqual([[1, 'a notice'], [3, 'a detail']]);
     const client = new Client({ host: '127.0.0.1', port: server.port });
     await client.connect();
-    await client.disconnect();
+    await client.close();
     await waitFor(() => hooks.length === 2, 'both hooks');
     expect(hooks).toEqual(['connect:1', 'disconnect:1']);
-    await server.stop();
+    await server.close();
   });
 
   it('streams log lines to clients of the log listener on port + 1', async () => {
@@ -290,8 +290,8 @@ describe('server options', () => {
     expect(seen).not.toContain('not streamed');
     watcher.destroy();
     await waitFor(() => server.logClientsConnected === 0, 'the log client to leave');
-    await client.disconnect();
-    await server.stop();
+    await client.close();
+    await server.close();
   });
 
   it('starts as Node and Perl users expect: start() resolves once listening, done once stopped', async () => {
@@ -305,8 +305,8 @@ describe('server options', () => {
     await client.connect(); // listening, nothing more to wait for
     expect(() => (server.name = 'too late')).toThrow(expect.objectContaining({ code: 'RPC_STARTED' }));
     expect(stopped).toBe(false);
-    await client.disconnect();
-    await server.stop();
+    await client.close();
+    await server.close();
     await server.done;
     expect(stopped).toBe(true);
     await expect(server.start()).rejects.toMatchObject({ code: 'RPC_STARTED' });
@@ -315,7 +315,7 @@ describe('server options', () => {
   it('reports a missing module class when it starts, and takes a module as a URL', async () => {
     const missing = new Server({ host: '127.0.0.1', port: 0, classes: { Gone: { impl: { module: new URL('./no-such-module.js', pathToFileURL(__filename)) }, methods: { new: '_constructor' } } } });
     await expect(missing.start()).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION', message: expect.stringContaining('no-such-module.js does not exist') });
-    await missing.stop();
+    await missing.close();
   });
 
 });

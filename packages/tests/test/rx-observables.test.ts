@@ -1,7 +1,7 @@
 import { AsyncClient, AsyncServer, Multiplexer, type MuxEvent } from '@rpc/async';
 import { fromRpcEvent, io, messagesOf, RxLoop } from '@rpc/loop-rxjs';
 import { nodeLoop } from '@rpc/loop-node';
-import { connect, newServer } from '@rpc/msg';
+import { connect, MsgServer } from '@rpc/msg';
 import { Client } from '@rpc/client';
 import { Server, type ServerConnection } from '@rpc/server';
 import { waitFor } from '@rpc/testkit';
@@ -14,11 +14,11 @@ const text = new TextDecoder();
 describe('the Observable surface', () => {
   it('gives a connection’s messages as an Observable that completes when it closes', async () => {
     const loop = new RxLoop({ transport: nodeLoop });
-    const server = await newServer({ host: '127.0.0.1', port: 0 }, (conn) => {
+    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: (conn) => {
       for (const word of ['a', 'b', 'c']) conn.sendLater(word);
-      void conn.disconnect();
+      void conn.close();
       return () => undefined;
-    }, { loop });
+    }, loop }).start();
     const client = await connect(server.address, undefined, { loop });
     expect(await firstValueFrom(messagesOf(client).pipe(map((m) => text.decode(m)), toArray()))).toEqual(['a', 'b', 'c']);
     await server.close();
@@ -34,7 +34,7 @@ describe('the Observable surface', () => {
     const [ca, cb] = [await AsyncClient.connect(a as never), await AsyncClient.connect(b as never)];
     expect(await Promise.all([ca.call('whoami'), cb.call('whoami')])).toEqual([['first'], ['second']]);
     const plain = await mux.connect(a as never); // a connection no server owns: its events pass through both
-    await plain.disconnect();
+    await plain.close();
     await Promise.all([ca.close(), cb.close()]);
     await mux.close();
     subscription.unsubscribe();
@@ -56,17 +56,17 @@ describe('the Observable surface', () => {
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'x' });
     await obj.get_data();
-    await client.disconnect();
+    await client.close();
     await waitFor(() => seen.at(-1) === 'disconnect 1', 'the disconnect');
     expect(seen).toEqual(['connect 1', 'call 1 version', 'call 1 class_info_all', 'call 1 new', 'call 1 exec', 'disconnect 1']);
     subscription.unsubscribe();
-    await server.stop();
+    await server.close();
   });
 
   it('turns @rpc events into Observables and stops listening on unsubscribe', async () => {
-    const server = await newServer({ host: '127.0.0.1', port: 0 }, () => {
+    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => {
       throw new Error('nobody gets in');
-    });
+    } }).start();
     const refused = firstValueFrom(fromRpcEvent<[Error]>(server, 'error').pipe(take(2), toArray()));
     await (await connect(server.address)).done;
     await (await connect(server.address)).done;

@@ -1,5 +1,5 @@
 import { Client, withCallOptions, type RpcError } from '@rpc/client';
-import { connect, newServer } from '@rpc/msg';
+import { connect, MsgServer } from '@rpc/msg';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { Server } from '@rpc/server';
 import { VirtualTimeScheduler } from 'rxjs';
@@ -29,16 +29,16 @@ describe('a Msg conversation in virtual time', () => {
       const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
       const log: string[] = [];
       await runInVirtualTime(scheduler, async () => {
-        const server = await newServer({ host: 'memory', port: 0 }, () => (conn, msg) => {
+        const server = await new MsgServer({ host: 'memory', port: 0, login: () => (conn, msg) => {
           if (msg === undefined) return;
           log.push(`server got ${text.decode(msg)} at ${loop.now()}`);
           loop.timer(250, () => conn.sendLater(`late answer to ${text.decode(msg)}`));
-        }, { loop });
+        }, loop }).start();
         const client = await connect(server.address, undefined, { loop });
         client.sendLater('one');
         client.sendLater('two');
         for (let i = 0; i < 2; i++) log.push(`client got ${text.decode((await client.receive()) as Uint8Array)} at ${loop.now()}`);
-        await client.disconnect();
+        await client.close();
         await server.close();
       });
       runs.push(log);
@@ -73,8 +73,8 @@ describe('an Event::RPC conversation in virtual time', () => {
         await timeout.connect();
         const slow = await timeout.remoteClass<Clock>('Clock').new();
         seen.push(`${await slow.forever().catch((e: RpcError) => e.code)} at ${loop.now()}`);
-        await Promise.all([client.disconnect(), timeout.disconnect()]);
-        await server.stop();
+        await Promise.all([client.close(), timeout.close()]);
+        await server.close();
         return { seen, cancelled };
       });
       expect(Date.now() - started).toBeLessThan(30_000); // 36.5 virtual seconds, no real ones

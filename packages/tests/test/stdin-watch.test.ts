@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { newServer } from '@rpc/msg';
+import { MsgServer } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
 
 const text = new TextDecoder();
@@ -16,14 +16,14 @@ describe.each([
   it('relays typed input to the server and prints its answers, then leaves at end of input', async () => {
     const heard: string[] = [];
     let closed = false;
-    const server = await newServer({ host: '127.0.0.1', port: 0 }, () => (conn, msg) => {
+    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => (conn, msg) => {
       if (msg === undefined) {
         closed = true;
         return;
       }
       heard.push(text.decode(msg));
       conn.sendLater(`heard ${msg.length} bytes`);
-    });
+    } }).start();
     const { port } = server.address as { port: number };
     const child = spawn(process.execPath, [join(fixtures, fixture), String(port)], { cwd: fixtures, stdio: ['pipe', 'pipe', 'inherit'] });
     let output = '';
