@@ -1,25 +1,24 @@
 import { ClientNegotiation, type Codec } from '@rpc/codec';
 import { authError, ScramClient } from '@rpc/auth';
-import { type Answer, formatRegistry, methodKind, type MethodKind, oidClass, type PeerFeatures, RemoteError, rpcError } from '@rpc/core';
-import type { Loop } from '@rpc/loop';
-import { checkMaxPacketSize, connect, type Connection, DEFAULT_MAX_PACKET_SIZE, msgError } from '@rpc/msg';
+import { formatRegistry, methodKind, oidClass, RemoteError, rpcError, type Answer, type MethodKind, type PeerFeatures, type Request } from '@rpc/core';
+import { Emitter, type Loop, type Subscription } from '@rpc/loop';
+import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, toParam, type ProxyHost, type Receipt } from './proxy.js';
 import { defaultLogger, defaultLoop } from './platform.js';
+import { Requests } from './requests.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
 
-interface Pending {
-  resolve(answer: Answer): void;
-  reject(error: Error): void;
-  /** The caller stopped waiting (cancelled, deadline): the answer is dropped, and a request not sent yet never goes. */
-  dropped?: boolean;
-}
-
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
 
-function isOk(answer: Answer): boolean {
-  return answer.ok === 1 || (answer.ok as unknown) === '1';
+export interface ClientEvents {
+  /** The connection is made, negotiated and logged in; the classes are loaded. */
+  connect: () => void;
+  /** The connection ended: by close() (no error) or by the server or the network (`error` says why). */
+  disconnect: (error?: Error) => void;
+  /** Something went wrong that no call is waiting to hear: an answer that does not decode, a proxy's release that failed. */
+  error: (error: Error) => void;
 }
 
 /**
@@ -30,22 +29,20 @@ function isOk(answer: Answer): boolean {
  */
 export class Client implements ProxyHost, AsyncDisposable {
   readonly #options: ClientOptions;
+  readonly #events = new Emitter<ClientEvents>();
   readonly #classes = new Map<string, Map<string, MethodKind>>();
-  /** Perl servers: requests sent, answered in order. */
-  readonly #inOrder: Pending[] = [];
-  /** Perl servers: requests (encoded when called) waiting for the one before them to be answered. */
-  readonly #notSent: Array<{ bytes: Uint8Array; pending: Pending }> = [];
-  readonly #byId = new Map<number, Pending>();
   /** The live proxy of each object id, and what it holds on the server. */
   readonly #proxies = new Map<string, { readonly proxy: WeakRef<object>; readonly receipt: Receipt }>();
   readonly #collector = new FinalizationRegistry<Receipt>((receipt) => this.#collected(receipt));
   readonly #reportError: (error: Error) => undefined;
   #conn: Connection | undefined;
   #codec: Codec | undefined;
+  #requests: Requests | undefined;
   #features: PeerFeatures = {};
   #serverVersion: string | undefined;
-  #nextId = 1;
   #maxPacketSize: number;
+  /** `connect` was emitted: `disconnect` follows when the connection ends. */
+  #announced = false;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -91,10 +88,11 @@ export class Client implements ProxyHost, AsyncDisposable {
     if (tls?.rejectUnauthorized === false) {
       this.#log(1, `WARNING: TLS verification is off for ${o.host ?? 'localhost'}:${o.port}: the connection is encrypted, but the server's identity is not checked`);
     }
+    if (this.#conn !== undefined) throw rpcError('RPC_INVALID_OPTION', 'this client is connected already');
     const conn = await connect({ host: o.host ?? 'localhost', port: o.port, ...(tls ? { tls } : {}) }, undefined, {
       loop: this.#loop,
       maxPacketSize: this.#maxPacketSize,
-      connectTimeoutMs: o.timeout,
+      ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
     });
     try {
       this.#codec = await this.#negotiate(conn);
@@ -102,8 +100,10 @@ export class Client implements ProxyHost, AsyncDisposable {
       conn.destroy();
       throw error;
     }
+    const requests = new Requests(conn, this.#codec, this.#loop);
     this.#conn = conn;
-    conn.onMessage = (_conn, msg, error) => (msg === undefined ? this.#closed(error) : this.#answer(msg));
+    this.#requests = requests;
+    conn.onMessage = (_conn, msg, error) => (msg === undefined ? this.#closed(requests, error) : this.#answer(requests, msg));
     try {
       const version = await this.request({ cmd: 'version', rpc: FEATURES });
       if (typeof version.protocol !== 'string' || version.protocol < '1.00') {
@@ -112,19 +112,25 @@ export class Client implements ProxyHost, AsyncDisposable {
       this.#serverVersion = String(version.version);
       const rpc = version.rpc;
       this.#features = rpc !== null && typeof rpc === 'object' ? (rpc as PeerFeatures) : {};
+      requests.pipelined = this.#features.ids === true;
       if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
       await this.#loadClasses();
     } catch (error) {
       await this.close(); // a half-made connection is no use to anyone
       throw error;
     }
+    this.#announced = true;
+    this.#events.emit('connect');
   }
 
-  /** Disconnects (Event::RPC's disconnect), after writing what is queued. */
+  /** Disconnects (Event::RPC's disconnect), after writing what is queued; calls still waiting fail with RPC_DISCONNECTED. */
   async close(): Promise<void> {
-    const conn = this.#conn;
-    this.#conn = undefined;
-    await conn?.close();
+    await this.#conn?.close();
+  }
+
+  /** Subscribes to `connect`, `disconnect` and `error`. */
+  on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): Subscription {
+    return this.#events.on(event, listener);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -164,71 +170,27 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   /**
-   * Sends one request (a map with `cmd`) and resolves with its answer;
-   * rejects with RemoteError when the server says no, CancelError when the call
-   * is cancelled, passes its deadline or the connection goes.
+   * Sends one request of the Event::RPC protocol and resolves with its
+   * answer; rejects with a RemoteError (RPC_REMOTE) when the server says no,
+   * a CancelError when the call is cancelled or passes its deadline, a
+   * TransportError when the connection goes.
    */
-  request(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
-    return this.#send({ ...request }, options);
+  request(request: Request, options: CallOptions = {}): Promise<Answer> {
+    const requests = this.#requests;
+    if (requests === undefined || !this.connected) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
+    const deadlineMs = options.deadlineMs ?? this.#options.deadlineMs;
+    return requests.send(request, { ...(options.signal ? { signal: options.signal } : {}), ...(deadlineMs === undefined ? {} : { deadlineMs }) });
   }
 
   /** A `new` or `exec` request with `args` as its params, proxies turned into object references. */
-  #call(request: Record<string, unknown>, args: unknown[], options?: CallOptions): Promise<Answer> {
+  #call(request: { cmd: 'new'; method: string } | { cmd: 'exec'; oid: string; method: string }, args: unknown[], options?: CallOptions): Promise<Answer> {
+    let params: unknown[];
     try {
-      request.params = args.map(toParam);
+      params = args.map(toParam);
     } catch (error) {
       return Promise.reject(error); // a released proxy among the arguments
     }
-    return this.#send(request, options);
-  }
-
-  /**
-   * request(), taking ownership of `request` (it gets the id and deadline).
-   * A call that cannot leave (cancelled already, unencodable, over
-   * maxPacketSize, a full send queue) rejects alone, before anything is
-   * queued, so the calls after it go on as if it had never been made.
-   */
-  #send(request: Record<string, unknown>, options?: CallOptions): Promise<Answer> {
-    const conn = this.#conn;
-    const codec = this.#codec;
-    if (conn === undefined || codec === undefined || conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
-    const deadlineMs = options?.deadlineMs ?? this.#options.timeout;
-    const id = this.#features.ids ? this.#nextId++ : undefined;
-    if (id !== undefined) {
-      request.id = id;
-      if (deadlineMs !== undefined) request.deadlineMs = deadlineMs;
-    }
-    return new Promise<Answer>((resolve, reject) => {
-      const bytes = this.#encode(codec, request);
-      const pending: Pending = { resolve, reject };
-      let cancel: (() => void) | undefined;
-      if (id !== undefined) {
-        conn.sendLater(bytes);
-        this.#byId.set(id, pending);
-        cancel = () => {
-          // The caller is answered at once; the server is told so that it can stop and drop the answer.
-          this.#byId.delete(id);
-          if (this.connected) conn.sendLater(codec.encode({ cmd: 'cancel', target: id }));
-        };
-      } else if (this.#inOrder.length === 0) {
-        conn.sendLater(bytes);
-        this.#inOrder.push(pending);
-      } else {
-        this.#notSent.push({ bytes, pending });
-      }
-      if (signal !== undefined || deadlineMs !== undefined) this.#bound(pending, signal, deadlineMs, cancel);
-    });
-  }
-
-  /** A request's bytes, refused here if the server would refuse them for their size. */
-  #encode(codec: Codec, request: Record<string, unknown>): Uint8Array {
-    const bytes = codec.encode(request);
-    if (bytes.length > this.#maxPacketSize) {
-      throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${this.#maxPacketSize}`);
-    }
-    return bytes;
+    return this.request({ ...request, params }, options);
   }
 
   get #loop(): Loop {
@@ -293,73 +255,26 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (const [name, info] of Object.entries((all ?? {}) as Record<string, unknown>)) record(name, info);
   }
 
-  /** Applies a call's signal and deadline: the caller is answered at once, the server told where it can be. */
-  #bound(pending: Pending, signal: AbortSignal | undefined, deadlineMs: number | undefined, cancel: (() => void) | undefined): void {
-    const { resolve, reject } = pending;
-    const stop = (error: Error): void => {
-      pending.dropped = true;
-      pending.resolve = pending.reject = () => undefined;
-      done();
-      cancel?.();
-      reject(error);
-    };
-    const onAbort = (): void => stop(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal?.reason }));
-    const timer = deadlineMs === undefined ? undefined : this.#loop.timer(deadlineMs, () => stop(rpcError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
-    const done = (): void => {
-      timer?.cancel();
-      signal?.removeEventListener('abort', onAbort);
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    pending.resolve = (answer) => (done(), resolve(answer));
-    pending.reject = (error) => (done(), reject(error));
-  }
-
-  #answer(msg: Uint8Array): void {
+  #answer(requests: Requests, msg: Uint8Array): void {
     let answer: Answer;
     try {
       answer = (this.#codec as Codec).decode(msg) as Answer;
       if (answer === null || typeof answer !== 'object') throw new Error('an answer must be a map');
     } catch (error) {
-      return this.#fail(rpcError('RPC_BAD_ANSWER', 'undecodable answer from the server', { cause: error }));
-    }
-    let pending: Pending | undefined;
-    if (typeof answer.id === 'number') {
-      pending = this.#byId.get(answer.id);
-      this.#byId.delete(answer.id);
-    } else {
-      pending = this.#inOrder.shift();
-      this.#sendNextInOrder();
-    }
-    if (pending === undefined) return;
-    if (isOk(answer)) pending.resolve(answer);
-    else pending.reject(rpcError('RPC_REMOTE', typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
-  }
-
-  /** Sends the next waiting request (Perl servers); runs inside the answer handler, so it never throws. */
-  #sendNextInOrder(): void {
-    for (let next = this.#notSent.shift(); next !== undefined && this.#conn !== undefined; next = this.#notSent.shift()) {
-      if (next.pending.dropped) continue;
-      try {
-        this.#conn.sendLater(next.bytes);
-      } catch (error) {
-        next.pending.reject(error as Error); // a full send queue: this call fails, the next one may go
-        continue;
-      }
-      this.#inOrder.push(next.pending);
+      const failure = rpcError('RPC_BAD_ANSWER', 'undecodable answer from the server', { cause: error });
+      this.#events.emit('error', failure);
+      this.#conn?.destroy(failure); // nothing after it can be trusted to belong where it seems to
       return;
     }
+    requests.receive(answer);
   }
 
-  #closed(error: Error | undefined): void {
+  #closed(requests: Requests, error: Error | undefined): void {
     this.#conn = undefined;
-    this.#fail(rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the server closed the connection', { cause: error }));
-  }
-
-  #fail(error: Error): void {
-    const all = [...this.#inOrder.splice(0), ...this.#notSent.splice(0).map((w) => w.pending), ...this.#byId.values()];
-    this.#byId.clear();
-    for (const pending of all) pending.reject(error);
+    this.#requests = undefined;
+    requests.failAll(rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed', { cause: error }));
+    if (this.#announced) this.#events.emit('disconnect', error);
+    this.#announced = false;
   }
 
   /**
@@ -392,7 +307,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   /** A proxy was garbage-collected without being released: its receipts go now. */
   #collected(receipt: Receipt): void {
     this.#forget(receipt);
-    this.#destroy(receipt).catch(() => undefined);
+    this.#destroy(receipt).catch((error: Error) => this.connected && this.#events.emit('error', error));
   }
 
   #forget(receipt: Receipt): void {
@@ -404,7 +319,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     const count = receipt.count;
     receipt.count = 0;
     if (!this.connected) return;
-    await Promise.all(Array.from({ length: count }, () => this.#send({ cmd: 'client_destroy', oid: receipt.oid })));
+    await Promise.all(Array.from({ length: count }, () => this.request({ cmd: 'client_destroy', oid: receipt.oid })));
   }
 
   /** With an errorCallback, errors go to it and the call resolves undefined, as Event::RPC's error_cb. */

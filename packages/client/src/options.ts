@@ -11,8 +11,10 @@ export interface ClientOptions {
   readonly classes?: readonly string[];
   /** Local names for remote classes: `{ 'Remote::Name': 'Local' }` lets remoteClass('Local') reach Remote::Name. */
   readonly classMap?: Readonly<Record<string, string>>;
-  /** Milliseconds to connect, and the default deadline of every call (none when undefined). */
-  readonly timeout?: number;
+  /** Give up connecting after this many milliseconds (Event::RPC's `timeout`, which is in seconds). */
+  readonly connectTimeoutMs?: number;
+  /** The default deadline of every call, in milliseconds (none by default); a call's own `deadlineMs` wins. */
+  readonly deadlineMs?: number;
   /** Called with errors instead of rejecting: the call then resolves undefined, as Event::RPC's error_cb. */
   readonly errorCallback?: (client: Client, error: Error) => void;
   readonly insecureFormatsOk?: boolean;

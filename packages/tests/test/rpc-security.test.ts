@@ -1,4 +1,4 @@
-import { Client, type RemoteObject } from '@rpc/client';
+import { Client, type RemoteObject, type Request } from '@rpc/client';
 import { Server } from '@rpc/server';
 import { EventRpcTest, testClasses } from '../src/test-classes.js';
 import { pair, quiet } from './rpc-helpers.js';
@@ -28,7 +28,7 @@ describe('security', () => {
       await expect(client.request({ cmd: 'new', method, params: [] })).rejects.toMatchObject({ message: `Illegal constructor access to ${cls}->${name}` });
     }
     await expect(client.request({ cmd: 'class_info', class: 'Object' })).rejects.toMatchObject({ message: "Unknown class 'Object'" });
-    await expect(client.request({ cmd: 'nonsense' })).rejects.toMatchObject({ message: "Unknown request command 'nonsense'" });
+    await expect(client.request({ cmd: 'nonsense' } as unknown as Request)).rejects.toMatchObject({ message: "Unknown request command 'nonsense'" });
     await close();
   });
 
@@ -43,7 +43,7 @@ describe('security', () => {
       });
     }
     // Passing someone else's object as a parameter is refused too.
-    const stolen = { cmd: 'exec', oid: (await thief.remoteClass<EventRpcTest>('Event_RPC_Test').new({})).oid, method: 'set_object2' };
+    const stolen = { cmd: 'exec' as const, oid: (await thief.remoteClass<EventRpcTest>('Event_RPC_Test').new({})).oid, method: 'set_object2' };
     const { TaggedValue } = await import('@rpc/codec');
     await expect(thief.request({ ...stolen, params: [new TaggedValue('Event_RPC_Test2', [['SCALAR', obj.oid]])] })).rejects.toMatchObject({
       message: `Illegal access to unknown object with oid=${obj.oid}`,

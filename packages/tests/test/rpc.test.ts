@@ -184,7 +184,7 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       await close();
     });
 
-    it('honours the client options: classes, classMap, timeout, errorCallback', async () => {
+    it('honours the client options: classes, classMap, connectTimeoutMs, deadlineMs, errorCallback; emits connect and disconnect', async () => {
       const { server, close } = await pair();
       const errors: Error[] = [];
       const client = new Client({
@@ -193,16 +193,24 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
         loop,
         classes: ['Event_RPC_Test'],
         classMap: { Event_RPC_Test: 'Test' },
-        timeout: 2000,
+        connectTimeoutMs: 5000,
+        deadlineMs: 2000,
         errorCallback: (_client, error) => errors.push(error),
       });
+      const events: string[] = [];
+      client.on('connect', () => events.push('connect'));
+      client.on('disconnect', (error) => events.push(`disconnect ${error?.message ?? 'cleanly'}`));
       await client.connect();
+      expect(events).toEqual(['connect']);
       expect(() => client.remoteClass('Event_RPC_Test2')).toThrow(expect.objectContaining({ code: 'RPC_UNKNOWN_CLASS' }));
       const obj = await client.remoteClass<EventRpcTest>('Test').new({ data: 'mapped' });
       expect(await obj.get_data()).toBe('mapped');
       expect(await obj.die_with('reported')).toBeUndefined();
       expect(errors).toEqual([expect.objectContaining({ name: 'RemoteError', message: 'reported\n' })]);
+      await expect(obj.wait(60_000, 'late')).resolves.toBeUndefined(); // past the 2 s deadline: reported, not thrown
+      expect(errors[1]).toMatchObject({ name: 'CancelError', code: 'RPC_DEADLINE' });
       await client.close();
+      expect(events).toEqual(['connect', 'disconnect cleanly']);
       await close();
     });
 

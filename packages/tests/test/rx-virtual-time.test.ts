@@ -69,7 +69,7 @@ describe('an Event::RPC conversation in virtual time', () => {
         const deadline = await withCallOptions(clock, { deadlineMs: 30_000 }).forever().catch((e: RpcError) => e.code);
         seen.push(`${deadline} at ${loop.now()}`);
         const cancelled = Clock.cancelled; // the server gave up on the call too, at its own (virtual) deadline
-        const timeout = new Client({ host: 'memory', port: server.port, loop, timeout: 5000 });
+        const timeout = new Client({ host: 'memory', port: server.port, loop, deadlineMs: 5000 });
         await timeout.connect();
         const slow = await timeout.remoteClass<Clock>('Clock').new();
         seen.push(`${await slow.forever().catch((e: RpcError) => e.code)} at ${loop.now()}`);

@@ -1,0 +1,95 @@
+import type { Codec } from '@rpc/codec';
+import { PendingCalls, rpcError, type Answer, type CallLimits, type Request, type RequestEnvelope } from '@rpc/core';
+import type { Loop } from '@rpc/loop';
+import { msgError, type Connection } from '@rpc/msg';
+
+function isOk(answer: Answer): boolean {
+  return answer.ok === 1 || (answer.ok as unknown) === '1';
+}
+
+/**
+ * The requests of one connection and their answers. Between @rpc peers
+ * (`pipelined`) every request carries an id, many are in flight and answered
+ * in any order, and a call that gives up tells the server with `cancel`.
+ * With a Perl server they go one at a time: a request waits until the one
+ * before it is answered, and an answer belongs to the oldest request sent.
+ * Either way a request is encoded when it is made, so one that cannot leave
+ * (unencodable, too large, already cancelled) fails alone.
+ */
+export class Requests {
+  readonly #conn: Connection;
+  readonly #codec: Codec;
+  readonly #calls: PendingCalls<Answer>;
+  /** The id mode, agreed in the version exchange; until then, in order. */
+  pipelined = false;
+  /** In order: ids of the requests sent and not yet answered, oldest first. */
+  readonly #sent: number[] = [];
+  /** In order: requests waiting for the one before them to be answered. */
+  readonly #waiting = new Map<number, Uint8Array>();
+
+  constructor(conn: Connection, codec: Codec, loop: Loop) {
+    this.#conn = conn;
+    this.#codec = codec;
+    this.#calls = new PendingCalls({ loop });
+  }
+
+  /** Sends `request` and resolves with its answer; a refusal (`ok: 0`) rejects with RPC_REMOTE. */
+  send(request: Request, limits: CallLimits = {}): Promise<Answer> {
+    if (this.#conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
+    if (!this.pipelined) return this.#calls.call((id) => this.#inOrder(id, this.#encode(request)), limits, (id) => this.#waiting.delete(id));
+    return this.#calls.call(
+      (id) => this.#conn.sendLater(this.#encode({ ...request, id, ...(limits.deadlineMs === undefined ? {} : { deadlineMs: limits.deadlineMs }) })),
+      limits,
+      // The caller was answered at once; the server is told, so that it can stop and drop the answer.
+      (id) => !this.#conn.closed && this.#conn.sendLater(this.#encode({ cmd: 'cancel', target: id })),
+    );
+  }
+
+  /** Settles the request an answer belongs to; answers nobody waits for any more are dropped. */
+  receive(answer: Answer): void {
+    const id = typeof answer.id === 'number' ? answer.id : this.#sent.shift();
+    if (typeof answer.id !== 'number') this.#sendNext();
+    if (id === undefined) return;
+    if (isOk(answer)) this.#calls.resolve(id, answer);
+    else this.#calls.reject(id, rpcError('RPC_REMOTE', typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
+  }
+
+  /** Every request still waiting fails with `error` (the connection is gone). */
+  failAll(error: Error): void {
+    this.#waiting.clear();
+    this.#sent.length = 0;
+    this.#calls.rejectAll(error);
+  }
+
+  /** A request's bytes, refused here if the server would refuse them for their size. */
+  #encode(request: Request & RequestEnvelope): Uint8Array {
+    const bytes = this.#codec.encode(request);
+    const limit = this.#conn.maxPacketSize;
+    if (bytes.length > limit) throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${limit}`);
+    return bytes;
+  }
+
+  #inOrder(id: number, bytes: Uint8Array): void {
+    if (this.#sent.length > 0) {
+      this.#waiting.set(id, bytes);
+      return;
+    }
+    this.#conn.sendLater(bytes);
+    this.#sent.push(id);
+  }
+
+  /** Sends the oldest waiting request; runs inside the answer handler, so it never throws. */
+  #sendNext(): void {
+    for (const [id, bytes] of this.#waiting) {
+      this.#waiting.delete(id);
+      try {
+        this.#conn.sendLater(bytes);
+      } catch (error) {
+        this.#calls.reject(id, error as Error); // a full send queue: this call fails, the next one may go
+        continue;
+      }
+      this.#sent.push(id);
+      return;
+    }
+  }
+}
