@@ -1,3 +1,19 @@
+export {
+  NOTIFICATION,
+  notificationArray,
+  parseCallMessage,
+  REQUEST,
+  requestArray,
+  RESPONSE,
+  responseArray,
+  type CallMessage,
+  type NotificationArray,
+  type NotificationMessage,
+  type RequestArray,
+  type RequestMessage,
+  type ResponseArray,
+  type ResponseMessage,
+} from './call-messages.js';
 export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type ModuleRef } from './classes.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
 export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
