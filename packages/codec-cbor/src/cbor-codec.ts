@@ -40,18 +40,18 @@ function toWire(value: unknown, depth: number, maxDepth: number): unknown {
   if (value instanceof TaggedValue) {
     return new Tag([value.className, ...value.values.map((v) => toWire(v, depth + 1, maxDepth))], PERL_OBJECT_TAG);
   }
-  if (Array.isArray(value)) return value.map((v) => toWire(v, depth + 1, maxDepth));
+  if (Array.isArray(value) || value instanceof Set) return [...value].map((v) => toWire(v, depth + 1, maxDepth));
   const out: Record<string, unknown> = {};
   const entries = value instanceof Map ? value.entries() : Object.entries(value);
   for (const [key, item] of entries) setKey(out, String(key), toWire(item, depth + 1, maxDepth));
   return out;
 }
 
-/** True when cbor-x alone would not write `value` as Perl expects: it holds a tag, a Map or a wide integer. */
+/** True when cbor-x alone would not write `value` as Perl expects: it holds a tag, a Map, a Set or a wide integer. */
 function needsWire(value: unknown, depth = 0): boolean {
   if (typeof value === 'number') return isWideInteger(value);
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return false;
-  if (value instanceof TaggedValue || value instanceof Map || depth > 64) return true;
+  if (value instanceof TaggedValue || value instanceof Map || value instanceof Set || depth > 64) return true;
   if (Array.isArray(value)) return value.some((v) => needsWire(v, depth + 1));
   for (const key in value) if (needsWire((value as Record<string, unknown>)[key], depth + 1)) return true;
   return false;

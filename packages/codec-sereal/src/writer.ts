@@ -117,6 +117,7 @@ export class SerealWriter {
   #object(value: object, depth: number): void {
     if (depth >= this.maxDepth) throw unencodable(`nesting deeper than ${this.maxDepth} (or a cycle)`);
     if (Array.isArray(value)) return this.#array(value, depth);
+    if (value instanceof Set) return this.#array([...value], depth); // as the other codecs: a Set travels as a list
     if (value instanceof Uint8Array) return this.#bytes(value);
     if (value instanceof TaggedValue) return this.#tagged(value, depth);
     // As JSON.stringify: a Date is its ISO string, an invalid one null.

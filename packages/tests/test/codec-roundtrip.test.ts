@@ -35,6 +35,14 @@ describe.each(codecs.map((c) => [c.name, c] as const))('%s round trips', (_name,
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('carries a Set as a list, a Map as a map, and a Date and bytes as RemoteValue says', () => {
+    const [set, map, date, bytes] = codec.decode(codec.encode([new Set([1, 'a']), new Map([['k', 1]]), new Date(0), Uint8Array.of(0x47, 0xfc)])) as unknown[];
+    expect([set, map]).toEqual([[1, 'a'], { k: 1 }]);
+    // MessagePack and CBOR have dates and bytes of their own; the Perl formats send an ISO string and a byte string.
+    expect(date instanceof Date ? date.toISOString() : date).toBe('1970-01-01T00:00:00.000Z');
+    expect(bytes instanceof Uint8Array ? [...bytes] : bytes).toEqual(codec.name === 'MSGP' ? [0x47, 0xfc] : 'G\u00fc');
+  });
+
   it('turns undefined into null and never decodes undefined', () => {
     expect(codec.decode(codec.encode([undefined, 1]))).toEqual([null, 1]);
     expect(codec.decode(codec.encode(undefined))).toBeNull();
