@@ -1,90 +1,141 @@
-import type { Loop } from '@rpc/loop';
-import { nodeLoop } from '@rpc/loop-node';
-import { connect } from '@rpc/msg';
+import { rpcError, type CallLimits } from '@rpc/core';
+import { Emitter, type Subscription } from '@rpc/loop';
+import { connect, defaultLoop } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
 import { msgpackValues } from './framing.js';
+import type { Handlers, MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
 import { resolveHandlerOptions, type CommonOptions } from './options.js';
-import { MprpcPeer, type MprpcHandler } from './peer.js';
+import { MprpcPeer } from './peer.js';
 
 export interface MprpcClientOptions extends CommonOptions {
   /** The server's host (default 127.0.0.1), or `'unix/'` with `port` a socket path. */
   readonly host?: string;
   /** TCP port or Unix socket path. */
   readonly port: number | string;
-  /** Give up connecting after this many ms. */
+  /** Give up connecting after this many ms (LOOP_CONNECT_TIMEOUT). */
   readonly connectTimeoutMs?: number;
-  /** Told when the connection fails or the server sends something that is not MessagePack-RPC. */
-  readonly onError?: (fatal: boolean, message: string) => void;
+}
+
+export interface MprpcClientEvents {
+  /** connect() has connected. */
+  connect: () => void;
+  /** The connection closed: `error` says why, none for a clean end. Calls in flight failed (RPC_DISCONNECTED). */
+  disconnect: (error?: Error) => void;
+  /** The connection failed or the server broke the protocol (`disconnect` follows), or a notification handler threw. */
+  error: (error: Error) => void;
 }
 
 /**
- * AnyEvent::MPRPC::Client: calls (answers matched by msgid, in any order,
- * many in flight) and notifications to a MessagePack-RPC server such as
- * `nvim --listen`. The server may call back: register methods with regCb.
+ * AnyEvent::MPRPC::Client: calls (answers matched by id, in any order, many
+ * in flight) and notifications to a MessagePack-RPC server such as
+ * `nvim --listen`, typed by the server's methods (`Remote`). The server may
+ * call back the methods registered with regCb (`Local`).
  */
-export class MprpcClient implements AsyncDisposable {
+export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends Methods<Local> = Untyped>
+  implements AsyncDisposable
+{
   readonly #options: MprpcClientOptions;
   readonly #handlers = new Map<string, MprpcHandler>();
-  #peer: Promise<MprpcPeer> | undefined;
+  readonly #events = new Emitter<MprpcClientEvents>();
+  #connecting: Promise<this> | undefined;
+  #peer: MprpcPeer<Remote> | undefined;
+  #closed = false;
 
   constructor(options: MprpcClientOptions) {
     this.#options = options;
+    resolveHandlerOptions(options.handlerOptions); // a bad limit is refused now, not at connect()
   }
 
-  /** Connects (calls connect on their own when needed). */
-  connect(): Promise<MprpcPeer> {
-    this.#peer ??= this.#open();
-    return this.#peer;
+  /** Connects; resolves with the client. Again while connected is harmless; after a disconnect it reconnects. */
+  connect(): Promise<this> {
+    if (this.#closed) return Promise.reject(rpcError('RPC_CLOSED', 'the client was closed; make a new one'));
+    this.#connecting ??= this.#open().catch((error: unknown) => {
+      this.#connecting = undefined;
+      throw error;
+    });
+    return this.#connecting;
   }
 
-  /** Calls `method` with `params`; resolves with the result, rejects with a RemoteError (MPRPC_REMOTE: `data` holds the server's error). */
-  async call(method: string, ...params: unknown[]): Promise<unknown> {
-    return (await this.connect()).call(method, params);
+  get connected(): boolean {
+    return this.#peer?.connected ?? false;
   }
 
-  /** Sends a notification; resolves once it is queued (there is no answer). */
-  async notify(method: string, ...params: unknown[]): Promise<void> {
-    (await this.connect()).notify(method, params);
+  /** Our calls waiting for an answer. */
+  get callsInFlight(): number {
+    return this.#peer?.callsInFlight ?? 0;
   }
 
-  /** Methods the server may call on us. */
-  regCb(callbacks: Readonly<Record<string, MprpcHandler>>): this {
-    for (const [name, handler] of Object.entries(callbacks)) this.#handlers.set(name, handler);
+  /** Calls `method` with `params`; resolves with the result, rejects with RPC_REMOTE (`data`: the server's error). */
+  call<K extends MethodName<Remote>>(method: K, ...params: ParamsOf<Remote[K]>): Promise<ResultOf<Remote[K]>> {
+    return this.callWith({}, method, ...params);
+  }
+
+  /** call() with a deadline (`deadlineMs`, RPC_DEADLINE) or an AbortSignal (`signal`, RPC_CANCELLED). */
+  callWith<K extends MethodName<Remote>>(
+    limits: CallLimits,
+    method: K,
+    ...params: ParamsOf<Remote[K]>
+  ): Promise<ResultOf<Remote[K]>> {
+    if (this.#peer === undefined)
+      return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected: await connect() first'));
+    return this.#peer.callWith(limits, method, ...params);
+  }
+
+  /** Sends a notification (no answer comes back). */
+  notify<K extends MethodName<Remote>>(method: K, ...params: ParamsOf<Remote[K]>): void {
+    if (this.#peer === undefined) throw rpcError('RPC_NOT_CONNECTED', 'not connected: await connect() first');
+    this.#peer.notify(method, ...params);
+  }
+
+  /** Methods the server may call on us (reg_cb). */
+  regCb(callbacks: Handlers<Local>): this {
+    for (const [name, handler] of Object.entries(callbacks)) {
+      if (handler !== undefined) this.#handlers.set(name, handler as MprpcHandler);
+    }
     return this;
   }
 
+  on<K extends keyof MprpcClientEvents>(event: K, listener: MprpcClientEvents[K]): Subscription {
+    return this.#events.on(event, listener);
+  }
+
+  /** Closes the connection, after writing what is queued. */
   async close(): Promise<void> {
-    const peer = this.#peer;
-    this.#peer = undefined;
-    await (await peer?.catch(() => undefined))?.close();
+    this.#closed = true;
+    await this.#connecting?.catch(() => undefined);
+    await this.#peer?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  async #open(): Promise<MprpcPeer> {
+  async #open(): Promise<this> {
     const o = this.#options;
     const limits = resolveHandlerOptions(o.handlerOptions);
-    const loop: Loop = o.loop ?? nodeLoop;
-    const onError = (_peer: MprpcPeer, fatal: boolean, message: string): void => o.onError?.(fatal, message);
-    let peer: MprpcPeer | undefined;
-    const conn = await connect(
-      endpointOf(o.port, o.host ?? '127.0.0.1', o.tls),
-      (_conn, msg, error) => {
-        if (msg !== undefined) return peer?.receive(msg);
-        peer?.closed(error);
-        if (error) o.onError?.(true, error.message);
-        if (this.#peer !== undefined) this.#peer = undefined; // the next call reconnects
-      },
-      { loop, maxPacketSize: limits.maxMessageSize, framing: msgpackValues, ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }) },
-    ).catch((error: unknown) => {
-      this.#peer = undefined;
-      throw error;
+    const loop = o.loop ?? defaultLoop();
+    const conn = await connect(endpointOf(o.port, o.host ?? '127.0.0.1', o.tls), undefined, {
+      loop,
+      maxPacketSize: limits.maxMessageSize,
+      framing: msgpackValues,
+      connectTimeoutMs: o.connectTimeoutMs,
     });
-    peer = new MprpcPeer(conn, { ...limits, codec: mprpcCodec(limits.extensions), loop, handlerFor: (method) => this.#handlers.get(method), onError });
-    return peer;
+    const peer = new MprpcPeer<Remote>(conn, {
+      ...limits,
+      codec: mprpcCodec(limits.extensions),
+      loop,
+      deadlineMs: o.deadlineMs,
+      handlerFor: (method) => this.#handlers.get(method),
+      onError: (error) => this.#events.emit('error', error),
+    });
+    conn.on('disconnect', (error) => {
+      if (this.#peer === peer) [this.#peer, this.#connecting] = [undefined, undefined]; // connect() may try again
+      if (error) this.#events.emit('error', error);
+      this.#events.emit('disconnect', error);
+    });
+    this.#peer = peer;
+    this.#events.emit('connect');
+    return this;
   }
 }
-

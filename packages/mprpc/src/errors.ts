@@ -1,24 +1,23 @@
-import { errorFactory, ProtocolError, RemoteError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
+import { rpcError } from '@rpc/core';
+import { errorFactory, ProtocolError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** The codes of @rpc/mprpc. */
+/**
+ * The codes of @rpc/mprpc: what only MessagePack-RPC has. What every
+ * protocol shares (the peer's error, disconnects, deadlines, cancellation,
+ * too many calls) uses @rpc/core's RPC_* codes.
+ */
 export const MPRPC_ERRORS = {
-  /** The peer answered with an error, kept as it came in `data` (neovim sends `[type, message]`). */
-  MPRPC_REMOTE: RemoteError,
-  /** The connection went, or no answer came within the deadline, with the call in flight. */
-  MPRPC_DISCONNECTED: TransportError,
-  /** Calling without a connection. */
-  MPRPC_NOT_CONNECTED: UsageError,
-  /** More of our calls in flight than maxCalls. */
-  MPRPC_TOO_MANY_CALLS: UsageError,
   /** A second answer to one request. */
   MPRPC_ALREADY_ANSWERED: UsageError,
-  /** A bad option. */
+  /** A handler threw on a notification: nobody can be answered, so the server or client reports it. */
+  MPRPC_HANDLER_FAILED: UsageError,
+  /** A limit that is not a positive whole number. */
   MPRPC_INVALID_OPTION: UsageError,
   /** A message that is not MessagePack-RPC (request, response or notification); the connection is closed. */
   MPRPC_BAD_MESSAGE: ProtocolError,
-  /** Bytes that start no MessagePack value. */
+  /** Bytes that start no MessagePack value; the connection is closed. */
   MPRPC_MALFORMED: ProtocolError,
-  /** A value whose headers declare more than maxMessageSize. */
+  /** A value whose headers declare more than maxMessageSize; the connection is closed. */
   MPRPC_MESSAGE_TOO_LARGE: ProtocolError,
 } as const satisfies ErrorTable;
 
@@ -27,14 +26,16 @@ export type MprpcErrorCode = keyof typeof MPRPC_ERRORS;
 /** Makes the errors of @rpc/mprpc. */
 export const mprpcError = errorFactory(MPRPC_ERRORS);
 
-/** The peer's error, with a message read from what it sent: a string, `[type, message]`, or `{ message }`. */
+/** The peer's error (RPC_REMOTE), kept as it came in `data`, with a message read from it. */
 export function remoteError(data: unknown) {
-  return mprpcError('MPRPC_REMOTE', remoteText(data), { data });
+  return rpcError('RPC_REMOTE', remoteText(data), { data });
 }
 
+/** A string, neovim's `[type, message]`, or `{ message }`; anything else as JSON. */
 function remoteText(data: unknown): string {
   if (typeof data === 'string') return data;
   if (Array.isArray(data) && typeof data[1] === 'string') return data[1];
-  if (data !== null && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string') return (data as { message: string }).message;
+  const message = data !== null && typeof data === 'object' ? (data as { message?: unknown }).message : undefined;
+  if (typeof message === 'string') return message;
   return `remote error ${JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`;
 }

@@ -7,30 +7,33 @@ export interface HandlerOptions {
   readonly maxMessageSize?: number;
   /** Requests from the peer served at once; more are answered with an error at once (default 1024). */
   readonly maxInFlight?: number;
-  /** Our own calls waiting for answers at once; more are refused (default 65536). */
+  /** Our own calls waiting for answers at once; more are refused with RPC_TOO_MANY_CALLS (default 65536). */
   readonly maxCalls?: number;
-  /** Default deadline of our calls in ms (none by default). */
-  readonly timeoutMs?: number;
-  /** Extension types kept as MsgpackExtension values (default: all that msgpackr leaves free, neovim's 0-2 among them). */
+  /** Extension types kept as MsgpackExtension values (default: all that msgpackr leaves free, neovim's 0-2 too). */
   readonly extensions?: readonly number[];
 }
 
+/** What servers and clients share. */
 export interface CommonOptions {
   readonly handlerOptions?: HandlerOptions;
   readonly tls?: TlsOptions;
+  /** The loop (default: the platform's, from @rpc/msg: Node's, or none in browsers). */
   readonly loop?: Loop;
+  /** Default deadline of our calls in ms (none by default); a call may set its own with callWith. */
+  readonly deadlineMs?: number;
 }
 
 export interface ResolvedHandlerOptions {
   readonly maxMessageSize: number;
   readonly maxInFlight: number;
   readonly maxCalls: number;
-  readonly timeoutMs: number | undefined;
   readonly extensions: readonly number[] | undefined;
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw mprpcError('MPRPC_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw mprpcError('MPRPC_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
+  }
   return value;
 }
 
@@ -39,7 +42,6 @@ export function resolveHandlerOptions(options: HandlerOptions = {}): ResolvedHan
     maxMessageSize: positive('maxMessageSize', options.maxMessageSize ?? 64 * 1024 * 1024),
     maxInFlight: positive('maxInFlight', options.maxInFlight ?? 1024),
     maxCalls: positive('maxCalls', options.maxCalls ?? 65536),
-    timeoutMs: options.timeoutMs,
     extensions: options.extensions,
   };
 }

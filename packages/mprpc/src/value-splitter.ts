@@ -19,8 +19,10 @@ interface Marker {
 const MARKERS: Array<Marker | undefined> = new Array(256);
 for (let b = 0; b < 256; b++) {
   if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) MARKERS[b] = { kind: Kind.Fixed, size: 0 };
-  else if (b <= 0x8f) MARKERS[b] = { kind: Kind.Pairs, size: -(b & 0x0f) - 1 }; // fixmap: the count is in the marker
-  else if (b <= 0x9f) MARKERS[b] = { kind: Kind.Items, size: -(b & 0x0f) - 1 }; // fixarray
+  else if (b <= 0x8f)
+    MARKERS[b] = { kind: Kind.Pairs, size: -(b & 0x0f) - 1 }; // fixmap: the count is in the marker
+  else if (b <= 0x9f)
+    MARKERS[b] = { kind: Kind.Items, size: -(b & 0x0f) - 1 }; // fixarray
   else if (b <= 0xbf) MARKERS[b] = { kind: Kind.Fixed, size: b & 0x1f }; // fixstr
 }
 const set = (b: number, marker: Marker): void => void (MARKERS[b] = marker);
@@ -30,7 +32,23 @@ set(0xc6, { kind: Kind.Bytes, size: 4 });
 set(0xc7, { kind: Kind.Bytes, size: 1, ext: true });
 set(0xc8, { kind: Kind.Bytes, size: 2, ext: true });
 set(0xc9, { kind: Kind.Bytes, size: 4, ext: true });
-for (const [b, size] of [[0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [0xd3, 8], [0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17]] as const) {
+for (const [b, size] of [
+  [0xca, 4],
+  [0xcb, 8],
+  [0xcc, 1],
+  [0xcd, 2],
+  [0xce, 4],
+  [0xcf, 8],
+  [0xd0, 1],
+  [0xd1, 2],
+  [0xd2, 4],
+  [0xd3, 8],
+  [0xd4, 2],
+  [0xd5, 3],
+  [0xd6, 5],
+  [0xd7, 9],
+  [0xd8, 17],
+] as const) {
   set(b, { kind: Kind.Fixed, size });
 }
 set(0xd9, { kind: Kind.Bytes, size: 1 });
@@ -87,7 +105,11 @@ export class ValueSplitter implements MessageDecoder {
       } else {
         if (this.#owed === 0) this.#owed = 1; // a new top-level value starts here
         const marker = MARKERS[chunk[at++] as number];
-        if (marker === undefined) throw mprpcError('MPRPC_MALFORMED', `byte 0x${(chunk[at - 1] as number).toString(16)} starts no MessagePack value`);
+        if (marker === undefined)
+          throw mprpcError(
+            'MPRPC_MALFORMED',
+            `byte 0x${(chunk[at - 1] as number).toString(16)} starts no MessagePack value`,
+          );
         this.#owed--;
         if (marker.kind === Kind.Fixed) this.#skip = marker.size;
         else if (marker.size < 0) this.#headerDone(marker, -marker.size - 1);
@@ -99,7 +121,10 @@ export class ValueSplitter implements MessageDecoder {
       // The bytes the value has, plus those its headers promise (every owed value takes at least one):
       // a value declared too big is refused at its header, before its payload is kept.
       if (this.#size + (at - start) + this.#skip + this.#owed > this.maxMessageSize) {
-        throw mprpcError('MPRPC_MESSAGE_TOO_LARGE', `a MessagePack value declares more than ${this.maxMessageSize} bytes`);
+        throw mprpcError(
+          'MPRPC_MESSAGE_TOO_LARGE',
+          `a MessagePack value declares more than ${this.maxMessageSize} bytes`,
+        );
       }
       if (this.#owed === 0 && this.#skip === 0 && this.#marker === undefined) {
         this.#emit(chunk, start, at);
@@ -119,7 +144,8 @@ export class ValueSplitter implements MessageDecoder {
   }
 
   #emit(chunk: Uint8Array, start: number, at: number): void {
-    if (this.#parts.length === 0) return this.#onValue(new Uint8Array(chunk.buffer, chunk.byteOffset + start, at - start));
+    if (this.#parts.length === 0)
+      return this.#onValue(new Uint8Array(chunk.buffer, chunk.byteOffset + start, at - start));
     this.#parts.push(chunk.subarray(start, at));
     const value = new Uint8Array(this.#size + (at - start));
     let offset = 0;

@@ -62,7 +62,10 @@ describe('ValueSplitter', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(ProtocolError);
-      expect(error).toMatchObject({ code: 'MPRPC_MESSAGE_TOO_LARGE', message: 'a MessagePack value declares more than 1024 bytes' });
+      expect(error).toMatchObject({
+        code: 'MPRPC_MESSAGE_TOO_LARGE',
+        message: 'a MessagePack value declares more than 1024 bytes',
+      });
       expect(splitter.bufferedBytes).toBe(0);
     };
     refuse([0xc6, 0x40, 0, 0, 0]); // bin32 of 1 GiB
@@ -78,6 +81,8 @@ describe('ValueSplitter', () => {
   });
 
   it('refuses a byte that starts no value', () => {
-    expect(() => split([Uint8Array.of(0x91, 0xc1)])).toThrow(expect.objectContaining({ code: 'MPRPC_MALFORMED', message: 'byte 0xc1 starts no MessagePack value' }));
+    expect(() => split([Uint8Array.of(0x91, 0xc1)])).toThrow(
+      expect.objectContaining({ code: 'MPRPC_MALFORMED', message: 'byte 0xc1 starts no MessagePack value' }),
+    );
   });
 });

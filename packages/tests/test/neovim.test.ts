@@ -8,6 +8,31 @@ import { MprpcClient, MprpcServer, MsgpackExtension, RemoteError } from '@rpc/mp
 // neovim (Debian package, installed by scripts/setup-peers.sh) as the real MessagePack-RPC peer, both ways.
 const fixtures = join(__dirname, '..', 'fixtures', 'nvim');
 
+/** What client.vim calls on our server. */
+interface Served {
+  sum(a: number, b: number): number;
+  echo(...params: unknown[]): unknown[];
+  later(ms: number, value: string): string;
+  fail(): never;
+  failpair(): never;
+  note(...params: unknown[]): void;
+  notes(): unknown[][];
+}
+
+/** The part of neovim's API these tests call (`nvim --api-info` lists it all). */
+interface Nvim {
+  nvim_eval(expr: string): unknown;
+  nvim_command(command: string): void;
+  nvim_exec_lua(code: string, args: unknown[]): unknown;
+  nvim_get_api_info(): [
+    channel: number,
+    info: { version: { api_level: number }; functions: unknown[]; types: Record<string, { id: number }> },
+  ];
+  nvim_get_current_buf(): MsgpackExtension;
+  nvim_buf_set_lines(buffer: MsgpackExtension, start: number, end: number, strict: boolean, lines: string[]): void;
+  nvim_buf_get_lines(buffer: MsgpackExtension, start: number, end: number, strict: boolean): string[];
+}
+
 function run(command: string, args: string[], env: Record<string, string>): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: 'ignore', timeout: 30_000 });
@@ -19,18 +44,23 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 describe('neovim calling our MessagePack-RPC server', () => {
   it('gets results, errors and notifications through sockconnect, rpcrequest and rpcnotify', async () => {
     const notes: unknown[][] = [];
-    const server = new MprpcServer({ port: 0, address: '127.0.0.1' }).regCb({
-      sum: (res, a, b) => res?.result(Number(a) + Number(b)),
-      echo: (res, ...params) => res?.result(params),
-      later: (res, ms, value) => void setTimeout(() => res?.result(value), Number(ms)),
-      fail: (res) => res?.error('it failed'),
-      failpair: (res) => res?.error([1, 'a [type, message] error']),
-      note: (res, ...params) => notes.push([res === undefined ? 'notification' : 'request', ...params]),
-      notes: (res) => res?.result(notes),
-    });
-    const address = (await server.ready) as { host: string; port: number };
+    await using server = await new MprpcServer<Served>({ port: 0, host: '127.0.0.1' })
+      .regCb({
+        sum: (res, a, b) => res?.result(a + b),
+        echo: (res, ...params) => res?.result(params),
+        later: (res, ms, value) => void setTimeout(() => res?.result(value), ms), // answered after the handler returned
+        fail: (res) => res?.error('it failed'),
+        failpair: (res) => res?.error([1, 'a [type, message] error']),
+        note: (res, ...params) => void notes.push([res === undefined ? 'notification' : 'request', ...params]),
+        notes: (res) => res?.result(notes),
+      })
+      .start();
+    const address = server.address as { host: string; port: number };
     const out = join(mkdtempSync(join(tmpdir(), 'rpc-nvim-')), 'out.json');
-    const code = await run('nvim', ['--headless', '--clean', '-S', join(fixtures, 'client.vim')], { RPC_ADDRESS: `127.0.0.1:${address.port}`, RPC_OUT: out });
+    const code = await run('nvim', ['--headless', '--clean', '-S', join(fixtures, 'client.vim')], {
+      RPC_ADDRESS: `127.0.0.1:${address.port}`,
+      RPC_OUT: out,
+    });
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
       sum: 3,
@@ -41,13 +71,12 @@ describe('neovim calling our MessagePack-RPC server', () => {
       nope: "Vim(call):Error invoking 'nope' on channel 3:\nMethod not found: nope",
       notes: [['notification', 'from nvim', 2]],
     });
-    await server.close();
   });
 });
 
 describe('our MessagePack-RPC client calling neovim', () => {
   let nvim: ChildProcess;
-  let client: MprpcClient;
+  let client: MprpcClient<Nvim>;
 
   beforeAll(async () => {
     const port = await new Promise<number>((resolve) => {
@@ -57,7 +86,7 @@ describe('our MessagePack-RPC client calling neovim', () => {
       });
     });
     nvim = spawn('nvim', ['--headless', '--clean', '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
-    client = new MprpcClient({ port });
+    client = new MprpcClient<Nvim>({ port });
     for (let attempt = 0; ; attempt++) {
       try {
         await client.connect();
@@ -71,14 +100,18 @@ describe('our MessagePack-RPC client calling neovim', () => {
 
   afterAll(async () => {
     const exited = new Promise((r) => nvim.once('exit', r));
-    await client.notify('nvim_command', 'qa!').catch(() => nvim.kill());
+    try {
+      client.notify('nvim_command', 'qa!');
+    } catch {
+      nvim.kill();
+    }
     await exited;
     await client.close();
   });
 
   it('evaluates expressions and reads the API description', async () => {
     expect(await client.call('nvim_eval', '1+2')).toBe(3);
-    const [channel, info] = (await client.call('nvim_get_api_info')) as [number, { version: { api_level: number }; functions: unknown[]; types: Record<string, { id: number }> }];
+    const [channel, info] = await client.call('nvim_get_api_info');
     expect(channel).toBeGreaterThan(0);
     expect(info.version.api_level).toBeGreaterThanOrEqual(9);
     expect(info.functions.length).toBeGreaterThan(100);
@@ -88,8 +121,15 @@ describe('our MessagePack-RPC client calling neovim', () => {
   it("gets neovim's errors as RemoteError with the [type, message] it sent", async () => {
     const error = await client.call('nvim_eval', 'undefined_var').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
-    expect(error).toMatchObject({ code: 'MPRPC_REMOTE', message: 'Vim:E121: Undefined variable: undefined_var', data: [0, 'Vim:E121: Undefined variable: undefined_var'] });
-    await expect(client.call('no_such_method')).rejects.toMatchObject({ message: 'Invalid method: no_such_method', data: [0, 'Invalid method: no_such_method'] });
+    expect(error).toMatchObject({
+      code: 'RPC_REMOTE',
+      message: 'Vim:E121: Undefined variable: undefined_var',
+      data: [0, 'Vim:E121: Undefined variable: undefined_var'],
+    });
+    await expect(client.call('no_such_method' as 'nvim_eval', '')).rejects.toMatchObject({
+      message: 'Invalid method: no_such_method',
+      data: [0, 'Invalid method: no_such_method'],
+    });
   });
 
   it('keeps buffer handles (extension 0) and hands them back', async () => {
@@ -98,6 +138,16 @@ describe('our MessagePack-RPC client calling neovim', () => {
     expect(buffer).toMatchObject({ type: 0 });
     await client.call('nvim_buf_set_lines', buffer, 0, -1, false, ['hello', 'ünï']);
     expect(await client.call('nvim_buf_get_lines', buffer, 0, -1, false)).toEqual(['hello', 'ünï']);
+  });
+
+  it('gives up on a call past its deadline, and keeps the connection', async () => {
+    // Blocks nvim's main loop (unlike :sleep, which serves RPC meanwhile) far longer than the deadline.
+    client.notify('nvim_exec_lua', 'vim.loop.sleep(1500)', []);
+    await expect(client.callWith({ deadlineMs: 50 }, 'nvim_eval', '1')).rejects.toMatchObject({
+      name: 'CancelError',
+      code: 'RPC_DEADLINE',
+    });
+    expect(await client.call('nvim_eval', '2')).toBe(2); // the late answer to the first was dropped
   });
 
   it('has many calls in flight, answered by msgid', async () => {

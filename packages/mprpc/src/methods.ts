@@ -1,0 +1,37 @@
+/**
+ * The methods one side serves, as an interface of functions says them:
+ * `interface Api { sum(a: number, b: number): number }`. Each method's
+ * parameters are what a caller sends; its (awaited) return type is the result.
+ */
+export type Methods<T> = { readonly [K in keyof T]: (...params: never[]) => unknown };
+
+/** What nothing is known about: any method, any parameters, an unknown result. */
+export type Untyped = Record<string, (...params: unknown[]) => unknown>;
+
+/** A method's parameters. */
+export type ParamsOf<F> = F extends (...params: infer P) => unknown ? P : never;
+
+/** A method's result, as the caller receives it. */
+export type ResultOf<F> = F extends (...params: never[]) => infer R ? Awaited<R> : never;
+
+/** The names of `T`'s methods. */
+export type MethodName<T> = keyof T & string;
+
+/** AnyEvent::MPRPC's result condvar: answer a request exactly once, with a result or an error. */
+export interface MprpcResult<R = unknown> {
+  result(value: R): void;
+  error(error: unknown): void;
+}
+
+/**
+ * A method as regCb takes it: `res` answers a request, and is undefined for
+ * a notification (nothing is sent back). The return value is ignored; a
+ * throw answers with the error's message.
+ */
+export type MprpcHandler<F = (...params: unknown[]) => unknown> = (
+  res: MprpcResult<ResultOf<F>> | undefined,
+  ...params: ParamsOf<F>
+) => void;
+
+/** Handlers for some of `T`'s methods, each typed by its entry in `T`. */
+export type Handlers<T> = { readonly [K in MethodName<T>]?: MprpcHandler<T[K]> };
