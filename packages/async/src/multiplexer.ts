@@ -128,13 +128,10 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
    * multiplexer is closed.
    */
   async run(handlers: readonly EventHandler[], rest?: (event: MuxEvent) => void): Promise<void> {
-    for await (let event of this) {
-      for (const handler of handlers) {
-        const passed: MuxEvent | undefined = handler(event);
-        if (passed === undefined) break;
-        event = passed;
-      }
-      if (event !== undefined) rest?.(event);
+    for await (const event of this) {
+      let left: MuxEvent | undefined = event;
+      for (const handler of handlers) if (left !== undefined) left = handler(left);
+      if (left !== undefined) rest?.(left);
     }
   }
 
