@@ -1,10 +1,14 @@
 import type { Connection } from '@rpc/msg';
 
+/** Brands a Caller with the values its procedure returns; never set, only typed. */
+declare const values: unique symbol;
+
 /**
  * Who is waiting for a procedure's values: RPC::Async's opaque `$caller`.
  * Pass it to `server.return(caller, ...values)`, once, now or later.
  */
-export class Caller {
+export class Caller<V extends readonly unknown[] = unknown[]> {
+  declare readonly [values]?: V;
   /** @internal */
   readonly connection: Connection;
   /** @internal */

@@ -1,89 +1,163 @@
 import type { Codec } from '@rpc/codec';
-import type { Endpoint } from '@rpc/loop';
-import { connect, type Connection, type ConnectOptions } from '@rpc/msg';
+import { msgpackCodec } from '@rpc/codec-msgpack';
+import { parseCallMessage, PendingCalls, requestArray, RESPONSE, rpcError, type CallLimits } from '@rpc/core';
+import { Emitter, type Endpoint, type Loop, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
+import { connect, defaultLoop, type Connection, type ConnectOptions } from '@rpc/msg';
 import { asyncError } from './errors.js';
-import { CALL, defaultCodec, parseWire, RETURN } from './wire.js';
-import { type RpcError } from '@rpc/loop';
+import type { ArgsOf, ProcedureName, Procedures, Untyped, ValuesOf } from './procedures.js';
 
-/** Told the values a procedure returned, or why it failed. */
-export type ReturnCallback = (error: RpcError | undefined, values: unknown[]) => void;
+/** Where the server is: a TCP host (default localhost) and port, or a Unix socket path. */
+export type AsyncServerAddress = { readonly host?: string; readonly port: number } | { readonly path: string };
 
-export interface AsyncClientOptions extends ConnectOptions {
-  readonly codec?: Codec;
+export type AsyncClientOptions = AsyncServerAddress &
+  Omit<ConnectOptions, 'signal' | 'framing'> & {
+    readonly tls?: TlsOptions;
+    /** Default deadline of each call in ms (none by default); callWith sets one per call. */
+    readonly deadlineMs?: number;
+    /** Calls waiting for their values at once; more are refused with RPC_TOO_MANY_CALLS (default 65536). */
+    readonly maxCalls?: number;
+    /** Message format (default: @rpc's MessagePack); the server's must be the same. */
+    readonly codec?: Codec;
+  };
+
+/** Told the values a procedure returned, or why the call failed. */
+export type ReturnCallback<V extends readonly unknown[] = unknown[]> = (
+  ...answer: [error: undefined, values: V] | [error: RpcError, values: undefined]
+) => void;
+
+export interface AsyncClientEvents {
+  /** connect() has connected. */
+  connect: () => void;
+  /** The connection closed: `error` says why, none for a clean end. Calls outstanding failed (RPC_DISCONNECTED). */
+  disconnect: (error?: Error) => void;
+  /** The connection failed, or the server sent something that is not a return (then `disconnect` follows). */
+  error: (error: Error) => void;
 }
 
-interface Pending {
-  resolve(values: unknown[]): void;
-  reject(error: RpcError): void;
-}
-
-/** RPC::Async::Client: calls procedures; many may be outstanding, each answered when its procedure returns. */
-export class AsyncClient implements AsyncDisposable {
-  readonly #conn: Connection;
+/**
+ * RPC::Async::Client: calls procedures, typed by the server's `Api`; many
+ * may be outstanding, each answered when its procedure returns.
+ */
+export class AsyncClient<Api extends Procedures<Api> = Untyped> implements AsyncDisposable {
+  readonly #options: AsyncClientOptions;
   readonly #codec: Codec;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  readonly #events = new Emitter<AsyncClientEvents>();
+  readonly #loop: Loop;
+  readonly #calls: PendingCalls<unknown[]>;
+  #connecting: Promise<this> | undefined;
+  #conn: Connection | undefined;
+  #closed = false;
 
-  private constructor(conn: Connection, codec: Codec) {
-    this.#conn = conn;
-    this.#codec = codec;
+  constructor(options: AsyncClientOptions) {
+    this.#options = options;
+    this.#codec = options.codec ?? msgpackCodec();
+    this.#loop = options.loop ?? defaultLoop();
+    this.#calls = new PendingCalls({ loop: this.#loop, maxCalls: options.maxCalls ?? 65536 });
   }
 
-  static async connect(endpoint: Endpoint, options: AsyncClientOptions = {}): Promise<AsyncClient> {
-    const conn = await connect(endpoint, undefined, options);
-    const client = new AsyncClient(conn, options.codec ?? defaultCodec());
-    conn.onMessage = (_conn, msg, error) => (msg === undefined ? client.#closed(error) : client.#receive(msg));
-    return client;
-  }
-
-  /** Calls `procedure`; resolves with the values it returned. */
-  call(procedure: string, ...args: unknown[]): Promise<unknown[]> {
-    if (this.#conn.closed) return Promise.reject(asyncError('ASYNC_DISCONNECTED', 'not connected'));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#conn.sendLater(this.#codec.encode([CALL, id, procedure, args]));
-      this.#pending.set(id, { resolve, reject });
+  /** Connects; resolves with the client. Again while connected is harmless; after a disconnect it reconnects. */
+  connect(): Promise<this> {
+    if (this.#closed) return Promise.reject(rpcError('RPC_CLOSED', 'the client was closed; make a new one'));
+    this.#connecting ??= this.#open().catch((error: unknown) => {
+      this.#connecting = undefined;
+      throw error;
     });
+    return this.#connecting;
   }
 
-  /** Calls `procedure` and tells `done` the result, as RPC::Async's callback style. */
-  callback(procedure: string, args: readonly unknown[], done: ReturnCallback): void {
-    this.call(procedure, ...args).then(
-      (values) => done(undefined, values),
-      (error: RpcError) => done(error, []),
-    );
+  get connected(): boolean {
+    return this.#conn !== undefined && !this.#conn.closed;
   }
 
   /** Calls waiting for their procedure to return. */
-  get outstanding(): number {
-    return this.#pending.size;
+  get callsInFlight(): number {
+    return this.#calls.size;
   }
 
-  close(): Promise<void> {
-    return this.#conn.close();
+  /** Calls `procedure`; resolves with the values it returned, rejects with RPC_REMOTE if the server refused. */
+  call<K extends ProcedureName<Api>>(procedure: K, ...args: ArgsOf<Api[K]>): Promise<ValuesOf<Api[K]>> {
+    return this.callWith({}, procedure, ...args);
+  }
+
+  /** call() with a deadline (`deadlineMs`, RPC_DEADLINE) or an AbortSignal (`signal`, RPC_CANCELLED). */
+  callWith<K extends ProcedureName<Api>>(
+    limits: CallLimits,
+    procedure: K,
+    ...args: ArgsOf<Api[K]>
+  ): Promise<ValuesOf<Api[K]>> {
+    const conn = this.#conn;
+    if (conn === undefined || conn.closed)
+      return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected: await connect() first'));
+    const send = (id: number): void => conn.sendLater(this.#codec.encode(requestArray(id, procedure, args)));
+    const deadlineMs = limits.deadlineMs ?? this.#options.deadlineMs;
+    // RPC::Async has no way to tell the server we stopped waiting: a late return is dropped.
+    return this.#calls.call(send, { ...limits, deadlineMs }) as Promise<ValuesOf<Api[K]>>;
+  }
+
+  /** Calls `procedure` and tells `done` the values or the error, in RPC::Async's callback style. */
+  callback<K extends ProcedureName<Api>>(
+    procedure: K,
+    args: ArgsOf<Api[K]>,
+    done: ReturnCallback<ValuesOf<Api[K]>>,
+  ): void {
+    this.call(procedure, ...args).then(
+      (values) => done(undefined, values),
+      (error: RpcError) => done(error, undefined),
+    );
+  }
+
+  on<K extends keyof AsyncClientEvents>(event: K, listener: AsyncClientEvents[K]): Subscription {
+    return this.#events.on(event, listener);
+  }
+
+  /** Closes the connection, after writing what is queued. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting?.catch(() => undefined);
+    await this.#conn?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  #receive(message: Uint8Array): void {
+  async #open(): Promise<this> {
+    const o = this.#options;
+    const endpoint: Endpoint = 'path' in o ? { path: o.path } : { host: o.host, port: o.port };
+    const conn = await connect({ ...endpoint, ...(o.tls ? { tls: o.tls } : {}) }, undefined, {
+      ...o,
+      loop: this.#loop,
+    });
+    conn.onMessage = (_conn, bytes) => {
+      if (bytes !== undefined) this.#receive(conn, bytes);
+    };
+    conn.on('disconnect', (error) => {
+      const message = error
+        ? `connection lost: ${error.message}`
+        : 'the server closed the connection with calls outstanding';
+      this.#calls.rejectAll(rpcError('RPC_DISCONNECTED', message, { cause: error }));
+      if (this.#conn === conn) [this.#conn, this.#connecting] = [undefined, undefined]; // connect() may try again
+      if (error) this.#events.emit('error', error);
+      this.#events.emit('disconnect', error);
+    });
+    this.#conn = conn;
+    this.#events.emit('connect');
+    return this;
+  }
+
+  #receive(conn: Connection, bytes: Uint8Array): void {
     let answer;
     try {
-      answer = parseWire(this.#codec.decode(message));
+      answer = parseCallMessage(this.#codec.decode(bytes));
     } catch {
       answer = undefined;
     }
-    if (answer === undefined || answer.kind !== RETURN) return this.#conn.destroy(asyncError('ASYNC_BAD_MESSAGE', 'the server sent something that is not a return'));
-    const pending = this.#pending.get(answer.id);
-    this.#pending.delete(answer.id);
-    if (answer.error === null) pending?.resolve(answer.values);
-    else pending?.reject(asyncError('ASYNC_REMOTE', answer.error));
-  }
-
-  #closed(error: Error | undefined): void {
-    const failure = asyncError('ASYNC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the server closed the connection with calls outstanding', { cause: error });
-    for (const pending of this.#pending.values()) pending.reject(failure);
-    this.#pending.clear();
+    if (answer?.type !== RESPONSE || !(answer.error === null || typeof answer.error === 'string')) {
+      return conn.destroy(asyncError('ASYNC_BAD_MESSAGE', 'the server sent something that is not a return'));
+    }
+    if (answer.error !== null)
+      this.#calls.reject(answer.id, rpcError('RPC_REMOTE', answer.error, { data: answer.error }));
+    else if (Array.isArray(answer.result)) this.#calls.resolve(answer.id, answer.result);
+    else conn.destroy(asyncError('ASYNC_BAD_MESSAGE', 'a return whose values are not a list'));
   }
 }

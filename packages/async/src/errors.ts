@@ -1,19 +1,18 @@
-import { errorFactory, ProtocolError, RemoteError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
+import { errorFactory, ProtocolError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** The codes of @rpc/async. */
+/**
+ * The codes of @rpc/async: what only RPC::Async has. What every protocol
+ * shares (the server's refusal, disconnects, deadlines, cancellation, too
+ * many calls, a closed server, client or multiplexer) uses @rpc/core's
+ * RPC_* codes.
+ */
 export const ASYNC_ERRORS = {
   /** A second return() for one caller. */
   ASYNC_ALREADY_RETURNED: UsageError,
   /** A procedure threw on a call (its `cause`); that client is disconnected. */
   ASYNC_HANDLER_FAILED: UsageError,
-  /** A message that is not a procedure call or return; the connection is closed. */
+  /** A message that is not a procedure call (server) or a return (client); the connection is closed. */
   ASYNC_BAD_MESSAGE: ProtocolError,
-  /** The server refused the call (no such procedure). */
-  ASYNC_REMOTE: RemoteError,
-  /** The connection went with calls outstanding, or calling without one. */
-  ASYNC_DISCONNECTED: TransportError,
-  /** Using a multiplexer after close(). */
-  ASYNC_CLOSED: UsageError,
 } as const satisfies ErrorTable;
 
 export type AsyncErrorCode = keyof typeof ASYNC_ERRORS;

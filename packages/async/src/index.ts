@@ -1,6 +1,28 @@
 export { Caller } from './caller.js';
-export { AsyncClient, type AsyncClientOptions, type ReturnCallback } from './client.js';
-export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
+export {
+  AsyncClient,
+  type AsyncClientEvents,
+  type AsyncClientOptions,
+  type AsyncServerAddress,
+  type ReturnCallback,
+} from './client.js';
+export {
+  CancelError,
+  ProtocolError,
+  RemoteError,
+  RpcError,
+  TransportError,
+  UsageError,
+  type ErrorKind,
+} from '@rpc/loop';
+export type { CallLimits } from '@rpc/core';
 export { ASYNC_ERRORS, asyncError, type AsyncErrorCode } from './errors.js';
-export { Multiplexer, type EventHandler, type MultiplexerOptions, type MuxEvent, type MuxListener } from './multiplexer.js';
-export { AsyncServer, type AsyncServerOptions, type Procedure } from './server.js';
+export {
+  Multiplexer,
+  type EventHandler,
+  type MultiplexerOptions,
+  type MuxEvent,
+  type MuxListener,
+} from './multiplexer.js';
+export type { ArgsOf, Procedure, ProcedureMap, ProcedureName, Procedures, Untyped, ValuesOf } from './procedures.js';
+export { AsyncServer, type AsyncServerEvents, type AsyncServerOptions } from './server.js';

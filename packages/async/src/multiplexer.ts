@@ -1,7 +1,13 @@
-import { type Address, type Endpoint, type Listener, type Loop, type ReadableSource, type Subscription } from '@rpc/loop';
-import { nodeLoop } from '@rpc/loop-node';
-import { Connection, connect, type MsgOptions } from '@rpc/msg';
-import { asyncError } from './errors.js';
+import {
+  type Address,
+  type Endpoint,
+  type Listener,
+  type Loop,
+  type ReadableSource,
+  type Subscription,
+} from '@rpc/loop';
+import { rpcError } from '@rpc/core';
+import { Connection, connect, defaultLoop, type MsgOptions } from '@rpc/msg';
 
 /** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
 export interface MuxListener {
@@ -21,7 +27,7 @@ export type MuxEvent =
   | { readonly type: 'read'; readonly source: ReadableSource; readonly data: Uint8Array }
   | { readonly type: 'end'; readonly source: ReadableSource; readonly error: Error | undefined };
 
-/** Takes the events that are its own and passes the rest on: `event = rpc1.io(event) ?? ...`, as `$rpc->io($event) or next`. */
+/** Keeps the events that are its own and passes the rest on, as `$rpc->io($event) or next`. */
 export type EventHandler = (event: MuxEvent) => MuxEvent | undefined;
 
 export interface MultiplexerOptions extends MsgOptions {
@@ -57,7 +63,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
 
   constructor(options: MultiplexerOptions = {}) {
     this.#options = options;
-    this.loop = options.loop ?? nodeLoop;
+    this.loop = options.loop ?? defaultLoop();
     this.#maxQueued = options.maxQueuedEvents ?? 1024;
   }
 
@@ -95,7 +101,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
     return connection;
   }
 
-  /** Reports the chunks of another source (stdin, a pipe) as `read` events, then `end`: the Msg toolkit's set_event_handler. */
+  /** Reports the chunks of another source (stdin, a pipe) as `read` events, then `end` (set_event_handler). */
   watch(source: ReadableSource): Subscription {
     this.#ensureOpen();
     const subscription = this.loop.watch(source, {
@@ -147,7 +153,8 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
     await Promise.all([...this.#listeners].map((listener) => listener.close()));
     await Promise.all([...this.#connections].map((connection) => connection.close()));
     for (const wake of this.#roomWaiters.splice(0)) wake();
-    if (this.#queue.length === 0) for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    if (this.#queue.length === 0)
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -155,7 +162,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   }
 
   #ensureOpen(): void {
-    if (this.#closed) throw asyncError('ASYNC_CLOSED', 'the multiplexer is closed');
+    if (this.#closed) throw rpcError('RPC_CLOSED', 'the multiplexer is closed');
   }
 
   #push(event: MuxEvent): void {
@@ -175,7 +182,8 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
       let error: Error | undefined;
       try {
         for (;;) {
-          while (this.#queue.length >= this.#maxQueued && !this.#closed) await new Promise<void>((wake) => this.#roomWaiters.push(wake));
+          while (this.#queue.length >= this.#maxQueued && !this.#closed)
+            await new Promise<void>((wake) => this.#roomWaiters.push(wake));
           const message = await connection.receive();
           if (message === undefined) break;
           this.#push({ type: 'message', connection, message });

@@ -1,107 +1,191 @@
 import { spawn } from 'node:child_process';
-import { AsyncClient, AsyncServer, type RpcError, Multiplexer, type Caller, type MuxEvent } from '@rpc/async';
-import type { Endpoint } from '@rpc/loop';
+import {
+  AsyncClient,
+  AsyncServer,
+  Multiplexer,
+  type Caller,
+  type MuxEvent,
+  type Procedures,
+  type RpcError,
+  type Untyped,
+} from '@rpc/async';
 import { socketPath, waitFor } from '@rpc/testkit';
 import { adapters } from '../src/adapters.js';
 
-const local: Endpoint = { host: '127.0.0.1', port: 0 };
-
-/** The seed's example server, plus procedures that answer later. */
-function procedures(server: () => AsyncServer) {
-  return {
-    add_numbers: (caller: Caller, args: unknown) => {
-      const { n1, n2 } = args as { n1: number; n2: number };
-      server().return(caller, { sum: n1 + n2 });
-    },
-    later: (caller: Caller, ms: unknown, value: unknown) => void setTimeout(() => server().return(caller, value, ms), Number(ms)),
-    twice: (caller: Caller) => {
-      server().return(caller, 'first');
-      server().return(caller, 'second'); // throws ASYNC_ALREADY_RETURNED: the client is disconnected
-    },
-    invalid: () => {
-      throw new Error('invalid data');
-    },
-  };
+/** The seed's example, plus procedures that answer when the test says. */
+interface Api {
+  add_numbers(args: { n1: number; n2: number }): [{ sum: number }];
+  hold(name: string): [string];
+  release(name: string): [];
+  twice(): [string];
+  invalid(): [];
 }
 
 describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
   const loop = adapter.loop();
 
-  async function start(endpoint: Endpoint = local) {
+  /** A started server driven by its own multiplexer; `hold` parks a call until `release` returns it. */
+  async function start(where: { path: string } | { host: string; port: number } = { host: '127.0.0.1', port: 0 }) {
     const mux = new Multiplexer({ loop });
-    const server: AsyncServer = new AsyncServer(mux, procedures(() => server));
-    const address = await server.listen(endpoint);
+    const held = new Map<string, Caller<[string]>>();
+    const server: AsyncServer<Api> = new AsyncServer<Api>({
+      mux,
+      ...where,
+      procedures: {
+        add_numbers: (caller, { n1, n2 }) => server.return(caller, { sum: n1 + n2 }),
+        hold: (caller, name) => void held.set(name, caller),
+        release: (caller, name) => {
+          const parked = held.get(name);
+          held.delete(name);
+          if (parked) server.return(parked, name);
+          server.return(caller);
+        },
+        twice: (caller) => {
+          server.return(caller, 'first');
+          server.return(caller, 'second'); // throws ASYNC_ALREADY_RETURNED: the client is disconnected
+        },
+        invalid: () => {
+          throw new Error('invalid data');
+        },
+      },
+    });
+    await server.start();
     const running = mux.run([(event) => server.io(event)]);
-    return { mux, server, address: address as Endpoint, stop: async () => (await mux.close(), await running) };
+    const address = server.address;
+    const target = 'path' in address ? { path: address.path } : { host: '127.0.0.1', port: address.port };
+    const client = <T extends Procedures<T> = Api>(): Promise<AsyncClient<T>> =>
+      new AsyncClient<T>({ loop, ...target }).connect();
+    return {
+      server,
+      held,
+      client,
+      [Symbol.asyncDispose]: async () => {
+        await server.close();
+        await mux.close();
+        await running;
+      },
+    };
   }
 
-
   describe.each([
-    ['TCP', () => local],
-    ...(adapter.unix ? [['a Unix socket', (): Endpoint => ({ path: socketPath('async.sock') })] as const] : []),
-  ] as Array<readonly [string, () => Endpoint]>)('procedures that answer later, over %s', (_name, endpoint) => {
+    ['TCP', () => ({ host: '127.0.0.1', port: 0 })],
+    ...(adapter.unix ? [['a Unix socket', () => ({ path: socketPath('async.sock') })] as const] : []),
+  ] as Array<readonly [string, () => { path: string } | { host: string; port: number }]>)('over %s', (_name, where) => {
     it('answers many outstanding calls as their procedures return, in any order', async () => {
-      const { address, stop } = await start(endpoint());
-      const client = await AsyncClient.connect(address, { loop });
+      await using s = await start(where());
+      await using client = await s.client();
       expect(await client.call('add_numbers', { n1: 2, n2: 3 })).toEqual([{ sum: 5 }]);
       const order: string[] = [];
-      const calls = [['slow', 60], ['middle', 30], ['fast', 1]].map(([value, ms]) => client.call('later', ms, value).then((values) => (order.push(String(values[0])), values)));
-      expect(client.outstanding).toBe(3);
-      expect(await Promise.all(calls)).toEqual([['slow', 60], ['middle', 30], ['fast', 1]]);
+      const calls = ['slow', 'middle', 'fast'].map((name) =>
+        client.call('hold', name).then((values) => (order.push(values[0]), values)),
+      );
+      expect(client.callsInFlight).toBe(3);
+      await waitFor(() => s.held.size === 3, 'the three calls to be held');
+      for (const name of ['fast', 'middle', 'slow']) await client.call('release', name);
+      expect(await Promise.all(calls)).toEqual([['slow'], ['middle'], ['fast']]);
       expect(order).toEqual(['fast', 'middle', 'slow']);
-      await client.close();
-      await stop();
     });
   });
 
-  describe('AsyncServer', () => {
-    it('answers in the callback style too, and refuses unknown procedures', async () => {
-      const { address, stop } = await start();
-      const client = await AsyncClient.connect(address, { loop });
-      const answer = await new Promise<[RpcError | undefined, unknown[]]>((resolve) => client.callback('add_numbers', [{ n1: 40, n2: 2 }], (...a) => resolve(a)));
-      expect(answer).toEqual([undefined, [{ sum: 42 }]]);
-      await expect(client.call('missing')).rejects.toMatchObject({ name: 'RemoteError',  code: 'ASYNC_REMOTE', message: "no procedure named 'missing'" });
+  describe('AsyncServer and AsyncClient', () => {
+    it('start once, emit connect, call and disconnect, and refuse to start or connect once closed', async () => {
+      const s = await start();
+      expect(await s.server.start()).toBe(s.server);
+      const seen: string[] = [];
+      s.server.on('connect', () => seen.push('server: connect'));
+      s.server.on('call', (_conn, request) => seen.push(`server: call ${request.method}`));
+      s.server.on('disconnect', (_conn, error) => seen.push(`server: disconnect ${error?.message ?? 'clean'}`));
+      const client = await s.client();
+      client.on('disconnect', (error) => seen.push(`client: disconnect ${error?.message ?? 'clean'}`));
+      await client.call('add_numbers', { n1: 0, n2: 0 });
       await client.close();
-      await stop();
+      await waitFor(() => seen.length === 4, 'both ends to see the disconnect');
+      expect(seen.sort()).toEqual([
+        'client: disconnect clean',
+        'server: call add_numbers',
+        'server: connect',
+        'server: disconnect clean',
+      ]);
+      await expect(client.connect()).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_CLOSED' });
+      await expect(client.call('add_numbers', { n1: 0, n2: 0 })).rejects.toMatchObject({
+        name: 'UsageError',
+        code: 'RPC_NOT_CONNECTED',
+      });
+      await s[Symbol.asyncDispose]();
+      await expect(s.server.start()).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_CLOSED' });
+    });
+
+    it('answers in the callback style too, and refuses unknown procedures', async () => {
+      await using s = await start();
+      const client = await s.client<Untyped>();
+      const answer = await new Promise((resolve) =>
+        client.callback('add_numbers', [{ n1: 40, n2: 2 }], (...a) => resolve(a)),
+      );
+      expect(answer).toEqual([undefined, [{ sum: 42 }]]);
+      const refused = await new Promise<unknown[]>((resolve) => client.callback('missing', [], (...a) => resolve(a)));
+      expect(refused).toEqual([
+        expect.objectContaining({ name: 'RemoteError', code: 'RPC_REMOTE', message: "no procedure named 'missing'" }),
+        undefined,
+      ]);
+      await client.close();
     });
 
     it('disconnects only the client whose call threw (invalid data, or a second return), and reports it', async () => {
-      const { server, address, stop } = await start();
+      await using s = await start();
       const errors: RpcError[] = [];
-      server.on('error', (error) => errors.push(error));
-      const bad = await AsyncClient.connect(address, { loop });
-      const good = await AsyncClient.connect(address, { loop });
-      await expect(bad.call('invalid')).rejects.toMatchObject({ code: 'ASYNC_DISCONNECTED' });
-      const again = await AsyncClient.connect(address, { loop });
-      await expect(again.call('twice')).rejects.toMatchObject({ code: 'ASYNC_DISCONNECTED' });
+      s.server.on('error', (error) => errors.push(error));
+      await using bad = await s.client();
+      await using good = await s.client();
+      await expect(bad.call('invalid')).rejects.toMatchObject({ name: 'TransportError', code: 'RPC_DISCONNECTED' });
+      await using again = await s.client();
+      await expect(again.call('twice')).rejects.toMatchObject({ code: 'RPC_DISCONNECTED' });
       expect(errors.map((e) => [e.code, e.message])).toEqual([
         ['ASYNC_HANDLER_FAILED', 'invalid threw: invalid data'],
         ['ASYNC_HANDLER_FAILED', 'twice threw: twice (call 1) has returned already'],
       ]);
-      expect((errors[1]?.cause as RpcError).code).toBe('ASYNC_ALREADY_RETURNED');
+      expect(errors[1]?.cause).toMatchObject({ name: 'UsageError', code: 'ASYNC_ALREADY_RETURNED' });
       expect(await good.call('add_numbers', { n1: 1, n2: 1 })).toEqual([{ sum: 2 }]);
-      await good.close();
-      await stop();
     });
 
     it('knows whether it has clients', async () => {
-      const { server, address, stop } = await start();
-      expect(server.hasClients()).toBe(false);
-      const client = await AsyncClient.connect(address, { loop });
+      await using s = await start();
+      expect(s.server.hasClients()).toBe(false);
+      const client = await s.client();
       await client.call('add_numbers', { n1: 0, n2: 0 });
-      expect(server.hasClients()).toBe(true);
+      expect(s.server.hasClients()).toBe(true);
       await client.close();
-      await waitFor(() => !server.hasClients(), 'the client to leave');
-      await stop();
+      await waitFor(() => !s.server.hasClients(), 'the client to leave');
+    });
+
+    it('gives up on calls when their signal aborts or the connection goes', async () => {
+      await using s = await start();
+      await using client = await s.client();
+      const abort = new AbortController();
+      const cancelled = client.callWith({ signal: abort.signal }, 'hold', 'a');
+      const dropped = client.call('hold', 'b').catch((error: unknown) => error);
+      await waitFor(() => s.held.size === 2, 'the calls to be held');
+      abort.abort();
+      await expect(cancelled).rejects.toMatchObject({ name: 'CancelError', code: 'RPC_CANCELLED' });
+      await client.call('release', 'a'); // answered after we stopped waiting: dropped
+      await s.server.close();
+      expect(await dropped).toMatchObject({ name: 'TransportError', code: 'RPC_DISCONNECTED' });
     });
   });
 
   describe('several servers sharing one multiplexer', () => {
     it('each takes its own events and passes the rest on, as $rpc->io($event) chains', async () => {
-      const mux = new Multiplexer({ loop });
-      const first: AsyncServer = new AsyncServer(mux, { whoami: (caller) => first.return(caller, 'first') });
-      const second: AsyncServer = new AsyncServer(mux, { whoami: (caller) => second.return(caller, 'second') });
-      const [a, b] = [await first.listen(local), await second.listen(local)];
+      await using mux = new Multiplexer({ loop });
+      const first: AsyncServer = new AsyncServer({
+        mux,
+        host: '127.0.0.1',
+        procedures: { whoami: (caller) => first.return(caller, 'first') },
+      });
+      const second: AsyncServer = new AsyncServer({
+        mux,
+        host: '127.0.0.1',
+        procedures: { whoami: (caller) => second.return(caller, 'second') },
+      });
+      await Promise.all([first.start(), second.start()]);
       // Another source on the same loop: a pipe, as the Msg toolkit watches STDIN.
       const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
       mux.watch(cat.stdout);
@@ -116,25 +200,36 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
           rest.push(left.type === 'read' ? `read ${Buffer.from(left.data).toString()}` : left.type);
         }
       })();
-      const [ca, cb] = [await AsyncClient.connect(a as Endpoint, { loop }), await AsyncClient.connect(b as Endpoint, { loop })];
-      expect(await Promise.all([ca.call('whoami'), cb.call('whoami')])).toEqual([['first'], ['second']]);
+      const portOf = (server: AsyncServer) => (server.address as { port: number }).port;
+      await using a = await new AsyncClient({ loop, host: '127.0.0.1', port: portOf(first) }).connect();
+      await using b = await new AsyncClient({ loop, host: '127.0.0.1', port: portOf(second) }).connect();
+      expect(await Promise.all([a.call('whoami'), b.call('whoami')])).toEqual([['first'], ['second']]);
       cat.stdin.end('typed');
       await waitFor(() => rest.includes('end'), 'the pipe events');
       expect(rest).toEqual(['read typed', 'end']);
-      await Promise.all([ca.close(), cb.close()]);
+      await Promise.all([a.close(), b.close()]);
       await mux.close();
       await running;
     });
 
     it('stops reading connections while the program falls behind, and catches up without losing calls', async () => {
-      const mux = new Multiplexer({ loop, maxQueuedEvents: 8 });
-      const server: AsyncServer = new AsyncServer(mux, { echo: (caller, n) => server.return(caller, n) });
-      const address = await server.listen(local);
-      const client = await AsyncClient.connect(address as Endpoint, { loop });
+      await using mux = new Multiplexer({ loop, maxQueuedEvents: 8 });
+      const server: AsyncServer = new AsyncServer({
+        mux,
+        host: '127.0.0.1',
+        procedures: { echo: (caller, n) => server.return(caller, n) },
+      });
+      await server.start();
+      await using client = await new AsyncClient({
+        loop,
+        host: '127.0.0.1',
+        port: (server.address as { port: number }).port,
+      }).connect();
       const calls = Array.from({ length: 200 }, (_, i) => client.call('echo', i));
-      // Nobody reads events yet: the queue holds at most 8 and the rest waits in the connection and the socket.
-      await new Promise((r) => setTimeout(r, 50));
-      expect(mux.queuedEvents).toBeLessThanOrEqual(8);
+      // Nobody reads events yet: the queue fills to 8 and stays there, the rest waits in the connection and the socket.
+      await waitFor(() => mux.queuedEvents === 8, 'the queue to fill');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(mux.queuedEvents).toBe(8);
       const running = mux.run([(event) => server.io(event)]);
       expect(await Promise.all(calls)).toEqual(Array.from({ length: 200 }, (_, i) => [i]));
       await client.close();

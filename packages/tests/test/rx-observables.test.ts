@@ -14,28 +14,54 @@ const text = new TextDecoder();
 describe('the Observable surface', () => {
   it('gives a connection’s messages as an Observable that completes when it closes', async () => {
     const loop = new RxLoop({ transport: nodeLoop });
-    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: (conn) => {
-      for (const word of ['a', 'b', 'c']) conn.sendLater(word);
-      void conn.close();
-      return () => undefined;
-    }, loop }).start();
+    const server = await new MsgServer({
+      host: '127.0.0.1',
+      port: 0,
+      login: (conn) => {
+        for (const word of ['a', 'b', 'c']) conn.sendLater(word);
+        void conn.close();
+        return () => undefined;
+      },
+      loop,
+    }).start();
     const client = await connect(server.address, undefined, { loop });
-    expect(await firstValueFrom(messagesOf(client).pipe(map((m) => text.decode(m)), toArray()))).toEqual(['a', 'b', 'c']);
+    expect(
+      await firstValueFrom(
+        messagesOf(client).pipe(
+          map((m) => text.decode(m)),
+          toArray(),
+        ),
+      ),
+    ).toEqual(['a', 'b', 'c']);
     await server.close();
   });
 
   it('chains several RPC::Async servers over one multiplexer as operators', async () => {
-    const mux = new Multiplexer({ loop: new RxLoop({ transport: nodeLoop }) });
-    const first: AsyncServer = new AsyncServer(mux, { whoami: (caller) => first.return(caller, 'first') });
-    const second: AsyncServer = new AsyncServer(mux, { whoami: (caller) => second.return(caller, 'second') });
-    const [a, b] = [await first.listen({ host: '127.0.0.1', port: 0 }), await second.listen({ host: '127.0.0.1', port: 0 })];
+    const loop = new RxLoop({ transport: nodeLoop });
+    const mux = new Multiplexer({ loop });
+    const first: AsyncServer = new AsyncServer({
+      mux,
+      host: '127.0.0.1',
+      procedures: { whoami: (caller) => first.return(caller, 'first') },
+    });
+    const second: AsyncServer = new AsyncServer({
+      mux,
+      host: '127.0.0.1',
+      procedures: { whoami: (caller) => second.return(caller, 'second') },
+    });
+    await Promise.all([first.start(), second.start()]);
     const leftovers: MuxEvent['type'][] = [];
-    const subscription = messagesOf(mux).pipe(io(first), io(second)).subscribe((event) => leftovers.push(event.type));
-    const [ca, cb] = [await AsyncClient.connect(a as never), await AsyncClient.connect(b as never)];
-    expect(await Promise.all([ca.call('whoami'), cb.call('whoami')])).toEqual([['first'], ['second']]);
-    const plain = await mux.connect(a as never); // a connection no server owns: its events pass through both
+    const subscription = messagesOf(mux)
+      .pipe(io(first), io(second))
+      .subscribe((event) => leftovers.push(event.type));
+    const [ca, cb] = await Promise.all(
+      [first, second].map((server) => new AsyncClient({ loop, ...(server.address as { port: number }) }).connect()),
+    );
+    expect(await Promise.all([ca?.call('whoami'), cb?.call('whoami')])).toEqual([['first'], ['second']]);
+    // A connection no server owns: its events pass through both.
+    const plain = await mux.connect(first.address as { port: number });
     await plain.close();
-    await Promise.all([ca.close(), cb.close()]);
+    await Promise.all([ca?.close(), cb?.close()]);
     await mux.close();
     subscription.unsubscribe();
     expect(leftovers).toContain('closed');
@@ -49,7 +75,9 @@ describe('the Observable surface', () => {
     const seen: string[] = [];
     const subscription = merge(
       fromRpcEvent<[ServerConnection]>(server, 'connect').pipe(map(([c]) => `connect ${c.cid}`)),
-      fromRpcEvent<[ServerConnection, Record<string, unknown>]>(server, 'call').pipe(map(([c, request]) => `call ${c.cid} ${String(request.cmd)}`)),
+      fromRpcEvent<[ServerConnection, Record<string, unknown>]>(server, 'call').pipe(
+        map(([c, request]) => `call ${c.cid} ${String(request.cmd)}`),
+      ),
       fromRpcEvent<[ServerConnection]>(server, 'disconnect').pipe(map(([c]) => `disconnect ${c.cid}`)),
     ).subscribe((line) => seen.push(line));
     const client = new Client({ host: '127.0.0.1', port: server.port, loop });
@@ -58,22 +86,44 @@ describe('the Observable surface', () => {
     await obj.get_data();
     await client.close();
     await waitFor(() => seen.at(-1) === 'disconnect 1', 'the disconnect');
-    expect(seen).toEqual(['connect 1', 'call 1 version', 'call 1 class_info_all', 'call 1 new', 'call 1 exec', 'disconnect 1']);
+    expect(seen).toEqual([
+      'connect 1',
+      'call 1 version',
+      'call 1 class_info_all',
+      'call 1 new',
+      'call 1 exec',
+      'disconnect 1',
+    ]);
     subscription.unsubscribe();
     await server.close();
   });
 
   it('turns @rpc events into Observables and stops listening on unsubscribe', async () => {
-    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => {
-      throw new Error('nobody gets in');
-    } }).start();
+    const server = await new MsgServer({
+      host: '127.0.0.1',
+      port: 0,
+      login: () => {
+        throw new Error('nobody gets in');
+      },
+    }).start();
     const refused = firstValueFrom(fromRpcEvent<[Error]>(server, 'error').pipe(take(2), toArray()));
-    await (await connect(server.address)).done;
-    await (await connect(server.address)).done;
-    expect((await refused).map(([error]) => (error as Error & { code: string }).code)).toEqual(['MSG_LOGIN_FAILED', 'MSG_LOGIN_FAILED']);
+    await (
+      await connect(server.address)
+    ).done;
+    await (
+      await connect(server.address)
+    ).done;
+    expect((await refused).map(([error]) => (error as Error & { code: string }).code)).toEqual([
+      'MSG_LOGIN_FAILED',
+      'MSG_LOGIN_FAILED',
+    ]);
     let late = 0;
-    fromRpcEvent(server, 'error').subscribe(() => late++).unsubscribe();
-    await (await connect(server.address)).done;
+    fromRpcEvent(server, 'error')
+      .subscribe(() => late++)
+      .unsubscribe();
+    await (
+      await connect(server.address)
+    ).done;
     expect(late).toBe(0);
     await server.close();
   });
