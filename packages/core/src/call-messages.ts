@@ -33,7 +33,8 @@ export interface NotificationMessage {
 
 export type CallMessage = RequestMessage | ResponseMessage | NotificationMessage;
 
-const isId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff;
+const isId = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffff_ffff;
 
 /** The message a decoded value is, or undefined for anything else (wrong length, type, id or field). */
 export function parseCallMessage(value: unknown): CallMessage | undefined {
