@@ -42,6 +42,8 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
   implements AsyncDisposable
 {
   readonly #handlers = new Map<string, MprpcHandler>();
+  /** Peers made by login, connected or not yet (a connection that closes before it connects is forgotten with it). */
+  readonly #made = new WeakMap<Connection, MprpcPeer<Remote>>();
   readonly #peers = new Map<Connection, MprpcPeer<Remote>>();
   readonly #events = new Emitter<MprpcServerEvents<Remote>>();
   readonly #server: MsgServer;
@@ -66,18 +68,23 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
           onCall: (message) => this.#events.emit('call', peer, message),
           onError: (error) => this.#events.emit('error', error, peer),
         });
-        this.#peers.set(conn, peer);
+        this.#made.set(conn, peer);
         return conn.onMessage; // the peer's own
       },
     });
-    this.#server.on('error', (error, conn) => this.#events.emit('error', error, conn && this.#peers.get(conn)));
-    this.#server.on('connect', (conn) => this.#withPeer(conn, (peer) => this.#events.emit('connect', peer)));
+    this.#server.on('error', (error, conn) => this.#events.emit('error', error, conn && this.#made.get(conn)));
+    this.#server.on('connect', (conn) => {
+      const peer = this.#made.get(conn);
+      if (peer === undefined) return;
+      this.#peers.set(conn, peer);
+      this.#events.emit('connect', peer);
+    });
     this.#server.on('disconnect', (conn, error) => {
-      this.#withPeer(conn, (peer) => {
-        this.#peers.delete(conn);
-        if (error) this.#events.emit('error', error, peer);
-        this.#events.emit('disconnect', peer, error);
-      });
+      const peer = this.#peers.get(conn);
+      if (peer === undefined) return;
+      this.#peers.delete(conn);
+      if (error) this.#events.emit('error', error, peer);
+      this.#events.emit('disconnect', peer, error);
     });
   }
 
@@ -123,10 +130,5 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  #withPeer(conn: Connection, use: (peer: MprpcPeer<Remote>) => void): void {
-    const peer = this.#peers.get(conn);
-    if (peer !== undefined) use(peer);
   }
 }
