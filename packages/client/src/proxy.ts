@@ -1,7 +1,7 @@
 import { TaggedValue } from '@rpc/codec';
 import { type MethodKind, rpcError } from '@rpc/core';
 import type { CallOptions } from './options.js';
-import type { RemoteListObject, RemoteObject } from './types.js';
+import type { MethodKeys, RemoteListObject, RemoteObject } from './types.js';
 
 /**
  * What one proxy holds on the server: an object id, and how many times the
@@ -75,7 +75,10 @@ export function createProxy<T>(host: ProxyHost, receipt: Receipt, className: str
  * array: `withCallOptions(obj, { list: true }).echo(1, 2)` gives `[1, 2]`,
  * `.echo([1, 2])` gives `[[1, 2]]`.
  */
-export function withCallOptions<T>(proxy: RemoteObject<T> | RemoteListObject<T>, options: CallOptions & { readonly list: true }): RemoteListObject<T>;
+export function withCallOptions<T, K extends MethodKeys<T>>(
+  proxy: RemoteObject<T, K> | RemoteListObject<T, K>,
+  options: CallOptions & { readonly list: true },
+): RemoteListObject<T, K>;
 export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P;
 export function withCallOptions<P extends object>(proxy: P, options: CallOptions): P {
   const handle = handles.get(proxy);
@@ -83,12 +86,38 @@ export function withCallOptions<P extends object>(proxy: P, options: CallOptions
   return view(handle, options, proxy) as P;
 }
 
+/**
+ * Names that JavaScript and common libraries probe objects for (promises,
+ * JSON, test matchers, streams, emitters, observables): a proxy answers them
+ * with undefined, as a plain object would, so it is never mistaken for one
+ * of those. Any other name the server does not export gives a function that
+ * rejects with RPC_UNKNOWN_METHOD, rather than "is not a function".
+ */
+const PROBED = new Set([
+  'then', 'catch', 'finally', 'toJSON', 'constructor', 'valueOf', 'toString', 'toLocaleString', 'asymmetricMatch',
+  '$$typeof', 'nodeType', 'tagName', 'inspect', 'lift', 'subscribe', 'pipe', 'on', 'once', 'addListener',
+  'addEventListener', 'emit', 'next', 'prototype', 'length',
+]);
+
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
+/** The object behind a proxy: empty, but it shows the proxy's class and id when inspected (console.log, util.inspect). */
+function targetOf(oid: string): object {
+  const description = `RemoteObject <${oid}>`;
+  return Object.create(null, { [inspectCustom]: { value: () => description } }) as object;
+}
+
 // `keepAlive` holds the original proxy while a view of it lives, so the object is not collected under the view.
 function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: object | undefined): RemoteObject<T> {
   const { oid, className, methods, host } = handle;
   const callers = new Map<string, (...args: unknown[]) => Promise<unknown>>(); // one function per method, not one per access
-  const proxy = new Proxy(Object.create(null) as object, {
-    get(_target, prop) {
+  const caller = (method: string, call: (...args: unknown[]) => Promise<unknown>): ((...args: unknown[]) => Promise<unknown>) => {
+    let known = callers.get(method);
+    if (known === undefined) callers.set(method, (known = call));
+    return known;
+  };
+  const proxy = new Proxy(targetOf(oid), {
+    get(target, prop) {
       switch (prop) {
         case 'oid':
           return oid;
@@ -100,20 +129,20 @@ function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: ob
           return () => void handle.release();
         case Symbol.asyncDispose:
           return handle.release;
+        case inspectCustom:
+          return (target as Record<symbol, unknown>)[inspectCustom];
       }
-      const kind = typeof prop === 'string' ? methods.get(prop) : undefined;
-      if (kind !== 1 && kind !== '_object') return undefined;
-      const method = prop as string;
-      let caller = callers.get(method);
-      if (caller === undefined) {
-        caller = (...args: unknown[]) => {
+      if (typeof prop !== 'string') return undefined;
+      const kind = methods.get(prop);
+      if (kind === 1 || kind === '_object') {
+        return caller(prop, (...args) => {
           if (handle.released) return Promise.reject(rpcError('RPC_RELEASED', `${oid} was released`));
           void keepAlive;
-          return host.exec(oid, method, args, kind, options);
-        };
-        callers.set(method, caller);
+          return host.exec(oid, prop, args, kind, options);
+        });
       }
-      return caller;
+      if (PROBED.has(prop) || prop.startsWith('@@') || prop.startsWith('__')) return undefined;
+      return caller(prop, () => Promise.reject(rpcError('RPC_UNKNOWN_METHOD', `${className} exports no method '${prop}'`)));
     },
     has: (_target, prop) => typeof prop === 'string' && (methods.has(prop) || prop === 'oid' || prop === 'className'),
     set: () => false,

@@ -1,9 +1,9 @@
-import type { ReturnList } from '@rpc/core';
+import type { TaggedValue } from '@rpc/codec';
+import type { ClassImpl, ExportedClassSpec, InstanceOf, MethodKeys, ReturnList } from '@rpc/core';
+
+export type { MethodKeys };
 
 type Fn = (...args: never[]) => unknown;
-
-/** The method names of T. */
-export type MethodKeys<T> = { [K in keyof T]: T[K] extends Fn ? K : never }[keyof T] & string;
 
 /** A proxy's own members, beside the remote methods. */
 export interface RemoteHandle extends Disposable, AsyncDisposable {
@@ -14,18 +14,42 @@ export interface RemoteHandle extends Disposable, AsyncDisposable {
   release(): Promise<void>;
 }
 
-/** What a remote method resolves to: objects with methods become proxies, also inside arrays; several return values (returnList) an array; plain data stays as it is. */
+/**
+ * What a remote method resolves to, as the codecs deliver it: objects with
+ * methods become proxies (also inside arrays and maps); several return
+ * values (returnList) an array; a Date a Date (MessagePack, CBOR) or its
+ * ISO string (JSON, Sereal); bytes a Uint8Array (MessagePack) or a latin-1
+ * string (the Perl formats); a Map a plain map; a Set a list; a BigInt a
+ * BigInt, or a number when it fits one exactly; undefined null.
+ */
 export type RemoteValue<R> = R extends Fn
   ? never
   : R extends ReturnList<infer L>
     ? { -readonly [I in keyof L]: RemoteValue<L[I]> }
-  : R extends readonly (infer E)[]
-    ? RemoteValue<E>[]
-    : R extends object
-      ? [MethodKeys<R>] extends [never]
-        ? { [K in keyof R]: RemoteValue<R[K]> }
-        : RemoteObject<R>
-      : R;
+    : R extends Date
+      ? Date | string
+      : R extends Uint8Array
+        ? Uint8Array | string
+        : R extends bigint
+          ? bigint | number
+          : R extends ReadonlyMap<unknown, infer V>
+            ? Record<string, RemoteValue<V>>
+            : R extends ReadonlySet<infer E>
+              ? RemoteValue<E>[]
+              : R extends readonly (infer E)[]
+                ? RemoteValue<E>[]
+                : R extends TaggedValue
+                  ? TaggedValue
+                  : R extends object
+                    ? [MethodKeys<R>] extends [never]
+                      ? { [K in keyof R]: RemoteValue<R[K]> }
+                      : RemoteObject<R>
+                    : R extends undefined
+                      ? null
+                      : R;
+
+/** Every value a method returned, as the array Perl's list context sees: `returnList(...)` as its values, anything else as one. */
+export type RemoteList<R> = R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
 
 /** Parameters may be given as proxies where the class expects its objects. */
 export type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: A[I] extends object ? A[I] | RemoteObject<A[I]> : A[I] };
@@ -37,25 +61,39 @@ export interface RemoteOf<T> {
   readonly [remoteClass]?: T;
 }
 
-/** A remote object: each method of T, returning a Promise. */
-export type RemoteObject<T> = {
-  readonly [K in MethodKeys<T>]: T[K] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : never;
+/** A remote object: each method of T named in K (all of them unless the method map is known), returning a Promise. */
+export type RemoteObject<T, K extends MethodKeys<T> = MethodKeys<T>> = {
+  readonly [P in K]: T[P] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : never;
 } & RemoteHandle &
   RemoteOf<T>;
-
-/** Every value a method returned, as the array Perl's list context sees: `returnList(...)` as its values, anything else as one. */
-export type RemoteList<R> = R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
 
 /** A remote object whose methods resolve with every value returned (`withCallOptions(obj, { list: true })`). */
-export type RemoteListObject<T> = {
-  readonly [K in MethodKeys<T>]: T[K] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteList<Awaited<R>>> : never;
+export type RemoteListObject<T, K extends MethodKeys<T> = MethodKeys<T>> = {
+  readonly [P in K]: T[P] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteList<Awaited<R>>> : never;
 } & RemoteHandle &
   RemoteOf<T>;
 
+type KeysOfKind<M, Kinds> = { [K in keyof M]: M[K] extends Kinds ? K : never }[keyof M] & string;
+
+/** What a constructor of the map takes: a static method's parameters, or the class constructor's for `new`. */
+type ConstructorArgs<C, K> = K extends keyof C ? (C[K] extends (...args: infer A) => unknown ? A : never) : C extends abstract new (...args: infer A) => unknown ? A : never;
+
+/** The remote class of an exported class spec: its constructors, returning proxies that offer exactly its exported methods. */
+type RemoteClassOfSpec<C extends ClassImpl, M> = {
+  readonly [K in KeysOfKind<M, '_constructor' | '_singleton'>]: (
+    ...args: RemoteArgs<ConstructorArgs<C, K>>
+  ) => Promise<RemoteObject<InstanceOf<C>, KeysOfKind<M, 1 | '_object'> & MethodKeys<InstanceOf<C>>>>;
+};
+
 /**
- * A remote class: `new` with arguments A, and the other constructors and
- * singletons named in S (`remoteClass<Test, [{ data: string }], 'singleton'>`), all returning proxies.
+ * A remote class. Given the type of an `exportClass(...)` spec, everything
+ * follows from it: constructors, their arguments and the exported methods
+ * (`remoteClass<typeof notebook>('Notebook')`). Given a class T instead:
+ * `new` with arguments A, the other constructors and singletons named in S,
+ * and all of T's methods (`remoteClass<Test, [{ data: string }], 'singleton'>`).
  */
-export type RemoteClass<T, A extends unknown[] = unknown[], S extends string = never> = {
-  readonly new: (...args: A) => Promise<RemoteObject<T>>;
-} & { readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>> };
+export type RemoteClass<T, A extends unknown[] = unknown[], S extends string = never> =
+  T extends ExportedClassSpec<infer C, infer M>
+    ? RemoteClassOfSpec<C, M>
+    : { readonly new: (...args: A) => Promise<RemoteObject<T>> } & { readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>> };
+

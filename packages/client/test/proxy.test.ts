@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { TaggedValue } from '@rpc/codec';
 import type { MethodKind } from '@rpc/core';
 import type { CallOptions } from '../src/options.js';
@@ -29,12 +30,19 @@ describe('remote object proxies', () => {
     const proxy = createProxy<{ get(): string }>(host, { oid: 'C=OBJ(1)', count: 1 }, 'C', methods) as unknown as Record<string | symbol, unknown>;
     expect(await (proxy.get as () => Promise<unknown>)()).toBe('get done');
     expect(host.calls).toEqual([{ oid: 'C=OBJ(1)', method: 'get', args: [], kind: 1 }]);
-    for (const name of ['new', 'then', 'toString', 'constructor', '__proto__', 'valueOf', 'missing']) expect(proxy[name]).toBeUndefined();
+    for (const name of ['then', 'toString', 'constructor', '__proto__', 'valueOf', 'toJSON', 'asymmetricMatch']) expect(proxy[name]).toBeUndefined();
+    // A name the server does not export (a constructor too) is a clear coded error, not "is not a function".
+    for (const name of ['new', 'missing']) {
+      await expect((proxy[name] as () => Promise<unknown>)()).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_UNKNOWN_METHOD', message: `C exports no method '${name}'` });
+    }
+    expect(host.calls).toHaveLength(1);
     expect(proxy.get).toBe(proxy.get); // one function per method
     expect([proxy.oid, proxy.className]).toEqual(['C=OBJ(1)', 'C']);
     expect(['get' in proxy, 'clone' in proxy, 'then' in proxy]).toEqual([true, true, false]);
     expect(Reflect.set(proxy, 'get', () => 'hijacked')).toBe(false);
     expect(await Promise.resolve(proxy)).toBe(proxy); // awaiting a proxy gives the proxy, no call
+    expect(inspect(proxy)).toBe('RemoteObject <C=OBJ(1)>'); // console.log shows the class and id
+    expect(JSON.stringify(proxy)).toBe('{}');
   });
 
   it('travel as parameters the way Event::RPC freezes an object, until released', async () => {

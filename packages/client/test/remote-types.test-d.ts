@@ -1,6 +1,7 @@
 // Compile-only: `pnpm typecheck` fails if the remote object types drift. Nothing here runs.
 import { withCallOptions, type RemoteClass, type RemoteObject } from '@rpc/client';
-import { returnList } from '@rpc/core';
+import { exportClass, returnList } from '@rpc/core';
+import type { TaggedValue } from '@rpc/codec';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(): T | void {
@@ -79,4 +80,70 @@ expectType<Equal<typeof inList.oid, string>>();
 // Other options keep the proxy's own type.
 const bounded = withCallOptions(shelf, { deadlineMs: 100 });
 expectType<Equal<ReturnType<typeof bounded.count>, Promise<number>>>();
+
+// Values typed as the codecs deliver them, not as remote objects.
+class Values {
+  when(): Date {
+    return new Date();
+  }
+  bytes(): Uint8Array {
+    return new Uint8Array();
+  }
+  index(): Map<string, Item> {
+    return new Map();
+  }
+  tags(): Set<string> {
+    return new Set();
+  }
+  big(): bigint {
+    return 1n;
+  }
+  maybe(): string | undefined {
+    return undefined;
+  }
+  blessed(): TaggedValue {
+    throw new Error('never called');
+  }
+}
+declare const values: RemoteObject<Values>;
+expectType<Equal<ReturnType<typeof values.when>, Promise<Date | string>>>();
+expectType<Equal<ReturnType<typeof values.bytes>, Promise<Uint8Array | string>>>();
+expectType<Equal<ReturnType<typeof values.index>, Promise<Record<string, RemoteObject<Item>>>>>();
+expectType<Equal<ReturnType<typeof values.tags>, Promise<string[]>>>();
+expectType<Equal<ReturnType<typeof values.big>, Promise<bigint | number>>>();
+expectType<Equal<ReturnType<typeof values.maybe>, Promise<string | null>>>();
+expectType<Equal<ReturnType<typeof values.blessed>, Promise<TaggedValue>>>();
+
+// With the method map known (exportClass), proxies offer exactly the exported methods.
+class Notebook {
+  static #shared: Notebook | undefined;
+  constructor(readonly title: string) {}
+  static shared(): Notebook {
+    return (Notebook.#shared ??= new Notebook('shared'));
+  }
+  write(line: string): number {
+    return line.length;
+  }
+  copy(title: string): Notebook {
+    return new Notebook(title);
+  }
+  secret(): string {
+    return 'not exported';
+  }
+}
+const notebookSpec = exportClass(Notebook, { new: '_constructor', shared: '_singleton', write: 1, copy: '_object' });
+declare const Notebooks: RemoteClass<typeof notebookSpec>;
+expectType<Equal<Parameters<typeof Notebooks.new>, [title: string]>>();
+expectType<Equal<Parameters<typeof Notebooks.shared>, []>>();
+declare const notebook: Awaited<ReturnType<typeof Notebooks.new>>;
+expectType<Equal<ReturnType<typeof notebook.write>, Promise<number>>>();
+expectType<Equal<ReturnType<typeof notebook.copy>, Promise<RemoteObject<Notebook>>>>();
+// @ts-expect-error not exported: the server would refuse it
+void notebook.secret;
+// @ts-expect-error constructors take the class's arguments
+void Notebooks.new(42);
+// @ts-expect-error a method map naming what the class lacks does not compile
+exportClass(Notebook, { new: '_constructor', missing: 1 });
+// @ts-expect-error nor one giving an instance method a constructor's kind
+exportClass(Notebook, { write: '_constructor' });
 

@@ -15,6 +15,7 @@ export {
   type ResponseMessage,
 } from './call-messages.js';
 export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type ModuleRef } from './classes.js';
+export { exportClass, type ExportedClassSpec, type InstanceOf, type MethodKeys, type MethodMapOf } from './export-class.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
 export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
 export { RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
