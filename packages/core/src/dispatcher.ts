@@ -2,7 +2,7 @@ import { TaggedValue } from '@rpc/codec';
 import type { ClassRegistry, ExportedClass } from './classes.js';
 import { instanceMethod, type AnyFunction } from './methods.js';
 import type { HeldObject, ObjectTable } from './object-table.js';
-import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type MethodKind, type PeerFeatures } from './protocol.js';
+import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type IncomingRequest, type MethodKind, type PeerFeatures, type Request } from './protocol.js';
 import { rcOf } from './results.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
@@ -11,7 +11,7 @@ export interface Session {
   /** False until the connection has authenticated, where authentication is required. */
   readonly authorized: boolean;
   /** Answers `auth` and `auth_scram`: where the server's authentication slots in. */
-  authenticate(request: Record<string, unknown>): Answer | Promise<Answer>;
+  authenticate(request: Extract<Request, { cmd: 'auth' | 'auth_scram' }>): Answer | Promise<Answer>;
   /** Whether the connection's user may call `method` (a constructor too) of `className`; all when absent. */
   allows?(className: string, method: string): boolean;
   /** The richer protocol this server offers @rpc peers in the version answer. */
@@ -57,16 +57,15 @@ export class Dispatcher {
   }
 
   /** The answer to `request`; never throws, never rejects. */
-  dispatch(request: Record<string, unknown>, session: Session): Answering {
-    const cmd = request.cmd;
+  dispatch(request: IncomingRequest, session: Session): Answering {
     try {
-      switch (cmd) {
+      switch (request.cmd) {
         case 'exec':
           return this.#exec(request, session);
         case 'version': {
           const answer: Answer = { ok: 1, version: EVENT_RPC_VERSION, protocol: EVENT_RPC_PROTOCOL };
           // Only a peer that offered the richer protocol hears of it; Perl clients get Event::RPC's answer exactly.
-          if (request.rpc !== null && typeof request.rpc === 'object') answer.rpc = session.features;
+          if (request.rpc !== undefined) answer.rpc = session.features;
           return answer;
         }
         case 'auth':
@@ -74,17 +73,17 @@ export class Dispatcher {
           return settle(session.authenticate(request));
       }
       if (!session.authorized) return fail('Authorization required');
-      switch (cmd) {
+      switch (request.cmd) {
         case 'new':
           return this.#construct(request, session);
         case 'client_destroy':
-          session.objects.release(String(request.oid));
+          session.objects.release(request.oid);
           return { ok: 1 };
         case 'classes_list':
           return { ok: 1, classes: this.#visible(session).map((exported) => exported.name) };
         case 'class_info': {
-          const exported = this.#visible(session).find((c) => c.name === String(request.class));
-          return exported ? { ok: 1, methods: this.#info(exported, session) } : fail(`Unknown class '${String(request.class)}'`);
+          const exported = this.#visible(session).find((c) => c.name === request.class);
+          return exported ? { ok: 1, methods: this.#info(exported, session) } : fail(`Unknown class '${request.class}'`);
         }
         case 'class_info_all': {
           const all: Record<string, unknown> = {};
@@ -92,15 +91,15 @@ export class Dispatcher {
           return { ok: 1, class_info_all: all };
         }
         default:
-          return fail(`Unknown request command '${String(cmd)}'`);
+          return fail(`Unknown request command '${request.cmd === 'unknown' ? request.name : request.cmd}'`);
       }
     } catch (error) {
       return fail(errorText(error));
     }
   }
 
-  #construct(request: Record<string, unknown>, session: Session): Answering {
-    const full = String(request.method);
+  #construct(request: Extract<Request, { cmd: 'new' }>, session: Session): Answering {
+    const full = request.method;
     const at = full.lastIndexOf('::');
     const [className, method] = at < 0 ? ['', full] : [full.slice(0, at), full.slice(at + 2)];
     const exported = this.classes.get(className);
@@ -114,12 +113,11 @@ export class Dispatcher {
     return this.#afterPrepare(exported, () => then(exported.construct(method, this.#params(request.params, session)), created));
   }
 
-  #exec(request: Record<string, unknown>, session: Session): Answering {
+  #exec(request: Extract<Request, { cmd: 'exec' }>, session: Session): Answering {
     if (!session.authorized) return fail('Authorization required');
-    const oid = String(request.oid);
+    const { oid, method } = request;
     const held = session.objects.get(oid);
     if (held === undefined) return fail(`Illegal access to unknown object with oid=${oid}`);
-    const method = String(request.method);
     const exported = this.classes.get(held.className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== 1 && kind !== '_object')) return fail(`Illegal access to ${held.className}->${method}`);
@@ -127,7 +125,7 @@ export class Dispatcher {
     return this.#afterPrepare(exported, () => this.#call(held, method, kind, request.params, session));
   }
 
-  #call(held: HeldObject, method: string, kind: MethodKind, params: unknown, session: Session): Answering {
+  #call(held: HeldObject, method: string, kind: MethodKind, params: unknown[], session: Session): Answering {
     const fn: AnyFunction | undefined = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
     return then(fn.apply(held.object, this.#params(params, session)), (result) => {
@@ -158,8 +156,7 @@ export class Dispatcher {
   }
 
   /** Top-level parameters that are objects of this connection arrive as those objects (as Event::RPC swaps them). */
-  #params(params: unknown, session: Session): unknown[] {
-    if (!Array.isArray(params)) return [];
+  #params(params: unknown[], session: Session): unknown[] {
     for (let i = 0; i < params.length; i++) {
       const param: unknown = params[i];
       if (!(param instanceof TaggedValue) || this.classes.get(param.className) === undefined) continue;

@@ -31,9 +31,11 @@ export {
   EVENT_RPC_VERSION,
   methodKind,
   oidClass,
+  readRequest,
   type Answer,
   type MethodKind,
   type PeerFeatures,
+  type IncomingRequest,
   type Request,
   type RequestEnvelope,
 } from './protocol.js';

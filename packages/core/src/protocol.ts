@@ -27,6 +27,48 @@ export interface RequestEnvelope {
   deadlineMs?: number;
 }
 
+/** A request as a server reads it off the wire: one of the protocol's, or a command it does not know. */
+export type IncomingRequest = (Request | { cmd: 'unknown'; name: string }) & RequestEnvelope;
+
+const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/**
+ * Reads a decoded request map into the typed union, its fields read as
+ * Event::RPC reads them (Perl writes numbers as strings and strings as
+ * numbers at whim): every field the command needs is there and of its type
+ * afterwards, whatever the peer sent.
+ */
+export function readRequest(map: Readonly<Record<string, unknown>>): IncomingRequest {
+  const envelope: RequestEnvelope = {};
+  if (typeof map.id === 'number') envelope.id = map.id;
+  if (typeof map.deadlineMs === 'number' && Number.isFinite(map.deadlineMs)) envelope.deadlineMs = map.deadlineMs;
+  const cmd = map.cmd;
+  switch (cmd) {
+    case 'version':
+      return { cmd, ...(map.rpc !== null && typeof map.rpc === 'object' ? { rpc: map.rpc as PeerFeatures } : {}), ...envelope };
+    case 'auth':
+      return { cmd, user: text(map.user), pass: text(map.pass), ...envelope };
+    case 'auth_scram':
+      return { cmd, msg: text(map.msg), ...envelope };
+    case 'new':
+      return { cmd, method: text(map.method), params: list(map.params), ...envelope };
+    case 'exec':
+      return { cmd, oid: text(map.oid), method: text(map.method), params: list(map.params), ...envelope };
+    case 'classes_list':
+    case 'class_info_all':
+      return { cmd, ...envelope };
+    case 'class_info':
+      return { cmd, class: text(map.class), ...envelope };
+    case 'client_destroy':
+      return { cmd, oid: text(map.oid), ...envelope };
+    case 'cancel':
+      return { cmd, target: Number(map.target), ...envelope };
+    default:
+      return { cmd: 'unknown', name: String(cmd), ...envelope };
+  }
+}
+
 /** An answer: `ok` 1 with the command's fields, or `ok` 0 with `msg`. */
 export interface Answer {
   ok?: 0 | 1;

@@ -1,5 +1,5 @@
 import { TaggedValue } from '@rpc/codec';
-import { ClassRegistry, Dispatcher, ObjectTable, returnList, type Answer, type Session } from '@rpc/core';
+import { ClassRegistry, Dispatcher, ObjectTable, readRequest, returnList, type Answer, type Session } from '@rpc/core';
 
 class Box {
   constructor(public value: unknown = null) {}
@@ -48,30 +48,30 @@ describe('Dispatcher', () => {
 
   it('answers synchronous methods synchronously and async ones with a promise', async () => {
     const s = session();
-    const created = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['x'] }, s) as Answer;
+    const created = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: ['x'] }), s) as Answer;
     expect(created).toMatchObject({ ok: 1, oid: expect.stringMatching(/^Box=OBJ\(/) });
-    expect(dispatcher.dispatch({ cmd: 'exec', oid: created.oid, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: ['x'] });
-    expect(dispatcher.dispatch({ cmd: 'exec', oid: created.oid, method: 'pair', params: [] }, s)).toEqual({ ok: 1, rc: ['x', 'second'] });
-    const later = dispatcher.dispatch({ cmd: 'exec', oid: created.oid, method: 'later', params: [] }, s);
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid: created.oid, method: 'get', params: [] }), s)).toEqual({ ok: 1, rc: ['x'] });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid: created.oid, method: 'pair', params: [] }), s)).toEqual({ ok: 1, rc: ['x', 'second'] });
+    const later = dispatcher.dispatch(readRequest({ cmd: 'exec', oid: created.oid, method: 'later', params: [] }), s);
     expect(later).toBeInstanceOf(Promise);
     expect(await later).toEqual({ ok: 1, rc: ['x'] });
   });
 
   it('turns exceptions, sync or async, into Event::RPC failures', async () => {
     const s = session();
-    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, s) as Answer;
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'fail', params: [] }, s)).toEqual({ ok: 0, msg: 'boom' });
-    expect(await dispatcher.dispatch({ cmd: 'exec', oid, method: 'failLater', params: [] }, s)).toEqual({ ok: 0, msg: 'later boom' });
+    const { oid } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: [] }), s) as Answer;
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'fail', params: [] }), s)).toEqual({ ok: 0, msg: 'boom' });
+    expect(await dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'failLater', params: [] }), s)).toEqual({ ok: 0, msg: 'later boom' });
   });
 
   it('swaps objects of this connection in as parameters, and refuses others', () => {
     const s = session();
-    const { oid: a } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['A'] }, s) as Answer;
-    const { oid: b } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['B'] }, s) as Answer;
-    expect(dispatcher.dispatch({ cmd: 'exec', oid: a, method: 'take', params: [new TaggedValue('Box', [['SCALAR', b]])] }, s)).toEqual({ ok: 1, rc: ['B'] });
+    const { oid: a } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: ['A'] }), s) as Answer;
+    const { oid: b } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: ['B'] }), s) as Answer;
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid: a, method: 'take', params: [new TaggedValue('Box', [['SCALAR', b]])] }), s)).toEqual({ ok: 1, rc: ['B'] });
     const other = session();
-    const { oid: foreign } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['F'] }, other) as Answer;
-    expect(dispatcher.dispatch({ cmd: 'exec', oid: a, method: 'take', params: [new TaggedValue('Box', [['SCALAR', foreign]])] }, s)).toEqual({
+    const { oid: foreign } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: ['F'] }), other) as Answer;
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid: a, method: 'take', params: [new TaggedValue('Box', [['SCALAR', foreign]])] }), s)).toEqual({
       ok: 0,
       msg: `Illegal access to unknown object with oid=${String(foreign)}`,
     });
@@ -79,8 +79,8 @@ describe('Dispatcher', () => {
 
   it('exports what an object returner gives: objects, one level into lists and maps', () => {
     const s = session();
-    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, s) as Answer;
-    const answer = dispatcher.dispatch({ cmd: 'exec', oid, method: 'children', params: [] }, s) as Answer;
+    const { oid } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: [] }), s) as Answer;
+    const answer = dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'children', params: [] }), s) as Answer;
     const [list, map, nothing] = answer.rc as [string[], Record<string, unknown>, null];
     expect(list).toEqual([expect.stringMatching(/^Box=OBJ/), expect.stringMatching(/^Box=OBJ/)]);
     expect(map).toEqual({ a: expect.stringMatching(/^Box=OBJ/), n: 4 });
@@ -90,43 +90,43 @@ describe('Dispatcher', () => {
 
   it('counts every hand-over and frees the object only when each was released; a singleton stays', () => {
     const s = session();
-    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: ['me'] }, s) as Answer;
-    const twins = dispatcher.dispatch({ cmd: 'exec', oid, method: 'twins', params: [] }, s) as Answer;
+    const { oid } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: ['me'] }), s) as Answer;
+    const twins = dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'twins', params: [] }), s) as Answer;
     expect(twins.rc).toEqual([[oid, oid], { me: oid }, oid]);
     expect(s.objects.refs(String(oid))).toBe(5);
-    for (let i = 0; i < 4; i++) dispatcher.dispatch({ cmd: 'client_destroy', oid }, s);
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: ['me'] });
-    dispatcher.dispatch({ cmd: 'client_destroy', oid }, s);
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, s)).toEqual({ ok: 0, msg: `Illegal access to unknown object with oid=${String(oid)}` });
+    for (let i = 0; i < 4; i++) dispatcher.dispatch(readRequest({ cmd: 'client_destroy', oid }), s);
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'get', params: [] }), s)).toEqual({ ok: 1, rc: ['me'] });
+    dispatcher.dispatch(readRequest({ cmd: 'client_destroy', oid }), s);
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'get', params: [] }), s)).toEqual({ ok: 0, msg: `Illegal access to unknown object with oid=${String(oid)}` });
 
-    const { oid: one } = dispatcher.dispatch({ cmd: 'new', method: 'Box::one', params: [] }, s) as Answer;
-    expect((dispatcher.dispatch({ cmd: 'new', method: 'Box::one', params: [] }, s) as Answer).oid).toBe(one);
-    for (let i = 0; i < 3; i++) expect(dispatcher.dispatch({ cmd: 'client_destroy', oid: one }, s)).toEqual({ ok: 1 });
-    expect(dispatcher.dispatch({ cmd: 'exec', oid: one, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: ['one'] });
+    const { oid: one } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::one', params: [] }), s) as Answer;
+    expect((dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::one', params: [] }), s) as Answer).oid).toBe(one);
+    for (let i = 0; i < 3; i++) expect(dispatcher.dispatch(readRequest({ cmd: 'client_destroy', oid: one }), s)).toEqual({ ok: 1 });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid: one, method: 'get', params: [] }), s)).toEqual({ ok: 1, rc: ['one'] });
   });
 
   it("refuses what Event::RPC refuses, with Event::RPC's texts", () => {
     const s = session();
-    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, s) as Answer;
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'value', params: [] }, s)).toEqual({ ok: 0, msg: 'Illegal access to Box->value' });
-    expect(dispatcher.dispatch({ cmd: 'exec', oid: 'Box=HASH(0x1)', method: 'get', params: [] }, s)).toEqual({ ok: 0, msg: 'Illegal access to unknown object with oid=Box=HASH(0x1)' });
-    expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::get', params: [] }, s)).toEqual({ ok: 0, msg: 'Illegal constructor access to Box->get' });
-    expect(dispatcher.dispatch({ cmd: 'class_info', class: 'Nope' }, s)).toEqual({ ok: 0, msg: "Unknown class 'Nope'" });
-    expect(dispatcher.dispatch({ cmd: 'dance' }, s)).toEqual({ ok: 0, msg: "Unknown request command 'dance'" });
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
+    const { oid } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: [] }), s) as Answer;
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'value', params: [] }), s)).toEqual({ ok: 0, msg: 'Illegal access to Box->value' });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid: 'Box=HASH(0x1)', method: 'get', params: [] }), s)).toEqual({ ok: 0, msg: 'Illegal access to unknown object with oid=Box=HASH(0x1)' });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::get', params: [] }), s)).toEqual({ ok: 0, msg: 'Illegal constructor access to Box->get' });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'class_info', class: 'Nope' }), s)).toEqual({ ok: 0, msg: "Unknown class 'Nope'" });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'dance' }), s)).toEqual({ ok: 0, msg: "Unknown request command 'dance'" });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'get', params: [] }), session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
     expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, session(false))).toEqual({ ok: 0, msg: 'Authorization required' });
   });
 
   it("refuses what the session's user is not granted, and shows them only what they are", () => {
     const s = session(true, (cls, method) => cls === 'Box' && ['new', 'get'].includes(method));
-    const { oid } = dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [1] }, s) as Answer;
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'get', params: [] }, s)).toEqual({ ok: 1, rc: [1] });
-    expect(dispatcher.dispatch({ cmd: 'exec', oid, method: 'pair', params: [] }, s)).toEqual({ ok: 0, msg: 'Access denied to Box->pair' });
-    expect(dispatcher.dispatch({ cmd: 'class_info_all' }, s)).toEqual({ ok: 1, class_info_all: { Box: { new: '_constructor', get: 1 } } });
+    const { oid } = dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: [1] }), s) as Answer;
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'get', params: [] }), s)).toEqual({ ok: 1, rc: [1] });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'exec', oid, method: 'pair', params: [] }), s)).toEqual({ ok: 0, msg: 'Access denied to Box->pair' });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'class_info_all' }), s)).toEqual({ ok: 1, class_info_all: { Box: { new: '_constructor', get: 1 } } });
     const nothing = session(true, () => false);
-    expect(dispatcher.dispatch({ cmd: 'new', method: 'Box::new', params: [] }, nothing)).toEqual({ ok: 0, msg: 'Access denied to Box->new' });
-    expect(dispatcher.dispatch({ cmd: 'classes_list' }, nothing)).toEqual({ ok: 1, classes: [] });
-    expect(dispatcher.dispatch({ cmd: 'class_info', class: 'Box' }, nothing)).toEqual({ ok: 0, msg: "Unknown class 'Box'" });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'new', method: 'Box::new', params: [] }), nothing)).toEqual({ ok: 0, msg: 'Access denied to Box->new' });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'classes_list' }), nothing)).toEqual({ ok: 1, classes: [] });
+    expect(dispatcher.dispatch(readRequest({ cmd: 'class_info', class: 'Box' }), nothing)).toEqual({ ok: 0, msg: "Unknown class 'Box'" });
   });
 
   it('tells only peers that offer the richer protocol about it', () => {

@@ -1,5 +1,8 @@
 import { AccessList, crypt, PasswdHash, ScramServer, type AccessRules, type AuthModule } from '@rpc/auth';
-import { type Answer, rpcError } from '@rpc/core';
+import { rpcError, type Answer, type Request } from '@rpc/core';
+
+/** The requests that log in. */
+export type LoginRequest = Extract<Request, { cmd: 'auth' | 'auth_scram' }>;
 import type { Loop } from '@rpc/loop';
 
 export interface AuthSettings {
@@ -96,18 +99,18 @@ export class ConnectionAuth {
   }
 
   /** Answers `auth` (Event::RPC's token) and the two `auth_scram` steps. */
-  answer(request: Record<string, unknown>): Promise<Answer> {
+  answer(request: LoginRequest): Promise<Answer> {
     const turn = this.#queue.then(() => this.#answer(request));
     this.#queue = turn.catch(() => undefined);
     return turn;
   }
 
-  async #answer(request: Record<string, unknown>): Promise<Answer> {
+  async #answer(request: LoginRequest): Promise<Answer> {
     if (this.user !== undefined) return { ok: 1, msg: 'Credentials Ok' };
     if (this.#attempts >= this.#auth.maxFailures) return { ok: 0, msg: ILLEGAL };
-    if (request.cmd === 'auth') return this.#legacy(String(request.user ?? ''), String(request.pass ?? ''));
+    if (request.cmd === 'auth') return this.#legacy(request.user, request.pass);
     if (!this.#auth.scram) return { ok: 0, msg: 'SCRAM authentication is not offered by this server' };
-    const msg = String(request.msg ?? '');
+    const msg = request.msg;
     if (this.#scram === undefined) {
       const scram = new ScramServer((user) => this.#auth.module.scramCredentials?.(user));
       const challenge = await scram.first(msg);

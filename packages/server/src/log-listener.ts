@@ -30,26 +30,31 @@ export type LogLogin = (user: string, password: string) => Promise<boolean>;
  * on one line and hears nothing before it is accepted; one wrong line ends
  * its connection.
  */
-export class LogListener {
-  readonly #listener: Listener;
+export class LogListener implements AsyncDisposable {
+  readonly #loop: Loop;
+  readonly #endpoint: Endpoint;
+  readonly #host: LogListenerHost;
+  readonly #login: LogLogin | undefined;
   /** Clients that receive the log. */
   readonly #clients = new Set<Channel>();
+  #listener: Listener | undefined;
 
-  private constructor(listener: Listener) {
-    this.#listener = listener;
+  constructor(loop: Loop, endpoint: Endpoint, host: LogListenerHost, login?: LogLogin) {
+    this.#loop = loop;
+    this.#endpoint = endpoint;
+    this.#host = host;
+    this.#login = login;
   }
 
-  static async start(loop: Loop, endpoint: Endpoint, host: LogListenerHost, login?: LogLogin): Promise<LogListener> {
-    let self: LogListener | undefined;
-    const early: Channel[] = [];
-    const listener = await loop.listen(endpoint, (channel) => (self ? self.#accept(channel, host, login) : early.push(channel)));
-    self = new LogListener(listener);
-    for (const channel of early) self.#accept(channel, host, login);
-    return self;
+  /** Listens; resolves once log clients can connect. */
+  async start(): Promise<this> {
+    this.#listener ??= await this.#loop.listen(this.#endpoint, (channel) => this.#accept(channel, this.#host, this.#login));
+    return this;
   }
 
-  get address(): Listener['address'] {
-    return this.#listener.address;
+  /** The bound address, once started. */
+  get address(): Listener['address'] | undefined {
+    return this.#listener?.address;
   }
 
   /** Clients receiving the log now (Event::RPC's log_clients_connected). */
@@ -68,8 +73,12 @@ export class LogListener {
   }
 
   async close(): Promise<void> {
-    await this.#listener.close();
+    await this.#listener?.close();
     for (const channel of this.#clients) channel.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #accept(channel: Channel, host: LogListenerHost, login: LogLogin | undefined): void {

@@ -1,5 +1,6 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
-import { type Answer, DISCONNECT, type Dispatcher, ObjectTable, type PeerFeatures, RpcError, type Session } from '@rpc/core';
+import { DISCONNECT, ObjectTable, readRequest, RpcError, rpcError, type Answer, type Dispatcher, type IncomingRequest, type PeerFeatures, type Session } from '@rpc/core';
+import type { LoginRequest } from './authenticator.js';
 import type { Address, Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 import type { Authenticator, ConnectionAuth } from './authenticator.js';
@@ -19,7 +20,7 @@ export interface ConnectionHost {
   readonly logLevel: number;
   log(level: number, message: string): void;
   /** Tells the server's `call` subscribers. */
-  called(connection: ServerConnection, request: Readonly<Record<string, unknown>>): void;
+  called(connection: ServerConnection, request: Readonly<IncomingRequest>): void;
 }
 
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
@@ -47,7 +48,7 @@ export class ServerConnection implements Session {
   /** Calls with an id that have not answered yet, for `cancel`. */
   readonly #inFlight = new Map<number, Call>();
   /** Requests without an id waiting for the one before them to answer. */
-  readonly #queue: Array<Record<string, unknown>> = [];
+  readonly #queue: IncomingRequest[] = [];
   #serving: Call | undefined;
   #codec: Codec | undefined;
 
@@ -83,7 +84,7 @@ export class ServerConnection implements Session {
     return this.#login === undefined || this.#login.user !== undefined;
   }
 
-  authenticate(request: Record<string, unknown>): Answer | Promise<Answer> {
+  authenticate(request: LoginRequest): Answer | Promise<Answer> {
     return this.#login?.answer(request) ?? { ok: 1, msg: 'Not authorization required' };
   }
 
@@ -103,10 +104,11 @@ export class ServerConnection implements Session {
       return;
     }
     if (this.#codec === undefined) return this.#negotiate(msg);
-    let request: Record<string, unknown>;
+    let request: IncomingRequest;
     try {
-      request = this.#codec.decode(msg) as Record<string, unknown>;
-      if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new Error('a request must be a map');
+      const map = this.#codec.decode(msg);
+      if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new Error('a request must be a map');
+      request = readRequest(map as Record<string, unknown>);
     } catch (error) {
       this.#host.log(1, `cid=${this.cid}: Unexpected error on incoming RPC call: ${(error as Error).message}`);
       this.#answer({ ok: 0, msg: `Unexpected error on incoming RPC call: ${(error as Error).message}` });
@@ -117,7 +119,7 @@ export class ServerConnection implements Session {
 
   /** @internal The client has gone: frees everything it held and cancels what it was waiting for. */
   ended(): void {
-    const gone = new Error('the client disconnected');
+    const gone = rpcError('RPC_DISCONNECTED', 'the client disconnected');
     for (const call of this.#inFlight.values()) call.cancel(gone);
     this.#serving?.cancel(gone);
     this.#queue.length = 0;
@@ -125,10 +127,10 @@ export class ServerConnection implements Session {
     this.objects.clear();
   }
 
-  #request(request: Record<string, unknown>): void {
+  #request(request: IncomingRequest): void {
     const id = request.id;
     if (request.cmd === 'cancel') {
-      if (this.authorized) this.#inFlight.get(Number(request.target))?.cancel(new Error('cancelled by the client'));
+      if (this.authorized) this.#inFlight.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
     } else if (typeof id === 'number') {
       this.#serve(new Call(this, id), request);
     } else if (this.#serving === undefined) {
@@ -146,16 +148,17 @@ export class ServerConnection implements Session {
       this.#codec = step.codec;
       this.#host.log(2, `cid=${this.cid}: message format ${step.codec.name}`);
     }
-    if (step.request !== undefined) this.#request(step.request as Record<string, unknown>);
+    if (step.request !== null && typeof step.request === 'object') this.#request(readRequest(step.request as Record<string, unknown>));
   }
 
-  #serve(call: Call, request: Record<string, unknown>): void {
-    if (this.#host.logLevel >= 4) this.#host.log(4, `cid=${this.cid}: RPC command: ${String(request.cmd)}`);
+  #serve(call: Call, request: IncomingRequest): void {
+    if (this.#host.logLevel >= 4) this.#host.log(4, `cid=${this.cid}: RPC command: ${request.cmd === 'unknown' ? request.name : request.cmd}`);
     this.#host.called(this, request);
     if (call.id === undefined) this.#serving = call;
     else this.#inFlight.set(call.id, call);
-    if (typeof request.deadlineMs === 'number') {
-      call.deadline = this.#host.loop.timer(request.deadlineMs, () => call.cancel(new Error('deadline exceeded')));
+    const deadlineMs = request.deadlineMs;
+    if (deadlineMs !== undefined) {
+      call.deadline = this.#host.loop.timer(deadlineMs, () => call.cancel(rpcError('RPC_DEADLINE', `past the call's deadline of ${deadlineMs} ms`)));
     }
     const answer = activeCall.run(call, () => this.#host.dispatcher.dispatch(request, this));
     if (answer instanceof Promise) void answer.then((a) => this.#finish(call, a));

@@ -1,5 +1,5 @@
 import { ServerNegotiation, type CodecRegistry } from '@rpc/codec';
-import { type ClassImpl, ClassRegistry, debugLogger, Dispatcher, type ExportedClass, formatLogLine, formatRegistry, type Logger, type MessageFormat, rpcError } from '@rpc/core';
+import { ClassRegistry, debugLogger, Dispatcher, formatLogLine, formatRegistry, rpcError, type ClassImpl, type ExportedClass, type IncomingRequest, type Logger, type MessageFormat } from '@rpc/core';
 import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
 import { nodeLoop, rpcDebugLog } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, MsgServer } from '@rpc/msg';
@@ -45,10 +45,14 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
 
 
 export interface ServerEvents {
+  /** A client connected. */
   connect: (connection: ServerConnection) => void;
+  /** A client's connection ended. */
   disconnect: (connection: ServerConnection) => void;
   /** A request is about to be served (after the login check, whatever its outcome). */
-  call: (connection: ServerConnection, request: Readonly<Record<string, unknown>>) => void;
+  call: (connection: ServerConnection, request: Readonly<IncomingRequest>) => void;
+  /** Something went wrong that concerns one peer (a TLS handshake that failed, ...); the server keeps serving. It is logged too. */
+  error: (error: Error) => void;
 }
 
 /** Every option is also a property, readable always and settable until start(), like Event::RPC's get_/set_ accessors. */
@@ -242,7 +246,10 @@ export class Server implements AsyncDisposable {
       loop: this.#loop,
       maxPacketSize: s.maxPacketSize,
     }).start();
-    this.#msg.on('error', (error) => this.log(1, error.message));
+    this.#msg.on('error', (error) => {
+      this.log(1, error.message);
+      this.#events.emit('error', error);
+    });
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
     const where = formatAddress({ host: s.host, port: s.port });
@@ -256,7 +263,7 @@ export class Server implements AsyncDisposable {
     if (s.logListenerAuth && auth === undefined) throw rpcError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
     const endpoint = { host: s.host, port: s.port + 1, ...(s.logListenerSsl ? { tls } : {}) };
     const login = s.logListenerAuth ? (user: string, password: string) => (auth as Authenticator).checkPassword(user, password) : undefined;
-    this.#logListener = await LogListener.start(this.#loop, endpoint, this, login);
+    this.#logListener = await new LogListener(this.#loop, endpoint, this, login).start();
     const where = formatAddress(endpoint);
     this.log(1, `Started log listener on ${where}${s.logListenerSsl ? ' (TLS)' : ''}${login ? ', login required' : ''}`);
     const exposure = logListenerExposure(s.host, s.logListenerSsl, s.logListenerAuth);

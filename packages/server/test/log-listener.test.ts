@@ -6,7 +6,7 @@ import { LogListener, logListenerExposure } from '../src/log-listener.js';
 describe('LogListener', () => {
   it('streams lines to every client and counts them', async () => {
     const notes: string[] = [];
-    const listener = await LogListener.start(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: (_l, m) => notes.push(m) });
+    const listener = await new LogListener(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: (_l, m) => notes.push(m) }).start();
     const { port } = listener.address as { port: number };
     const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
     const seen = ['', ''];
@@ -23,7 +23,7 @@ describe('LogListener', () => {
   });
 
   it('drops a client that stops reading once it is 1 MiB behind, and keeps serving the others', async () => {
-    const listener = await LogListener.start(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: () => undefined });
+    const listener = await new LogListener(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: () => undefined }).start();
     const { port } = listener.address as { port: number };
     const stalled = net.connect(port, '127.0.0.1');
     stalled.pause(); // reads nothing: its bytes pile up on our side
