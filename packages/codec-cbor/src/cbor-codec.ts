@@ -4,23 +4,43 @@ import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatE
 /** Bignums (tags 2 and 3) longer than this are refused: cbor-x builds them in quadratic time, and RPC has no use for them. */
 const MAX_BIGNUM_BYTES = 64;
 
+/** The value of a bignum's bytes, as cbor-x reads it. */
+function bignumValue(bytes: Uint8Array): bigint {
+  let hex = '';
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  return hex === '' ? 0n : BigInt(`0x${hex}`);
+}
+
+/** Inside an @rpc codec's decode: bignums are bounded there, and only there. */
+let decoding = 0;
+
 function bignum(negative: boolean) {
   return (bytes: Uint8Array): bigint => {
-    if (!(bytes instanceof Uint8Array) || bytes.length > MAX_BIGNUM_BYTES) throw new Error(`bignum longer than ${MAX_BIGNUM_BYTES} bytes`);
-    let hex = '';
-    for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-    const n = hex === '' ? 0n : BigInt(`0x${hex}`);
+    if (decoding > 0 && (!(bytes instanceof Uint8Array) || bytes.length > MAX_BIGNUM_BYTES)) throw new Error(`bignum longer than ${MAX_BIGNUM_BYTES} bytes`);
+    const n = bignumValue(bytes);
     return negative ? -1n - n : n;
   };
 }
-// cbor-x keeps tag decoders in one registry per process; these only bound the size of its own bignums.
-// The extension API also wants an encoder: this class never occurs in a value, so encoding is unchanged.
-class DecodeOnly {}
-const neverEncoded = (): never => {
-  throw new Error('never encoded');
-};
-addExtension({ Class: DecodeOnly, tag: 2, encode: neverEncoded, decode: bignum(false) });
-addExtension({ Class: DecodeOnly, tag: 3, encode: neverEncoded, decode: bignum(true) });
+
+let installed = false;
+
+/**
+ * cbor-x keeps tag decoders in one table per process: ours replace its
+ * bignum readers when the first codec is made (never at import), bound their
+ * length only while an @rpc codec decodes, and give every other cbor-x user
+ * the values cbor-x gives. The extension API also wants an encoder: this
+ * class never occurs in a value, so encoding is unchanged.
+ */
+function installOnce(): void {
+  if (installed) return;
+  installed = true;
+  class DecodeOnly {}
+  const neverEncoded = (): never => {
+    throw new Error('never encoded');
+  };
+  addExtension({ Class: DecodeOnly, tag: 2, encode: neverEncoded, decode: bignum(false) });
+  addExtension({ Class: DecodeOnly, tag: 3, encode: neverEncoded, decode: bignum(true) });
+}
 
 function perlObject(value: object): { className: unknown; values: unknown } | undefined {
   if (!(value instanceof Tag) || value.tag !== PERL_OBJECT_TAG || !Array.isArray(value.value)) return undefined;
@@ -70,6 +90,7 @@ export function cborCodec(options: CodecOptions = {}): Codec {
   const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, pack: false, structuredClone: false });
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, pack: false, structuredClone: false });
   const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject };
+  installOnce();
   return {
     name: 'CBOR',
     insecure: false,
@@ -82,7 +103,14 @@ export function cborCodec(options: CodecOptions = {}): Codec {
       }
     },
     decode(bytes: Uint8Array): unknown {
-      return decodeSafely('CBOR', maxDepth, () => sanitize(decoder.decode(bytes), rules, bytes.length));
+      return decodeSafely('CBOR', maxDepth, () => {
+        decoding++;
+        try {
+          return sanitize(decoder.decode(bytes), rules, bytes.length);
+        } finally {
+          decoding--;
+        }
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
-import { addExtension } from 'msgpackr';
+import { PERL_OBJECT_TAG, TaggedValue } from '@rpc/codec';
+import { addExtension, Packr, Unpackr } from 'msgpackr';
 
 /**
  * A MessagePack extension value kept as it came: its type and its bytes.
@@ -12,8 +13,16 @@ export class MsgpackExtension {
   ) {}
 }
 
+/** An extension-26 payload as msgpackr read it, before sanitizing. */
+export class RawTagged {
+  constructor(readonly data: unknown) {}
+}
+
 /** Types msgpackr claims for itself (66 bundled strings, 98, 101 errors, 105, 112, 114 records, 115 sets, 116 typed arrays, 120) and ours (26). */
-const RESERVED = new Set([26, 0x42, 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78]);
+const RESERVED = new Set([PERL_OBJECT_TAG, 0x42, 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78]);
+
+/** The extension type our MsgpackExtension writer registers under; it writes each value's own type. */
+const WRITER_TYPE = 127;
 
 /** Whether `type` can be kept as a MsgpackExtension. */
 export function isKeepableExtension(type: number): boolean {
@@ -23,39 +32,31 @@ export function isKeepableExtension(type: number): boolean {
 /** Every type that can be kept: what applications are free to use. */
 export const KEEPABLE_EXTENSIONS: readonly number[] = Array.from({ length: 128 }, (_, type) => type).filter(isKeepableExtension);
 
-/**
- * msgpackr keeps extension decoders in one table per process. Ours are
- * installed per type when a codec asks to keep it, and act only while such
- * a codec decodes; for everyone else they do what msgpackr did: type 0 reads
- * as undefined (notepack's convention), other types are unknown.
+export const WRITE_OPTIONS = { useRecords: false, encodeUndefinedAsNil: true, variableMapSize: true, structuredClone: false, moreTypes: false } as const;
+export const READ_OPTIONS = { useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', structuredClone: false, moreTypes: false } as const;
+
+/*
+ * msgpackr keeps extensions in one table per process. Ours are installed
+ * when the first codec is made (never at import), and act only while an
+ * @rpc codec decodes: for every other msgpackr user an extension decodes as
+ * msgpackr would without us (type 0 as undefined, notepack's convention;
+ * any other type refused as unknown). Writers are registered by class, and
+ * only our own classes (TaggedValue, MsgpackExtension) use them.
  */
-let keeping: ReadonlySet<number> | undefined;
+
+/** While an @rpc codec decodes: the extension types it keeps. */
+let decoding: { readonly keep: ReadonlySet<number> } | undefined;
 const installed = new Set<number>();
 
-export function installExtensionDecoders(types: Iterable<number>): void {
-  for (const type of types) {
-    if (installed.has(type)) continue;
-    installed.add(type);
-    addExtension({
-      type,
-      unpack: (data: Uint8Array) => {
-        if (keeping?.has(type)) return new MsgpackExtension(type, Uint8Array.prototype.slice.call(data)); // a copy: the input is not ours to keep
-        if (type === 0) return undefined;
-        throw new Error(`Unknown extension type ${type}`);
-      },
-    } as never);
-  }
+function theirs(type: number): undefined {
+  if (type === 0) return undefined;
+  throw new Error(`Unknown extension ${type}`);
 }
 
-/** Runs `decode` with the extension types in `types` kept as MsgpackExtension values. */
-export function keepingExtensions<T>(types: ReadonlySet<number> | undefined, decode: () => T): T {
-  const outer = keeping;
-  keeping = types;
-  try {
-    return decode();
-  } finally {
-    keeping = outer;
-  }
+function installDecoder(type: number, read: (data: Uint8Array) => unknown): void {
+  if (installed.has(type)) return;
+  installed.add(type);
+  addExtension({ type, unpack: (data: Uint8Array) => (decoding === undefined ? theirs(type) : read(data)) } as never);
 }
 
 function extensionHeader(type: number, length: number): number[] {
@@ -66,16 +67,47 @@ function extensionHeader(type: number, length: number): number[] {
   return [0xc9, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff, type];
 }
 
-// Encoding: msgpackr lets an extension write its own bytes, so one class serves every type.
-addExtension({
-  Class: MsgpackExtension,
-  type: 127,
-  pack(value: MsgpackExtension, allocate: (size: number) => { target: Uint8Array; position: number }) {
-    const header = extensionHeader(value.type, value.data.length);
-    const { target, position } = allocate(header.length + value.data.length);
-    target.set(header, position);
-    target.set(value.data, position + header.length);
-    return undefined;
-  },
-} as never);
-installExtensionDecoders([127]);
+let writers = false;
+
+/** Registers our writers and the extension-26 reader, once, and a reader for each type in `keep`. */
+export function installExtensions(keep: Iterable<number>): void {
+  if (!writers) {
+    writers = true;
+    // Extension 26 carries [className, ...values] as a MessagePack array, so any MessagePack reader can open it.
+    const inner = new Packr(WRITE_OPTIONS);
+    const innerReader = new Unpackr(READ_OPTIONS);
+    addExtension({ Class: TaggedValue, type: PERL_OBJECT_TAG, pack: (value: TaggedValue) => inner.pack([value.className, ...value.values]) });
+    installDecoder(PERL_OBJECT_TAG, (payload) => new RawTagged(innerReader.unpack(payload)));
+    // msgpackr lets an extension write its own bytes, so one class serves every type.
+    addExtension({
+      Class: MsgpackExtension,
+      type: WRITER_TYPE,
+      pack(value: MsgpackExtension, allocate: (size: number) => { target: Uint8Array; position: number }) {
+        const header = extensionHeader(value.type, value.data.length);
+        const { target, position } = allocate(header.length + value.data.length);
+        target.set(header, position);
+        target.set(value.data, position + header.length);
+        return undefined;
+      },
+    } as never);
+    installed.delete(WRITER_TYPE); // registering the writer set a reader for its type too: replace it with ours
+    installDecoder(WRITER_TYPE, (data) => kept(WRITER_TYPE, data));
+  }
+  for (const type of keep) installDecoder(type, (data) => kept(type, data));
+}
+
+function kept(type: number, data: Uint8Array): unknown {
+  // A copy: the input is not ours to keep.
+  return decoding?.keep.has(type) ? new MsgpackExtension(type, Uint8Array.prototype.slice.call(data)) : theirs(type);
+}
+
+/** Runs `decode` as an @rpc codec's decode, with the extension types in `keep` kept as MsgpackExtension values. */
+export function decodingWith<T>(keep: ReadonlySet<number>, decode: () => T): T {
+  const outer = decoding;
+  decoding = { keep };
+  try {
+    return decode();
+  } finally {
+    decoding = outer;
+  }
+}

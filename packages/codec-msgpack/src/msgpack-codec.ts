@@ -1,6 +1,6 @@
-import { addExtension, Packr, Unpackr } from 'msgpackr';
-import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, mentionsProto, PERL_OBJECT_TAG, sanitize, sanitizeInPlace, type SanitizeRules, TaggedValue } from '@rpc/codec';
-import { installExtensionDecoders, isKeepableExtension, keepingExtensions, MsgpackExtension } from './extension.js';
+import { Packr, Unpackr } from 'msgpackr';
+import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, mentionsProto, sanitize, sanitizeInPlace, type SanitizeRules } from '@rpc/codec';
+import { decodingWith, installExtensions, isKeepableExtension, MsgpackExtension, RawTagged, READ_OPTIONS, WRITE_OPTIONS } from './extension.js';
 
 export interface MsgpackCodecOptions extends CodecOptions {
   /**
@@ -13,24 +13,6 @@ export interface MsgpackCodecOptions extends CodecOptions {
 
 /** The name @rpc peers use for MessagePack; Perl's Event::RPC does not know it, so servers offer it after the Perl formats. */
 export const MSGPACK_FORMAT = 'MSGP';
-
-/** An extension-26 payload as msgpackr read it, before sanitizing. */
-class RawTagged {
-  constructor(readonly data: unknown) {}
-}
-
-// Extension 26 carries [className, ...values] as a MessagePack array, so any MessagePack reader can open it.
-// msgpackr keeps extensions in one registry per process; this one only concerns our own class.
-const WRITE_OPTIONS = { useRecords: false, encodeUndefinedAsNil: true, variableMapSize: true, structuredClone: false, moreTypes: false } as const;
-const READ_OPTIONS = { useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', structuredClone: false, moreTypes: false } as const;
-const inner = new Packr(WRITE_OPTIONS);
-const innerReader = new Unpackr(READ_OPTIONS);
-addExtension({
-  Class: TaggedValue,
-  type: PERL_OBJECT_TAG,
-  pack: (value: TaggedValue) => inner.pack([value.className, ...value.values]),
-  unpack: (payload: Uint8Array) => new RawTagged(innerReader.unpack(payload)),
-});
 
 function extension(value: object): { className: unknown; values: unknown } | undefined {
   if (!(value instanceof RawTagged) || !Array.isArray(value.data)) return undefined;
@@ -48,8 +30,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   for (const type of kept) {
     if (!isKeepableExtension(type)) throw formatError('CODEC_INVALID_OPTION', MSGPACK_FORMAT, `extension type ${type} cannot be kept: use 0-127 except 26, 66, 98, 101, 105, 112, 114, 115, 116, 120`);
   }
-  installExtensionDecoders(kept);
-  const keeping = kept.size > 0 ? kept : undefined;
+  installExtensions(kept);
   const packr = new Packr(WRITE_OPTIONS);
   // Maps are safe for any key; plain objects are faster, and safe unless a key could be "__proto__".
   const unpackr = new Unpackr(READ_OPTIONS);
@@ -67,7 +48,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     },
     decode(bytes: Uint8Array): unknown {
       return decodeSafely(MSGPACK_FORMAT, maxDepth, () =>
-        keepingExtensions(keeping, () =>
+        decodingWith(kept, () =>
           mentionsProto(bytes) ? sanitize(unpackr.unpack(bytes), rules, bytes.length) : sanitizeInPlace(objectUnpackr.unpack(bytes), rules, bytes.length),
         ),
       );
