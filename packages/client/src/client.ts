@@ -2,10 +2,10 @@ import { ClientNegotiation, type Codec } from '@rpc/codec';
 import { authError, ScramClient } from '@rpc/auth';
 import { formatRegistry, methodKind, oidClass, RemoteError, rpcError, type Answer, type MethodKind, type PeerFeatures, type Request } from '@rpc/core';
 import { Emitter, type Loop, type Subscription } from '@rpc/loop';
-import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, type Connection } from '@rpc/msg';
+import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, toParam, type ProxyHost, type Receipt } from './proxy.js';
-import { defaultLogger, defaultLoop } from './platform.js';
+import { defaultLogger } from './platform.js';
 import { Requests } from './requests.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
@@ -194,7 +194,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   get #loop(): Loop {
-    return this.#options.loop ?? defaultLoop;
+    return this.#options.loop ?? defaultLoop();
   }
 
   #log(level: number, message: string): void {

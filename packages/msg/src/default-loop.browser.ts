@@ -1,6 +1,9 @@
-import { type Loop, loopError } from '@rpc/loop';
+import type { Loop } from '@rpc/loop';
+import { BrowserWsLoop } from '@rpc/loop-ws';
 
-/** In browsers there is no loop to pick by default: the caller says which (BrowserWsLoop from @rpc/loop-ws). */
+let shared: Loop | undefined;
+
+/** The loop used when none is given, in browsers: WebSocket to the page's host, path `/` (pass `loop` for another path). */
 export function defaultLoop(): Loop {
-  throw loopError('LOOP_UNSUPPORTED', 'browsers have no default loop: pass `loop` (new BrowserWsLoop() from @rpc/loop-ws)');
+  return (shared ??= new BrowserWsLoop());
 }

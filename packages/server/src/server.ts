@@ -1,8 +1,8 @@
 import { ServerNegotiation, type CodecRegistry } from '@rpc/codec';
 import { ClassRegistry, debugLogger, Dispatcher, formatLogLine, formatRegistry, rpcError, type ClassImpl, type ExportedClass, type IncomingRequest, type Logger, type MessageFormat } from '@rpc/core';
 import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
-import { nodeLoop, rpcDebugLog } from '@rpc/loop-node';
-import { DEFAULT_MAX_PACKET_SIZE, MsgServer } from '@rpc/msg';
+import { rpcDebugLog } from '@rpc/loop-node';
+import { DEFAULT_MAX_PACKET_SIZE, defaultLoop, MsgServer } from '@rpc/msg';
 import { Authenticator } from './authenticator.js';
 import { LogListener, logListenerExposure } from './log-listener.js';
 import { ModuleLoader } from './module-loader.js';
@@ -200,7 +200,7 @@ export class Server implements AsyncDisposable {
   }
 
   get #loop(): Loop {
-    return this.#settings.loop ?? nodeLoop;
+    return this.#settings.loop ?? defaultLoop();
   }
 
   get #logger(): Logger | undefined {
