@@ -3,8 +3,8 @@
 //  1. `tsc -b` type-checks and emits ESM + declarations to dist/ in dependency order;
 //  2. each source file is transpiled again to CommonJS in dist/cjs/, with the
 //     declarations copied beside it and a package.json that marks the folder as CommonJS;
-//  3. a package whose exports name `./browser` gets dist/browser.js bundled there by esbuild
-//     for browsers (which fails if anything in it needs a Node built-in).
+//  3. a package whose exports name `./browser` gets dist/browser.js bundled where that export's
+//     `default` points, by esbuild for browsers (which fails if anything in it needs a Node built-in).
 // Declarations carry no module format of their own, so one set serves both.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,8 @@ const packageDirs = args.length > 0 ? targets : readdirSync(join(root, 'packages
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (manifest.exports?.['.']?.require) buildCommonJs(dir);
-  if (typeof manifest.exports?.['./browser'] === 'string') await bundleForBrowsers(dir, manifest.exports['./browser']);
+  const bundle = manifest.exports?.['./browser']?.default;
+  if (typeof bundle === 'string') await bundleForBrowsers(dir, bundle);
 }
 
 async function bundleForBrowsers(dir, outfile) {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // These tests check what users install: the built dist/ of each package.
@@ -44,7 +45,7 @@ describe('published packages', () => {
     expect(() => execFileSync(process.execPath, [tsc, '-p', join(fixtures, 'tsconfig.json')], { encoding: 'utf8' })).not.toThrow();
   });
 
-  it.each(published)('@rpc/%s declares what npm needs and packs no tests', (name) => {
+  it.each(published)('@rpc/%s declares what npm needs, packs no tests, and is clean under publint and arethetypeswrong', (name) => {
     const dir = join(root, 'packages', name);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest).toMatchObject({
@@ -55,9 +56,23 @@ describe('published packages', () => {
       exports: { '.': { import: { types: './dist/index.d.ts' }, require: { types: './dist/cjs/index.d.ts' } } },
     });
     expect(Object.keys(manifest.exports['.'].import)[0]).toBe('types');
-    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-    const files: string[] = pack.files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']));
-    expect(files.filter((f) => f.startsWith('test/') || f.includes('.test.'))).toEqual([]);
+    const packs = mkdtempSync(join(tmpdir(), 'rpc-pack-'));
+    try {
+      const [pack] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      const files: string[] = pack.files.map((f: { path: string }) => f.path);
+      expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']));
+      expect(files.filter((f) => f.startsWith('test/') || f.includes('.test.'))).toEqual([]);
+      // What npm would publish: publint (exports, files, fields) with warnings as errors, and arethetypeswrong
+      // (types for ESM, CommonJS and bundlers alike; Node 10's resolution is not a target, engines say Node 20).
+      const tarball = join(packs, pack.filename as string);
+      const bin = (tool: string): string => join(root, 'node_modules', '.bin', tool);
+      expect(() => execFileSync(bin('publint'), [tarball, '--strict'], { encoding: 'utf8' })).not.toThrow();
+      const browser = manifest.exports['./browser'] === undefined ? [] : ['--exclude-entrypoints', './browser'];
+      expect(() => execFileSync(bin('attw'), [tarball, '--profile', 'node16', ...browser], { encoding: 'utf8' })).not.toThrow();
+      // The browser bundle is an ES module only: its types, for ESM and bundlers.
+      if (browser.length > 0) expect(() => execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--entrypoints', './browser'], { encoding: 'utf8' })).not.toThrow();
+    } finally {
+      rmSync(packs, { recursive: true, force: true });
+    }
   });
 });
