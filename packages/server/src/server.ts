@@ -63,7 +63,7 @@ export interface Server extends Omit<ServerSettings, 'messageFormats' | 'maxPack
  * @rpc clients, over the Msg framing, in any negotiated format.
  *
  * `await server.start()` resolves once it listens; `server.done` resolves
- * once stop() has closed it (`await server.done` is Perl's "start runs until
+ * once close() has closed it (`await server.done` is Perl's "start runs until
  * stop"). setupListeners() is start() under its Perl name.
  */
 export class Server implements AsyncDisposable {
@@ -74,7 +74,7 @@ export class Server implements AsyncDisposable {
   #msg: MsgServer | undefined;
   #logListener: LogListener | undefined;
   #nextCid = 1;
-  #listening: Promise<void> | undefined;
+  #listening: Promise<this> | undefined;
   #stopped = false;
   #stop: (() => void) | undefined;
   readonly #done = new Promise<void>((resolve) => (this.#stop = resolve));
@@ -153,7 +153,7 @@ export class Server implements AsyncDisposable {
     return this.#connections;
   }
 
-  /** Resolves once stop() has closed the server. */
+  /** Resolves once close() has closed the server. */
   get done(): Promise<void> {
     return this.#done;
   }
@@ -166,18 +166,21 @@ export class Server implements AsyncDisposable {
     if (this.#logListener !== undefined && level <= (logger?.minLevel ?? LOG_LISTENER_LEVEL)) this.#logListener.write(formatLogLine(level, text));
   }
 
-  /** Opens the listeners: resolves once the server listens. Calling it again (or start()) is harmless, as in Event::RPC. */
-  setupListeners(): Promise<void> {
+  /** Opens the listeners: resolves with the server once it listens. Calling it again (or start()) is harmless, as in Event::RPC. */
+  setupListeners(): Promise<this> {
     if (this.#stopped) return Promise.reject(rpcError('RPC_STARTED', 'the server has stopped; make a new one'));
     // A start that fails half-way closes what it opened.
-    return (this.#listening ??= this.#listen().catch(async (error: unknown) => {
-      await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
-      throw error;
-    }));
+    return (this.#listening ??= this.#listen().then(
+      () => this,
+      async (error: unknown) => {
+        await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
+        throw error;
+      },
+    ));
   }
 
-  /** Starts listening; resolves once the server accepts clients. `await server.done` waits until stop(). */
-  start(): Promise<void> {
+  /** Starts listening; resolves with the server once it accepts clients. `await server.done` waits until close(). */
+  start(): Promise<this> {
     return this.setupListeners();
   }
 

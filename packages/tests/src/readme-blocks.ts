@@ -1,27 +1,105 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
-const root = resolve(__dirname, '..', '..', '..');
+const exec = promisify(execFile);
+export const root = resolve(__dirname, '..', '..', '..');
+
+export interface CodeBlock {
+  /** The README it is in, relative to the repository, and its place there (1 for the first block). */
+  readonly readme: string;
+  readonly index: number;
+  /** The fence's language (`ts`) and what follows it (`run` marks a program the tests run). */
+  readonly lang: string;
+  readonly run: boolean;
+  readonly heading: string;
+  readonly code: string;
+}
 
 /** The fenced code blocks of a Markdown file, with their language and the heading they stand under. */
-export function codeBlocks(markdownFile: string): Array<{ lang: string; heading: string; code: string }> {
-  const blocks: Array<{ lang: string; heading: string; code: string }> = [];
+export function codeBlocks(markdownFile: string): CodeBlock[] {
+  const blocks: CodeBlock[] = [];
+  const readme = relative(root, markdownFile);
   let heading = '';
-  let open: { lang: string; lines: string[] } | undefined;
+  let open: { lang: string; run: boolean; lines: string[] } | undefined;
   for (const line of readFileSync(markdownFile, 'utf8').split('\n')) {
-    const fence = /^```(\w*)\s*$/.exec(line);
+    const fence = /^```(\w*)((?:\s+\w+)*)\s*$/.exec(line);
     if (open !== undefined) {
       if (fence !== null && fence[1] === '') {
-        blocks.push({ lang: open.lang, heading, code: `${open.lines.join('\n')}\n` });
+        blocks.push({ readme, index: blocks.length + 1, lang: open.lang, run: open.run, heading, code: `${open.lines.join('\n')}\n` });
         open = undefined;
       } else open.lines.push(line);
-    } else if (fence !== null) open = { lang: fence[1] ?? '', lines: [] };
+    } else if (fence !== null) open = { lang: fence[1] ?? '', run: /\brun\b/.test(fence[2] ?? ''), lines: [] };
     else if (line.startsWith('#')) heading = line.replace(/^#+\s*/, '');
   }
   return blocks;
+}
+
+/** The root README and every package's. */
+export function readmes(): string[] {
+  const packages = join(root, 'packages');
+  return [join(root, 'README.md'), ...readdirSync(packages).map((name) => join(packages, name, 'README.md'))].filter((file) => {
+    try {
+      return readFileSync(file, 'utf8').length > 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A file name for a block: where it comes from, readable in a compiler message. */
+export function fileNameOf(block: CodeBlock): string {
+  return `${block.readme.replace(/[/.]/g, '_')}-${block.index}.mts`;
+}
+
+const TSC_FLAGS = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,esnext.disposable', '--types', 'node'];
+
+/** A folder inside packages/tests, so that @rpc/* and @types/node resolve as from a user's node_modules; removed after `use`. */
+async function inUserProject<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(__dirname, '..', '.user-'));
+  try {
+    return await use(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Type-checks each of `files` (name → code) as a module of its own, as a
+ * user who pasted it into that file would, under `strict`, in one compiler
+ * run. Resolves with the compiler's messages for each file (none when it
+ * compiles).
+ */
+export function typeCheck(files: ReadonlyMap<string, string>): Promise<Map<string, string[]>> {
+  return inUserProject(async (dir) => {
+    for (const [name, code] of files) writeFileSync(join(dir, name), code);
+    const messages = new Map<string, string[]>([...files.keys()].map((name) => [name, []]));
+    // The compiler reports no type errors while any file has syntax errors: such files are set aside, and the rest checked again.
+    let remaining = [...files.keys()];
+    while (remaining.length > 0) {
+      const output = await compile(dir, remaining);
+      for (const name of remaining) messages.set(name, []); // what an earlier round said of these is said again
+      const broken = new Set<string>();
+      for (const line of output.split('\n')) {
+        const match = /^([\w.-]+\.mts)\(\d+,\d+\): error TS(\d+)/.exec(line);
+        if (match === null) continue;
+        messages.get(match[1] as string)?.push(line);
+        if ((match[2] as string).startsWith('1')) broken.add(match[1] as string);
+      }
+      if (broken.size === 0) break;
+      remaining = remaining.filter((name) => !broken.has(name));
+    }
+    return messages;
+  });
+}
+
+function compile(dir: string, names: readonly string[]): Promise<string> {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  return exec(process.execPath, [tsc, ...TSC_FLAGS, ...names], { cwd: dir, timeout: 120_000 }).then(
+    () => '',
+    (error: { stdout?: string }) => error.stdout ?? String(error),
+  );
 }
 
 export interface UserRun {
@@ -38,20 +116,12 @@ export interface UserRun {
  * run with tsx. Resolves with what it printed; rejects if either step fails.
  */
 export async function runAsUser(name: string, code: string, { env = {}, input = '', timeoutMs = 60_000 }: UserRun = {}): Promise<{ stdout: string; stderr: string }> {
-  // Inside packages/tests, so that @rpc/* and @types/node resolve as they would from a user's node_modules.
-  const dir = mkdtempSync(join(__dirname, '..', '.user-'));
-  const file = join(dir, name);
-  writeFileSync(file, code);
-  try {
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const flags = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,esnext.disposable', '--types', 'node'];
-    await run(process.execPath, [tsc, ...flags, file], { cwd: dir, timeout: timeoutMs }).catch((error: { stdout?: string }) => {
-      throw new Error(`${name} does not compile under strict:\n${error.stdout ?? String(error)}`);
-    });
-    return await runProgram(join(root, 'node_modules', '.bin', 'tsx'), [file], { cwd: dir, env: { ...process.env, ...env }, input, timeoutMs });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const problems = (await typeCheck(new Map([[name, code]]))).get(name) ?? [];
+  if (problems.length > 0) throw new Error(`${name} does not compile under strict:\n${problems.join('\n')}`);
+  return inUserProject(async (dir) => {
+    writeFileSync(join(dir, name), code);
+    return runProgram(join(root, 'node_modules', '.bin', 'tsx'), [join(dir, name)], { cwd: dir, env: { ...process.env, ...env }, input, timeoutMs });
+  });
 }
 
 /** Runs a program to its end with `input` on stdin; rejects on a non-zero exit or after `timeoutMs`. */
