@@ -1,3 +1,5 @@
+export { acceptAfterListen } from './accept-after-listen.js';
+export { BaseChannel, type BaseChannelOptions } from './base-channel.js';
 export type { Channel, ChannelEvents, FlushCallback } from './channel.js';
 export { Emitter, type Subscription } from './emitter.js';
 export {

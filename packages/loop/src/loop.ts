@@ -102,7 +102,12 @@ export interface Loop {
   /** Resolves when leave() is called; keeps the process alive until then. */
   enter(): Promise<void>;
   leave(): void;
-  /** Accepts channels at `endpoint`; resolves once bound. */
+  /**
+   * Accepts channels at `endpoint`; resolves once bound. `onChannel` is never
+   * called before the returned promise has resolved and the code awaiting it
+   * has run (channels accepted sooner wait for the loop's next turn), so a
+   * caller needs no buffer for channels that come before its listener.
+   */
   listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener>;
   /** Opens a channel to `endpoint`; resolves once connected (and, with TLS, verified). */
   connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Channel>;
