@@ -1,8 +1,10 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
+  acceptAfterListen,
   checkEndpoint,
   Emitter,
+  hostTurn,
   isUnixEndpoint,
   type Address,
   type Channel,
@@ -48,16 +50,22 @@ class NodeListener implements Listener {
 
 export async function listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {
   checkEndpoint(endpoint);
+  return acceptAfterListen((accept) => bind(endpoint, accept), onChannel, hostTurn);
+}
+
+async function bind(endpoint: Endpoint, accept: (channel: Channel) => void): Promise<Listener> {
   const secure = endpoint.tls !== undefined;
   const unixPath = isUnixEndpoint(endpoint) ? endpoint.path : undefined;
   const server = secure ? tls.createServer(endpoint.tls as tls.TlsOptions) : net.createServer();
   server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
-    onChannel(new NodeChannel(socket, secure, unixPath));
+    accept(new NodeChannel(socket, secure, unixPath));
   });
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error): void => reject(listenError(err, endpoint));
     server.once('error', fail);
-    const target = unixPath !== undefined ? { path: unixPath } : { host: (endpoint as { host?: string }).host, port: (endpoint as { port: number }).port };
+    const target = unixPath !== undefined
+      ? { path: unixPath }
+      : { host: (endpoint as { host?: string }).host, port: (endpoint as { port: number }).port };
     server.listen(target, () => {
       server.off('error', fail);
       resolve();

@@ -1,4 +1,20 @@
-import { type Channel, type ConnectOptions, type Endpoint, hostTurn, type Listener, type Loop, loopError, LoopRun, makeTimer, type Subscription, type Timer, type WatchHandlers, watchSource, type WatchSource } from '@rpc/loop';
+import {
+  acceptAfterListen,
+  type Channel,
+  type ConnectOptions,
+  type Endpoint,
+  hostTurn,
+  type Listener,
+  type Loop,
+  loopError,
+  LoopRun,
+  makeTimer,
+  type Subscription,
+  type Timer,
+  type WatchHandlers,
+  watchSource,
+  type WatchSource,
+} from '@rpc/loop';
 import { asapScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ScheduledChannel } from './scheduled-channel.js';
 
@@ -6,7 +22,10 @@ import { ScheduledChannel } from './scheduled-channel.js';
 export type Transport = Pick<Loop, 'listen' | 'connect'>;
 
 export interface RxLoopOptions {
-  /** Runs timers, deferred tasks and I/O events (default asapScheduler). A VirtualTimeScheduler makes whole conversations run in virtual time. */
+  /**
+   * Runs timers, deferred tasks and I/O events (default asapScheduler). A
+   * VirtualTimeScheduler makes whole conversations run in virtual time.
+   */
   readonly scheduler?: SchedulerLike;
   /** Carries the bytes; without one, listen and connect are refused. */
   readonly transport?: Transport;
@@ -61,8 +80,15 @@ export class RxLoop implements Loop {
     this.#run.leave();
   }
 
+  /** Channels accepted before listen() has resolved come a host turn later, as a scheduled action. */
   async listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {
-    return this.#need().listen(endpoint, (channel) => onChannel(new ScheduledChannel(channel, this.scheduler)));
+    const transport = this.#need();
+    const turn = (task: () => void): void => hostTurn(() => this.defer(task));
+    return acceptAfterListen(
+      (accept) => transport.listen(endpoint, (channel) => accept(new ScheduledChannel(channel, this.scheduler))),
+      onChannel,
+      turn,
+    );
   }
 
   async connect(endpoint: Endpoint, options?: ConnectOptions): Promise<Channel> {
@@ -82,7 +108,10 @@ export class RxLoop implements Loop {
   }
 
   #need(): Transport {
-    if (this.#transport === undefined) throw loopError('LOOP_UNSUPPORTED', 'this RxLoop has no transport: give it one (the Node loop, WebSocket, or a MemoryTransport)');
+    if (this.#transport === undefined) {
+      const hint = 'give it one (the Node loop, WebSocket, or a MemoryTransport)';
+      throw loopError('LOOP_UNSUPPORTED', `this RxLoop has no transport: ${hint}`);
+    }
     return this.#transport;
   }
 }

@@ -1,4 +1,4 @@
-import { Emitter, type Address, type Channel, type ChannelEvents, type FlushCallback, type Subscription } from '@rpc/loop';
+import { type Address, BaseChannel, type Channel, type FlushCallback } from '@rpc/loop';
 import type { SchedulerLike } from 'rxjs';
 
 /**
@@ -6,17 +6,18 @@ import type { SchedulerLike } from 'rxjs';
  * through a scheduler, in the order they happened: under a virtual-time
  * scheduler nothing happens until the scheduler runs it.
  */
-export class ScheduledChannel implements Channel {
+export class ScheduledChannel extends BaseChannel {
   readonly #inner: Channel;
-  readonly #scheduler: SchedulerLike;
-  readonly #events = new Emitter<ChannelEvents>();
-  #reading = false;
+  readonly #dispatch: (task: () => void) => void;
+  #subscribed = false;
 
   constructor(inner: Channel, scheduler: SchedulerLike) {
+    const dispatch = (task: () => void): void => void scheduler.schedule(task);
+    super({ highWaterMark: Infinity, defer: dispatch }); // the inner channel says when to wait
     this.#inner = inner;
-    this.#scheduler = scheduler;
-    inner.on('drain', () => this.#dispatch(() => this.#events.emit('drain')));
-    inner.on('close', (error) => this.#dispatch(() => this.#events.emit('close', error)));
+    this.#dispatch = dispatch;
+    inner.on('drain', () => dispatch(() => this.drained()));
+    inner.on('close', (error) => dispatch(() => this.ended(error)));
   }
 
   get local(): Address {
@@ -39,44 +40,25 @@ export class ScheduledChannel implements Channel {
     return this.#inner.bufferedAmount;
   }
 
-  get closed(): boolean {
-    return this.#inner.closed;
-  }
-
-  write(chunk: Uint8Array, onFlushed?: FlushCallback): boolean {
-    return this.#inner.write(chunk, onFlushed);
-  }
-
-  writev(chunks: readonly Uint8Array[], onFlushed?: FlushCallback): boolean {
+  protected transmit(chunks: readonly Uint8Array[], onFlushed: FlushCallback | undefined): boolean {
     return this.#inner.writev(chunks, onFlushed);
   }
 
-  pause(): void {
-    this.#inner.pause();
+  protected setReading(on: boolean): void {
+    if (on && !this.#subscribed) {
+      // The inner channel starts reading only now that someone listens here.
+      this.#subscribed = true;
+      this.#inner.on('data', (chunk) => this.#dispatch(() => this.received(chunk)));
+    }
+    if (on) this.#inner.resume();
+    else this.#inner.pause();
   }
 
-  resume(): void {
-    this.#inner.resume();
-  }
-
-  close(): void {
+  protected shutdown(): void {
     this.#inner.close();
   }
 
-  destroy(error?: Parameters<Channel['destroy']>[0]): void {
-    this.#inner.destroy(error);
-  }
-
-  on<K extends keyof ChannelEvents>(event: K, listener: ChannelEvents[K]): Subscription {
-    const subscription = this.#events.on(event, listener);
-    if (event === 'data' && !this.#reading) {
-      this.#reading = true;
-      this.#inner.on('data', (chunk) => this.#dispatch(() => this.#events.emit('data', chunk)));
-    }
-    return subscription;
-  }
-
-  #dispatch(task: () => void): void {
-    this.#scheduler.schedule(task);
+  protected abort(): void {
+    this.#inner.destroy();
   }
 }
