@@ -1,4 +1,4 @@
-import { type Address, type Channel, type ChannelEvents, Emitter, type FlushCallback, formatAddress, loopError, type Subscription, TransportError } from '@rpc/loop';
+import { type Address, BaseChannel, type FlushCallback, formatAddress, loopError, TransportError } from '@rpc/loop';
 
 /** The part of the W3C WebSocket API a channel needs: browsers' WebSocket and the `ws` package's alike. */
 export interface WebSocketLike {
@@ -22,8 +22,6 @@ interface NodeWebSocket extends WebSocketLike {
   on?(event: 'message', listener: (data: unknown) => void): unknown;
 }
 
-/** Bytes waiting in the WebSocket before write() says to wait. */
-const HIGH_WATER = 1024 * 1024;
 const OPEN = 1;
 const utf8 = new TextEncoder();
 
@@ -41,6 +39,15 @@ function bytesOf(data: unknown): Uint8Array {
   return utf8.encode(String(data)); // a text message: its UTF-8 bytes
 }
 
+/** Why a WebSocket closed, unless it closed cleanly: 1000 (normal) and 1005 (no status) do. */
+function closeError(code: number, reason: string, peer: string): TransportError | undefined {
+  if (code === 1000 || code === 1005) return undefined;
+  // 1006: the connection dropped; 1009: a message over maxPayload.
+  const kind = code === 1006 ? 'LOOP_CONNECTION_RESET' : 'LOOP_IO_FAILED';
+  const why = reason ? ` (${reason})` : '';
+  return new TransportError(kind, `WebSocket to ${peer} closed with ${code}${why}`, { reason: String(code) });
+}
+
 export interface WsChannelOptions {
   /** The two ends; read when first asked for (a connecting WebSocket knows them only once open). */
   readonly addresses: () => { readonly local: Address; readonly remote: Address };
@@ -55,50 +62,38 @@ export interface WsChannelOptions {
  * one per WebSocket message with no length prefix. Backpressure comes from
  * bufferedAmount: write() says wait past 1 MiB, and `drain` follows once it
  * has gone out. Make it as soon as the WebSocket exists: a server may speak
- * the moment the connection opens, and messages that arrive before anyone
- * listens are held.
+ * the moment the connection opens; what arrives before anyone listens is
+ * held. Node's ws stops reading while the channel is paused; a browser's
+ * cannot, so what it reads meanwhile is held too.
  */
-export class WsChannel implements Channel {
+export class WsChannel extends BaseChannel {
   readonly secure: boolean;
   readonly messageBoundaries = true;
   readonly #ws: NodeWebSocket;
   readonly #poll: (task: () => void) => void;
-  readonly #events = new Emitter<ChannelEvents>();
-  readonly #held: Uint8Array[] = [];
   readonly #addresses: WsChannelOptions['addresses'];
   #known: { readonly local: Address; readonly remote: Address } | undefined;
-  #listening = false;
-  #paused = false;
-  #needDrain = false;
-  #closed = false;
-  #error: TransportError | undefined;
 
   constructor(ws: WebSocketLike, options: WsChannelOptions) {
+    super();
     this.#ws = ws as NodeWebSocket;
     this.#addresses = options.addresses;
     this.secure = options.secure;
     this.#poll = options.poll;
     if (typeof this.#ws.on === 'function') {
       // ws in Node: its own events hand over Buffers (Uint8Arrays) without an Event object or a copy per message.
-      this.#ws.on('message', (data) => this.#arrive(bytesOf(data)));
+      this.#ws.on('message', (data) => this.received(bytesOf(data)));
     } else {
       ws.binaryType = 'arraybuffer';
-      ws.addEventListener('message', (event) => this.#arrive(bytesOf(event.data)));
+      ws.addEventListener('message', (event) => this.received(bytesOf(event.data)));
     }
     ws.addEventListener('error', (event) => {
       const cause = event.error ?? event.message;
-      this.#error ??= loopError('LOOP_IO_FAILED', `WebSocket to ${formatAddress(this.remote)} failed: ${cause instanceof Error ? cause.message : String(cause ?? 'error')}`, { cause });
+      const why = cause instanceof Error ? cause.message : String(cause ?? 'error');
+      this.failed(loopError('LOOP_IO_FAILED', `WebSocket to ${formatAddress(this.remote)} failed: ${why}`, { cause }));
     });
-    ws.addEventListener('close', (event) => {
-      if (this.#closed) return;
-      this.#closed = true;
-      // 1000 (normal) and 1005 (no status) end cleanly; 1006 means the connection dropped; 1009 a message over maxPayload.
-      if (this.#error === undefined && event.code !== 1000 && event.code !== 1005) {
-        const code = event.code === 1006 ? 'LOOP_CONNECTION_RESET' : 'LOOP_IO_FAILED';
-        this.#error = new TransportError(code, `WebSocket to ${formatAddress(this.remote)} closed with ${event.code}${event.reason ? ` (${event.reason})` : ''}`, { reason: String(event.code) });
-      }
-      this.#events.emit('close', this.#error);
-      this.#events.removeAllListeners();
+    ws.addEventListener('close', ({ code, reason }) => {
+      this.ended(closeError(code, reason, formatAddress(this.remote)));
     });
   }
 
@@ -116,79 +111,41 @@ export class WsChannel implements Channel {
     return this.#ws.bufferedAmount;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  write(chunk: Uint8Array, onFlushed?: FlushCallback): boolean {
-    return this.writev([chunk], onFlushed);
+  protected override transportWritable(): boolean {
+    return this.#ws.readyState === OPEN;
   }
 
   /** Each chunk goes as its own WebSocket message. */
-  writev(chunks: readonly Uint8Array[], onFlushed?: FlushCallback): boolean {
-    if (this.#closed || this.#ws.readyState !== OPEN) {
-      if (onFlushed) queueMicrotask(() => onFlushed(loopError('LOOP_CHANNEL_CLOSED', `WebSocket to ${formatAddress(this.remote)} is closed`)));
-      return false;
-    }
+  protected transmit(chunks: readonly Uint8Array[], onFlushed: FlushCallback | undefined): boolean {
     const last = chunks.length - 1;
     // Node's ws writes each message with its own socket write; corked, a batch leaves in one system call.
     const socket = last > 0 ? this.#ws._socket : undefined;
     socket?.cork();
-    chunks.forEach((chunk, i) => {
-      const done = i === last ? this.#sent(onFlushed) : undefined;
-      this.#ws.send(chunk, done);
-    });
+    chunks.forEach((chunk, i) => this.#ws.send(chunk, i === last ? this.#sent(onFlushed) : undefined));
     socket?.uncork();
-    if (last < 0 && onFlushed) queueMicrotask(() => onFlushed());
-    if (this.#ws.bufferedAmount >= HIGH_WATER && !this.#needDrain) {
-      this.#needDrain = true;
-      this.#awaitDrain();
-    }
-    return !this.#needDrain;
+    return true; // the base compares bufferedAmount with its high-water mark
   }
 
-  pause(): void {
-    this.#paused = true;
-    this.#ws.pause?.();
+  protected setReading(on: boolean): void {
+    if (on) this.#ws.resume?.();
+    else this.#ws.pause?.();
   }
 
-  resume(): void {
-    this.#paused = false;
-    this.#ws.resume?.();
-    this.#release();
+  protected shutdown(): void {
+    this.#ws.close(1000);
   }
 
-  close(): void {
-    if (!this.#closed) this.#ws.close(1000);
-  }
-
-  destroy(error?: TransportError): void {
-    if (this.#closed) return;
-    this.#error ??= error;
+  protected abort(): void {
     if (this.#ws.terminate) this.#ws.terminate();
     else this.#ws.close(1000);
   }
 
-  on<K extends keyof ChannelEvents>(event: K, listener: ChannelEvents[K]): Subscription {
-    if (this.#closed && event === 'close') {
-      const error = this.#error;
-      queueMicrotask(() => (listener as ChannelEvents['close'])(error));
-    }
-    const subscription = this.#events.on(event, listener);
-    if (event === 'data' && !this.#listening) {
-      this.#listening = true;
-      this.#release(); // what arrived before anyone listened; a paused channel stays paused
-    }
-    return subscription;
-  }
-
-  #release(): void {
-    while (!this.#paused && this.#listening && this.#held.length > 0) this.#events.emit('data', this.#held.shift() as Uint8Array);
-  }
-
-  #arrive(chunk: Uint8Array): void {
-    if (this.#paused || !this.#listening) this.#held.push(chunk); // browsers cannot stop reading: hold what comes meanwhile
-    else this.#events.emit('data', chunk);
+  protected override awaitDrain(): void {
+    this.#poll(() => {
+      if (this.closed) return;
+      if (this.#ws.bufferedAmount > 0) return this.awaitDrain();
+      this.drained();
+    });
   }
 
   /** ws calls back when a message has been written; browsers never do, and the drain poll stands in. */
@@ -201,18 +158,9 @@ export class WsChannel implements Channel {
       onFlushed(error ? loopError('LOOP_IO_FAILED', error.message, { cause: error }) : undefined);
     };
     if (!('terminate' in this.#ws)) {
-      const check = (): void => (this.#ws.bufferedAmount === 0 || this.#closed ? done() : this.#poll(check));
+      const check = (): void => (this.#ws.bufferedAmount === 0 || this.closed ? done() : this.#poll(check));
       this.#poll(check);
     }
     return done;
-  }
-
-  #awaitDrain(): void {
-    this.#poll(() => {
-      if (this.#closed) return;
-      if (this.#ws.bufferedAmount > 0) return this.#awaitDrain();
-      this.#needDrain = false;
-      this.#events.emit('drain');
-    });
   }
 }

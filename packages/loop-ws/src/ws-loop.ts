@@ -1,20 +1,44 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type * as tls from 'node:tls';
-import { type Channel, checkEndpoint, type ConnectOptions, Emitter, type Endpoint, formatAddress, isUnixEndpoint, type Listener, type ListenerEvents, type Loop, loopError, type RpcError, type Subscription, type Timer, type WatchHandlers, type WatchSource } from '@rpc/loop';
+import {
+  acceptAfterListen,
+  type Channel,
+  checkEndpoint,
+  type ConnectOptions,
+  Emitter,
+  type Endpoint,
+  formatAddress,
+  hostTurn,
+  isUnixEndpoint,
+  type Listener,
+  type ListenerEvents,
+  type Loop,
+  loopError,
+  type RpcError,
+  type Subscription,
+  type Timer,
+  type WatchHandlers,
+  type WatchSource,
+} from '@rpc/loop';
 import { connectError, listenError, nodeLoop } from '@rpc/loop-node';
-import { WebSocket, WebSocketServer } from 'ws';
+import { loadWs, type WsModule } from './load-ws.js';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
 
 export interface WsLoopOptions {
   /** The URL path of the WebSocket endpoint (default `/`). */
   readonly path?: string;
-  /** Listen on this existing HTTP(S) server (under `path`) instead of opening a port; the endpoint's host and port are then ignored. */
+  /**
+   * Listen on this existing HTTP(S) server (under `path`) instead of opening
+   * a port; the endpoint's host and port are then ignored.
+   */
   readonly server?: http.Server | https.Server;
   /** Timers, deferred tasks and watched sources (default the Node loop). */
   readonly base?: Loop;
 }
+
+type SocketAddresses = 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort';
 
 /** A message larger than any endpoint allows would be refused by ws's own default; ours follows maxMessageSize. */
 const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -65,12 +89,21 @@ export class WsLoop implements Loop {
     return this.#base.watch(source, handlers);
   }
 
+  /** Channels accepted before listen() has resolved come a host turn later. */
   async listen(endpoint: Endpoint, onChannel: (channel: Channel) => void): Promise<Listener> {
-    if (isUnixEndpoint(endpoint) && this.#server === undefined) throw loopError('LOOP_UNSUPPORTED', 'WebSocket listens on TCP ports or on a given http.Server');
+    if (isUnixEndpoint(endpoint) && this.#server === undefined) {
+      throw loopError('LOOP_UNSUPPORTED', 'WebSocket listens on TCP ports or on a given http.Server');
+    }
     checkEndpoint(endpoint);
+    const ws = await loadWs();
+    return acceptAfterListen((accept) => this.#bind(ws, endpoint, accept), onChannel, hostTurn);
+  }
+
+  async #bind(ws: WsModule, endpoint: Endpoint, accept: (channel: Channel) => void): Promise<Listener> {
     const secure = this.#server instanceof https.Server || endpoint.tls !== undefined;
     const owned = this.#server === undefined;
-    const server = this.#server ?? (endpoint.tls ? https.createServer(endpoint.tls as https.ServerOptions) : http.createServer());
+    const server =
+      this.#server ?? (endpoint.tls ? https.createServer(endpoint.tls as https.ServerOptions) : http.createServer());
     if (owned) {
       server.on('request', (_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n'));
       const { host, port } = endpoint as { host?: string; port: number };
@@ -80,14 +113,15 @@ export class WsLoop implements Loop {
       });
     }
     const events = new Emitter<ListenerEvents>();
-    const wss = new WebSocketServer({ server, path: this.path, maxPayload: endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD });
-    wss.on('connection', (ws, request) => {
-      const socket = request.socket;
-      onChannel(
-        new WsChannel(ws as unknown as WebSocketLike, {
+    const maxPayload = endpoint.maxMessageSize ?? DEFAULT_MAX_PAYLOAD;
+    const wss = new ws.WebSocketServer({ server, path: this.path, maxPayload });
+    wss.on('connection', (socket, request) => {
+      const tcp = request.socket;
+      accept(
+        new WsChannel(socket as unknown as WebSocketLike, {
           addresses: () => ({
-            local: { host: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-            remote: { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+            local: { host: tcp.localAddress ?? '', port: tcp.localPort ?? 0 },
+            remote: { host: tcp.remoteAddress ?? '', port: tcp.remotePort ?? 0 },
           }),
           secure,
           poll: (task) => void this.#base.timer(10, task),
@@ -114,6 +148,7 @@ export class WsLoop implements Loop {
     const secure = endpoint.tls !== undefined;
     const host = endpoint.host ?? 'localhost';
     const url = `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${endpoint.port}${this.path}`;
+    const { WebSocket } = await loadWs();
     if (options.signal?.aborted) throw loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`);
     const ws = new WebSocket(url, {
       ...(endpoint.tls as tls.ConnectionOptions | undefined),
@@ -122,7 +157,7 @@ export class WsLoop implements Loop {
     });
     const channel = new WsChannel(ws as unknown as WebSocketLike, {
       addresses: () => {
-        const socket = (ws as unknown as { _socket?: { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number } })._socket;
+        const socket = (ws as unknown as { _socket?: Partial<Pick<Socket, SocketAddresses>> })._socket;
         return {
           local: { host: socket?.localAddress ?? '', port: socket?.localPort ?? 0 },
           remote: { host: socket?.remoteAddress ?? host, port: socket?.remotePort ?? endpoint.port },
@@ -143,10 +178,13 @@ export class WsLoop implements Loop {
         options.signal?.removeEventListener('abort', abort);
         resolve();
       });
-      ws.once('error', (err: Error & { code?: string }) =>
-        fail(err.message.includes('timed out') ? loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out`, { cause: err }) : connectError(err, endpoint, secure)),
-      );
-      ws.once('unexpected-response', (_req, res) => fail(loopError('LOOP_CONNECT_FAILED', `${url} answered HTTP ${res.statusCode} instead of a WebSocket`)));
+      ws.once('error', (err: Error & { code?: string }) => {
+        if (!err.message.includes('timed out')) return fail(connectError(err, endpoint, secure));
+        fail(loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out`, { cause: err }));
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        fail(loopError('LOOP_CONNECT_FAILED', `${url} answered HTTP ${res.statusCode} instead of a WebSocket`));
+      });
     });
     channel.local; // the addresses are known now that the socket is open
     return channel;

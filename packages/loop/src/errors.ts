@@ -112,6 +112,8 @@ export const LOOP_ERRORS = {
   LOOP_INVALID_ENDPOINT: UsageError,
   LOOP_INVALID_OPTION: UsageError,
   LOOP_UNSUPPORTED: UsageError,
+  /** WsLoop in Node without the `ws` package (an optional peer dependency): install it. */
+  LOOP_WS_MISSING: UsageError,
 } as const satisfies ErrorTable;
 
 export type LoopErrorCode = keyof typeof LOOP_ERRORS;
