@@ -32,4 +32,12 @@ describe('msgpackCodec', () => {
     expect(() => shallow.decode(Buffer.from('919191c0', 'hex'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP' }));
     expect(() => msgpack.decode(Buffer.from('92a3', 'hex'))).toThrow(ProtocolError);
   });
+
+  it('refuses to keep an extension type msgpackr or @rpc uses itself (CODEC_INVALID_OPTION)', () => {
+    for (const type of [26, 0x73, 128, -1]) {
+      expect(() => msgpackCodec({ extensions: [type] })).toThrow(expect.objectContaining({ name: 'UsageError', code: 'CODEC_INVALID_OPTION' }));
+    }
+    expect(msgpackCodec({ extensions: [0, 1, 2] }).name).toBe('MSGP');
+  });
 });
+

@@ -102,6 +102,13 @@ describe('format negotiation', () => {
     expect(step.error).toMatchObject({ code: 'NEG_REJECTED' });
   });
 
+  it('refuses a negotiation message that is not a negotiation command (NEG_UNEXPECTED)', () => {
+    const server = new ServerNegotiation({ formats: new CodecRegistry([named('JSON')]) });
+    const step = server.receive(encodeNegotiation({ cmd: 'exec', msg: 'anything' }));
+    expect(text(step.reply)).toBe("/0/E:R:M:N/1//2/format negotiation expected, got command 'exec'/3//0/");
+    expect(step.error).toMatchObject({ name: 'ProtocolError', code: 'NEG_UNEXPECTED' });
+  });
+
   it('refuses an old client that does not negotiate unless the insecure fallback is allowed and installed', () => {
     const request = Buffer.from('{"cmd":"version"}');
     const strict = new ServerNegotiation({ formats: new CodecRegistry([named('JSON'), named('STOR', true)]) });

@@ -71,4 +71,14 @@ describe('newServer', () => {
     await late.close();
     await server.close();
   });
+
+  it('has no address before start() and cannot start again once closed', async () => {
+    const server = new MsgServer({ ...local, login: () => () => undefined });
+    expect(() => server.address).toThrow(expect.objectContaining({ name: 'UsageError', code: 'MSG_NOT_STARTED' }));
+    expect(await server.start()).toBe(server);
+    expect(await server.start()).toBe(server); // harmless, as Perl's new_server is called once
+    expect(server.address).toMatchObject({ host: '127.0.0.1' });
+    await server.close();
+    await expect(server.start()).rejects.toMatchObject({ name: 'TransportError', code: 'MSG_CLOSED' });
+  });
 });

@@ -168,7 +168,7 @@ export class Server implements AsyncDisposable {
 
   /** Opens the listeners: resolves with the server once it listens. Calling it again (or start()) is harmless, as in Event::RPC. */
   setupListeners(): Promise<this> {
-    if (this.#stopped) return Promise.reject(rpcError('RPC_STARTED', 'the server has stopped; make a new one'));
+    if (this.#stopped) return Promise.reject(rpcError('RPC_CLOSED', 'the server was closed; make a new one'));
     // A start that fails half-way closes what it opened.
     return (this.#listening ??= this.#listen().then(
       () => this,

@@ -317,7 +317,7 @@ describe('server options', () => {
     await server.close();
     await server.done;
     expect(stopped).toBe(true);
-    await expect(server.start()).rejects.toMatchObject({ code: 'RPC_STARTED' });
+    await expect(server.start()).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_CLOSED' });
   });
 
   it('reports a missing module class when it starts, and takes a module as a URL', async () => {
