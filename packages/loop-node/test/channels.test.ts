@@ -99,6 +99,21 @@ describe('NodeLoop over Unix sockets', () => {
 });
 
 describe('NodeLoop over TLS', () => {
+  it('gives up after connectTimeoutMs with LOOP_CONNECT_TIMEOUT when the handshake never ends', async () => {
+    // A peer that accepts and then says nothing: the TLS handshake waits forever, whatever the machine's load.
+    const silent = new Set<net.Socket>();
+    const mute = net.createServer((socket) => silent.add(socket));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const { port } = mute.address() as net.AddressInfo;
+    await expect(loop.connect({ host: '127.0.0.1', port, tls: {} }, { connectTimeoutMs: 100 })).rejects.toMatchObject({
+      name: 'TransportError',
+      code: 'LOOP_CONNECT_TIMEOUT',
+      message: `connect to 127.0.0.1:${port} timed out after 100 ms`,
+    });
+    for (const socket of silent) socket.destroy();
+    mute.close();
+  });
+
   it('connects with a certificate signed by the trusted CA', async () => {
     const pki = await testPki();
     const { listener, client, server } = await pair(

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Channel, TransportError } from '@rpc/loop';
 import { WsLoop } from '@rpc/loop-ws';
 import { testPki, waitFor } from '@rpc/testkit';
@@ -64,6 +65,21 @@ describe('WsLoop', () => {
     expect(await closed).toMatchObject({ code: 'LOOP_IO_FAILED', reason: '1009' });
     expect(atServer.map((c) => c.length)).toEqual([1024]);
     await listener.close();
+  });
+
+  it('gives up after connectTimeoutMs with LOOP_CONNECT_TIMEOUT when the upgrade is never answered', async () => {
+    // A peer that accepts and then says nothing: the HTTP upgrade waits forever, whatever the machine's load.
+    const silent = new Set<net.Socket>();
+    const mute = net.createServer((socket) => silent.add(socket));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const { port } = mute.address() as net.AddressInfo;
+    await expect(loop.connect({ host: '127.0.0.1', port }, { connectTimeoutMs: 100 })).rejects.toMatchObject({
+      name: 'TransportError',
+      code: 'LOOP_CONNECT_TIMEOUT',
+      message: `connect to 127.0.0.1:${port} timed out`,
+    });
+    for (const socket of silent) socket.destroy();
+    mute.close();
   });
 
   it('speaks wss with the usual TLS options, and says when verification fails', async () => {
