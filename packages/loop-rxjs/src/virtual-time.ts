@@ -7,6 +7,9 @@ const IDLE_TURNS = 3;
 /** One turn of the host's event loop, so that promise continuations run between scheduled actions. */
 const turn = (): Promise<void> => new Promise((resolve) => hostTurn(resolve));
 
+/** A real millisecond, for work that waits on something outside the scheduler. */
+const realMoment = (): Promise<void> => new Promise((resolve) => (globalThis as unknown as { setTimeout(f: () => void, ms: number): void }).setTimeout(resolve, 1));
+
 /**
  * Runs `work` on a virtual-time scheduler: repeatedly lets promise
  * continuations run, then executes the actions due at the next virtual
@@ -14,18 +17,29 @@ const turn = (): Promise<void> => new Promise((resolve) => hostTurn(resolve));
  * and every run happens in the same order. Rejects if `work` waits for
  * something nothing will ever schedule.
  */
-export async function runInVirtualTime<T>(scheduler: VirtualTimeScheduler, work: () => Promise<T>): Promise<T> {
+export interface VirtualTimeOptions {
+  /**
+   * Real milliseconds the work may wait, with nothing scheduled, on things
+   * outside the scheduler (crypto, the file system) before it is declared
+   * stuck (default: none; only a few host turns).
+   */
+  readonly realWaitMs?: number;
+}
+
+export async function runInVirtualTime<T>(scheduler: VirtualTimeScheduler, work: () => Promise<T>, options: VirtualTimeOptions = {}): Promise<T> {
+  const realWaitMs = options.realWaitMs ?? 0;
   let settled = false;
   const result = work().finally(() => (settled = true));
   result.catch(() => undefined); // observed below
   // Some work reaches the scheduler a host turn late (channels accepted before listen() resolved, watches):
   // only several idle turns in a row mean that nothing will come.
-  for (let idle = 0; ; ) {
-    await turn();
+  for (let idle = 0, idleSince = 0; ; ) {
+    await (idle < IDLE_TURNS ? turn() : realMoment());
     if (settled) return result;
     const next = scheduler.actions[0];
     if (next === undefined) {
-      if (++idle < IDLE_TURNS) continue;
+      if (idle++ === 0) idleSince = Date.now();
+      if (idle < IDLE_TURNS || Date.now() - idleSince < realWaitMs) continue;
       throw new Error('stuck in virtual time: the work waits, and nothing is scheduled');
     }
     idle = 0;

@@ -5,7 +5,7 @@ import { VirtualTimeScheduler } from 'rxjs';
 /** A loop whose time is virtual and whose bytes go through memory: a whole conversation runs the same way every time. */
 export interface VirtualWorld {
   readonly loop: RxLoop;
-  /** Runs `work` in virtual time. */
+  /** Runs `work` in virtual time; it may wait up to 10 real seconds on work outside the scheduler (crypto). */
   run<T>(work: () => Promise<T>): Promise<T>;
   /** The server end of a new in-memory connection, and the client end. */
   pair(): Promise<{ server: Channel; client: Channel }>;
@@ -17,7 +17,7 @@ export function virtualWorld(): VirtualWorld {
   let port = 1;
   return {
     loop,
-    run: (work) => runInVirtualTime(scheduler, work),
+    run: (work) => runInVirtualTime(scheduler, work, { realWaitMs: 10_000 }),
     async pair() {
       const endpoint: Endpoint = { host: 'memory', port: port++ };
       let accept: (channel: Channel) => void = () => undefined;
