@@ -17,7 +17,7 @@ export interface HandlerOptions {
 export interface CommonOptions {
   readonly handlerOptions?: HandlerOptions;
   readonly tls?: TlsOptions;
-  /** The loop (default: the platform's, from @rpc/msg: Node's, or none in browsers). */
+  /** The loop (default: the platform's, from @rpc/msg: Node's, or a WebSocket to the page's host in browsers). */
   readonly loop?: Loop;
   /** Default deadline of our calls in ms (none by default); a call may set its own with callWith. */
   readonly deadlineMs?: number;
