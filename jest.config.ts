@@ -6,7 +6,7 @@ import type { Config } from 'jest';
 const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages'],
-  testMatch: ["<rootDir>/packages/*/test/**/*.test.ts"],
+  testMatch: ['<rootDir>/packages/*/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },

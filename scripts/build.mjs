@@ -18,12 +18,15 @@ const args = process.argv.slice(2);
 const targets = args.length > 0 ? args.map((dir) => resolve(dir)) : [root];
 
 try {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...targets], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...targets], {
+    stdio: 'inherit',
+  });
 } catch {
   process.exit(1); // tsc has printed the errors
 }
 
-const packageDirs = args.length > 0 ? targets : readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
+const packageDirs =
+  args.length > 0 ? targets : readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (manifest.exports?.['.']?.require) buildCommonJs(dir);
@@ -33,7 +36,8 @@ for (const dir of packageDirs) {
 
 async function bundleForBrowsers(dir, outfile) {
   await build({
-    entryPoints: [join(dir, 'dist', 'browser.js')], // the compiled module, so that the package's browser field applies to its own files too
+    // The compiled module, so that the package's browser field applies to its own files too.
+    entryPoints: [join(dir, 'dist', 'browser.js')],
     outfile: join(dir, outfile),
     bundle: true,
     platform: 'browser',

@@ -1,6 +1,14 @@
 import type { Codec } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { parseCallMessage, PendingCalls, requestArray, RESPONSE, rpcError, type CallLimits } from '@rpc/core';
+import {
+  parseCallMessage,
+  PendingCalls,
+  requestArray,
+  RESPONSE,
+  rpcError,
+  type CallLimits,
+  type CallMessage,
+} from '@rpc/core';
 import { Emitter, type Endpoint, type Loop, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
 import { connect, defaultLoop, type Connection, type ConnectOptions } from '@rpc/msg';
 import { asyncError } from './errors.js';
@@ -146,7 +154,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
   }
 
   #receive(conn: Connection, bytes: Uint8Array): void {
-    let answer;
+    let answer: CallMessage | undefined;
     try {
       answer = parseCallMessage(this.#codec.decode(bytes));
     } catch {

@@ -1,11 +1,4 @@
-import {
-  type Address,
-  type Endpoint,
-  type Listener,
-  type Loop,
-  type ReadableSource,
-  type Subscription,
-} from '@rpc/loop';
+import type { Address, Endpoint, Listener, Loop, ReadableSource, Subscription } from '@rpc/loop';
 import { rpcError } from '@rpc/core';
 import { Connection, connect, defaultLoop, type MsgOptions } from '@rpc/msg';
 

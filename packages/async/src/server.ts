@@ -1,6 +1,6 @@
 import type { Codec } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import { parseCallMessage, REQUEST, responseArray, rpcError, type RequestMessage } from '@rpc/core';
+import { parseCallMessage, REQUEST, responseArray, rpcError, type CallMessage, type RequestMessage } from '@rpc/core';
 import { Emitter, type Address, type Endpoint, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
 import { msgError, type Connection } from '@rpc/msg';
 import { Caller } from './caller.js';
@@ -145,7 +145,7 @@ export class AsyncServer<Api extends Procedures<Api> = Untyped> implements Async
   }
 
   #call(connection: Connection, bytes: Uint8Array): void {
-    let call;
+    let call: CallMessage | undefined;
     try {
       call = parseCallMessage(this.#codec.decode(bytes));
     } catch {

@@ -78,8 +78,11 @@ describe('Multiplexer', () => {
       const rest: string[] = [];
       const running = mux.run(
         [
-          (event) =>
-            event.type === 'message' && text.decode(event.message) === 'keep' ? (kept.push('keep'), undefined) : event,
+          (event) => {
+            if (event.type !== 'message' || text.decode(event.message) !== 'keep') return event;
+            kept.push('keep');
+            return undefined;
+          },
           (event) => (event.type === 'accepted' ? undefined : event),
         ],
         (event) => {

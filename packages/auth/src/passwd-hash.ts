@@ -1,7 +1,14 @@
 import type { AuthModule } from './auth-module.js';
 import { constantTimeEqual } from './bytes.js';
 import { authError } from './errors.js';
-import { DEFAULT_ITERATIONS, deriveScramCredentials, keysOf, parseScramVerifier, saltedPassword, type ScramCredentials } from './scram.js';
+import {
+  DEFAULT_ITERATIONS,
+  deriveScramCredentials,
+  keysOf,
+  parseScramVerifier,
+  saltedPassword,
+  type ScramCredentials,
+} from './scram.js';
 
 /** A crypt(3) DES hash: 13 characters of the crypt alphabet. */
 const CRYPT_TOKEN = /^[./0-9A-Za-z]{13}$/;
@@ -30,7 +37,11 @@ export class PasswdHash implements AuthModule {
       const verifier = parseScramVerifier(stored);
       if (verifier !== undefined) users.set(user, verifier);
       else if (CRYPT_TOKEN.test(stored)) users.set(user, await deriveScramCredentials(stored, iterations));
-      else throw authError('AUTH_INVALID_OPTION', `the password of '${user}' is neither a crypt token (Event::RPC->crypt) nor a SCRAM-SHA-256 verifier`);
+      else
+        throw authError(
+          'AUTH_INVALID_OPTION',
+          `the password of '${user}' is neither a crypt token (Event::RPC->crypt) nor a SCRAM-SHA-256 verifier`,
+        );
     }
     return new PasswdHash(users);
   }
@@ -50,4 +61,3 @@ export class PasswdHash implements AuthModule {
     return [...this.#users.keys()];
   }
 }
-

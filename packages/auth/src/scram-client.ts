@@ -38,7 +38,10 @@ export class ScramClient {
       throw authError('AUTH_PROTOCOL', 'malformed SCRAM challenge from the server');
     }
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
-      throw authError('AUTH_PROTOCOL', `the server asks for ${attributes?.get('i')} SCRAM iterations; at most ${MAX_ITERATIONS} are accepted`);
+      throw authError(
+        'AUTH_PROTOCOL',
+        `the server asks for ${attributes?.get('i')} SCRAM iterations; at most ${MAX_ITERATIONS} are accepted`,
+      );
     }
     const withoutProof = `c=biws,r=${nonce}`;
     const authMessage = `${this.#firstBare},${serverFirst},${withoutProof}`;
@@ -52,8 +55,15 @@ export class ScramClient {
   /** Checks the server-final-message: a server that does not know our credentials cannot produce it. */
   verify(serverFinal: string): void {
     const signature = fromBase64(parseAttributes(serverFinal)?.get('v') ?? '');
-    if (this.#serverSignature === undefined || signature === undefined || !constantTimeEqual(signature, this.#serverSignature)) {
-      throw authError('AUTH_SERVER_UNVERIFIED', 'the server could not prove that it knows the credentials (SCRAM server signature)');
+    if (
+      this.#serverSignature === undefined ||
+      signature === undefined ||
+      !constantTimeEqual(signature, this.#serverSignature)
+    ) {
+      throw authError(
+        'AUTH_SERVER_UNVERIFIED',
+        'the server could not prove that it knows the credentials (SCRAM server signature)',
+      );
     }
   }
 }

@@ -1,11 +1,22 @@
 import { constantTimeEqual, fromBase64, randomBytes, toBase64 } from './bytes.js';
-import { DEFAULT_ITERATIONS, hmac, newNonce, parseAttributes, sha256, unescapeName, xor, type ScramCredentials } from './scram.js';
+import {
+  DEFAULT_ITERATIONS,
+  hmac,
+  newNonce,
+  parseAttributes,
+  sha256,
+  unescapeName,
+  xor,
+  type ScramCredentials,
+} from './scram.js';
 
 /** Where a ScramServer finds a user's stored credentials. */
 export type ScramLookup = (user: string) => ScramCredentials | undefined | Promise<ScramCredentials | undefined>;
 
 /** The outcome of a SCRAM exchange on the server. */
-export type ScramResult = { readonly ok: true; readonly user: string; readonly serverFinal: string } | { readonly ok: false; readonly user: string | undefined };
+export type ScramResult =
+  | { readonly ok: true; readonly user: string; readonly serverFinal: string }
+  | { readonly ok: false; readonly user: string | undefined };
 
 /** One server secret per process, for the stand-in salts of unknown users. */
 const secret = randomBytes(32);
@@ -18,7 +29,9 @@ const secret = randomBytes(32);
  */
 export class ScramServer {
   readonly #lookup: ScramLookup;
-  #state: { user: string; firstBare: string; serverFirst: string; credentials: ScramCredentials | undefined } | undefined;
+  #state:
+    | { user: string; firstBare: string; serverFirst: string; credentials: ScramCredentials | undefined }
+    | undefined;
 
   readonly #nonce: () => string;
 
@@ -28,7 +41,10 @@ export class ScramServer {
     this.#nonce = nonce;
   }
 
-  /** The server-first-message for a client-first-message, or undefined if it is malformed (or channel binding is asked for). */
+  /**
+   * The server-first-message for a client-first-message, or undefined if it is malformed (or channel binding is asked
+   * for).
+   */
   async first(clientFirst: string): Promise<string | undefined> {
     if (!clientFirst.startsWith('n,,')) return undefined;
     const firstBare = clientFirst.slice(3);
@@ -36,7 +52,8 @@ export class ScramServer {
     const name = attributes?.get('n');
     const clientNonce = attributes?.get('r');
     const user = name === undefined ? undefined : unescapeName(name);
-    if (user === undefined || clientNonce === undefined || clientNonce.length === 0 || clientNonce.includes(',')) return undefined;
+    if (user === undefined || clientNonce === undefined || clientNonce.length === 0 || clientNonce.includes(','))
+      return undefined;
     const credentials = await this.#lookup(user);
     const salt = credentials?.salt ?? (await hmac(secret, `salt:${user}`)).subarray(0, 16);
     const iterations = credentials?.iterations ?? DEFAULT_ITERATIONS;
@@ -54,7 +71,8 @@ export class ScramServer {
     const proof = fromBase64(attributes?.get('p') ?? '');
     const at = clientFinal.lastIndexOf(',p=');
     const serverNonce = parseAttributes(state.serverFirst)?.get('r');
-    if (proof === undefined || at < 0 || attributes?.get('r') !== serverNonce || attributes?.get('c') !== 'biws') return { ok: false, user: state.user };
+    if (proof === undefined || at < 0 || attributes?.get('r') !== serverNonce || attributes?.get('c') !== 'biws')
+      return { ok: false, user: state.user };
     const authMessage = `${state.firstBare},${state.serverFirst},${clientFinal.slice(0, at)}`;
     const credentials = state.credentials;
     // An unknown user costs the same work as a known one.

@@ -33,7 +33,9 @@ export async function sha256(data: Uint8Array): Promise<Uint8Array> {
 /** Hi() of RFC 5802: PBKDF2 with HMAC-SHA-256, one 32-byte block. Runs off the main thread in Node. */
 export async function saltedPassword(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await subtle().importKey('raw', source(bytes(password)), 'PBKDF2', false, ['deriveBits']);
-  return new Uint8Array(await subtle().deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: source(salt), iterations }, key, 256));
+  return new Uint8Array(
+    await subtle().deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: source(salt), iterations }, key, 256),
+  );
 }
 
 export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -43,20 +45,28 @@ export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** The keys RFC 5802 derives from a salted password: ClientKey (kept by the client only), StoredKey and ServerKey. */
-export async function keysOf(salted: Uint8Array): Promise<{ clientKey: Uint8Array; storedKey: Uint8Array; serverKey: Uint8Array }> {
+export async function keysOf(
+  salted: Uint8Array,
+): Promise<{ clientKey: Uint8Array; storedKey: Uint8Array; serverKey: Uint8Array }> {
   const clientKey = await hmac(salted, 'Client Key');
   return { clientKey, storedKey: await sha256(clientKey), serverKey: await hmac(salted, 'Server Key') };
 }
 
 /** The credentials a server stores for `password` (for @rpc peers: the Event::RPC crypt token), with a fresh salt. */
-export async function deriveScramCredentials(password: string, iterations = DEFAULT_ITERATIONS, salt: Uint8Array = randomBytes(16)): Promise<ScramCredentials> {
+export async function deriveScramCredentials(
+  password: string,
+  iterations = DEFAULT_ITERATIONS,
+  salt: Uint8Array = randomBytes(16),
+): Promise<ScramCredentials> {
   const { storedKey, serverKey } = await keysOf(await saltedPassword(password, salt, iterations));
   return { salt, iterations, storedKey, serverKey };
 }
 
 const VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/;
 
-/** `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, the form PostgreSQL stores, to keep in a password file. */
+/**
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, the form PostgreSQL stores, to keep in a password file.
+ */
 export function formatScramVerifier(credentials: ScramCredentials): string {
   const { iterations, salt, storedKey, serverKey } = credentials;
   return `SCRAM-SHA-256$${iterations}:${toBase64(salt)}$${toBase64(storedKey)}:${toBase64(serverKey)}`;

@@ -1,6 +1,7 @@
 import { crypt } from '@rpc/auth';
 
-// Expected values were produced by Perl's crypt() (Event::RPC->crypt) on Debian; packages/tests checks against live Perl too.
+// Expected values were produced by Perl's crypt() (Event::RPC->crypt) on Debian; packages/tests checks against live
+// Perl too.
 describe('crypt', () => {
   it.each([
     ['fred', 's3cret', 'frzE8Uv4QtwNg'],
@@ -15,7 +16,10 @@ describe('crypt', () => {
     expect(crypt(user, pass)).toBe(expected);
   });
 
-  it.each(['a', '', '_u', 'x y', 'fred!', 'über', 'fr:x'])('gives "*0" for the user name %j, which Perl refuses as a salt', (user) => {
-    expect(crypt(user, 's3cret')).toBe('*0');
-  });
+  it.each(['a', '', '_u', 'x y', 'fred!', 'über', 'fr:x'])(
+    'gives "*0" for the user name %j, which Perl refuses as a salt',
+    (user) => {
+      expect(crypt(user, 's3cret')).toBe('*0');
+    },
+  );
 });

@@ -2,7 +2,10 @@ import { AccessList, crypt, deriveScramCredentials, formatScramVerifier, PasswdH
 
 describe('PasswdHash', () => {
   it('checks the crypt tokens Event::RPC clients send, holding only salted keys', async () => {
-    const hash = await PasswdHash.from({ fred: crypt('fred', 's3cret'), nick: formatScramVerifier(await deriveScramCredentials(crypt('nick', 'pw'))) }, 1000);
+    const hash = await PasswdHash.from(
+      { fred: crypt('fred', 's3cret'), nick: formatScramVerifier(await deriveScramCredentials(crypt('nick', 'pw'))) },
+      1000,
+    );
     expect(await hash.checkCredentials('fred', 'frzE8Uv4QtwNg')).toBe(true);
     expect(await hash.checkCredentials('fred', crypt('fred', 'wrong'))).toBe(false);
     expect(await hash.checkCredentials('nick', crypt('nick', 'pw'))).toBe(true);
@@ -14,7 +17,10 @@ describe('PasswdHash', () => {
   });
 
   it('refuses a stored password it cannot read', async () => {
-    await expect(PasswdHash.from({ fred: 's3cret' })).rejects.toMatchObject({ name: 'UsageError',  code: 'AUTH_INVALID_OPTION' });
+    await expect(PasswdHash.from({ fred: 's3cret' })).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'AUTH_INVALID_OPTION',
+    });
   });
 });
 
@@ -34,6 +40,10 @@ describe('AccessList', () => {
 
   it('can be a function', () => {
     const access = new AccessList((user, cls, method) => user === 'root' || (cls === 'Public' && method !== 'delete'));
-    expect([access.allows('root', 'X', 'delete'), access.allows('guest', 'Public', 'read'), access.allows('guest', 'Public', 'delete')]).toEqual([true, true, false]);
+    expect([
+      access.allows('root', 'X', 'delete'),
+      access.allows('guest', 'Public', 'read'),
+      access.allows('guest', 'Public', 'delete'),
+    ]).toEqual([true, true, false]);
   });
 });

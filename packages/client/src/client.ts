@@ -1,6 +1,16 @@
 import { ClientNegotiation, type Codec } from '@rpc/codec';
 import { authError, ScramClient } from '@rpc/auth';
-import { formatRegistry, methodKind, oidClass, RemoteError, rpcError, type Answer, type MethodKind, type PeerFeatures, type Request } from '@rpc/core';
+import {
+  formatRegistry,
+  methodKind,
+  oidClass,
+  RemoteError,
+  rpcError,
+  type Answer,
+  type MethodKind,
+  type PeerFeatures,
+  type Request,
+} from '@rpc/core';
 import { Emitter, type Loop, type Subscription } from '@rpc/loop';
 import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
@@ -17,7 +27,10 @@ export interface ClientEvents {
   connect: () => void;
   /** The connection ended: by close() (no error) or by the server or the network (`error` says why). */
   disconnect: (error?: Error) => void;
-  /** Something went wrong that no call is waiting to hear: an answer that does not decode, a proxy's release that failed. */
+  /**
+   * Something went wrong that no call is waiting to hear: an answer that does not decode, a proxy's release that
+   * failed.
+   */
   error: (error: Error) => void;
 }
 
@@ -71,7 +84,10 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#conn !== undefined && !this.#conn.closed;
   }
 
-  /** The largest message either way; must match the server's. May be changed at any time, as Event::RPC's set_max_packet_size. */
+  /**
+   * The largest message either way; must match the server's. May be changed at any time, as Event::RPC's
+   * set_max_packet_size.
+   */
   get maxPacketSize(): number {
     return this.#maxPacketSize;
   }
@@ -86,7 +102,11 @@ export class Client implements ProxyHost, AsyncDisposable {
     const o = this.#options;
     const tls = await clientTlsOptions(o);
     if (tls?.rejectUnauthorized === false) {
-      this.#log(1, `WARNING: TLS verification is off for ${o.host ?? 'localhost'}:${o.port}: the connection is encrypted, but the server's identity is not checked`);
+      this.#log(
+        1,
+        `WARNING: TLS verification is off for ${o.host ?? 'localhost'}:${o.port}: ` +
+          "the connection is encrypted, but the server's identity is not checked",
+      );
     }
     if (this.#conn !== undefined) throw rpcError('RPC_INVALID_OPTION', 'this client is connected already');
     const conn = await connect({ host: o.host ?? 'localhost', port: o.port, ...(tls ? { tls } : {}) }, undefined, {
@@ -103,7 +123,8 @@ export class Client implements ProxyHost, AsyncDisposable {
     const requests = new Requests(conn, this.#codec, this.#loop);
     this.#conn = conn;
     this.#requests = requests;
-    conn.onMessage = (_conn, msg, error) => (msg === undefined ? this.#closed(requests, error) : this.#answer(requests, msg));
+    conn.onMessage = (_conn, msg, error) =>
+      msg === undefined ? this.#closed(requests, error) : this.#answer(requests, msg);
     try {
       const version = await this.request({ cmd: 'version', rpc: FEATURES });
       if (typeof version.protocol !== 'string' || version.protocol < '1.00') {
@@ -123,7 +144,10 @@ export class Client implements ProxyHost, AsyncDisposable {
     this.#events.emit('connect');
   }
 
-  /** Disconnects (Event::RPC's disconnect), after writing what is queued; calls still waiting fail with RPC_DISCONNECTED. */
+  /**
+   * Disconnects (Event::RPC's disconnect), after writing what is queued; calls still waiting fail with
+   * RPC_DISCONNECTED.
+   */
   async close(): Promise<void> {
     await this.#conn?.close();
   }
@@ -141,12 +165,20 @@ export class Client implements ProxyHost, AsyncDisposable {
   remoteClass<T, A extends unknown[] = unknown[], S extends string = never>(name: string): RemoteClass<T, A, S> {
     const remote = Object.entries(this.#options.classMap ?? {}).find(([, local]) => local === name)?.[0] ?? name;
     const methods = this.#classes.get(remote);
-    if (methods === undefined) throw rpcError('RPC_UNKNOWN_CLASS', `the server exports no class '${name}'${this.#classes.size === 0 ? ' (not connected?)' : ''}`);
+    if (methods === undefined)
+      throw rpcError(
+        'RPC_UNKNOWN_CLASS',
+        `the server exports no class '${name}'${this.#classes.size === 0 ? ' (not connected?)' : ''}`,
+      );
     const constructors: Record<string, (...args: unknown[]) => Promise<RemoteObject<T>>> = {};
     for (const [method, kind] of methods) {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
       constructors[method] = (...args) =>
-        this.#reported(this.#call({ cmd: 'new', method: `${remote}::${method}` }, args).then((answer) => this.#proxy(String(answer.oid)) as RemoteObject<T>));
+        this.#reported(
+          this.#call({ cmd: 'new', method: `${remote}::${method}` }, args).then(
+            (answer) => this.#proxy(String(answer.oid)) as RemoteObject<T>,
+          ),
+        );
     }
     return constructors as RemoteClass<T, A, S>;
   }
@@ -177,13 +209,21 @@ export class Client implements ProxyHost, AsyncDisposable {
    */
   request(request: Request, options: CallOptions = {}): Promise<Answer> {
     const requests = this.#requests;
-    if (requests === undefined || !this.connected) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
+    if (requests === undefined || !this.connected)
+      return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
     const deadlineMs = options.deadlineMs ?? this.#options.deadlineMs;
-    return requests.send(request, { ...(options.signal ? { signal: options.signal } : {}), ...(deadlineMs === undefined ? {} : { deadlineMs }) });
+    return requests.send(request, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+    });
   }
 
   /** A `new` or `exec` request with `args` as its params, proxies turned into object references. */
-  #call(request: { cmd: 'new'; method: string } | { cmd: 'exec'; oid: string; method: string }, args: unknown[], options?: CallOptions): Promise<Answer> {
+  #call(
+    request: { cmd: 'new'; method: string } | { cmd: 'exec'; oid: string; method: string },
+    args: unknown[],
+    options?: CallOptions,
+  ): Promise<Answer> {
     let params: unknown[];
     try {
       params = args.map(toParam);
@@ -230,7 +270,8 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (;;) {
       await conn.sendNow(message);
       const reply = await conn.receive();
-      if (reply === undefined) throw rpcError('RPC_DISCONNECTED', 'the server closed the connection during format negotiation');
+      if (reply === undefined)
+        throw rpcError('RPC_DISCONNECTED', 'the server closed the connection during format negotiation');
       const step = negotiation.receive(reply);
       if (step.error) throw step.error;
       if (step.codec) return step.codec;
@@ -248,7 +289,8 @@ export class Client implements ProxyHost, AsyncDisposable {
       this.#classes.set(name, methods);
     };
     if (this.#options.classes !== undefined) {
-      for (const name of this.#options.classes) record(name, (await this.request({ cmd: 'class_info', class: name })).methods);
+      for (const name of this.#options.classes)
+        record(name, (await this.request({ cmd: 'class_info', class: name })).methods);
       return;
     }
     const all = (await this.request({ cmd: 'class_info_all' })).class_info_all;
@@ -272,7 +314,11 @@ export class Client implements ProxyHost, AsyncDisposable {
   #closed(requests: Requests, error: Error | undefined): void {
     this.#conn = undefined;
     this.#requests = undefined;
-    requests.failAll(rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed', { cause: error }));
+    requests.failAll(
+      rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed', {
+        cause: error,
+      }),
+    );
     if (this.#announced) this.#events.emit('disconnect', error);
     this.#announced = false;
   }
@@ -300,7 +346,8 @@ export class Client implements ProxyHost, AsyncDisposable {
   #proxiesOneLevel(value: unknown): unknown {
     const asProxy = (item: unknown): unknown => (typeof item === 'string' ? this.#proxy(item) : item);
     if (Array.isArray(value)) return value.map(asProxy);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asProxy(v)]));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asProxy(v)]));
     return asProxy(value);
   }
 

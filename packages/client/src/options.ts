@@ -20,7 +20,10 @@ export interface ClientOptions {
   readonly insecureFormatsOk?: boolean;
   /** Must match the server's (default 2 GiB); also a property of the client, changeable at any time. */
   readonly maxPacketSize?: number;
-  /** Formats this client speaks, in order of preference: Event::RPC names (`'CBOR'`, `'JSON'`, `'MSGP'`) or codec objects (default MSGP, CBOR, JSON). */
+  /**
+   * Formats this client speaks, in order of preference: Event::RPC names (`'CBOR'`, `'JSON'`, `'MSGP'`) or codec
+   * objects (default MSGP, CBOR, JSON).
+   */
   readonly messageFormats?: readonly MessageFormat[];
   /** Connect over TLS. The server's certificate is verified unless sslOpts turns it off. */
   readonly ssl?: boolean;
@@ -28,7 +31,10 @@ export interface ClientOptions {
   readonly sslCaFile?: string;
   /** A directory of PEM CA certificates to trust. */
   readonly sslCaPath?: string;
-  /** Further node:tls options: `servername` (the name to verify), `rejectUnauthorized: false` (no verification: a warning is logged), client `key`/`cert`, ... */
+  /**
+   * Further node:tls options: `servername` (the name to verify), `rejectUnauthorized: false` (no verification: a
+   * warning is logged), client `key`/`cert`, ...
+   */
   readonly sslOpts?: TlsOptions;
   /** Log in as this user; with an @rpc server by SCRAM-SHA-256, with a Perl server by Event::RPC's token. */
   readonly authUser?: string;
@@ -43,6 +49,9 @@ export interface ClientOptions {
 export interface CallOptions {
   readonly signal?: AbortSignal;
   readonly deadlineMs?: number;
-  /** Resolve with every value the method returned, as an array (Perl's list context); by default none gives undefined, one gives itself, several an array. */
+  /**
+   * Resolve with every value the method returned, as an array (Perl's list context); by default none gives undefined,
+   * one gives itself, several an array.
+   */
   readonly list?: boolean;
 }

@@ -51,7 +51,12 @@ export function isProxy(value: unknown): boolean {
  * the server. Only the methods the server exports exist; `then` does not, so
  * a proxy is never mistaken for a promise.
  */
-export function createProxy<T>(host: ProxyHost, receipt: Receipt, className: string, methods: ReadonlyMap<string, MethodKind>): RemoteObject<T> {
+export function createProxy<T>(
+  host: ProxyHost,
+  receipt: Receipt,
+  className: string,
+  methods: ReadonlyMap<string, MethodKind>,
+): RemoteObject<T> {
   const handle: Handle = {
     receipt,
     oid: receipt.oid,
@@ -94,14 +99,37 @@ export function withCallOptions<P extends object>(proxy: P, options: CallOptions
  * rejects with RPC_UNKNOWN_METHOD, rather than "is not a function".
  */
 const PROBED = new Set([
-  'then', 'catch', 'finally', 'toJSON', 'constructor', 'valueOf', 'toString', 'toLocaleString', 'asymmetricMatch',
-  '$$typeof', 'nodeType', 'tagName', 'inspect', 'lift', 'subscribe', 'pipe', 'on', 'once', 'addListener',
-  'addEventListener', 'emit', 'next', 'prototype', 'length',
+  'then',
+  'catch',
+  'finally',
+  'toJSON',
+  'constructor',
+  'valueOf',
+  'toString',
+  'toLocaleString',
+  'asymmetricMatch',
+  '$$typeof',
+  'nodeType',
+  'tagName',
+  'inspect',
+  'lift',
+  'subscribe',
+  'pipe',
+  'on',
+  'once',
+  'addListener',
+  'addEventListener',
+  'emit',
+  'next',
+  'prototype',
+  'length',
 ]);
 
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
-/** The object behind a proxy: empty, but it shows the proxy's class and id when inspected (console.log, util.inspect). */
+/**
+ * The object behind a proxy: empty, but it shows the proxy's class and id when inspected (console.log, util.inspect).
+ */
 function targetOf(oid: string): object {
   const description = `RemoteObject <${oid}>`;
   return Object.create(null, { [inspectCustom]: { value: () => description } }) as object;
@@ -110,8 +138,12 @@ function targetOf(oid: string): object {
 // `keepAlive` holds the original proxy while a view of it lives, so the object is not collected under the view.
 function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: object | undefined): RemoteObject<T> {
   const { oid, className, methods, host } = handle;
-  const callers = new Map<string, (...args: unknown[]) => Promise<unknown>>(); // one function per method, not one per access
-  const caller = (method: string, call: (...args: unknown[]) => Promise<unknown>): ((...args: unknown[]) => Promise<unknown>) => {
+  // One function per method, not one per access.
+  const callers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const caller = (
+    method: string,
+    call: (...args: unknown[]) => Promise<unknown>,
+  ): ((...args: unknown[]) => Promise<unknown>) => {
     let known = callers.get(method);
     if (known === undefined) callers.set(method, (known = call));
     return known;
@@ -142,7 +174,9 @@ function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: ob
         });
       }
       if (PROBED.has(prop) || prop.startsWith('@@') || prop.startsWith('__')) return undefined;
-      return caller(prop, () => Promise.reject(rpcError('RPC_UNKNOWN_METHOD', `${className} exports no method '${prop}'`)));
+      return caller(prop, () =>
+        Promise.reject(rpcError('RPC_UNKNOWN_METHOD', `${className} exports no method '${prop}'`)),
+      );
     },
     has: (_target, prop) => typeof prop === 'string' && (methods.has(prop) || prop === 'oid' || prop === 'className'),
     set: () => false,

@@ -36,9 +36,21 @@ export class Requests {
   /** Sends `request` and resolves with its answer; a refusal (`ok: 0`) rejects with RPC_REMOTE. */
   send(request: Request, limits: CallLimits = {}): Promise<Answer> {
     if (this.#conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
-    if (!this.pipelined) return this.#calls.call((id) => this.#inOrder(id, this.#encode(request)), limits, (id) => this.#waiting.delete(id));
+    if (!this.pipelined)
+      return this.#calls.call(
+        (id) => this.#inOrder(id, this.#encode(request)),
+        limits,
+        (id) => this.#waiting.delete(id),
+      );
     return this.#calls.call(
-      (id) => this.#conn.sendLater(this.#encode({ ...request, id, ...(limits.deadlineMs === undefined ? {} : { deadlineMs: limits.deadlineMs }) })),
+      (id) =>
+        this.#conn.sendLater(
+          this.#encode({
+            ...request,
+            id,
+            ...(limits.deadlineMs === undefined ? {} : { deadlineMs: limits.deadlineMs }),
+          }),
+        ),
       limits,
       // The caller was answered at once; the server is told, so that it can stop and drop the answer.
       (id) => !this.#conn.closed && this.#conn.sendLater(this.#encode({ cmd: 'cancel', target: id })),
@@ -51,7 +63,11 @@ export class Requests {
     if (typeof answer.id !== 'number') this.#sendNext();
     if (id === undefined) return;
     if (isOk(answer)) this.#calls.resolve(id, answer);
-    else this.#calls.reject(id, rpcError('RPC_REMOTE', typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'));
+    else
+      this.#calls.reject(
+        id,
+        rpcError('RPC_REMOTE', typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'),
+      );
   }
 
   /** Every request still waiting fails with `error` (the connection is gone). */
@@ -65,7 +81,8 @@ export class Requests {
   #encode(request: Request & RequestEnvelope): Uint8Array {
     const bytes = this.#codec.encode(request);
     const limit = this.#conn.maxPacketSize;
-    if (bytes.length > limit) throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${limit}`);
+    if (bytes.length > limit)
+      throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxPacketSize ${limit}`);
     return bytes;
   }
 

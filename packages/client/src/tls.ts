@@ -16,6 +16,7 @@ export interface ClientSslSettings {
  */
 export async function clientTlsOptions(s: ClientSslSettings): Promise<TlsOptions | undefined> {
   if (!s.ssl) return undefined;
-  const ca = s.sslCaFile === undefined && s.sslCaPath === undefined ? [] : await loadCaCertificates(s.sslCaFile, s.sslCaPath);
+  const ca =
+    s.sslCaFile === undefined && s.sslCaPath === undefined ? [] : await loadCaCertificates(s.sslCaFile, s.sslCaPath);
   return { ...(ca.length > 0 ? { ca } : {}), ...s.sslOpts };
 }

@@ -48,11 +48,17 @@ export type RemoteValue<R> = R extends Fn
                       ? null
                       : R;
 
-/** Every value a method returned, as the array Perl's list context sees: `returnList(...)` as its values, anything else as one. */
-export type RemoteList<R> = R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
+/**
+ * Every value a method returned, as the array Perl's list context sees: `returnList(...)` as its values, anything else
+ * as one.
+ */
+export type RemoteList<R> =
+  R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
 
 /** Parameters may be given as proxies where the class expects its objects. */
-export type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: A[I] extends object ? A[I] | RemoteObject<A[I]> : A[I] };
+export type RemoteArgs<A extends readonly unknown[]> = {
+  [I in keyof A]: A[I] extends object ? A[I] | RemoteObject<A[I]> : A[I];
+};
 
 declare const remoteClass: unique symbol;
 
@@ -63,22 +69,37 @@ export interface RemoteOf<T> {
 
 /** A remote object: each method of T named in K (all of them unless the method map is known), returning a Promise. */
 export type RemoteObject<T, K extends MethodKeys<T> = MethodKeys<T>> = {
-  readonly [P in K]: T[P] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>> : never;
+  readonly [P in K]: T[P] extends (...args: infer A) => infer R
+    ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>>
+    : never;
 } & RemoteHandle &
   RemoteOf<T>;
 
 /** A remote object whose methods resolve with every value returned (`withCallOptions(obj, { list: true })`). */
 export type RemoteListObject<T, K extends MethodKeys<T> = MethodKeys<T>> = {
-  readonly [P in K]: T[P] extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => Promise<RemoteList<Awaited<R>>> : never;
+  readonly [P in K]: T[P] extends (...args: infer A) => infer R
+    ? (...args: RemoteArgs<A>) => Promise<RemoteList<Awaited<R>>>
+    : never;
 } & RemoteHandle &
   RemoteOf<T>;
 
 type KeysOfKind<M, Kinds> = { [K in keyof M]: M[K] extends Kinds ? K : never }[keyof M] & string;
 
 /** What a constructor of the map takes: a static method's parameters, or the class constructor's for `new`. */
-type ConstructorArgs<C, K> = K extends keyof C ? (C[K] extends (...args: infer A) => unknown ? A : never) : C extends abstract new (...args: infer A) => unknown ? A : never;
+type ConstructorArgs<C, K> = K extends keyof C
+  ? C[K] extends (...args: infer A) => unknown
+    ? A
+    : never
+  : C extends abstract new (
+        ...args: infer A
+      ) => unknown
+    ? A
+    : never;
 
-/** The remote class of an exported class spec: its constructors, returning proxies that offer exactly its exported methods. */
+/**
+ * The remote class of an exported class spec: its constructors, returning proxies that offer exactly its exported
+ * methods.
+ */
 type RemoteClassOfSpec<C extends ClassImpl, M> = {
   readonly [K in KeysOfKind<M, '_constructor' | '_singleton'>]: (
     ...args: RemoteArgs<ConstructorArgs<C, K>>
@@ -95,5 +116,6 @@ type RemoteClassOfSpec<C extends ClassImpl, M> = {
 export type RemoteClass<T, A extends unknown[] = unknown[], S extends string = never> =
   T extends ExportedClassSpec<infer C, infer M>
     ? RemoteClassOfSpec<C, M>
-    : { readonly new: (...args: A) => Promise<RemoteObject<T>> } & { readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>> };
-
+    : { readonly new: (...args: A) => Promise<RemoteObject<T>> } & {
+        readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>>;
+      };

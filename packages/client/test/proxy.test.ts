@@ -27,13 +27,23 @@ const methods = new Map<string, MethodKind>([
 describe('remote object proxies', () => {
   it('offer exactly the exported instance methods, and are never thenable', async () => {
     const host = new RecordingHost();
-    const proxy = createProxy<{ get(): string }>(host, { oid: 'C=OBJ(1)', count: 1 }, 'C', methods) as unknown as Record<string | symbol, unknown>;
+    const proxy = createProxy<{ get(): string }>(
+      host,
+      { oid: 'C=OBJ(1)', count: 1 },
+      'C',
+      methods,
+    ) as unknown as Record<string | symbol, unknown>;
     expect(await (proxy.get as () => Promise<unknown>)()).toBe('get done');
     expect(host.calls).toEqual([{ oid: 'C=OBJ(1)', method: 'get', args: [], kind: 1 }]);
-    for (const name of ['then', 'toString', 'constructor', '__proto__', 'valueOf', 'toJSON', 'asymmetricMatch']) expect(proxy[name]).toBeUndefined();
+    for (const name of ['then', 'toString', 'constructor', '__proto__', 'valueOf', 'toJSON', 'asymmetricMatch'])
+      expect(proxy[name]).toBeUndefined();
     // A name the server does not export (a constructor too) is a clear coded error, not "is not a function".
     for (const name of ['new', 'missing']) {
-      await expect((proxy[name] as () => Promise<unknown>)()).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_UNKNOWN_METHOD', message: `C exports no method '${name}'` });
+      await expect((proxy[name] as () => Promise<unknown>)()).rejects.toMatchObject({
+        name: 'UsageError',
+        code: 'RPC_UNKNOWN_METHOD',
+        message: `C exports no method '${name}'`,
+      });
     }
     expect(host.calls).toHaveLength(1);
     expect(proxy.get).toBe(proxy.get); // one function per method
@@ -54,7 +64,10 @@ describe('remote object proxies', () => {
     await proxy.release();
     expect(host.released).toEqual(['C=OBJ(2) x1']);
     expect(() => toParam(proxy)).toThrow(expect.objectContaining({ code: 'RPC_RELEASED' }));
-    await expect((proxy as unknown as { get(): Promise<unknown> }).get()).rejects.toMatchObject({ name: 'UsageError',  code: 'RPC_RELEASED' });
+    await expect((proxy as unknown as { get(): Promise<unknown> }).get()).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'RPC_RELEASED',
+    });
   });
 
   it('release on `using` and `await using`', async () => {

@@ -146,4 +146,3 @@ void Notebooks.new(42);
 exportClass(Notebook, { new: '_constructor', missing: 1 });
 // @ts-expect-error nor one giving an instance method a constructor's kind
 exportClass(Notebook, { write: '_constructor' });
-

@@ -1,7 +1,22 @@
 import { addExtension, Decoder, Encoder, Tag } from 'cbor-x';
-import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, isCodecError, PERL_OBJECT_TAG, sanitize, type SanitizeRules, setKey, TaggedValue } from '@rpc/codec';
+import {
+  type Codec,
+  type CodecOptions,
+  decodeSafely,
+  DEFAULT_MAX_DEPTH,
+  formatError,
+  isCodecError,
+  PERL_OBJECT_TAG,
+  sanitize,
+  type SanitizeRules,
+  setKey,
+  TaggedValue,
+} from '@rpc/codec';
 
-/** Bignums (tags 2 and 3) longer than this are refused: cbor-x builds them in quadratic time, and RPC has no use for them. */
+/**
+ * Bignums (tags 2 and 3) longer than this are refused: cbor-x builds them in quadratic time, and RPC has no use for
+ * them.
+ */
 const MAX_BIGNUM_BYTES = 64;
 
 /** The value of a bignum's bytes, as cbor-x reads it. */
@@ -16,7 +31,8 @@ let decoding = 0;
 
 function bignum(negative: boolean) {
   return (bytes: Uint8Array): bigint => {
-    if (decoding > 0 && (!(bytes instanceof Uint8Array) || bytes.length > MAX_BIGNUM_BYTES)) throw new Error(`bignum longer than ${MAX_BIGNUM_BYTES} bytes`);
+    if (decoding > 0 && (!(bytes instanceof Uint8Array) || bytes.length > MAX_BIGNUM_BYTES))
+      throw new Error(`bignum longer than ${MAX_BIGNUM_BYTES} bytes`);
     const n = bignumValue(bytes);
     return negative ? -1n - n : n;
   };
@@ -47,12 +63,15 @@ function perlObject(value: object): { className: unknown; values: unknown } | un
   return { className: value.value[0], values: value.value.slice(1) };
 }
 
-/** cbor-x writes integers beyond 32 bits as float64; Perl would read those as floats, so they go out as CBOR integers. */
+/**
+ * cbor-x writes integers beyond 32 bits as float64; Perl would read those as floats, so they go out as CBOR integers.
+ */
 function isWideInteger(value: number): boolean {
   return Number.isSafeInteger(value) && (value > 0xffff_ffff || value < -0x8000_0000);
 }
 
-// TaggedValue → tag 26 [className, ...values], as CBOR::XS writes a Perl object through FREEZE; wide integers → BigInt.
+// TaggedValue → tag 26 [className, ...values], as CBOR::XS writes a Perl object through FREEZE;
+// wide integers → BigInt.
 function toWire(value: unknown, depth: number, maxDepth: number): unknown {
   if (typeof value === 'number') return isWideInteger(value) ? BigInt(value) : value;
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value;
@@ -87,7 +106,14 @@ function needsWire(value: unknown, depth = 0): boolean {
  */
 export function cborCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, pack: false, structuredClone: false });
+  const encoder = new Encoder({
+    useRecords: false,
+    mapsAsObjects: true,
+    variableMapSize: true,
+    tagUint8Array: false,
+    pack: false,
+    structuredClone: false,
+  });
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, pack: false, structuredClone: false });
   const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject };
   installOnce();

@@ -1,4 +1,12 @@
-import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, formatError, isCodecError, latin1 } from '@rpc/codec';
+import {
+  type Codec,
+  type CodecOptions,
+  decodeSafely,
+  DEFAULT_MAX_DEPTH,
+  formatError,
+  isCodecError,
+  latin1,
+} from '@rpc/codec';
 import { scan } from './scan.js';
 import { parseTagged } from './tagged-parser.js';
 import { needsWriter, writeJson } from './writer.js';
@@ -7,7 +15,10 @@ const utf8 = new TextEncoder();
 const ascii = new TextDecoder('utf-8');
 const NON_ASCII = /[^\u0000-\u007f]/;
 
-/** JSON text to bytes as JSON::XS->latin1 writes it: one byte per character up to 0xFF, `\uXXXX` above (surrogates one by one). */
+/**
+ * JSON text to bytes as JSON::XS->latin1 writes it: one byte per character up to 0xFF, `\uXXXX` above (surrogates one
+ * by one).
+ */
 function latin1Bytes(text: string): Uint8Array {
   if (!NON_ASCII.test(text)) return utf8.encode(text);
   let wide = 0;
@@ -62,7 +73,8 @@ export function jsonCodec(options: CodecOptions = {}): Codec {
     },
     decode(bytes: Uint8Array): unknown {
       const facts = scan(bytes, maxDepth);
-      if (facts.tooDeepAt >= 0) throw formatError('CODEC_TOO_DEEP', 'JSON', `nesting deeper than ${maxDepth}`, { offset: facts.tooDeepAt });
+      if (facts.tooDeepAt >= 0)
+        throw formatError('CODEC_TOO_DEEP', 'JSON', `nesting deeper than ${maxDepth}`, { offset: facts.tooDeepAt });
       const text = facts.ascii ? ascii.decode(bytes) : latin1(bytes);
       if (facts.firstTag >= 0) return decodeSafely('JSON', maxDepth, () => parseTagged(text));
       try {

@@ -4,7 +4,8 @@ import { formatError, TaggedValue } from '@rpc/codec';
 export function needsWriter(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== 'object') return typeof value === 'bigint';
   if (depth > 64) return true; // let the writer enforce the limit and report cycles
-  if (value instanceof TaggedValue || value instanceof Uint8Array || value instanceof Map || value instanceof Set) return true;
+  if (value instanceof TaggedValue || value instanceof Uint8Array || value instanceof Map || value instanceof Set)
+    return true;
   if (Array.isArray(value)) {
     for (const item of value) if (needsWriter(item, depth + 1)) return true;
     return false;
@@ -42,8 +43,10 @@ export function writeJson(value: unknown, maxDepth: number, depth = 0): string {
     for (let i = 0; i < value.length; i++) text += String.fromCharCode(value[i] as number);
     return JSON.stringify(text);
   }
-  if (value instanceof Date) return JSON.stringify(value); // its ISO string, or null when invalid, as JSON.stringify writes it
-  if (Array.isArray(value) || value instanceof Set) return `[${[...value].map((v) => writeJson(v, maxDepth, next)).join(',')}]`;
+  // Its ISO string, or null when invalid, as JSON.stringify writes it.
+  if (value instanceof Date) return JSON.stringify(value);
+  if (Array.isArray(value) || value instanceof Set)
+    return `[${[...value].map((v) => writeJson(v, maxDepth, next)).join(',')}]`;
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as object);
   const parts: string[] = [];
   for (const [key, item] of entries) {

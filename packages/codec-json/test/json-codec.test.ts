@@ -11,11 +11,18 @@ describe('jsonCodec', () => {
   });
 
   it('writes and reads tagged values ("Class")[...] anywhere in a message', () => {
-    const message = { cmd: 'exec', params: [new TaggedValue('My::Class', [['SCALAR', 'My::Class=OBJ(1)']]), { deep: [new TaggedValue('B', [])] }] };
+    const message = {
+      cmd: 'exec',
+      params: [new TaggedValue('My::Class', [['SCALAR', 'My::Class=OBJ(1)']]), { deep: [new TaggedValue('B', [])] }],
+    };
     const bytes = json.encode(message);
-    expect(latin1(bytes)).toBe('{"cmd":"exec","params":[("My::Class")[["SCALAR","My::Class=OBJ(1)"]],{"deep":[("B")[]]}]}');
+    expect(latin1(bytes)).toBe(
+      '{"cmd":"exec","params":[("My::Class")[["SCALAR","My::Class=OBJ(1)"]],{"deep":[("B")[]]}]}',
+    );
     expect(json.decode(bytes)).toEqual(message);
-    expect(json.decode(Buffer.from(' ( "A" ) [ 1 , "(not a tag)" ] '))).toEqual(new TaggedValue('A', [1, '(not a tag)']));
+    expect(json.decode(Buffer.from(' ( "A" ) [ 1 , "(not a tag)" ] '))).toEqual(
+      new TaggedValue('A', [1, '(not a tag)']),
+    );
   });
 
   it('writes BigInt exactly and bytes as a latin-1 string', () => {
@@ -31,7 +38,11 @@ describe('jsonCodec', () => {
         return error;
       }
     })();
-    expect(tagged).toMatchObject({ code: 'CODEC_MALFORMED', data: { format: 'JSON', offset: 17 }, message: 'JSON: expected [ after a tag (at byte 17)' });
+    expect(tagged).toMatchObject({
+      code: 'CODEC_MALFORMED',
+      data: { format: 'JSON', offset: 17 },
+      message: 'JSON: expected [ after a tag (at byte 17)',
+    });
   });
 
   it('keeps __proto__ and constructor as plain keys, tags or not', () => {
@@ -46,6 +57,8 @@ describe('jsonCodec', () => {
   it('refuses nesting deeper than maxDepth before parsing', () => {
     const shallow = jsonCodec({ maxDepth: 3 });
     expect(shallow.decode(Buffer.from('[[[1]]]'))).toEqual([[[1]]]);
-    expect(() => shallow.decode(Buffer.from('[[[[1]]]]'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP', data: { format: 'JSON', offset: 3 } }));
+    expect(() => shallow.decode(Buffer.from('[[[[1]]]]'))).toThrow(
+      expect.objectContaining({ code: 'CODEC_TOO_DEEP', data: { format: 'JSON', offset: 3 } }),
+    );
   });
 });

@@ -18,7 +18,10 @@ export class RawTagged {
   constructor(readonly data: unknown) {}
 }
 
-/** Types msgpackr claims for itself (66 bundled strings, 98, 101 errors, 105, 112, 114 records, 115 sets, 116 typed arrays, 120) and ours (26). */
+/**
+ * Types msgpackr claims for itself (66 bundled strings, 98, 101 errors, 105, 112, 114 records, 115 sets, 116 typed
+ * arrays, 120) and ours (26).
+ */
 const RESERVED = new Set([PERL_OBJECT_TAG, 0x42, 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78]);
 
 /** The extension type our MsgpackExtension writer registers under; it writes each value's own type. */
@@ -30,10 +33,24 @@ export function isKeepableExtension(type: number): boolean {
 }
 
 /** Every type that can be kept: what applications are free to use. */
-export const KEEPABLE_EXTENSIONS: readonly number[] = Array.from({ length: 128 }, (_, type) => type).filter(isKeepableExtension);
+export const KEEPABLE_EXTENSIONS: readonly number[] = Array.from({ length: 128 }, (_, type) => type).filter(
+  isKeepableExtension,
+);
 
-export const WRITE_OPTIONS = { useRecords: false, encodeUndefinedAsNil: true, variableMapSize: true, structuredClone: false, moreTypes: false } as const;
-export const READ_OPTIONS = { useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', structuredClone: false, moreTypes: false } as const;
+export const WRITE_OPTIONS = {
+  useRecords: false,
+  encodeUndefinedAsNil: true,
+  variableMapSize: true,
+  structuredClone: false,
+  moreTypes: false,
+} as const;
+export const READ_OPTIONS = {
+  useRecords: false,
+  mapsAsObjects: false,
+  int64AsType: 'bigint',
+  structuredClone: false,
+  moreTypes: false,
+} as const;
 
 /*
  * msgpackr keeps extensions in one table per process. Ours are installed
@@ -76,7 +93,11 @@ export function installExtensions(keep: Iterable<number>): void {
     // Extension 26 carries [className, ...values] as a MessagePack array, so any MessagePack reader can open it.
     const inner = new Packr(WRITE_OPTIONS);
     const innerReader = new Unpackr(READ_OPTIONS);
-    addExtension({ Class: TaggedValue, type: PERL_OBJECT_TAG, pack: (value: TaggedValue) => inner.pack([value.className, ...value.values]) });
+    addExtension({
+      Class: TaggedValue,
+      type: PERL_OBJECT_TAG,
+      pack: (value: TaggedValue) => inner.pack([value.className, ...value.values]),
+    });
     installDecoder(PERL_OBJECT_TAG, (payload) => new RawTagged(innerReader.unpack(payload)));
     // msgpackr lets an extension write its own bytes, so one class serves every type.
     addExtension({

@@ -5,7 +5,13 @@ const msgpack = msgpackCodec();
 
 describe('msgpackCodec', () => {
   it('round-trips binary, BigInt, tagged values and undefined as nil', () => {
-    const value = { bytes: Uint8Array.of(1, 2, 3), big: 2n ** 63n, small: 42, tag: new TaggedValue('A', [['SCALAR', 'A=OBJ(1)']]), gone: undefined };
+    const value = {
+      bytes: Uint8Array.of(1, 2, 3),
+      big: 2n ** 63n,
+      small: 42,
+      tag: new TaggedValue('A', [['SCALAR', 'A=OBJ(1)']]),
+      gone: undefined,
+    };
     expect(msgpack.decode(msgpack.encode(value))).toEqual({ ...value, gone: null });
   });
 
@@ -29,15 +35,18 @@ describe('msgpackCodec', () => {
   it('refuses nesting deeper than maxDepth and truncated input, with ProtocolError only', () => {
     const shallow = msgpackCodec({ maxDepth: 2 });
     expect(shallow.decode(Buffer.from('9191c0', 'hex'))).toEqual([[null]]);
-    expect(() => shallow.decode(Buffer.from('919191c0', 'hex'))).toThrow(expect.objectContaining({ code: 'CODEC_TOO_DEEP' }));
+    expect(() => shallow.decode(Buffer.from('919191c0', 'hex'))).toThrow(
+      expect.objectContaining({ code: 'CODEC_TOO_DEEP' }),
+    );
     expect(() => msgpack.decode(Buffer.from('92a3', 'hex'))).toThrow(ProtocolError);
   });
 
   it('refuses to keep an extension type msgpackr or @rpc uses itself (CODEC_INVALID_OPTION)', () => {
     for (const type of [26, 0x73, 128, -1]) {
-      expect(() => msgpackCodec({ extensions: [type] })).toThrow(expect.objectContaining({ name: 'UsageError', code: 'CODEC_INVALID_OPTION' }));
+      expect(() => msgpackCodec({ extensions: [type] })).toThrow(
+        expect.objectContaining({ name: 'UsageError', code: 'CODEC_INVALID_OPTION' }),
+      );
     }
     expect(msgpackCodec({ extensions: [0, 1, 2] }).name).toBe('MSGP');
   });
 });
-

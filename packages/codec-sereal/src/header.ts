@@ -22,7 +22,13 @@ const COMPRESSION: Record<number, string> = {
 };
 
 function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
-  return bytes.length >= 4 && bytes[0] === magic[0] && bytes[1] === magic[1] && bytes[2] === magic[2] && bytes[3] === magic[3];
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === magic[0] &&
+    bytes[1] === magic[1] &&
+    bytes[2] === magic[2] &&
+    bytes[3] === magic[3]
+  );
 }
 
 /**
@@ -33,18 +39,27 @@ function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
 export function readHeader(bytes: Uint8Array): Header {
   const v3 = startsWith(bytes, MAGIC_V3);
   if (!v3 && !startsWith(bytes, MAGIC_V1)) {
-    if (startsWith(bytes, MAGIC_V3_UTF8)) throw malformed('a Sereal document that was UTF-8 encoded on its way (magic =\\xC3\\xB3rl)', 0);
+    if (startsWith(bytes, MAGIC_V3_UTF8))
+      throw malformed('a Sereal document that was UTF-8 encoded on its way (magic =\\xC3\\xB3rl)', 0);
     throw malformed('not a Sereal document (no =srl or =\\xF3rl magic)', 0);
   }
   if (bytes.length < 6) throw malformed('the header ends early', bytes.length);
   const versionType = bytes[4] as number;
   const version = versionType & 0x0f;
   const encoding = versionType >> 4;
-  if (version < OLDEST_VERSION || version > PROTOCOL_VERSION) throw malformed(`protocol version ${version} is not supported (1 to ${PROTOCOL_VERSION} are)`, 4);
-  if (v3 !== version >= 3) throw malformed(`protocol version ${version} with the magic string of version ${v3 ? '3 or later' : '1 or 2'}`, 4);
+  if (version < OLDEST_VERSION || version > PROTOCOL_VERSION)
+    throw malformed(`protocol version ${version} is not supported (1 to ${PROTOCOL_VERSION} are)`, 4);
+  if (v3 !== version >= 3)
+    throw malformed(`protocol version ${version} with the magic string of version ${v3 ? '3 or later' : '1 or 2'}`, 4);
   if (encoding !== BodyEncoding.RAW) {
     const name = COMPRESSION[encoding];
-    throw malformed(name ? `the body is ${name}-compressed; only uncompressed Sereal is supported (Perl's default encoder does not compress)` : `unknown body encoding ${encoding}`, 4);
+    throw malformed(
+      name
+        ? `the body is ${name}-compressed; only uncompressed Sereal is supported ` +
+            "(Perl's default encoder does not compress)"
+        : `unknown body encoding ${encoding}`,
+      4,
+    );
   }
   // The suffix size is a varint; anything beyond the input is refused before skipping.
   let at = 5;

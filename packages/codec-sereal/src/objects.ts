@@ -23,14 +23,21 @@ function isHash(value: unknown): value is Record<string, unknown> {
 }
 
 /** The TaggedValue for a blessed reference the reader decoded (`at` is where the reference starts, for errors). */
-export function blessed(className: string, freeze: boolean, kind: ReferentKind, value: unknown, at: number): TaggedValue {
+export function blessed(
+  className: string,
+  freeze: boolean,
+  kind: ReferentKind,
+  value: unknown,
+  at: number,
+): TaggedValue {
   if (kind === 'REFERENCED') {
     // REFP to something already read: the referent's value tells its kind; blessing an object again changes its class.
     if (value instanceof TaggedValue) return new TaggedValue(className, value.values);
     kind = Array.isArray(value) ? 'ARRAY' : isHash(value) ? 'HASH' : 'SCALAR';
   }
   if (freeze) {
-    if (kind !== 'ARRAY' || !Array.isArray(value)) throw malformed('OBJECT_FREEZE must hold an array of FREEZE values', at);
+    if (kind !== 'ARRAY' || !Array.isArray(value))
+      throw malformed('OBJECT_FREEZE must hold an array of FREEZE values', at);
     return new TaggedValue(className, value);
   }
   if (kind === 'ARRAY') return new TaggedValue(className, [['ARRAY', value]]);

@@ -1,4 +1,4 @@
-import { setKey, TaggedValue } from '@rpc/codec';
+import { setKey, type TaggedValue } from '@rpc/codec';
 import { malformed, tooDeep } from './errors.js';
 import { readHeader } from './header.js';
 import { blessed, type ReferentKind } from './objects.js';
@@ -70,7 +70,8 @@ class Reader {
 
   #spend(cost: number, at: number): void {
     this.#budget -= cost;
-    if (this.#budget < 0) throw malformed('the message expands to more values than it has bytes (REFP, ALIAS or COPY)', at);
+    if (this.#budget < 0)
+      throw malformed('the message expands to more values than it has bytes (REFP, ALIAS or COPY)', at);
   }
 
   #byte(): number {
@@ -148,7 +149,11 @@ class Reader {
         return this.#object(this.#previousClassName(at), t === Tag.OBJECTV_FREEZE, depth);
       case Tag.LONG_DOUBLE:
       case Tag.FLOAT_128:
-        throw malformed(`${tagName(t)} (from a Perl built with long doubles or quadmath) is not supported: JavaScript numbers are doubles`, at);
+        throw malformed(
+          `${tagName(t)} (from a Perl built with long doubles or quadmath) is not supported: ` +
+            'JavaScript numbers are doubles',
+          at,
+        );
       case Tag.REGEXP:
         throw malformed('regular expressions (REGEXP) are not supported', at);
       default:
@@ -239,7 +244,10 @@ class Reader {
     this.#pos = at;
     const t = this.#byte() & TAG_MASK;
     if (!isString(t)) throw malformed(`expected a string, found ${tagName(t)}`, at);
-    const text = t === Tag.STR_UTF8 ? this.#utf8(this.#length()) : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
+    const text =
+      t === Tag.STR_UTF8
+        ? this.#utf8(this.#length())
+        : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
     copies.set(at, text);
     return text;
   }
@@ -261,7 +269,9 @@ class Reader {
     if (t === Tag.COPY) return this.#copiedString(at);
     if (!isString(t)) throw malformed(`a hash key must be a string, not ${tagName(t)}`, at);
     if (this.#copying) return this.#stringAt(at);
-    return t === Tag.STR_UTF8 ? this.#utf8(this.#length()) : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
+    return t === Tag.STR_UTF8
+      ? this.#utf8(this.#length())
+      : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
   }
 
   /** COPY (tag at `at`) of an earlier string: a hash key or a class name. */
@@ -279,14 +289,19 @@ class Reader {
   #target(at: number): number {
     const offset = this.#varint();
     const target = this.#offsetBase + offset;
-    if (offset === 0 || target < this.#bodyStart || target >= at) throw malformed(`${tagName(this.#bytes[at] as number)} offset ${offset} does not point back into the body`, at);
+    if (offset === 0 || target < this.#bodyStart || target >= at)
+      throw malformed(`${tagName(this.#bytes[at] as number)} offset ${offset} does not point back into the body`, at);
     return target;
   }
 
   #backReference(t: number, at: number): unknown {
     const target = this.#target(at);
     const entry = this.#tracked?.get(target);
-    if (entry === undefined) throw malformed(`${tagName(t)} to offset ${target - this.#offsetBase}, where no finished tracked item is (a cycle?)`, at);
+    if (entry === undefined)
+      throw malformed(
+        `${tagName(t)} to offset ${target - this.#offsetBase}, where no finished tracked item is (a cycle?)`,
+        at,
+      );
     // A shared subtree costs what it would cost written out.
     this.#spend(entry.cost, at);
     return entry.value;
@@ -322,7 +337,8 @@ class Reader {
   #count(bytesEach: number): number {
     const at = this.#pos;
     const count = this.#varint();
-    if (count * bytesEach > this.#end - this.#pos) throw malformed(`${count} entries declared but only ${this.#end - this.#pos} bytes follow`, at);
+    if (count * bytesEach > this.#end - this.#pos)
+      throw malformed(`${count} entries declared but only ${this.#end - this.#pos} bytes follow`, at);
     return count;
   }
 
@@ -352,7 +368,12 @@ class Reader {
     this.#spend(1, at);
     let name: string;
     if (t === Tag.COPY) name = this.#copiedString(at);
-    else if (isString(t)) name = this.#copying ? this.#stringAt(at) : t === Tag.STR_UTF8 ? this.#utf8(this.#length()) : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
+    else if (isString(t))
+      name = this.#copying
+        ? this.#stringAt(at)
+        : t === Tag.STR_UTF8
+          ? this.#utf8(this.#length())
+          : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
     else throw malformed(`a class name must be a string, not ${tagName(t)}`, at);
     (this.#classNames ??= new Map()).set(at, name);
     return name;
@@ -362,7 +383,8 @@ class Reader {
   #previousClassName(at: number): string {
     const target = this.#target(at);
     const name = this.#classNames?.get(target);
-    if (name === undefined) throw malformed(`OBJECTV offset ${target - this.#offsetBase} names no earlier class name`, at);
+    if (name === undefined)
+      throw malformed(`OBJECTV offset ${target - this.#offsetBase} names no earlier class name`, at);
     return name;
   }
 

@@ -1,6 +1,9 @@
 import { latin1 } from '@rpc/codec';
 
-/** Up to this many bytes, text is built from char codes; longer ASCII goes through TextDecoder, which costs a fixed ~80 ns. */
+/**
+ * Up to this many bytes, text is built from char codes; longer ASCII goes through TextDecoder, which costs a fixed ~80
+ * ns.
+ */
 const SHORT = 24;
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -11,7 +14,10 @@ export function latin1Text(bytes: Uint8Array, start: number, end: number): strin
   return utf8.decode(bytes.subarray(start, end));
 }
 
-/** `bytes[start..end)` as UTF-8 text. Not validated (as the Sereal spec allows): bad sequences read as U+FFFD, and a BOM stays. */
+/**
+ * `bytes[start..end)` as UTF-8 text. Not validated (as the Sereal spec allows): bad sequences read as U+FFFD, and a BOM
+ * stays.
+ */
 export function utf8Text(bytes: Uint8Array, start: number, end: number): string {
   if (end - start <= SHORT) {
     let i = start;

@@ -58,7 +58,8 @@ export class SerealWriter {
 
   /** Makes room for `bytes` more bytes. */
   #ensure(bytes: number): void {
-    if (this.#pos + bytes > this.#buf.length) this.#replace(Math.max(DEFAULT_SIZE, (this.#pos - this.#start + bytes) * 2));
+    if (this.#pos + bytes > this.#buf.length)
+      this.#replace(Math.max(DEFAULT_SIZE, (this.#pos - this.#start + bytes) * 2));
   }
 
   /** Moves the current document to a new buffer; the old one stays with the views already returned. */
@@ -121,7 +122,8 @@ export class SerealWriter {
     if (value instanceof Uint8Array) return this.#bytes(value);
     if (value instanceof TaggedValue) return this.#tagged(value, depth);
     // As JSON.stringify: a Date is its ISO string, an invalid one null.
-    if (value instanceof Date) return Number.isNaN(value.getTime()) ? this.#byte(Tag.UNDEF) : this.#string(value.toISOString());
+    if (value instanceof Date)
+      return Number.isNaN(value.getTime()) ? this.#byte(Tag.UNDEF) : this.#string(value.toISOString());
     if (ArrayBuffer.isView(value)) return this.#bytes(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
     if (value instanceof Map) {
       this.#hashHeader(value.size);
@@ -217,7 +219,7 @@ export class SerealWriter {
     if (Number.isSafeInteger(x) && !Object.is(x, -0)) return this.#integer(x);
     this.#ensure(9);
     // Like Sereal::Encoder 5: FLOAT when a float holds the value exactly (infinities and NaN included), else DOUBLE.
-    if (Math.fround(x) === x || x !== x) {
+    if (Math.fround(x) === x || Number.isNaN(x)) {
       this.#buf[this.#pos++] = Tag.FLOAT;
       this.#view.setFloat32(this.#pos, x, true);
       this.#pos += 4;

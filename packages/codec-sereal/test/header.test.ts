@@ -13,7 +13,8 @@ describe('the document header', () => {
   });
 
   it('skips a header suffix (protocol 3 user data) without reading it', () => {
-    // Suffix of 5 bytes: the bit field 0x01 (user data follows) and the user data {u => 1}, as encode_sereal_with_header_data writes.
+    // Suffix of 5 bytes: the bit field 0x01 (user data follows) and the user data {u => 1}, as
+    // encode_sereal_with_header_data writes.
     expect(sereal.decode(doc('0501516175014101', '3df3726c05'))).toEqual([1]);
     // A suffix is skipped whatever it holds, even bytes that are no Sereal at all.
     expect(sereal.decode(doc('03ffffff4101', '3df3726c05'))).toEqual([1]);
@@ -22,7 +23,11 @@ describe('the document header', () => {
   });
 
   it('refuses a suffix that runs past the input before skipping it', () => {
-    expectRefused(doc('ffffffff0f4101', '3df3726c05'), 'CODEC_MALFORMED', /header suffix of 4294967295 bytes runs past the input/);
+    expectRefused(
+      doc('ffffffff0f4101', '3df3726c05'),
+      'CODEC_MALFORMED',
+      /header suffix of 4294967295 bytes runs past the input/,
+    );
     expectRefused(doc('ff', '3df3726c05'), 'CODEC_MALFORMED', /the header ends early/);
   });
 
@@ -36,8 +41,16 @@ describe('the document header', () => {
   it('refuses versions it does not know, and a magic string of the wrong version', () => {
     expectRefused(doc('4101', '3df3726c0600'), 'CODEC_MALFORMED', /protocol version 6 is not supported/);
     expectRefused(doc('4101', '3d73726c0000'), 'CODEC_MALFORMED', /protocol version 0 is not supported/);
-    expectRefused(doc('4101', '3d73726c0500'), 'CODEC_MALFORMED', /protocol version 5 with the magic string of version 1 or 2/);
-    expectRefused(doc('4101', '3df3726c0200'), 'CODEC_MALFORMED', /protocol version 2 with the magic string of version 3 or later/);
+    expectRefused(
+      doc('4101', '3d73726c0500'),
+      'CODEC_MALFORMED',
+      /protocol version 5 with the magic string of version 1 or 2/,
+    );
+    expectRefused(
+      doc('4101', '3df3726c0200'),
+      'CODEC_MALFORMED',
+      /protocol version 2 with the magic string of version 3 or later/,
+    );
   });
 
   it.each([
@@ -46,7 +59,11 @@ describe('the document header', () => {
     ['Zlib', '3df3726c3500'],
     ['Zstd', '3df3726c4500'],
   ])('refuses a %s-compressed body clearly', (name, header) => {
-    const error = expectRefused(doc('00', header), 'CODEC_MALFORMED', new RegExp(`the body is ${name}-compressed; only uncompressed Sereal is supported`));
+    const error = expectRefused(
+      doc('00', header),
+      'CODEC_MALFORMED',
+      new RegExp(`the body is ${name}-compressed; only uncompressed Sereal is supported`),
+    );
     expect(error.data).toMatchObject({ offset: 4 });
   });
 

@@ -116,7 +116,10 @@ describe('shared references cannot amplify a message', () => {
     ['ALIAS', aliasDag(40)],
   ])('%s to tracked items: 2^40 nodes from a few hundred bytes are refused at once', (_label, input) => {
     const { error, ms } = timed(input);
-    expect(error).toMatchObject({ code: 'CODEC_MALFORMED', message: expect.stringMatching(/expands to more values than it has bytes/) });
+    expect(error).toMatchObject({
+      code: 'CODEC_MALFORMED',
+      message: expect.stringMatching(/expands to more values than it has bytes/),
+    });
     expect(ms).toBeLessThan(1000);
   });
 
@@ -130,7 +133,10 @@ describe('shared references cannot amplify a message', () => {
   // Perl writes COPY only for hash keys and class names (and strings with dedupe_strings), never for containers.
   it('refuses COPYs of a container that add up to more values than bytes', () => {
     const { error, ms } = timed(copies(1000, 10_000));
-    expect(error).toMatchObject({ code: 'CODEC_MALFORMED', message: expect.stringMatching(/expands to more values than it has bytes/) });
+    expect(error).toMatchObject({
+      code: 'CODEC_MALFORMED',
+      message: expect.stringMatching(/expands to more values than it has bytes/),
+    });
     expect(ms).toBeLessThan(1000);
   });
 

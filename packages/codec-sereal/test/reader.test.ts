@@ -49,7 +49,11 @@ describe('floating point', () => {
   });
 
   it('refuses LONG_DOUBLE and FLOAT_128 clearly, and a float cut short', () => {
-    expectRefused(doc(`24${'00'.repeat(16)}`), 'CODEC_MALFORMED', /LONG_DOUBLE \(from a Perl built with long doubles or quadmath\) is not supported/);
+    expectRefused(
+      doc(`24${'00'.repeat(16)}`),
+      'CODEC_MALFORMED',
+      /LONG_DOUBLE \(from a Perl built with long doubles or quadmath\) is not supported/,
+    );
     expectRefused(doc(`38${'00'.repeat(16)}`), 'CODEC_MALFORMED', /FLOAT_128 .* is not supported/);
     expectRefused(doc('23000000'), 'CODEC_MALFORMED', /ends early/);
   });
@@ -145,7 +149,10 @@ describe('arrays, hashes and references', () => {
 describe('tracked items: REFP, ALIAS, COPY', () => {
   it('REFP to a tracked array gives that same array', () => {
     const value = decode('4228ab0201022903') as unknown[][];
-    expect(value).toEqual([[1, 2], [1, 2]]);
+    expect(value).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
     expect(value[1]).toBe(value[0]);
   });
 
@@ -170,9 +177,12 @@ describe('tracked items: REFP, ALIAS, COPY', () => {
   it('COPY repeats a hash key, a string, or a whole item', () => {
     // [{aa => 1}, {aa => 2}, {aa => 3}] as Perl writes it: keys after the first are COPYs.
     expect(decode('43282a0162616101282a012f0502282a012f0503')).toEqual([{ aa: 1 }, { aa: 2 }, { aa: 3 }]);
-    expect(decode(`42${'63' + ascii('abc')}2f02`)).toEqual(['abc', 'abc']);
+    expect(decode(`42${`63${ascii('abc')}`}2f02`)).toEqual(['abc', 'abc']);
     const copies = decode('424201022f02') as unknown[][];
-    expect(copies).toEqual([[1, 2], [1, 2]]);
+    expect(copies).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
     expect(copies[1]).not.toBe(copies[0]);
   });
 
@@ -180,7 +190,11 @@ describe('tracked items: REFP, ALIAS, COPY', () => {
     expectRefused(doc('43 6161 2f02 2f04'), 'CODEC_MALFORMED', /a COPY inside a COPY/);
     expectRefused(doc('422f0501'), 'CODEC_MALFORMED', /COPY offset 5 does not point back into the body/);
     // Protocol 1 counts offsets from the document's first byte: 3 is inside the header.
-    expectRefused(doc('422f0301', '3d73726c0100'), 'CODEC_MALFORMED', /COPY offset 3 does not point back into the body/);
+    expectRefused(
+      doc('422f0301', '3d73726c0100'),
+      'CODEC_MALFORMED',
+      /COPY offset 3 does not point back into the body/,
+    );
     expectRefused(doc('52 6161 01 2f01 02'), 'CODEC_MALFORMED', /expected a string, found HASHREF_2/);
   });
 
@@ -191,12 +205,15 @@ describe('tracked items: REFP, ALIAS, COPY', () => {
 });
 
 describe('blessed objects', () => {
-  const object = (className: string, kind: string, payload: unknown): TaggedValue => new TaggedValue(className, [[kind, payload]]);
+  const object = (className: string, kind: string, payload: unknown): TaggedValue =>
+    new TaggedValue(className, [[kind, payload]]);
 
   it('reads a blessed scalar reference as Event::RPC FREEZE would give it: [SCALAR, value]', () => {
     // bless \"Event_RPC_Test2=HASH(0x558656466a10)", 'Event_RPC_Test2', as Sereal::Encoder->new writes it.
     const oid = 'Event_RPC_Test2=HASH(0x558656466a10)';
-    expect(decode(`2c6f${ascii('Event_RPC_Test2')}282624${ascii(oid)}`)).toEqual(object('Event_RPC_Test2', 'SCALAR', oid));
+    expect(decode(`2c6f${ascii('Event_RPC_Test2')}282624${ascii(oid)}`)).toEqual(
+      object('Event_RPC_Test2', 'SCALAR', oid),
+    );
   });
 
   it('reads blessed arrays and hashes as [ARRAY, items] and [HASH, [key, value, ...]]', () => {

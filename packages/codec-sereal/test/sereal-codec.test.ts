@@ -16,10 +16,36 @@ describe('serealCodec', () => {
       cmd: 'exec',
       oid: 'Event_RPC_Test=HASH(0x5586564666f8)',
       method: 'set_object2',
-      params: [object, 'Grüße', '你好世界', '😀', 7, -42, 3.25, null, [1, [2, { a: 'b' }]], 9007199254740991, 2n ** 64n - 1n, true, false, 0.1],
+      params: [
+        object,
+        'Grüße',
+        '你好世界',
+        '😀',
+        7,
+        -42,
+        3.25,
+        null,
+        [1, [2, { a: 'b' }]],
+        9007199254740991,
+        2n ** 64n - 1n,
+        true,
+        false,
+        0.1,
+      ],
     };
     expect(sereal.decode(sereal.encode(request))).toEqual(request);
-    const answer = { ok: 1, rc: ['Grüße 你好', 42, [{ id: 1, label: 'first' }, { id: 2, label: 'zweite' }], null] };
+    const answer = {
+      ok: 1,
+      rc: [
+        'Grüße 你好',
+        42,
+        [
+          { id: 1, label: 'first' },
+          { id: 2, label: 'zweite' },
+        ],
+        null,
+      ],
+    };
     expect(sereal.decode(sereal.encode(answer))).toEqual(answer);
   });
 
@@ -37,11 +63,19 @@ describe('serealCodec', () => {
   });
 
   it('reads byte strings back as latin-1 text, as the CBOR codec does with Perl byte strings', () => {
-    expect(sereal.decode(sereal.encode({ bytes: Uint8Array.of(0, 1, 127, 128, 255) }))).toEqual({ bytes: '\u0000\u0001\u007f\u0080\u00ff' });
+    expect(sereal.decode(sereal.encode({ bytes: Uint8Array.of(0, 1, 127, 128, 255) }))).toEqual({
+      bytes: '\u0000\u0001\u007f\u0080\u00ff',
+    });
   });
 
   it('lets only its ProtocolErrors out of the decoder, naming the format', () => {
-    for (const input of [new Uint8Array(), doc('28'), doc('2b05'), doc('2c'), Uint8Array.of(0x3d, 0xf3, 0x72, 0x6c, 0x05)]) {
+    for (const input of [
+      new Uint8Array(),
+      doc('28'),
+      doc('2b05'),
+      doc('2c'),
+      Uint8Array.of(0x3d, 0xf3, 0x72, 0x6c, 0x05),
+    ]) {
       const error = thrownBy(() => sereal.decode(input));
       expect(error).toBeInstanceOf(ProtocolError);
       expect(error).toMatchObject({ data: { format: 'SERL' } });

@@ -10,7 +10,10 @@
 export interface Codec {
   /** The name used in negotiation: 'JSON', 'CBOR', 'MSGP'. */
   readonly name: string;
-  /** A format whose decoder can be made to build arbitrary objects or run code (Storable-style): offered only with insecureFormatsOk. */
+  /**
+   * A format whose decoder can be made to build arbitrary objects or run code (Storable-style): offered only with
+   * insecureFormatsOk.
+   */
   readonly insecure: boolean;
   encode(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;

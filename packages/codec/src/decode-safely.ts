@@ -13,6 +13,8 @@ export function decodeSafely<T>(format: string, maxDepth: number, decode: () => 
     if (error instanceof RangeError && /call stack/.test(error.message)) {
       throw formatError('CODEC_TOO_DEEP', format, `nesting deeper than ${maxDepth}`, { cause: error });
     }
-    throw formatError('CODEC_MALFORMED', format, error instanceof Error ? error.message : String(error), { cause: error });
+    throw formatError('CODEC_MALFORMED', format, error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
   }
 }

@@ -30,9 +30,17 @@ export const codecError = errorFactory(CODEC_ERRORS);
  * `offset` where the decoder found the problem when it can tell:
  * `CBOR: nesting deeper than 512 (at byte 40)`.
  */
-export function formatError<C extends CodecErrorCode>(code: C, format: string, message: string, options?: { readonly offset?: number; readonly cause?: unknown }) {
+export function formatError<C extends CodecErrorCode>(
+  code: C,
+  format: string,
+  message: string,
+  options?: { readonly offset?: number; readonly cause?: unknown },
+) {
   const offset = options?.offset;
-  return codecError(code, `${format}: ${message}${offset === undefined ? '' : ` (at byte ${offset})`}`, { cause: options?.cause, data: { format, offset } });
+  return codecError(code, `${format}: ${message}${offset === undefined ? '' : ` (at byte ${offset})`}`, {
+    cause: options?.cause,
+    data: { format, offset },
+  });
 }
 
 /** Whether `error` is one of this package's errors (a decoder lets only these out). */

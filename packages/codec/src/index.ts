@@ -1,4 +1,12 @@
-export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
+export {
+  CancelError,
+  ProtocolError,
+  RemoteError,
+  RpcError,
+  TransportError,
+  UsageError,
+  type ErrorKind,
+} from '@rpc/loop';
 export { DEFAULT_MAX_DEPTH, type Codec, type CodecOptions } from './codec.js';
 export {
   CODEC_ERRORS,

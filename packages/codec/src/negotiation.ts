@@ -3,7 +3,9 @@ import { codecError } from './errors.js';
 import { decodeNegotiation, encodeNegotiation } from './negotiation-message.js';
 import type { CodecRegistry } from './registry.js';
 
-/** The formats Event::RPC 1.10 knows, in its own order. A Perl client dies on any other name met before one it can load. */
+/**
+ * The formats Event::RPC 1.10 knows, in its own order. A Perl client dies on any other name met before one it can load.
+ */
 export const PERL_FORMATS: readonly string[] = ['SERL', 'CBOR', 'JSON', 'STOR'];
 /** The format an old client that does not negotiate is assumed to speak. */
 export const FALLBACK_FORMAT = 'STOR';
@@ -39,7 +41,10 @@ export class ServerNegotiation {
     // Secure before insecure within each group, since a Perl client takes the first it can load.
     const usable = options.formats.usable(options.insecureFormatsOk ?? false);
     const ranked = [...usable.filter((c) => !c.insecure), ...usable.filter((c) => c.insecure)].map((c) => c.name);
-    this.offer = [...ranked.filter((n) => PERL_FORMATS.includes(n)), ...ranked.filter((n) => !PERL_FORMATS.includes(n))];
+    this.offer = [
+      ...ranked.filter((n) => PERL_FORMATS.includes(n)),
+      ...ranked.filter((n) => !PERL_FORMATS.includes(n)),
+    ];
   }
 
   /** Handles one message received before a format is agreed. */
@@ -107,7 +112,8 @@ export class ClientNegotiation {
       return {
         error: codecError(
           'NEG_NO_COMMON_FORMAT',
-          `no common message format: the server offers ${message.msg || 'nothing'}, this client speaks ${usable.map((c) => c.name).join(',') || 'nothing'}`,
+          `no common message format: the server offers ${message.msg || 'nothing'}, ` +
+            `this client speaks ${usable.map((c) => c.name).join(',') || 'nothing'}`,
         ),
       };
     }
@@ -121,7 +127,8 @@ export class ClientNegotiation {
     return {
       error: codecError(
         'NEG_NOT_NEGOTIATING',
-        `server did not negotiate a message format${serverText ? ` (${serverText})` : ''} and the Storable fallback is ${this.#options.insecureFormatsOk ? 'not installed' : 'not allowed'}`,
+        `server did not negotiate a message format${serverText ? ` (${serverText})` : ''} ` +
+          `and the Storable fallback is ${this.#options.insecureFormatsOk ? 'not installed' : 'not allowed'}`,
       ),
     };
   }

@@ -29,7 +29,8 @@ export function latin1(bytes: Uint8Array): string {
 
 /** Sets `key` as an own data property, "__proto__" included: the key stays plain data and no prototype changes. */
 export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
   else target[key] = value;
 }
 
@@ -80,7 +81,11 @@ class Walk {
   value(value: unknown, depth: number): unknown {
     const rules = this.rules;
     if (--this.#budget < 0) {
-      throw formatError('CODEC_MALFORMED', rules.format, 'the message expands to more values than it has bytes (shared references)');
+      throw formatError(
+        'CODEC_MALFORMED',
+        rules.format,
+        'the message expands to more values than it has bytes (shared references)',
+      );
     }
     if (value === null || typeof value !== 'object') {
       if (value === undefined) return null;
@@ -88,7 +93,8 @@ class Walk {
       if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
       return value;
     }
-    if (depth >= rules.maxDepth) throw formatError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
+    if (depth >= rules.maxDepth)
+      throw formatError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
     if (value instanceof Uint8Array) return rules.bytes === 'latin1' ? latin1(value) : value;
     if (Array.isArray(value)) {
       const out = this.inPlace ? value : new Array<unknown>(value.length);
@@ -117,7 +123,11 @@ class Walk {
       for (const key of Object.keys(source)) setKey(out, key, this.value(source[key], depth + 1));
       return out;
     }
-    throw formatError('CODEC_MALFORMED', rules.format, `unsupported value of type ${value.constructor?.name ?? 'unknown'}`);
+    throw formatError(
+      'CODEC_MALFORMED',
+      rules.format,
+      `unsupported value of type ${value.constructor?.name ?? 'unknown'}`,
+    );
   }
 
   /** A TaggedValue from `[className, ...values]`, checking its shape. */

@@ -22,9 +22,19 @@ function named(name: string, insecure = false): Codec {
 const text = (bytes: Uint8Array | undefined): string => Buffer.from(bytes ?? []).toString('latin1');
 
 /** Runs both state machines against each other as the wire would, returning what each side settled on. */
-function negotiate(serverNames: string[], clientNames: string[], options: { serverInsecure?: boolean; clientInsecure?: boolean } = {}) {
-  const server = new ServerNegotiation({ formats: new CodecRegistry(serverNames.map((n) => named(n, n === 'STOR'))), insecureFormatsOk: options.serverInsecure });
-  const client = new ClientNegotiation({ formats: new CodecRegistry(clientNames.map((n) => named(n, n === 'STOR'))), insecureFormatsOk: options.clientInsecure });
+function negotiate(
+  serverNames: string[],
+  clientNames: string[],
+  options: { serverInsecure?: boolean; clientInsecure?: boolean } = {},
+) {
+  const server = new ServerNegotiation({
+    formats: new CodecRegistry(serverNames.map((n) => named(n, n === 'STOR'))),
+    insecureFormatsOk: options.serverInsecure,
+  });
+  const client = new ClientNegotiation({
+    formats: new CodecRegistry(clientNames.map((n) => named(n, n === 'STOR'))),
+    insecureFormatsOk: options.clientInsecure,
+  });
   let toServer: Uint8Array | undefined = client.start();
   let serverStep: NegotiationStep = {};
   let clientStep: NegotiationStep = {};
@@ -33,7 +43,13 @@ function negotiate(serverNames: string[], clientNames: string[], options: { serv
     clientStep = client.receive(serverStep.reply as Uint8Array);
     toServer = clientStep.codec || clientStep.error ? undefined : clientStep.reply;
   }
-  return { offer: server.offer, server: serverStep.codec?.name, client: clientStep.codec?.name, error: clientStep.error, serverError: serverStep.error };
+  return {
+    offer: server.offer,
+    server: serverStep.codec?.name,
+    client: clientStep.codec?.name,
+    error: clientStep.error,
+    serverError: serverStep.error,
+  };
 }
 
 describe('negotiation messages', () => {
@@ -45,8 +61,16 @@ describe('negotiation messages', () => {
 
   it('decode with Perl regex rules, and tell other bytes apart', () => {
     const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
-    expect(decodeNegotiation(bytes('/0/E:R:M:N/1/1/2/CBOR,JSON/3//0/'))).toEqual({ ok: '1', msg: 'CBOR,JSON', cmd: '' });
-    expect(decodeNegotiation(bytes('/0/E:R:M:N/1//2//3/neg_format_set/0/\n'))).toEqual({ ok: '', msg: '', cmd: 'neg_format_set' });
+    expect(decodeNegotiation(bytes('/0/E:R:M:N/1/1/2/CBOR,JSON/3//0/'))).toEqual({
+      ok: '1',
+      msg: 'CBOR,JSON',
+      cmd: '',
+    });
+    expect(decodeNegotiation(bytes('/0/E:R:M:N/1//2//3/neg_format_set/0/\n'))).toEqual({
+      ok: '',
+      msg: '',
+      cmd: 'neg_format_set',
+    });
     expect(decodeNegotiation(bytes('/0/E:R:M:N/1//2/two\nlines/3//0/'))).toBeUndefined();
     expect(decodeNegotiation(bytes('{"cmd":"version"}'))).toBeUndefined();
     expect(decodeNegotiation(new Uint8Array([0x2f, 0xff, 0x00]))).toBeUndefined();
@@ -89,9 +113,16 @@ describe('format negotiation', () => {
 
   it('offers and accepts insecure formats only with insecureFormatsOk on both sides', () => {
     expect(negotiate(['STOR', 'JSON'], ['STOR', 'JSON'])).toMatchObject({ offer: ['JSON'], client: 'JSON' });
-    expect(negotiate(['STOR', 'JSON'], ['STOR', 'JSON'], { serverInsecure: true })).toMatchObject({ offer: ['JSON', 'STOR'], client: 'JSON' });
-    expect(negotiate(['STOR', 'JSON'], ['STOR', 'JSON'], { serverInsecure: true, clientInsecure: true })).toMatchObject({ client: 'STOR', server: 'STOR' });
-    expect(negotiate(['STOR'], ['STOR'], { clientInsecure: true }).error).toMatchObject({ code: 'NEG_NO_COMMON_FORMAT' });
+    expect(negotiate(['STOR', 'JSON'], ['STOR', 'JSON'], { serverInsecure: true })).toMatchObject({
+      offer: ['JSON', 'STOR'],
+      client: 'JSON',
+    });
+    expect(negotiate(['STOR', 'JSON'], ['STOR', 'JSON'], { serverInsecure: true, clientInsecure: true })).toMatchObject(
+      { client: 'STOR', server: 'STOR' },
+    );
+    expect(negotiate(['STOR'], ['STOR'], { clientInsecure: true }).error).toMatchObject({
+      code: 'NEG_NO_COMMON_FORMAT',
+    });
   });
 
   it('rejects a format the server did not offer, as Event::RPC words it', () => {
@@ -114,14 +145,24 @@ describe('format negotiation', () => {
     const strict = new ServerNegotiation({ formats: new CodecRegistry([named('JSON'), named('STOR', true)]) });
     const refused = strict.receive(request);
     expect(refused.error).toMatchObject({ code: 'NEG_NOT_NEGOTIATING' });
-    expect(text(refused.reply)).toBe('/0/E:R:M:N/1//2/client did not negotiate a message format and the insecure Storable fallback is not allowed/3//0/');
+    expect(text(refused.reply)).toBe(
+      '/0/E:R:M:N/1//2/client did not negotiate a message format and the insecure Storable fallback is not allowed/3//0/',
+    );
 
     const noCodec = new ServerNegotiation({ formats: new CodecRegistry([named('JSON')]), insecureFormatsOk: true });
-    expect(noCodec.receive(request).error?.message).toBe('client did not negotiate a message format and no STOR codec is installed');
+    expect(noCodec.receive(request).error?.message).toBe(
+      'client did not negotiate a message format and no STOR codec is installed',
+    );
 
     // With a STOR codec registered and insecure formats allowed, the first request is decoded with it.
-    const lenient = new ServerNegotiation({ formats: new CodecRegistry([named('JSON'), named('STOR', true)]), insecureFormatsOk: true });
-    expect(lenient.receive(request)).toEqual({ codec: expect.objectContaining({ name: 'STOR' }), request: { cmd: 'version' } });
+    const lenient = new ServerNegotiation({
+      formats: new CodecRegistry([named('JSON'), named('STOR', true)]),
+      insecureFormatsOk: true,
+    });
+    expect(lenient.receive(request)).toEqual({
+      codec: expect.objectContaining({ name: 'STOR' }),
+      request: { cmd: 'version' },
+    });
   });
 
   it('tells the client when the server does not negotiate, and falls back only if allowed', () => {
@@ -132,7 +173,10 @@ describe('format negotiation', () => {
       code: 'NEG_NOT_NEGOTIATING',
       message: 'server did not negotiate a message format and the Storable fallback is not allowed',
     });
-    const lenient = new ClientNegotiation({ formats: new CodecRegistry([named('JSON'), named('STOR', true)]), insecureFormatsOk: true });
+    const lenient = new ClientNegotiation({
+      formats: new CodecRegistry([named('JSON'), named('STOR', true)]),
+      insecureFormatsOk: true,
+    });
     lenient.start();
     expect(lenient.receive(garbage).codec?.name).toBe('STOR');
   });

@@ -16,10 +16,15 @@ export interface ModuleRef {
   readonly export?: string;
 }
 
-/** A class to export: its implementation (or the module to import it from) and the methods clients may call, by kind. */
+/**
+ * A class to export: its implementation (or the module to import it from) and the methods clients may call, by kind.
+ */
 export interface ClassSpec {
   readonly impl: ClassImpl | ModuleRef;
-  /** `new`/other static: `_constructor`; static returning the one instance: `_singleton`; instance methods: `1` (simple) or `_object` (returns objects). */
+  /**
+   * `new`/other static: `_constructor`; static returning the one instance: `_singleton`; instance methods: `1` (simple)
+   * or `_object` (returns objects).
+   */
   readonly methods: Readonly<Record<string, MethodKind>>;
 }
 
@@ -39,7 +44,12 @@ export class ExportedClass {
     this.name = name;
     this.methods = new Map(Object.entries(spec.methods));
     if (typeof spec.impl === 'function') this.load(spec.impl);
-    else if (spec.impl !== null && typeof spec.impl === 'object' && (typeof spec.impl.module === 'string' || spec.impl.module instanceof URL)) this.source = spec.impl;
+    else if (
+      spec.impl !== null &&
+      typeof spec.impl === 'object' &&
+      (typeof spec.impl.module === 'string' || spec.impl.module instanceof URL)
+    )
+      this.source = spec.impl;
     else throw rpcError('RPC_INVALID_OPTION', `classes['${name}'].impl must be a class or { module, export? }`);
   }
 
@@ -65,7 +75,8 @@ export class ExportedClass {
       if (resolve(impl as ClassImpl, method, kind) === undefined) {
         throw rpcError(
           'RPC_INVALID_OPTION',
-          `classes['${this.name}'] lists '${method}' as ${String(kind)}, but the class has no such ${isConstructor(kind) ? 'static method' : 'method'}`,
+          `classes['${this.name}'] lists '${method}' as ${String(kind)}, ` +
+            `but the class has no such ${isConstructor(kind) ? 'static method' : 'method'}`,
         );
       }
     }
@@ -116,8 +127,13 @@ export class ClassRegistry {
 
   /** The exported class `object` belongs to: its own class first, then the nearest exported ancestor. */
   classOf(object: object): ExportedClass | undefined {
-    for (let proto = Object.getPrototypeOf(object) as object | null; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-      for (const exported of this.#classes.values()) if (exported.loaded && exported.impl.prototype === proto) return exported;
+    for (
+      let proto = Object.getPrototypeOf(object) as object | null;
+      proto !== null && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto) as object | null
+    ) {
+      for (const exported of this.#classes.values())
+        if (exported.loaded && exported.impl.prototype === proto) return exported;
     }
     return undefined;
   }

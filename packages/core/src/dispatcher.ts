@@ -2,7 +2,15 @@ import { TaggedValue } from '@rpc/codec';
 import type { ClassRegistry, ExportedClass } from './classes.js';
 import { instanceMethod, type AnyFunction } from './methods.js';
 import type { HeldObject, ObjectTable } from './object-table.js';
-import { EVENT_RPC_PROTOCOL, EVENT_RPC_VERSION, type Answer, type IncomingRequest, type MethodKind, type PeerFeatures, type Request } from './protocol.js';
+import {
+  EVENT_RPC_PROTOCOL,
+  EVENT_RPC_VERSION,
+  type Answer,
+  type IncomingRequest,
+  type MethodKind,
+  type PeerFeatures,
+  type Request,
+} from './protocol.js';
 import { rcOf } from './results.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
@@ -30,7 +38,11 @@ function errorText(error: unknown): string {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 export interface DispatcherOptions {
@@ -83,7 +95,9 @@ export class Dispatcher {
           return { ok: 1, classes: this.#visible(session).map((exported) => exported.name) };
         case 'class_info': {
           const exported = this.#visible(session).find((c) => c.name === request.class);
-          return exported ? { ok: 1, methods: this.#info(exported, session) } : fail(`Unknown class '${request.class}'`);
+          return exported
+            ? { ok: 1, methods: this.#info(exported, session) }
+            : fail(`Unknown class '${request.class}'`);
         }
         case 'class_info_all': {
           const all: Record<string, unknown> = {};
@@ -104,13 +118,17 @@ export class Dispatcher {
     const [className, method] = at < 0 ? ['', full] : [full.slice(0, at), full.slice(at + 2)];
     const exported = this.classes.get(className);
     const kind = exported?.methods.get(method);
-    if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton')) return fail(`Illegal constructor access to ${className}->${method}`);
+    if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton'))
+      return fail(`Illegal constructor access to ${className}->${method}`);
     if (session.allows?.(className, method) === false) return denied(className, method);
     const created = (object: unknown): Answer => {
-      if (object === null || typeof object !== 'object') return fail(`${className}->${method} did not return an object`);
+      if (object === null || typeof object !== 'object')
+        return fail(`${className}->${method} did not return an object`);
       return { ok: 1, oid: this.#export(object, session, kind === '_singleton') };
     };
-    return this.#afterPrepare(exported, () => then(exported.construct(method, this.#params(request.params, session)), created));
+    return this.#afterPrepare(exported, () =>
+      then(exported.construct(method, this.#params(request.params, session)), created),
+    );
   }
 
   #exec(request: Extract<Request, { cmd: 'exec' }>, session: Session): Answering {
@@ -120,7 +138,8 @@ export class Dispatcher {
     if (held === undefined) return fail(`Illegal access to unknown object with oid=${oid}`);
     const exported = this.classes.get(held.className);
     const kind = exported?.methods.get(method);
-    if (exported === undefined || (kind !== 1 && kind !== '_object')) return fail(`Illegal access to ${held.className}->${method}`);
+    if (exported === undefined || (kind !== 1 && kind !== '_object'))
+      return fail(`Illegal access to ${held.className}->${method}`);
     if (session.allows?.(held.className, method) === false) return denied(held.className, method);
     return this.#afterPrepare(exported, () => this.#call(held, method, kind, request.params, session));
   }
@@ -144,7 +163,9 @@ export class Dispatcher {
   #visible(session: Session): ExportedClass[] {
     const all = [...this.classes.values()];
     const allows = session.allows?.bind(session);
-    return allows === undefined ? all : all.filter((exported) => [...exported.methods.keys()].some((method) => allows(exported.name, method)));
+    return allows === undefined
+      ? all
+      : all.filter((exported) => [...exported.methods.keys()].some((method) => allows(exported.name, method)));
   }
 
   /** class_info as the session's user sees it: only the methods granted to them. */
@@ -171,13 +192,17 @@ export class Dispatcher {
   /** The id of `object` in the session's table, counting this hand-out; a singleton's instance is `pinned`. */
   #export(object: object, session: Session, pinned = false): string {
     const exported = this.classes.classOf(object);
-    if (exported === undefined) throw new Error(`object of class ${object.constructor?.name ?? 'unknown'} is not exported`);
+    if (exported === undefined)
+      throw new Error(`object of class ${object.constructor?.name ?? 'unknown'} is not exported`);
     return session.objects.add(object, exported.name, pinned);
   }
 
-  /** An object returner's value: an object becomes its id; a list's elements and a map's values one level down do too. */
+  /**
+   * An object returner's value: an object becomes its id; a list's elements and a map's values one level down do too.
+   */
   #exportOneLevel(value: unknown, session: Session): unknown {
-    const asId = (item: unknown): unknown => (item !== null && typeof item === 'object' ? this.#export(item, session) : (item ?? null));
+    const asId = (item: unknown): unknown =>
+      item !== null && typeof item === 'object' ? this.#export(item, session) : (item ?? null);
     if (value === null || value === undefined) return null;
     if (Array.isArray(value)) return value.map(asId);
     if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
@@ -189,7 +214,10 @@ export class Dispatcher {
   }
 }
 
-/** `next(value)` now for a plain value, or once a promise resolves; a rejection or a throw in `next` becomes a failed answer. */
+/**
+ * `next(value)` now for a plain value, or once a promise resolves; a rejection or a throw in `next` becomes a failed
+ * answer.
+ */
 function then(value: unknown, next: (value: unknown) => Answer): Answering {
   if (!isThenable(value)) return next(value);
   return settle(Promise.resolve(value).then(next));

@@ -1,4 +1,12 @@
-import { CancelError, errorFactory, ProtocolError, RemoteError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
+import {
+  CancelError,
+  errorFactory,
+  ProtocolError,
+  RemoteError,
+  TransportError,
+  UsageError,
+  type ErrorTable,
+} from '@rpc/loop';
 
 /**
  * The codes of @rpc/core and the packages built on it: the calls every

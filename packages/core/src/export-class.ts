@@ -9,21 +9,29 @@ export type MethodKeys<T> = { [K in keyof T]: T[K] extends Fn ? K : never }[keyo
 /** What instances of class C are. */
 export type InstanceOf<C> = C extends abstract new (...args: never[]) => infer I ? I : never;
 
-/** The kinds a method map may give `K` of class C: instance methods are simple or object returners, statics construct. */
-type KindsFor<C, K> = K extends MethodKeys<InstanceOf<C>>
-  ? 1 | '_object'
-  : K extends MethodKeys<C>
-    ? '_constructor' | '_singleton'
-    : K extends 'new'
-      ? '_constructor'
-      : never;
+/**
+ * The kinds a method map may give `K` of class C: instance methods are simple or object returners, statics construct.
+ */
+type KindsFor<C, K> =
+  K extends MethodKeys<InstanceOf<C>>
+    ? 1 | '_object'
+    : K extends MethodKeys<C>
+      ? '_constructor' | '_singleton'
+      : K extends 'new'
+        ? '_constructor'
+        : never;
 
 /** A method map checked against its class: every entry names a method of the right kind. */
 export type MethodMapOf<C, M> = { readonly [K in keyof M]: KindsFor<C, K> };
 
-/** An exported class whose method map the compiler knows: what `exportClass` returns and `remoteClass<typeof spec>` reads. */
-export interface ExportedClassSpec<C extends ClassImpl = ClassImpl, M extends Readonly<Record<string, MethodKind>> = Readonly<Record<string, MethodKind>>>
-  extends ClassSpec {
+/**
+ * An exported class whose method map the compiler knows: what `exportClass` returns and `remoteClass<typeof spec>`
+ * reads.
+ */
+export interface ExportedClassSpec<
+  C extends ClassImpl = ClassImpl,
+  M extends Readonly<Record<string, MethodKind>> = Readonly<Record<string, MethodKind>>,
+> extends ClassSpec {
   readonly impl: C;
   readonly methods: M;
 }
@@ -38,6 +46,9 @@ export interface ExportedClassSpec<C extends ClassImpl = ClassImpl, M extends Re
  *     new Server({ classes: { Notebook: notebook } });
  *     client.remoteClass<typeof notebook>('Notebook');   // import type { notebook }
  */
-export function exportClass<C extends ClassImpl, const M extends Readonly<Record<string, MethodKind>>>(impl: C, methods: M & MethodMapOf<C, M>): ExportedClassSpec<C, M> {
+export function exportClass<C extends ClassImpl, const M extends Readonly<Record<string, MethodKind>>>(
+  impl: C,
+  methods: M & MethodMapOf<C, M>,
+): ExportedClassSpec<C, M> {
   return { impl, methods };
 }

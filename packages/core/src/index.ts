@@ -15,9 +15,23 @@ export {
   type ResponseMessage,
 } from './call-messages.js';
 export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type ModuleRef } from './classes.js';
-export { exportClass, type ExportedClassSpec, type InstanceOf, type MethodKeys, type MethodMapOf } from './export-class.js';
+export {
+  exportClass,
+  type ExportedClassSpec,
+  type InstanceOf,
+  type MethodKeys,
+  type MethodMapOf,
+} from './export-class.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
-export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
+export {
+  CancelError,
+  ProtocolError,
+  RemoteError,
+  RpcError,
+  TransportError,
+  UsageError,
+  type ErrorKind,
+} from '@rpc/loop';
 export { RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
 export { PendingCalls, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';

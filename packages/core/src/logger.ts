@@ -1,4 +1,7 @@
-/** Event::RPC's logger interface: lower levels are more important (1 = errors and notices, 2 = connections, 4 = every request). */
+/**
+ * Event::RPC's logger interface: lower levels are more important (1 = errors and notices, 2 = connections, 4 = every
+ * request).
+ */
 export interface Logger {
   log(level: number, message: string): void;
   /** Lines above this level are dropped; the log listener streams the same lines the logger keeps. */
@@ -10,7 +13,10 @@ export function formatLogLine(level: number, message: string): string {
   return `${new Date().toISOString()} [${level}] ${message}${message.endsWith('\n') ? '' : '\n'}`;
 }
 
-/** Writes lines up to `minLevel` (default 2) with console.error (stderr in Node), as Event::RPC::Logger does to its file handles: pass one as `logger` to see the log. */
+/**
+ * Writes lines up to `minLevel` (default 2) with console.error (stderr in Node), as Event::RPC::Logger does to its file
+ * handles: pass one as `logger` to see the log.
+ */
 export class ConsoleLogger implements Logger {
   readonly minLevel: number;
 
@@ -23,7 +29,9 @@ export class ConsoleLogger implements Logger {
   }
 }
 
-/** A `util.debuglog` section function of Node (typed without Node's types, so that this package stays platform-free). */
+/**
+ * A `util.debuglog` section function of Node (typed without Node's types, so that this package stays platform-free).
+ */
 export interface DebugSection {
   (format: string, ...args: unknown[]): void;
   readonly enabled?: boolean;

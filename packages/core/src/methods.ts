@@ -11,9 +11,14 @@ export type AnyFunction = (...args: unknown[]) => unknown;
  */
 export function findMethod(start: object | null, name: string): AnyFunction | undefined {
   if (FORBIDDEN.has(name)) return undefined;
-  for (let proto = start; proto !== null && proto !== Object.prototype && proto !== Function.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = start;
+    proto !== null && proto !== Object.prototype && proto !== Function.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-    if (descriptor !== undefined) return typeof descriptor.value === 'function' ? (descriptor.value as AnyFunction) : undefined;
+    if (descriptor !== undefined)
+      return typeof descriptor.value === 'function' ? (descriptor.value as AnyFunction) : undefined;
   }
   return undefined;
 }

@@ -64,7 +64,12 @@ export class PendingCalls<R> {
     const { signal, deadlineMs } = limits;
     if (signal?.aborted) return Promise.reject(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
     if (this.#calls.size >= this.#maxCalls) {
-      return Promise.reject(rpcError('RPC_TOO_MANY_CALLS', `${this.#calls.size} calls are waiting for answers; the limit is ${this.#maxCalls}`));
+      return Promise.reject(
+        rpcError(
+          'RPC_TOO_MANY_CALLS',
+          `${this.#calls.size} calls are waiting for answers; the limit is ${this.#maxCalls}`,
+        ),
+      );
     }
     const id = this.#newId();
     return new Promise<R>((resolve, reject) => {
@@ -73,7 +78,10 @@ export class PendingCalls<R> {
       const giveUp = (error: Error): void => {
         if (this.reject(id, error)) stopped?.(id);
       };
-      if (deadlineMs !== undefined) pending.timer = this.#loop.timer(deadlineMs, () => giveUp(rpcError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)));
+      if (deadlineMs !== undefined)
+        pending.timer = this.#loop.timer(deadlineMs, () =>
+          giveUp(rpcError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)),
+        );
       if (signal !== undefined) {
         pending.onAbort = () => giveUp(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
         signal.addEventListener('abort', pending.onAbort, { once: true });

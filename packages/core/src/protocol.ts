@@ -8,7 +8,10 @@ export const DISCONNECT = 'DISCONNECT\n';
 /** Method kinds of a class's method map, as Event::RPC names them. */
 export type MethodKind = '_constructor' | '_singleton' | '_object' | 1;
 
-/** Requests of the Event::RPC protocol (a map with `cmd`). `id` and `deadlineMs` only between @rpc peers that agreed on them. */
+/**
+ * Requests of the Event::RPC protocol (a map with `cmd`). `id` and `deadlineMs` only between @rpc peers that agreed on
+ * them.
+ */
 export type Request =
   | { cmd: 'version'; rpc?: PeerFeatures }
   | { cmd: 'auth'; user: string; pass: string }
@@ -46,7 +49,11 @@ export function readRequest(map: Readonly<Record<string, unknown>>): IncomingReq
   const cmd = map.cmd;
   switch (cmd) {
     case 'version':
-      return { cmd, ...(map.rpc !== null && typeof map.rpc === 'object' ? { rpc: map.rpc as PeerFeatures } : {}), ...envelope };
+      return {
+        cmd,
+        ...(map.rpc !== null && typeof map.rpc === 'object' ? { rpc: map.rpc as PeerFeatures } : {}),
+        ...envelope,
+      };
     case 'auth':
       return { cmd, user: text(map.user), pass: text(map.pass), ...envelope };
     case 'auth_scram':

@@ -1,6 +1,8 @@
 const LIST = Symbol('rpc.list');
 
-/** Several return values, as a Perl method returns a list: `rc` carries each one, and @rpc clients get them as an array. */
+/**
+ * Several return values, as a Perl method returns a list: `rc` carries each one, and @rpc clients get them as an array.
+ */
 export interface ReturnList<T extends readonly unknown[] = readonly unknown[]> {
   readonly [LIST]: T;
 }

@@ -21,13 +21,21 @@ const spec = (methods: ClassSpec['methods'], impl: ClassSpec['impl'] = Shape): C
 
 describe('ExportedClass', () => {
   it('checks the method map against the class when it is loaded', () => {
-    expect(() => new ExportedClass('Shape', spec({ new: '_constructor', triangle: '_singleton', area: 1 }))).not.toThrow();
+    expect(
+      () => new ExportedClass('Shape', spec({ new: '_constructor', triangle: '_singleton', area: 1 })),
+    ).not.toThrow();
     expect(() => new ExportedClass('Shape', spec({ perimeter: 1 }))).toThrow(
-      expect.objectContaining({ name: 'UsageError',  code: 'RPC_INVALID_OPTION', message: "classes['Shape'] lists 'perimeter' as 1, but the class has no such method" }),
+      expect.objectContaining({
+        name: 'UsageError',
+        code: 'RPC_INVALID_OPTION',
+        message: "classes['Shape'] lists 'perimeter' as 1, but the class has no such method",
+      }),
     );
     expect(() => new ExportedClass('Shape', spec({ area: '_constructor' }))).toThrow(/no such static method/);
     expect(() => new ExportedClass('Shape', spec({ count: '_constructor' }))).toThrow(/no such static method/);
-    expect(() => new ExportedClass('Bad', { impl: 42 as never, methods: {} })).toThrow(/must be a class or \{ module, export\? \}/);
+    expect(() => new ExportedClass('Bad', { impl: 42 as never, methods: {} })).toThrow(
+      /must be a class or \{ module, export\? \}/,
+    );
   });
 
   it('constructs with `new` or with a static constructor method', () => {
@@ -37,11 +45,17 @@ describe('ExportedClass', () => {
   });
 
   it('announces singletons as constructors, as Event::RPC does', () => {
-    expect(new ExportedClass('Shape', spec({ triangle: '_singleton', area: '_object' })).info()).toEqual({ triangle: '_constructor', area: '_object' });
+    expect(new ExportedClass('Shape', spec({ triangle: '_singleton', area: '_object' })).info()).toEqual({
+      triangle: '_constructor',
+      area: '_object',
+    });
   });
 
   it('waits for its module before it can be used, then takes the class from it', () => {
-    const lazy = new ExportedClass('Shape', { impl: { module: './shape.js', export: 'Shape' }, methods: { new: '_constructor', area: 1 } });
+    const lazy = new ExportedClass('Shape', {
+      impl: { module: './shape.js', export: 'Shape' },
+      methods: { new: '_constructor', area: 1 },
+    });
     expect(lazy.loaded).toBe(false);
     expect(lazy.source).toEqual({ module: './shape.js', export: 'Shape' });
     expect(() => lazy.impl).toThrow(/not loaded yet/);

@@ -2,7 +2,9 @@ import { ConsoleLogger, formatLogLine } from '@rpc/core';
 
 describe('logging', () => {
   it('formats one line with a timestamp and the level', () => {
-    expect(formatLogLine(2, 'cid=1: new connection')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[2\] cid=1: new connection\n$/);
+    expect(formatLogLine(2, 'cid=1: new connection')).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[2\] cid=1: new connection\n$/,
+    );
     expect(formatLogLine(1, 'ends with a newline\n')).toMatch(/\[1\] ends with a newline\n$/);
   });
 

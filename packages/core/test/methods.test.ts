@@ -27,7 +27,14 @@ describe('findMethod', () => {
   });
 
   it('never returns what every object or function inherits, nor names that reach prototypes', () => {
-    for (const name of ['toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '__lookupGetter__', 'isPrototypeOf']) {
+    for (const name of [
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      '__defineGetter__',
+      '__lookupGetter__',
+      'isPrototypeOf',
+    ]) {
       expect(findMethod(Thing.prototype, name)).toBeUndefined();
     }
     for (const name of ['call', 'apply', 'bind', 'toString']) expect(findMethod(Thing, name)).toBeUndefined();

@@ -1,7 +1,7 @@
 // The quick-start demo: an @rpc server on 127.0.0.1 exporting the Notebook
 // class, and a client that creates notebooks, calls them, gets objects back,
 // passes one as a parameter and releases them. Exits 0 when all went as expected.
-import { Client, RemoteError } from '@rpc/client';
+import { Client, type RemoteError } from '@rpc/client';
 import { Server } from '@rpc/server';
 import { Notebook } from './notebook.js';
 
@@ -13,7 +13,16 @@ const server = new Server({
   classes: {
     Notebook: {
       impl: Notebook,
-      methods: { new: '_constructor', shared: '_singleton', write: 1, words: 1, search: 1, copy: '_object', append: 1, whoAmI: 1 },
+      methods: {
+        new: '_constructor',
+        shared: '_singleton',
+        write: 1,
+        words: 1,
+        search: 1,
+        copy: '_object',
+        append: 1,
+        whoAmI: 1,
+      },
     },
   },
 });
@@ -21,7 +30,9 @@ await server.start(); // resolves once listening
 
 const client = new Client({ host: '127.0.0.1', port: server.port });
 await client.connect();
-console.log(`client: connected, format ${client.format}, ${client.pipelined ? 'many calls in flight' : 'one call at a time'}`);
+console.log(
+  `client: connected, format ${client.format}, ${client.pipelined ? 'many calls in flight' : 'one call at a time'}`,
+);
 
 const Notebooks = client.remoteClass<Notebook, [string], 'shared'>('Notebook');
 const diary = await Notebooks.new('diary');
@@ -43,7 +54,9 @@ const total = await copy.append(shared);
 console.log(`client: the copy now has ${total} lines and ${await copy.words()} words`);
 
 // Only exported methods exist on a proxy, and the server refuses anything else.
-const refused = await client.request({ cmd: 'exec', oid: diary.oid, method: 'constructor', params: [] }).catch((e: RemoteError) => e.message);
+const refused = await client
+  .request({ cmd: 'exec', oid: diary.oid, method: 'constructor', params: [] })
+  .catch((e: RemoteError) => e.message);
 console.log(`client: calling 'constructor' remotely: ${String(refused)}`);
 
 await copy.release(); // the server frees it now; `diary` goes when we disconnect

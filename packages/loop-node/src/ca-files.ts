@@ -13,7 +13,8 @@ export async function loadCaCertificates(caFile?: string, caPath?: string): Prom
   if (caFile !== undefined) texts.push(await readFile(caFile, 'utf8'));
   if (caPath !== undefined) {
     for (const entry of await readdir(caPath, { withFileTypes: true })) {
-      if (entry.isFile() || entry.isSymbolicLink()) texts.push(await readFile(join(caPath, entry.name), 'utf8').catch(() => ''));
+      if (entry.isFile() || entry.isSymbolicLink())
+        texts.push(await readFile(join(caPath, entry.name), 'utf8').catch(() => ''));
     }
   }
   return texts.flatMap((text) => text.match(PEM_CERTIFICATE) ?? []);

@@ -1,16 +1,29 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { type Channel, checkEndpoint, type ConnectOptions, type Endpoint, formatAddress, isUnixEndpoint, loopError, type RpcError } from '@rpc/loop';
+import {
+  type Channel,
+  checkEndpoint,
+  type ConnectOptions,
+  type Endpoint,
+  formatAddress,
+  isUnixEndpoint,
+  loopError,
+  type RpcError,
+} from '@rpc/loop';
 import { connectError } from './errors.js';
 import { NodeChannel } from './node-channel.js';
 
 export async function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
   checkEndpoint(endpoint);
   const { signal, connectTimeoutMs } = options;
-  if (signal?.aborted) throw loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason });
+  if (signal?.aborted)
+    throw loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal.reason });
   const secure = endpoint.tls !== undefined;
   const unixPath = isUnixEndpoint(endpoint) ? endpoint.path : undefined;
-  const target = unixPath !== undefined ? { path: unixPath } : { host: (endpoint as { host?: string }).host ?? 'localhost', port: (endpoint as { port: number }).port };
+  const target =
+    unixPath !== undefined
+      ? { path: unixPath }
+      : { host: (endpoint as { host?: string }).host ?? 'localhost', port: (endpoint as { port: number }).port };
   const socket = secure ? tls.connect({ ...(endpoint.tls as tls.ConnectionOptions), ...target }) : net.connect(target);
 
   return new Promise<Channel>((resolve, reject) => {
@@ -27,12 +40,22 @@ export async function connect(endpoint: Endpoint, options: ConnectOptions = {}):
     // Once TCP is up, any failure before secureConnect belongs to the TLS handshake.
     const onError = (err: Error): void => settle(connectError(err, endpoint, secure && !socket.connecting));
     const onReady = (): void => settle();
-    const onAbort = (): void => settle(loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal?.reason }));
+    const onAbort = (): void =>
+      settle(loopError('LOOP_ABORTED', `connect to ${formatAddress(endpoint)} aborted`, { cause: signal?.reason }));
     socket.once('error', onError);
     socket.once(secure ? 'secureConnect' : 'connect', onReady);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (connectTimeoutMs !== undefined) {
-      timer = setTimeout(() => settle(loopError('LOOP_CONNECT_TIMEOUT', `connect to ${formatAddress(endpoint)} timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      timer = setTimeout(
+        () =>
+          settle(
+            loopError(
+              'LOOP_CONNECT_TIMEOUT',
+              `connect to ${formatAddress(endpoint)} timed out after ${connectTimeoutMs} ms`,
+            ),
+          ),
+        connectTimeoutMs,
+      );
     }
   });
 }

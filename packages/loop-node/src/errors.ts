@@ -1,4 +1,11 @@
-import { formatAddress, loopError, type Endpoint, type LOOP_ERRORS, type LoopErrorCode, type TransportError } from '@rpc/loop';
+import {
+  formatAddress,
+  loopError,
+  type Endpoint,
+  type LOOP_ERRORS,
+  type LoopErrorCode,
+  type TransportError,
+} from '@rpc/loop';
 
 type NodeError = Error & { code?: string };
 
@@ -25,11 +32,17 @@ const TLS_CHECKS: Readonly<Record<string, string>> = {
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 function isTlsCode(code: string | undefined): boolean {
-  return code !== undefined && code !== 'ECONNRESET' && (code in TLS_CHECKS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT'));
+  return (
+    code !== undefined &&
+    code !== 'ECONNRESET' &&
+    (code in TLS_CHECKS || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.includes('CERT'))
+  );
 }
 
 /** The codes of transport failures. */
-type Failure = { [C in LoopErrorCode]: (typeof LOOP_ERRORS)[C] extends typeof TransportError ? C : never }[LoopErrorCode];
+type Failure = {
+  [C in LoopErrorCode]: (typeof LOOP_ERRORS)[C] extends typeof TransportError ? C : never;
+}[LoopErrorCode];
 
 function make(code: Failure, message: string, cause: NodeError): TransportError {
   return loopError(code, message, { cause, ...(cause.code === undefined ? {} : { reason: cause.code }) });
@@ -62,7 +75,8 @@ export function tlsClientError(err: NodeError, peer: string): TransportError {
 
 /** An error on an open channel. */
 export function ioError(err: NodeError, peer: string): TransportError {
-  if (err.code !== undefined && RESET_CODES.has(err.code)) return make('LOOP_CONNECTION_RESET', `connection to ${peer} reset`, err);
+  if (err.code !== undefined && RESET_CODES.has(err.code))
+    return make('LOOP_CONNECTION_RESET', `connection to ${peer} reset`, err);
   if (isTlsCode(err.code)) return make('LOOP_TLS_FAILED', `TLS error on connection to ${peer}: ${err.message}`, err);
   return make('LOOP_IO_FAILED', `I/O error on connection to ${peer}: ${err.message}`, err);
 }

@@ -24,9 +24,10 @@ class NodeListener implements Listener {
   constructor(server: net.Server, endpoint: Endpoint) {
     this.#server = server;
     const bound = server.address();
-    this.address = isUnixEndpoint(endpoint) || bound === null || typeof bound === 'string'
-      ? { path: isUnixEndpoint(endpoint) ? endpoint.path : String(bound) }
-      : { host: bound.address, port: bound.port };
+    this.address =
+      isUnixEndpoint(endpoint) || bound === null || typeof bound === 'string'
+        ? { path: isUnixEndpoint(endpoint) ? endpoint.path : String(bound) }
+        : { host: bound.address, port: bound.port };
     server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
       this.#events.emit('error', tlsClientError(err, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`));
     });
@@ -63,9 +64,10 @@ async function bind(endpoint: Endpoint, accept: (channel: Channel) => void): Pro
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error): void => reject(listenError(err, endpoint));
     server.once('error', fail);
-    const target = unixPath !== undefined
-      ? { path: unixPath }
-      : { host: (endpoint as { host?: string }).host, port: (endpoint as { port: number }).port };
+    const target =
+      unixPath !== undefined
+        ? { path: unixPath }
+        : { host: (endpoint as { host?: string }).host, port: (endpoint as { port: number }).port };
     server.listen(target, () => {
       server.off('error', fail);
       resolve();

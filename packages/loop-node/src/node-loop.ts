@@ -1,4 +1,15 @@
-import { HostLoop, watchSource, type Channel, type ConnectOptions, type Endpoint, type Listener, type Loop, type Subscription, type WatchHandlers, type WatchSource } from '@rpc/loop';
+import {
+  HostLoop,
+  watchSource,
+  type Channel,
+  type ConnectOptions,
+  type Endpoint,
+  type Listener,
+  type Loop,
+  type Subscription,
+  type WatchHandlers,
+  type WatchSource,
+} from '@rpc/loop';
 import { connect } from './connect.js';
 import { listen } from './listen.js';
 

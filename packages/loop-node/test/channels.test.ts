@@ -8,7 +8,9 @@ const loop = new NodeLoop();
 async function pair(endpoint: Parameters<NodeLoop['listen']>[0], connectTo = endpoint) {
   let accepted: Channel | undefined;
   const listener = await loop.listen(endpoint, (channel) => (accepted = channel));
-  const client = await loop.connect('port' in connectTo && connectTo.port === 0 ? { ...connectTo, ...listener.address } : connectTo);
+  const client = await loop.connect(
+    'port' in connectTo && connectTo.port === 0 ? { ...connectTo, ...listener.address } : connectTo,
+  );
   await waitFor(() => accepted !== undefined, 'the accepted channel');
   return { listener, client, server: accepted as Channel };
 }
@@ -56,14 +58,19 @@ describe('NodeLoop over TCP', () => {
     await probe.close();
     const error = await loop.connect({ host: '127.0.0.1', port }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
-    expect(error).toMatchObject({ code: 'LOOP_CONNECTION_REFUSED', message: `connection to 127.0.0.1:${port} refused` });
+    expect(error).toMatchObject({
+      code: 'LOOP_CONNECTION_REFUSED',
+      message: `connection to 127.0.0.1:${port} refused`,
+    });
   });
 
   it('rejects bad endpoints as UsageError and honours an aborted signal', async () => {
     await expect(loop.connect({ host: '127.0.0.1', port: 70000 })).rejects.toBeInstanceOf(UsageError);
     await expect(loop.connect({ path: '' })).rejects.toMatchObject({ code: 'LOOP_INVALID_ENDPOINT' });
     const aborted = AbortSignal.abort();
-    await expect(loop.connect({ host: '127.0.0.1', port: 9 }, { signal: aborted })).rejects.toMatchObject({ code: 'LOOP_ABORTED' });
+    await expect(loop.connect({ host: '127.0.0.1', port: 9 }, { signal: aborted })).rejects.toMatchObject({
+      code: 'LOOP_ABORTED',
+    });
   });
 
   it('reports a reset by the peer as LOOP_CONNECTION_RESET', async () => {
@@ -94,7 +101,10 @@ describe('NodeLoop over Unix sockets', () => {
 
   it('says when nobody listens at a path', async () => {
     const path = socketPath('absent.sock');
-    await expect(loop.connect({ path })).rejects.toMatchObject({ code: 'LOOP_CONNECT_FAILED', message: `no socket at unix:${path}` });
+    await expect(loop.connect({ path })).rejects.toMatchObject({
+      code: 'LOOP_CONNECT_FAILED',
+      message: `no socket at unix:${path}`,
+    });
   });
 });
 
@@ -132,7 +142,10 @@ describe('NodeLoop over TLS', () => {
   it('refuses a server certificate from an untrusted CA, naming the failed check', async () => {
     const pki = await testPki();
     const errors: TransportError[] = [];
-    const listener = await loop.listen({ host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } }, () => undefined);
+    const listener = await loop.listen(
+      { host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } },
+      () => undefined,
+    );
     listener.on('error', (e) => errors.push(e));
     const { port } = listener.address as { port: number };
     const error = await loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.otherCa } }).catch((e: unknown) => e);

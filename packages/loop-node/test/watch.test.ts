@@ -31,7 +31,10 @@ describe('NodeLoop.watch', () => {
     expect(seen.join('')).toBe('one');
     // Watching again picks up the bytes that arrived meanwhile: the pipe was paused, not drained.
     const later: string[] = [];
-    loop.watch(cat.stdout, { read: (chunk) => later.push(Buffer.from(chunk).toString()), end: () => later.push('<end>') });
+    loop.watch(cat.stdout, {
+      read: (chunk) => later.push(Buffer.from(chunk).toString()),
+      end: () => later.push('<end>'),
+    });
     cat.stdin.end();
     await waitFor(() => later.at(-1) === '<end>', 'the end');
     expect(later.join('')).toBe('two<end>');

@@ -27,7 +27,10 @@ function joined(chunks: readonly Uint8Array[]): Uint8Array {
   for (const chunk of chunks) size += chunk.length;
   const copy = new Uint8Array(size);
   let at = 0;
-  for (const chunk of chunks) (copy.set(chunk, at), (at += chunk.length));
+  for (const chunk of chunks) {
+    copy.set(chunk, at);
+    at += chunk.length;
+  }
   return copy;
 }
 

@@ -14,7 +14,11 @@ export interface EventTarget {
  * Unsubscribing removes the listener.
  */
 export function fromRpcEvent<A extends unknown[] = unknown[]>(target: EventTarget, event: string): Observable<A> {
-  const on = target.on as unknown as (this: EventTarget, event: string, listener: (...args: A) => void) => RpcSubscription;
+  const on = target.on as unknown as (
+    this: EventTarget,
+    event: string,
+    listener: (...args: A) => void,
+  ) => RpcSubscription;
   return new Observable<A>((subscriber) => {
     const subscription = on.call(target, event, (...args: A) => subscriber.next(args));
     return () => subscription.dispose();

@@ -8,7 +8,10 @@ const IDLE_TURNS = 3;
 const turn = (): Promise<void> => new Promise((resolve) => hostTurn(resolve));
 
 /** A real millisecond, for work that waits on something outside the scheduler. */
-const realMoment = (): Promise<void> => new Promise((resolve) => (globalThis as unknown as { setTimeout(f: () => void, ms: number): void }).setTimeout(resolve, 1));
+const realMoment = (): Promise<void> =>
+  new Promise((resolve) =>
+    (globalThis as unknown as { setTimeout(f: () => void, ms: number): void }).setTimeout(resolve, 1),
+  );
 
 /**
  * Runs `work` on a virtual-time scheduler: repeatedly lets promise
@@ -26,7 +29,11 @@ export interface VirtualTimeOptions {
   readonly realWaitMs?: number;
 }
 
-export async function runInVirtualTime<T>(scheduler: VirtualTimeScheduler, work: () => Promise<T>, options: VirtualTimeOptions = {}): Promise<T> {
+export async function runInVirtualTime<T>(
+  scheduler: VirtualTimeScheduler,
+  work: () => Promise<T>,
+  options: VirtualTimeOptions = {},
+): Promise<T> {
   const realWaitMs = options.realWaitMs ?? 0;
   let settled = false;
   const result = work().finally(() => (settled = true));

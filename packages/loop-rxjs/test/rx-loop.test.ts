@@ -46,11 +46,16 @@ describe('RxLoop on a virtual-time scheduler', () => {
 
   it('reports work that waits for something never scheduled', async () => {
     const scheduler = new VirtualTimeScheduler();
-    await expect(runInVirtualTime(scheduler, () => new Promise(() => undefined))).rejects.toThrow('stuck in virtual time');
+    await expect(runInVirtualTime(scheduler, () => new Promise(() => undefined))).rejects.toThrow(
+      'stuck in virtual time',
+    );
   });
 
   it('refuses I/O without a transport', async () => {
-    await expect(new RxLoop().connect({ port: 1 })).rejects.toMatchObject({ name: 'UsageError', code: 'LOOP_UNSUPPORTED' });
+    await expect(new RxLoop().connect({ port: 1 })).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'LOOP_UNSUPPORTED',
+    });
   });
 });
 
@@ -66,7 +71,10 @@ describe('RxLoop.watch on a virtual-time scheduler', () => {
       write: () => {
         seen.push(`write at ${loop.now()}`);
         sink.write('x');
-        if (seen.length === 5) (watcher.dispose(), fifth());
+        if (seen.length === 5) {
+          watcher.dispose();
+          fifth();
+        }
       },
     });
     // Virtual time stays at 0 while the write handler has work there; the timer comes once the sink is full.
@@ -99,7 +107,9 @@ describe('MemoryTransport', () => {
   it('refuses taken addresses and unknown ones like a network would', async () => {
     const transport = new MemoryTransport();
     const listener = await transport.listen({ host: 'a', port: 7 }, () => undefined);
-    await expect(transport.listen({ host: 'a', port: 7 }, () => undefined)).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' });
+    await expect(transport.listen({ host: 'a', port: 7 }, () => undefined)).rejects.toMatchObject({
+      code: 'LOOP_ADDRESS_IN_USE',
+    });
     await expect(transport.connect({ host: 'a', port: 8 })).rejects.toMatchObject({ code: 'LOOP_CONNECTION_REFUSED' });
     await listener.close();
     await expect(transport.connect({ host: 'a', port: 7 })).rejects.toMatchObject({ code: 'LOOP_CONNECTION_REFUSED' });

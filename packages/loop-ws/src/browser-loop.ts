@@ -1,4 +1,19 @@
-import { type Channel, checkEndpoint, type ConnectOptions, type Endpoint, formatAddress, HostLoop, isUnixEndpoint, type Listener, type Loop, loopError, type Subscription, TransportError, type WatchHandlers, type WatchSource } from '@rpc/loop';
+import {
+  type Channel,
+  checkEndpoint,
+  type ConnectOptions,
+  type Endpoint,
+  formatAddress,
+  HostLoop,
+  isUnixEndpoint,
+  type Listener,
+  type Loop,
+  loopError,
+  type Subscription,
+  TransportError,
+  type WatchHandlers,
+  type WatchSource,
+} from '@rpc/loop';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
 
 export interface BrowserWsLoopOptions {
@@ -50,14 +65,24 @@ export class BrowserWsLoop extends HostLoop implements Loop {
       poll: (task) => void setTimeout(task, 10),
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = options.connectTimeoutMs === undefined ? undefined : setTimeout(() => fail('LOOP_CONNECT_TIMEOUT', 'timed out'), options.connectTimeoutMs);
+      const timer =
+        options.connectTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => fail('LOOP_CONNECT_TIMEOUT', 'timed out'), options.connectTimeoutMs);
       const fail = (code: 'LOOP_CONNECT_FAILED' | 'LOOP_CONNECT_TIMEOUT' | 'LOOP_ABORTED', why: string): void => {
         clearTimeout(timer);
         ws.close();
         reject(new TransportError(code, `connect to ${formatAddress(endpoint)} ${why}`));
       };
       options.signal?.addEventListener('abort', () => fail('LOOP_ABORTED', 'aborted'), { once: true });
-      ws.addEventListener('open', () => (clearTimeout(timer), resolve()), { once: true });
+      ws.addEventListener(
+        'open',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
       // Browsers do not say why a WebSocket failed (refused, TLS, ...), by design.
       ws.addEventListener('error', () => fail('LOOP_CONNECT_FAILED', 'failed'), { once: true });
     });

@@ -33,7 +33,10 @@ function bytesOf(data: unknown): Uint8Array {
     const parts = data.map(bytesOf);
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
-    for (const part of parts) (out.set(part, at), (at += part.length));
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
     return out;
   }
   return utf8.encode(String(data)); // a text message: its UTF-8 bytes
@@ -121,7 +124,7 @@ export class WsChannel extends BaseChannel {
     // Node's ws writes each message with its own socket write; corked, a batch leaves in one system call.
     const socket = last > 0 ? this.#ws._socket : undefined;
     socket?.cork();
-    chunks.forEach((chunk, i) => this.#ws.send(chunk, i === last ? this.#sent(onFlushed) : undefined));
+    for (const [i, chunk] of chunks.entries()) this.#ws.send(chunk, i === last ? this.#sent(onFlushed) : undefined);
     socket?.uncork();
     return true; // the base compares bufferedAmount with its high-water mark
   }

@@ -8,7 +8,10 @@ const loop = new WsLoop({ path: '/rpc' });
 
 async function pair(listenLoop = loop, connectLoop = loop, maxMessageSize?: number) {
   let accepted: Channel | undefined;
-  const listener = await listenLoop.listen({ host: '127.0.0.1', port: 0, ...(maxMessageSize ? { maxMessageSize } : {}) }, (channel) => (accepted = channel));
+  const listener = await listenLoop.listen(
+    { host: '127.0.0.1', port: 0, ...(maxMessageSize ? { maxMessageSize } : {}) },
+    (channel) => (accepted = channel),
+  );
   const client = await connectLoop.connect({ ...(listener.address as { host: string; port: number }) });
   await waitFor(() => accepted !== undefined, 'the accepted channel');
   return { listener, client, server: accepted as Channel };
@@ -50,7 +53,9 @@ describe('WsLoop', () => {
     const client = await new WsLoop({ path: '/rpc' }).connect({ host: '127.0.0.1', port });
     await waitFor(() => accepted !== undefined, 'the channel');
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('plain http');
-    await expect(new WsLoop({ path: '/elsewhere' }).connect({ host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'LOOP_CONNECT_FAILED' });
+    await expect(new WsLoop({ path: '/elsewhere' }).connect({ host: '127.0.0.1', port })).rejects.toMatchObject({
+      code: 'LOOP_CONNECT_FAILED',
+    });
     client.destroy();
     await listener.close();
     httpServer.close();
@@ -84,14 +89,19 @@ describe('WsLoop', () => {
 
   it('speaks wss with the usual TLS options, and says when verification fails', async () => {
     const pki = await testPki();
-    const listener = await loop.listen({ host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } }, (channel) => channel.on('data', (c) => channel.write(c)));
+    const listener = await loop.listen(
+      { host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } },
+      (channel) => channel.on('data', (c) => channel.write(c)),
+    );
     const { port } = listener.address as { port: number };
     const client = await loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.ca } });
     expect(client.secure).toBe(true);
     const echoed = collect(client);
     client.write(Uint8Array.of(7));
     await waitFor(() => echoed.length === 1, 'the echo');
-    await expect(loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.otherCa } })).rejects.toMatchObject({ code: 'LOOP_TLS_FAILED' });
+    await expect(loop.connect({ host: '127.0.0.1', port, tls: { ca: pki.otherCa } })).rejects.toMatchObject({
+      code: 'LOOP_TLS_FAILED',
+    });
     client.destroy();
     await listener.close();
   });
@@ -99,7 +109,9 @@ describe('WsLoop', () => {
   it('reports refused connections and taken ports as the Node loop does', async () => {
     const { listener, client } = await pair();
     const { port } = listener.address as { port: number };
-    await expect(loop.listen({ host: '127.0.0.1', port }, () => undefined)).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' });
+    await expect(loop.listen({ host: '127.0.0.1', port }, () => undefined)).rejects.toMatchObject({
+      code: 'LOOP_ADDRESS_IN_USE',
+    });
     client.destroy();
     await listener.close();
     await new Promise((r) => setTimeout(r, 20));

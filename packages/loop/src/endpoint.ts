@@ -12,7 +12,10 @@ export interface TlsOptions {
   readonly passphrase?: string;
   /** Name checked against the server certificate; defaults to the host. */
   readonly servername?: string;
-  /** Client: verify the server certificate (default true). Server: refuse clients without a valid certificate when `requestCert` is set. */
+  /**
+   * Client: verify the server certificate (default true). Server: refuse clients without a valid certificate when
+   * `requestCert` is set.
+   */
   readonly rejectUnauthorized?: boolean;
   readonly requestCert?: boolean;
   readonly minVersion?: string;

@@ -67,20 +67,30 @@ export class RemoteError extends RpcError {
   }
 }
 
-/** The local program used an API the wrong way: a bad option, started twice, closed, released; never caused by a peer. */
+/**
+ * The local program used an API the wrong way: a bad option, started twice, closed, released; never caused by a peer.
+ */
 export class UsageError extends RpcError {
   override readonly name = 'UsageError';
   readonly kind = 'usage';
 }
 
-/** The caller stopped waiting: its AbortSignal aborted, or its deadline passed. Also the reason a server's call signal aborts with. */
+/**
+ * The caller stopped waiting: its AbortSignal aborted, or its deadline passed. Also the reason a server's call signal
+ * aborts with.
+ */
 export class CancelError extends RpcError {
   override readonly name = 'CancelError';
   readonly kind = 'cancel';
 }
 
 /** One of the five kinds. */
-export type ErrorClass = typeof TransportError | typeof ProtocolError | typeof RemoteError | typeof UsageError | typeof CancelError;
+export type ErrorClass =
+  | typeof TransportError
+  | typeof ProtocolError
+  | typeof RemoteError
+  | typeof UsageError
+  | typeof CancelError;
 
 /** A package's codes, each with its kind. */
 export type ErrorTable = Readonly<Record<string, ErrorClass>>;
@@ -93,8 +103,13 @@ export type ErrorOf<T extends ErrorTable, C extends keyof T> = InstanceType<T[C]
  * `(code, message, options?)`, which builds the kind the table names for
  * that code. Codes are checked by the compiler.
  */
-export function errorFactory<T extends ErrorTable>(table: T): <C extends keyof T & string>(code: C, message: string, options?: RpcErrorOptions) => ErrorOf<T, C> {
-  return (code, message, options) => new table[code]!(code, message, options) as ErrorOf<T, typeof code>;
+export function errorFactory<T extends ErrorTable>(
+  table: T,
+): <C extends keyof T & string>(code: C, message: string, options?: RpcErrorOptions) => ErrorOf<T, C> {
+  return (code, message, options) => {
+    const kind = table[code] as ErrorClass; // the compiler has checked the code against the table
+    return new kind(code, message, options) as ErrorOf<T, typeof code>;
+  };
 }
 
 /** The codes of @rpc/loop and its adapters. */

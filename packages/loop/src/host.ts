@@ -1,7 +1,10 @@
 import type { Timer } from './loop.js';
 import { makeTimer } from './timer.js';
 
-/** setTimeout and setInterval, which every JavaScript host has (Node, browsers, workers), typed without a platform's types. */
+/**
+ * setTimeout and setInterval, which every JavaScript host has (Node, browsers, workers), typed without a platform's
+ * types.
+ */
 const host = globalThis as unknown as {
   performance: { now(): number };
   setImmediate?(task: () => void): unknown;

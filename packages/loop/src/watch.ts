@@ -28,9 +28,13 @@ function isWritable(source: WatchSource): source is WritableSink {
  */
 export function watchSource(source: WatchSource, handlers: WatchHandlers, scheduling: WatchScheduling): Subscription {
   const { read, write } = handlers;
-  if (read === undefined && write === undefined) throw loopError('LOOP_INVALID_OPTION', 'watch needs a read or a write handler');
+  if (read === undefined && write === undefined)
+    throw loopError('LOOP_INVALID_OPTION', 'watch needs a read or a write handler');
   if (write !== undefined && !isWritable(source)) {
-    throw loopError('LOOP_INVALID_OPTION', 'a write handler needs a writable handle (writable, writableNeedDrain and drain events)');
+    throw loopError(
+      'LOOP_INVALID_OPTION',
+      'a write handler needs a writable handle (writable, writableNeedDrain and drain events)',
+    );
   }
   const { turn } = scheduling;
   const dispatch = scheduling.dispatch ?? atOnce;
@@ -39,7 +43,10 @@ export function watchSource(source: WatchSource, handlers: WatchHandlers, schedu
   const sink = source as WritableSink;
   /** Listening to the handle: until it ends or fails, or the watch is disposed. */
   let active = true;
-  /** Disposed by its owner: callbacks already dispatched are dropped, while those of an ending source still come, in order. */
+  /**
+   * Disposed by its owner: callbacks already dispatched are dropped, while those of an ending source still come, in
+   * order.
+   */
   let disposed = false;
   let turnPending = false;
 

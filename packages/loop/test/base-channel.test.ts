@@ -40,7 +40,10 @@ class FakeChannel extends BaseChannel {
   }
 
   protected transmit(chunks: readonly Uint8Array[], _onFlushed: FlushCallback | undefined): boolean {
-    for (const chunk of chunks) (this.sent.push(chunk), (this.buffered += chunk.length));
+    for (const chunk of chunks) {
+      this.sent.push(chunk);
+      this.buffered += chunk.length;
+    }
     return this.accepts;
   }
 
@@ -84,7 +87,10 @@ function setup(options: BaseChannelOptions = {}): { channel: FakeChannel; run: (
 function watch(channel: Channel): { chunks: Uint8Array[]; events: string[] } {
   const chunks: Uint8Array[] = [];
   const events: string[] = [];
-  channel.on('data', (chunk) => (chunks.push(chunk), events.push(`data ${text([chunk])}`)));
+  channel.on('data', (chunk) => {
+    chunks.push(chunk);
+    events.push(`data ${text([chunk])}`);
+  });
   channel.on('close', (error) => events.push(`close ${error?.message ?? 'clean'}`));
   return { chunks, events };
 }
@@ -268,7 +274,13 @@ describe('acceptAfterListen', () => {
       accept(channel);
       throw failure;
     };
-    await expect(acceptAfterListen(bind, () => undefined, () => undefined)).rejects.toBe(failure);
+    await expect(
+      acceptAfterListen(
+        bind,
+        () => undefined,
+        () => undefined,
+      ),
+    ).rejects.toBe(failure);
     expect(channel.log).toEqual(['abort']);
   });
 });

@@ -19,7 +19,12 @@ function turns(): { turn: (task: () => void) => void; run: () => number } {
 function heldSink(highWaterMark: number): { sink: Writable; release: () => void } {
   const held: Array<() => void> = [];
   const sink = new Writable({ highWaterMark, write: (_chunk, _encoding, done) => void held.push(() => done()) });
-  return { sink, release: () => { while (held.length > 0) held.shift()?.(); } };
+  return {
+    sink,
+    release: () => {
+      while (held.length > 0) held.shift()?.();
+    },
+  };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -29,7 +34,11 @@ describe('watchSource: write handlers', () => {
     const { turn, run } = turns();
     const { sink, release } = heldSink(3);
     let calls = 0;
-    watchSource(sink, { write: () => (calls++, sink.write('x')) }, { turn });
+    const write = (): void => {
+      calls++;
+      sink.write('x');
+    };
+    watchSource(sink, { write }, { turn });
     expect(calls).toBe(0); // the first call comes with a turn, never inside watch()
     for (let i = 1; i <= 3; i++) {
       expect(run()).toBe(1);
@@ -81,10 +90,18 @@ describe('watchSource: write handlers', () => {
   it('refuses a write handler on a handle that cannot say when it is full, and a watch with no handler', () => {
     const { turn } = turns();
     expect(() => watchSource(Readable.from([]), { write: () => undefined }, { turn })).toThrow(
-      expect.objectContaining({ name: 'UsageError', code: 'LOOP_INVALID_OPTION', message: 'a write handler needs a writable handle (writable, writableNeedDrain and drain events)' }),
+      expect.objectContaining({
+        name: 'UsageError',
+        code: 'LOOP_INVALID_OPTION',
+        message: 'a write handler needs a writable handle (writable, writableNeedDrain and drain events)',
+      }),
     );
     expect(() => watchSource(new PassThrough(), {}, { turn })).toThrow(
-      expect.objectContaining({ name: 'UsageError', code: 'LOOP_INVALID_OPTION', message: 'watch needs a read or a write handler' }),
+      expect.objectContaining({
+        name: 'UsageError',
+        code: 'LOOP_INVALID_OPTION',
+        message: 'watch needs a read or a write handler',
+      }),
     );
   });
 });
@@ -95,12 +112,19 @@ describe('watchSource: read handlers', () => {
     const dispatched: Array<() => void> = [];
     const source = new PassThrough();
     const seen: string[] = [];
-    const watcher = watchSource(source, { read: (chunk) => seen.push(`${chunk.constructor.name} ${Buffer.from(chunk).toString()}`), end: () => seen.push('end') }, { turn, dispatch: (task) => void dispatched.push(task) });
+    const watcher = watchSource(
+      source,
+      {
+        read: (chunk) => seen.push(`${chunk.constructor.name} ${Buffer.from(chunk).toString()}`),
+        end: () => seen.push('end'),
+      },
+      { turn, dispatch: (task) => void dispatched.push(task) },
+    );
     source.setEncoding('utf8');
     source.write('é');
     await tick();
     expect(seen).toEqual([]); // dispatch decides when
-    dispatched.splice(0).forEach((task) => task());
+    for (const task of dispatched.splice(0)) task();
     expect(seen).toEqual(['Uint8Array é']);
     watcher.dispose();
     expect(source.isPaused()).toBe(true);

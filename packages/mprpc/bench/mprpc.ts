@@ -22,7 +22,7 @@ type Contender = 'raw' | 'mprpc';
 interface EchoApi {
   echo(value: string): string;
 }
-const contenders: Contender[] = ['raw', 'mprpc'];
+const _contenders: Contender[] = ['raw', 'mprpc'];
 /** About the size of [0, msgid, "echo", ["hello"]]. */
 const payload = Buffer.alloc(20, 7);
 

@@ -10,6 +10,7 @@ import {
   RESPONSE,
   rpcError,
   type CallLimits,
+  type CallMessage,
   type NotificationMessage,
   type RequestMessage,
 } from '@rpc/core';
@@ -111,7 +112,7 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> {
   }
 
   #receive(bytes: Uint8Array): void {
-    let message;
+    let message: CallMessage | undefined;
     try {
       message = parseCallMessage(this.#options.codec.decode(bytes));
     } catch (error) {

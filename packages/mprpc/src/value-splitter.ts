@@ -3,7 +3,7 @@ import type { MessageDecoder } from '@rpc/msg';
 
 // What each first byte announces: the bytes of its length field (bytes = 1, 2 or 4), whether a type byte follows
 // (ext), whether the length counts bytes of payload, items, or key+value pairs; or a fixed payload size.
-const enum Kind {
+enum Kind {
   Fixed, // `size` payload bytes follow
   Bytes, // a length field of `size` bytes, then that many payload bytes (+1 type byte for ext)
   Items, // a count field of `size` bytes, then that many values

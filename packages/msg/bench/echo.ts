@@ -4,13 +4,29 @@
 // server in its own process. Prints a table, the ratios, and a JSON line.
 import { parseArgs } from 'node:util';
 import { connect, MsgServer } from '@rpc/msg';
-import { forkServer, measure, median, newRuns, ratio, rawClient, rawEchoServer, reportPort, summarize, type OpenBenchClient, type Runs } from '@rpc/testkit/bench';
+import {
+  forkServer,
+  measure,
+  median,
+  newRuns,
+  ratio,
+  rawClient,
+  rawEchoServer,
+  reportPort,
+  summarize,
+  type OpenBenchClient,
+  type Runs,
+} from '@rpc/testkit/bench';
 
 type Contender = 'raw' | 'msg';
 
 async function serve(kind: Contender): Promise<void> {
   if (kind === 'raw') return reportPort(((await rawEchoServer()).address() as { port: number }).port);
-  const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => (conn, msg) => msg && conn.sendLater(msg) }).start();
+  const server = await new MsgServer({
+    host: '127.0.0.1',
+    port: 0,
+    login: () => (conn, msg) => msg && conn.sendLater(msg),
+  }).start();
   reportPort((server.address as { port: number }).port);
 }
 
@@ -26,7 +42,13 @@ function opener(kind: Contender, port: number, payload: Buffer): OpenBenchClient
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1.5' }, rounds: { type: 'string', default: '3' }, serve: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '1.5' },
+      rounds: { type: 'string', default: '3' },
+      serve: { type: 'string' },
+    },
+  });
   if (values.serve) return serve(values.serve as Contender);
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
@@ -38,7 +60,10 @@ async function main(): Promise<void> {
     large: { payload: large, window: 4 },
   } as const;
   type Scenario = keyof typeof scenarios;
-  const results: Record<Contender, Runs & { large: number[] }> = { raw: { ...newRuns(), large: [] }, msg: { ...newRuns(), large: [] } };
+  const results: Record<Contender, Runs & { large: number[] }> = {
+    raw: { ...newRuns(), large: [] },
+    msg: { ...newRuns(), large: [] },
+  };
 
   const script = new URL(import.meta.url).pathname;
   const servers = { raw: await forkServer(script, 'raw'), msg: await forkServer(script, 'msg') };
@@ -58,7 +83,10 @@ async function main(): Promise<void> {
   servers.raw.kill();
   servers.msg.kill();
 
-  const summary = (kind: Contender) => ({ ...summarize(results[kind]), largeMBPerSec: Math.round(median(results[kind].large) * (large.length / 1e6)) });
+  const summary = (kind: Contender) => ({
+    ...summarize(results[kind]),
+    largeMBPerSec: Math.round(median(results[kind].large) * (large.length / 1e6)),
+  });
   const raw = summary('raw');
   const msg = summary('msg');
   const ratios = {
@@ -71,8 +99,12 @@ async function main(): Promise<void> {
 
   const row = (name: string, r: typeof raw) =>
     `${name.padEnd(22)} ${String(r.sequentialPerSec).padStart(12)} ${String(r.pipelinedPerSec).padStart(14)} ${String(r.largeMBPerSec).padStart(10)} ${r.rttP50Ms.toFixed(3).padStart(9)} ${r.rttP99Ms.toFixed(3).padStart(9)}`;
-  console.log(`framed echo, one connection, 32-byte messages (100 in flight for pipelined), 1 MiB messages (4 in flight); median of ${rounds} rounds of ${seconds}s`);
-  console.log(`${'contender'.padEnd(22)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(14)} ${'1MiB MB/s'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
+  console.log(
+    `framed echo, one connection, 32-byte messages (100 in flight for pipelined), 1 MiB messages (4 in flight); median of ${rounds} rounds of ${seconds}s`,
+  );
+  console.log(
+    `${'contender'.padEnd(22)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(14)} ${'1MiB MB/s'.padStart(10)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`,
+  );
   console.log(row('raw node:net echo', raw));
   console.log(row('@rpc/msg', msg));
   console.log(

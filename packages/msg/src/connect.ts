@@ -12,8 +12,15 @@ export interface ConnectOptions extends MsgOptions {
  * Connects to a Msg peer. With `onMessage`, every message goes to it;
  * without, messages wait for receive() or async iteration.
  */
-export async function connect(endpoint: Endpoint, onMessage?: MessageHandler, options: ConnectOptions = {}): Promise<Connection> {
+export async function connect(
+  endpoint: Endpoint,
+  onMessage?: MessageHandler,
+  options: ConnectOptions = {},
+): Promise<Connection> {
   const resolved = resolveOptions(options);
-  const channel = await resolved.loop.connect({ ...endpoint, maxMessageSize: resolved.maxPacketSize }, { connectTimeoutMs: options.connectTimeoutMs, signal: options.signal });
+  const channel = await resolved.loop.connect(
+    { ...endpoint, maxMessageSize: resolved.maxPacketSize },
+    { connectTimeoutMs: options.connectTimeoutMs, signal: options.signal },
+  );
   return new Connection(channel, resolved, onMessage);
 }

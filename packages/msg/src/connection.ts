@@ -135,7 +135,10 @@ export class Connection implements AsyncDisposable {
     return this.#channel.secure;
   }
 
-  /** The largest message either way. May be changed at any time, as Event::RPC's set_max_packet_size: applies from the next message. */
+  /**
+   * The largest message either way. May be changed at any time, as Event::RPC's set_max_packet_size: applies from the
+   * next message.
+   */
   get maxPacketSize(): number {
     return this.#decoder.maxMessageSize;
   }
@@ -268,10 +271,16 @@ export class Connection implements AsyncDisposable {
     const maxPacketSize = this.#decoder.maxMessageSize;
     const maxQueueBytes = this.#options.maxQueueBytes;
     if (payload.length > maxPacketSize) {
-      throw msgError('MSG_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`);
+      throw msgError(
+        'MSG_MESSAGE_TOO_LARGE',
+        `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`,
+      );
     }
     if (this.#outbox.length > 0 && this.#outbox.bytes + payload.length > maxQueueBytes) {
-      throw msgError('MSG_QUEUE_FULL', `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`);
+      throw msgError(
+        'MSG_QUEUE_FULL',
+        `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`,
+      );
     }
     this.#outbox.push(payload);
   }

@@ -3,7 +3,10 @@ import { defaultLoop } from './default-loop.js';
 import { msgError } from './errors.js';
 import { handlesOf, type LoopHandles } from './handles.js';
 
-/** Called with each chunk a watched handle delivers; once more with `chunk` undefined when it has ended (`error` says why if it failed). */
+/**
+ * Called with each chunk a watched handle delivers; once more with `chunk` undefined when it has ended (`error` says
+ * why if it failed).
+ */
 export type ReadHandler = (chunk: Uint8Array | undefined, error?: Error) => void;
 
 /** Called once per loop turn while the handle can take more; once with `error` if it failed. */
@@ -80,13 +83,18 @@ class WatchedHandle {
     this.#sync();
   }
 
-  /** Calls one callback as one event. One that throws loses its handle and ends the waiting eventLoop calls, as a die leaves event_loop. */
+  /**
+   * Calls one callback as one event. One that throws loses its handle and ends the waiting eventLoop calls, as a die
+   * leaves event_loop.
+   */
   #call(callback: () => void): void {
     this.#handles.dispatched(); // before the call, which may deregister the last handle
     try {
       callback();
     } catch (error) {
-      const told = this.#handles.failed(msgError('MSG_HANDLER_FAILED', 'an event handler threw; its handle was deregistered', { cause: error }));
+      const told = this.#handles.failed(
+        msgError('MSG_HANDLER_FAILED', 'an event handler threw; its handle was deregistered', { cause: error }),
+      );
       this.#read = this.#write = undefined;
       this.#reading = dispose(this.#reading);
       this.#writing = dispose(this.#writing);

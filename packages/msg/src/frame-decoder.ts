@@ -53,7 +53,11 @@ export class FrameDecoder implements MessageDecoder {
           length = readLength(this.#header, 0);
         }
         if (length > this.maxMessageSize) {
-          throw msgError('MSG_FRAME_TOO_LARGE', `peer declared a ${length}-byte message; the limit is ${this.maxMessageSize} bytes`, { data: { declaredLength: length } });
+          throw msgError(
+            'MSG_FRAME_TOO_LARGE',
+            `peer declared a ${length}-byte message; the limit is ${this.maxMessageSize} bytes`,
+            { data: { declaredLength: length } },
+          );
         }
         if (end - offset >= length) {
           // A plain Uint8Array view, whatever the chunk's class, so receivers always get one type.

@@ -34,7 +34,10 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 /** Validates a maxPacketSize option: a whole number from 0 to 4 GiB − 1. */
 export function checkMaxPacketSize(value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > MAX_PACKET_SIZE_LIMIT) {
-    throw msgError('MSG_INVALID_OPTION', `maxPacketSize must be a whole number from 0 to ${MAX_PACKET_SIZE_LIMIT}, got ${value}`);
+    throw msgError(
+      'MSG_INVALID_OPTION',
+      `maxPacketSize must be a whole number from 0 to ${MAX_PACKET_SIZE_LIMIT}, got ${value}`,
+    );
   }
   return value;
 }

@@ -17,7 +17,10 @@ export interface MessageDecoder {
  * themselves (MessagePack-RPC's stream of values, in @rpc/mprpc).
  */
 export interface Framing {
-  /** A decoder for one connection, calling `onMessage` with each complete message; `maxMessageSize` is checked before memory is spent. */
+  /**
+   * A decoder for one connection, calling `onMessage` with each complete message; `maxMessageSize` is checked before
+   * memory is spent.
+   */
   decoder(onMessage: (message: Uint8Array) => void, maxMessageSize: number): MessageDecoder;
   /** Bytes written in front of each message (0 when messages delimit themselves). */
   readonly headerSize: number;
@@ -45,7 +48,11 @@ export const messagePerChunk: Framing = {
     maxMessageSize,
     push(chunk: Uint8Array): void {
       if (chunk.length > this.maxMessageSize) {
-        throw msgError('MSG_FRAME_TOO_LARGE', `peer sent a ${chunk.length}-byte message; the limit is ${this.maxMessageSize} bytes`, { data: { declaredLength: chunk.length } });
+        throw msgError(
+          'MSG_FRAME_TOO_LARGE',
+          `peer sent a ${chunk.length}-byte message; the limit is ${this.maxMessageSize} bytes`,
+          { data: { declaredLength: chunk.length } },
+        );
       }
       onMessage(chunk);
     },

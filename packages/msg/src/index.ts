@@ -2,8 +2,22 @@ export { connect, type ConnectOptions } from './connect.js';
 export { Connection, type Message, type MessageHandler } from './connection.js';
 export { defaultLoop } from './default-loop.js';
 export { eventLoop, type EventLoopOptions } from './event-loop.js';
-export { setEventHandler, type EventHandlerOptions, type EventHandlers, type ReadHandler, type WriteHandler } from './event-handler.js';
-export { CancelError, ProtocolError, RemoteError, RpcError, TransportError, UsageError, type ErrorKind } from '@rpc/loop';
+export {
+  setEventHandler,
+  type EventHandlerOptions,
+  type EventHandlers,
+  type ReadHandler,
+  type WriteHandler,
+} from './event-handler.js';
+export {
+  CancelError,
+  ProtocolError,
+  RemoteError,
+  RpcError,
+  TransportError,
+  UsageError,
+  type ErrorKind,
+} from '@rpc/loop';
 export { MSG_ERRORS, msgError, type MsgErrorCode } from './errors.js';
 export {
   checkMaxPacketSize,

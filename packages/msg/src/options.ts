@@ -7,9 +7,15 @@ import { lengthPrefixed, type Framing } from './framing.js';
 export interface MsgOptions {
   /** The loop that carries the bytes and schedules flushes (default: the Node loop). */
   readonly loop?: Loop;
-  /** Largest message either way, checked on the declared length before memory is spent (default 2 GiB, at most 4 GiB − 1). */
+  /**
+   * Largest message either way, checked on the declared length before memory is spent (default 2 GiB, at most 4 GiB −
+   * 1).
+   */
   readonly maxPacketSize?: number;
-  /** sendLater() refuses a message once this many bytes wait unsent; a message always enters an empty queue (default 64 MiB). */
+  /**
+   * sendLater() refuses a message once this many bytes wait unsent; a message always enters an empty queue (default 64
+   * MiB).
+   */
   readonly maxQueueBytes?: number;
   /** Bytes of messages received but not yet consumed before reading pauses and the peer is slowed (default 1 MiB). */
   readonly receiveBufferBytes?: number;

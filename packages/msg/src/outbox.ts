@@ -77,7 +77,8 @@ export class Outbox {
     const start = this.#head;
     let stop = start;
     let bytes = 0;
-    while (stop < queue.length && (stop === start || bytes + (queue[stop] as Uint8Array).length <= budget)) bytes += (queue[stop++] as Uint8Array).length;
+    while (stop < queue.length && (stop === start || bytes + (queue[stop] as Uint8Array).length <= budget))
+      bytes += (queue[stop++] as Uint8Array).length;
     const chunks = queue.slice(start, stop);
     this.#remove(stop, bytes);
     return chunks;

@@ -1,4 +1,12 @@
-import { Emitter, type Address, type Channel, type Endpoint, type Listener, type Subscription, type TlsOptions } from '@rpc/loop';
+import {
+  Emitter,
+  type Address,
+  type Channel,
+  type Endpoint,
+  type Listener,
+  type Subscription,
+  type TlsOptions,
+} from '@rpc/loop';
 import { Connection, type MessageHandler } from './connection.js';
 import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
@@ -10,7 +18,9 @@ import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options
  * messages, or nothing to refuse it (it is closed). May be async; no message
  * is read before it answers.
  */
-export type Login = (conn: Connection) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
+export type Login = (
+  conn: Connection,
+) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
 
 export interface MsgServerOptions extends MsgOptions {
   /** Interface to bind (default: all). */
@@ -30,7 +40,10 @@ export interface MsgServerEvents {
   connect: (conn: Connection) => void;
   /** An accepted connection closed; `error` says why, unless it closed cleanly. */
   disconnect: (conn: Connection, error?: Error) => void;
-  /** Something went wrong that concerns one peer (a TLS handshake, a login or handler that threw); the server keeps serving. */
+  /**
+   * Something went wrong that concerns one peer (a TLS handshake, a login or handler that threw); the server keeps
+   * serving.
+   */
   error: (error: Error, conn?: Connection) => void;
 }
 
@@ -56,9 +69,11 @@ export class MsgServer implements AsyncDisposable {
 
   constructor(options: MsgServerOptions) {
     const { host, port, path, tls, login, ...msgOptions } = options;
-    if (typeof login !== 'function') throw msgError('MSG_INVALID_OPTION', 'login must be a function returning a message handler');
+    if (typeof login !== 'function')
+      throw msgError('MSG_INVALID_OPTION', 'login must be a function returning a message handler');
     this.#options = resolveOptions(msgOptions);
-    this.#endpoint = path !== undefined ? { path, ...(tls ? { tls } : {}) } : { host, port: port ?? 0, ...(tls ? { tls } : {}) };
+    this.#endpoint =
+      path !== undefined ? { path, ...(tls ? { tls } : {}) } : { host, port: port ?? 0, ...(tls ? { tls } : {}) };
     this.#login = login;
     this.#handles = handlesOf(this.#options.loop);
   }
@@ -87,7 +102,8 @@ export class MsgServer implements AsyncDisposable {
 
   /** The bound address once started, with the real port when port 0 was asked for. */
   get address(): Address {
-    if (this.#listener === undefined) throw msgError('MSG_NOT_STARTED', 'the server has no address before start() resolves');
+    if (this.#listener === undefined)
+      throw msgError('MSG_NOT_STARTED', 'the server has no address before start() resolves');
     return this.#listener.address;
   }
 
@@ -114,7 +130,10 @@ export class MsgServer implements AsyncDisposable {
   }
 
   async #listen(): Promise<this> {
-    const listener = await this.#options.loop.listen({ ...this.#endpoint, maxMessageSize: this.#options.maxPacketSize }, (channel) => void this.#accept(channel));
+    const listener = await this.#options.loop.listen(
+      { ...this.#endpoint, maxMessageSize: this.#options.maxPacketSize },
+      (channel) => void this.#accept(channel),
+    );
     this.#listener = listener;
     listener.on('error', (error) => this.#events.emit('error', error));
     this.#handles.register(this);

@@ -1,21 +1,38 @@
 import type { Channel } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
-import { Connection as MsgConnection, connect, encodeFrame, MsgServer, type Connection } from '@rpc/msg';
+import { Connection as MsgConnection, encodeFrame, MsgServer } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
-import { echoServer, local, rawSocket, readU32, text, u32 } from './helpers.js';
+import { local, rawSocket, text, u32 } from './helpers.js';
 
 describe('Connection', () => {
   it('answers the frames of one received chunk in writes of up to 32 messages', async () => {
-    // A real socket whose writes are counted: the server answers 100 frames that arrive together with 4 writes (32, 32, 32, 4).
+    // A real socket whose writes are counted: the server answers 100 frames that arrive together with 4 writes (32, 32,
+    // 32, 4).
     let writes = 0;
     const counted = (channel: Channel): Channel => ({
-      get local() { return channel.local; },
-      get remote() { return channel.remote; },
-      get secure() { return channel.secure; },
-      get bufferedAmount() { return channel.bufferedAmount; },
-      get closed() { return channel.closed; },
-      write: (chunk, done) => (writes++, channel.write(chunk, done)),
-      writev: (chunks, done) => (writes++, channel.writev(chunks, done)),
+      get local() {
+        return channel.local;
+      },
+      get remote() {
+        return channel.remote;
+      },
+      get secure() {
+        return channel.secure;
+      },
+      get bufferedAmount() {
+        return channel.bufferedAmount;
+      },
+      get closed() {
+        return channel.closed;
+      },
+      write: (chunk, done) => {
+        writes++;
+        return channel.write(chunk, done);
+      },
+      writev: (chunks, done) => {
+        writes++;
+        return channel.writev(chunks, done);
+      },
       pause: () => channel.pause(),
       resume: () => channel.resume(),
       close: () => channel.close(),
@@ -39,7 +56,10 @@ describe('Connection', () => {
 
   it('decodes frames a peer writes one byte per write', async () => {
     const received: string[] = [];
-    const server = await new MsgServer({ ...local, login: () => (_conn, msg) => msg && received.push(text.decode(msg)) }).start();
+    const server = await new MsgServer({
+      ...local,
+      login: () => (_conn, msg) => msg && received.push(text.decode(msg)),
+    }).start();
     const socket = await rawSocket(server);
     const bytes = Buffer.concat(['split', '', 'at every byte'].map((s) => encodeFrame(Buffer.from(s))));
     for (const byte of bytes) {
@@ -51,5 +71,4 @@ describe('Connection', () => {
     socket.destroy();
     await server.close();
   });
-
 });

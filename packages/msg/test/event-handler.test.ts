@@ -7,7 +7,10 @@ const text = new TextDecoder();
 const show = (chunk: Uint8Array | undefined): string => (chunk === undefined ? '<end>' : text.decode(chunk));
 
 /** `cat`: what goes into its stdin comes back on its stdout, a real pipe each way. */
-function cat(): ReturnType<typeof spawn> & { stdin: NonNullable<ReturnType<typeof spawn>['stdin']>; stdout: NonNullable<ReturnType<typeof spawn>['stdout']> } {
+function cat(): ReturnType<typeof spawn> & {
+  stdin: NonNullable<ReturnType<typeof spawn>['stdin']>;
+  stdout: NonNullable<ReturnType<typeof spawn>['stdout']>;
+} {
   return spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] }) as never;
 }
 
@@ -46,7 +49,16 @@ describe('setEventHandler', () => {
       pipe.stdin.write('b');
       if (++calls === 5) setEventHandler(pipe.stdin, { write: undefined }, { loop }); // the queue is empty
     };
-    setEventHandler(pipe.stdin, { write: () => (pipe.stdin.write('a'), ++calls === 3 && setEventHandler(pipe.stdin, { write: second }, { loop })) }, { loop });
+    setEventHandler(
+      pipe.stdin,
+      {
+        write: () => {
+          pipe.stdin.write('a');
+          if (++calls === 3) setEventHandler(pipe.stdin, { write: second }, { loop });
+        },
+      },
+      { loop },
+    );
     expect(await eventLoop({ loop })).toBe(5);
     pipe.stdin.end();
     await done;
@@ -57,10 +69,18 @@ describe('setEventHandler', () => {
     const loop = new NodeLoop();
     const pipe = cat();
     const failure = new Error('bad input');
-    setEventHandler(pipe.stdout, { read: () => { throw failure; } }, { loop });
+    setEventHandler(
+      pipe.stdout,
+      {
+        read: () => {
+          throw failure;
+        },
+      },
+      { loop },
+    );
     const waiting = eventLoop({ loop });
     pipe.stdin.write('x');
-    await expect(waiting).rejects.toMatchObject({ name: 'UsageError',  code: 'MSG_HANDLER_FAILED', cause: failure });
+    await expect(waiting).rejects.toMatchObject({ name: 'UsageError', code: 'MSG_HANDLER_FAILED', cause: failure });
     expect(await eventLoop({ loop })).toBe(0); // deregistered
     pipe.kill();
   });
@@ -68,9 +88,15 @@ describe('setEventHandler', () => {
   it('refuses callbacks that are not functions, and a write handler on a handle that has no writable side', () => {
     const loop = new NodeLoop();
     expect(() => setEventHandler(Readable.from([]), { read: 'no' as never }, { loop })).toThrow(
-      expect.objectContaining({ name: 'UsageError',  code: 'MSG_INVALID_OPTION', message: 'the read handler must be a function or undefined' }),
+      expect.objectContaining({
+        name: 'UsageError',
+        code: 'MSG_INVALID_OPTION',
+        message: 'the read handler must be a function or undefined',
+      }),
     );
-    expect(() => setEventHandler(Readable.from([]), { write: () => undefined }, { loop })).toThrow(expect.objectContaining({ name: 'UsageError', code: 'LOOP_INVALID_OPTION' }));
+    expect(() => setEventHandler(Readable.from([]), { write: () => undefined }, { loop })).toThrow(
+      expect.objectContaining({ name: 'UsageError', code: 'LOOP_INVALID_OPTION' }),
+    );
   });
 
   it('deregisters a handle whose writable side is ended, without calling its write handler again', async () => {
@@ -80,7 +106,16 @@ describe('setEventHandler', () => {
     pipe.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const done = new Promise((resolve) => pipe.stdout.on('end', resolve));
     let calls = 0;
-    setEventHandler(pipe.stdin, { write: () => (calls++, pipe.stdin.end('last')) }, { loop });
+    setEventHandler(
+      pipe.stdin,
+      {
+        write: () => {
+          calls++;
+          pipe.stdin.end('last');
+        },
+      },
+      { loop },
+    );
     expect(await eventLoop({ loop })).toBe(1);
     await done;
     expect({ calls, output: output.join('') }).toEqual({ calls: 1, output: 'last' });

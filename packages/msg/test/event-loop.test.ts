@@ -20,7 +20,10 @@ describe('eventLoop', () => {
 
     client.onMessage = ignore;
     let idle = false;
-    const waiting = eventLoop({ loop: clientLoop }).then((events) => ((idle = true), events));
+    const waiting = eventLoop({ loop: clientLoop }).then((events) => {
+      idle = true;
+      return events;
+    });
     await new Promise((resolve) => setImmediate(resolve));
     expect(idle).toBe(false);
     client.onMessage = undefined; // removing the handler deregisters it
@@ -36,7 +39,14 @@ describe('eventLoop', () => {
   it('counts a listening server as a handle until closed, and each login as an event', async () => {
     const [serverLoop, clientLoop] = [new NodeLoop(), new NodeLoop()];
     const logins: string[] = [];
-    const server = await new MsgServer({ ...local, login: () => (logins.push('login'), ignore), loop: serverLoop }).start();
+    const server = await new MsgServer({
+      ...local,
+      login: () => {
+        logins.push('login');
+        return ignore;
+      },
+      loop: serverLoop,
+    }).start();
     const login = eventLoop({ loop: serverLoop, count: 1 });
     const client = await connect(server.address, undefined, { loop: clientLoop });
     expect(await login).toBe(1);
@@ -53,7 +63,7 @@ describe('eventLoop', () => {
     for (const count of [0, -1, 1.5, Number.NaN]) {
       await expect(eventLoop({ count, loop: new NodeLoop() })).rejects.toMatchObject({
         name: 'UsageError',
-         code: 'MSG_INVALID_OPTION',
+        code: 'MSG_INVALID_OPTION',
         message: `count must be a positive integer, got ${count}`,
       });
     }
@@ -65,7 +75,12 @@ describe('eventLoop', () => {
     const stop = new AbortController();
     const waiting = eventLoop({ loop, signal: stop.signal });
     stop.abort('enough');
-    await expect(waiting).rejects.toMatchObject({ name: 'CancelError',  code: 'MSG_ABORTED', message: 'eventLoop was aborted', cause: 'enough' });
+    await expect(waiting).rejects.toMatchObject({
+      name: 'CancelError',
+      code: 'MSG_ABORTED',
+      message: 'eventLoop was aborted',
+      cause: 'enough',
+    });
     await expect(eventLoop({ loop, signal: stop.signal })).rejects.toMatchObject({ code: 'MSG_ABORTED' }); // already aborted
     await server.close();
   });

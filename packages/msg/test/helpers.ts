@@ -7,13 +7,20 @@ export const text = new TextDecoder();
 
 /** A server that answers every message with the same bytes, queued with sendLater. */
 export function echoServer(endpoint: Endpoint = local, options?: MsgOptions): Promise<MsgServer> {
-  return new MsgServer({ ...endpoint, login: () => (conn: Connection, msg: Uint8Array | undefined) => {
+  return new MsgServer({
+    ...endpoint,
+    login: () => (conn: Connection, msg: Uint8Array | undefined) => {
       if (msg !== undefined) conn.sendLater(msg);
-    }, ...options }).start();
+    },
+    ...options,
+  }).start();
 }
 
 /** A plain node:net socket to a server, for writing bytes the framing layer would never produce. */
-export function rawSocket(server: { readonly address: Address }, options: { allowHalfOpen?: boolean } = {}): Promise<net.Socket> {
+export function rawSocket(
+  server: { readonly address: Address },
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<net.Socket> {
   const { port } = server.address as { port: number };
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', ...options }, () => resolve(socket)).on('error', reject);

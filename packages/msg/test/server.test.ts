@@ -1,14 +1,18 @@
-import { connect, MsgServer, type Connection, type MessageHandler } from '@rpc/msg';
+import { connect, MsgServer, type Connection } from '@rpc/msg';
 import { waitFor } from '@rpc/testkit';
-import { local, rawSocket, readU32, text, u32 } from './helpers.js';
+import { local, rawSocket, text } from './helpers.js';
 
 describe('newServer', () => {
   it('rejects an over-limit declared length, closes that connection and keeps serving another client', async () => {
     const closes: Array<Error | undefined> = [];
-    const server = await new MsgServer({ ...local, login: () => (conn, msg, err) => {
+    const server = await new MsgServer({
+      ...local,
+      login: () => (conn, msg, err) => {
         if (msg === undefined) closes.push(err);
         else conn.sendLater(msg);
-      }, maxPacketSize: 1024 * 1024 }).start();
+      },
+      maxPacketSize: 1024 * 1024,
+    }).start();
     const good = await connect(server.address, undefined, { maxPacketSize: 1024 * 1024 });
     good.sendLater('before');
     expect(text.decode((await good.receive()) as Uint8Array)).toBe('before');
@@ -22,7 +26,7 @@ describe('newServer', () => {
     expect(closes).toHaveLength(1);
     expect(closes[0]).toMatchObject({
       name: 'ProtocolError',
-       code: 'MSG_FRAME_TOO_LARGE',
+      code: 'MSG_FRAME_TOO_LARGE',
       data: { declaredLength: 0xfffffffe },
       message: 'peer declared a 4294967294-byte message; the limit is 1048576 bytes',
     });
@@ -37,7 +41,14 @@ describe('newServer', () => {
 
   it('drops a peer that never closes its side once disconnectTimeoutMs has passed', async () => {
     const accepted: Connection[] = [];
-    const server = await new MsgServer({ ...local, login: (conn) => (accepted.push(conn), () => undefined), disconnectTimeoutMs: 100 }).start();
+    const server = await new MsgServer({
+      ...local,
+      login: (conn) => {
+        accepted.push(conn);
+        return () => undefined;
+      },
+      disconnectTimeoutMs: 100,
+    }).start();
     const stubborn = await rawSocket(server, { allowHalfOpen: true }); // ignores our FIN and keeps its side open
     await waitFor(() => accepted.length === 1, 'the peer');
     const started = Date.now();
@@ -49,7 +60,11 @@ describe('newServer', () => {
 
   it('takes a new maxPacketSize at any time, for open connections and later ones, both ways', async () => {
     const closes: Array<Error | undefined> = [];
-    const server = await new MsgServer({ ...local, login: () => (conn, msg, err) => (msg === undefined ? closes.push(err) : conn.sendLater(msg)), maxPacketSize: 1000 }).start();
+    const server = await new MsgServer({
+      ...local,
+      login: () => (conn, msg, err) => (msg === undefined ? closes.push(err) : conn.sendLater(msg)),
+      maxPacketSize: 1000,
+    }).start();
     const early = await connect(server.address);
     early.sendLater(new Uint8Array(1000));
     expect((await early.receive())?.length).toBe(1000);
@@ -66,7 +81,9 @@ describe('newServer', () => {
     expect(closes[0]).toMatchObject({ code: 'MSG_FRAME_TOO_LARGE', data: { declaredLength: 101 } });
 
     late.maxPacketSize = 10; // and our own side refuses to send more
-    expect(() => late.sendLater(new Uint8Array(11))).toThrow(expect.objectContaining({ code: 'MSG_MESSAGE_TOO_LARGE' }));
+    expect(() => late.sendLater(new Uint8Array(11))).toThrow(
+      expect.objectContaining({ code: 'MSG_MESSAGE_TOO_LARGE' }),
+    );
     expect(() => (late.maxPacketSize = -1)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
     await late.close();
     await server.close();

@@ -36,7 +36,10 @@ describe('Msg over every transport', () => {
   it('works over TLS on a Unix socket', async () => {
     const pki = await testPki();
     const path = socketPath();
-    const result = await converse({ path, tls: { key: pki.key, cert: pki.cert } }, () => ({ path, tls: { ca: pki.ca, servername: 'localhost' } }));
+    const result = await converse({ path, tls: { key: pki.key, cert: pki.cert } }, () => ({
+      path,
+      tls: { ca: pki.ca, servername: 'localhost' },
+    }));
     expect(result).toEqual({ secure: true });
   });
 

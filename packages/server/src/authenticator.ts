@@ -43,10 +43,12 @@ export class Authenticator {
   /** Undefined when no authentication is required. */
   static async create(settings: AuthSettings, host: AuthHost): Promise<Authenticator | undefined> {
     if (!settings.authRequired) {
-      if (settings.authAccess !== undefined) throw rpcError('RPC_INVALID_OPTION', 'authAccess needs authRequired: access is granted to authenticated users');
+      if (settings.authAccess !== undefined)
+        throw rpcError('RPC_INVALID_OPTION', 'authAccess needs authRequired: access is granted to authenticated users');
       return undefined;
     }
-    const module = settings.authModule ?? (settings.authPasswdHref ? await PasswdHash.from(settings.authPasswdHref) : undefined);
+    const module =
+      settings.authModule ?? (settings.authPasswdHref ? await PasswdHash.from(settings.authPasswdHref) : undefined);
     if (module === undefined) throw rpcError('RPC_INVALID_OPTION', 'authRequired needs authPasswdHref or authModule');
     const access = settings.authAccess === undefined ? undefined : new AccessList(settings.authAccess);
     return new Authenticator(module, access, settings.authMaxFailures, host);
@@ -130,7 +132,11 @@ export class ConnectionAuth {
     if (!(await this.#auth.module.checkCredentials(user, pass))) return this.#failed(user, 'wrong password token');
     this.#succeeded(user, 'the Event::RPC password token');
     if (!this.#secure) {
-      this.#host.log(1, `cid=${this.#cid}: WARNING: user '${user}' logged in with Event::RPC's password token without TLS: anyone who captured it can log in as '${user}' (use ssl, or an @rpc client, which logs in by SCRAM)`);
+      this.#host.log(
+        1,
+        `cid=${this.#cid}: WARNING: user '${user}' logged in with Event::RPC's password token without TLS: ` +
+          `anyone who captured it can log in as '${user}' (use ssl, or an @rpc client, which logs in by SCRAM)`,
+      );
     }
     return { ok: 1, msg: 'Credentials Ok' };
   }
@@ -143,7 +149,11 @@ export class ConnectionAuth {
   /** The one answer every failure gets, whatever failed, after a delay that grows with each failure. */
   #failed(user: string | undefined, why: string): Promise<Answer> {
     const failures = ++this.#attempts;
-    this.#host.log(1, `cid=${this.#cid}: Illegal credentials for user '${user ?? '?'}' (${why}; failure ${failures} of ${this.#auth.maxFailures})`);
+    this.#host.log(
+      1,
+      `cid=${this.#cid}: Illegal credentials for user '${user ?? '?'}' ` +
+        `(${why}; failure ${failures} of ${this.#auth.maxFailures})`,
+    );
     return new Promise((resolve) => {
       const answer = (): void => {
         this.#delayed.delete(answer);

@@ -1,4 +1,11 @@
-export { crypt, formatScramVerifier, deriveScramCredentials, PasswdHash, type AccessRules, type AuthModule } from '@rpc/auth';
+export {
+  crypt,
+  formatScramVerifier,
+  deriveScramCredentials,
+  PasswdHash,
+  type AccessRules,
+  type AuthModule,
+} from '@rpc/auth';
 export {
   CancelError,
   ConsoleLogger,

@@ -1,6 +1,9 @@
 import { formatAddress, type Channel, type Endpoint, type Listener, type Loop } from '@rpc/loop';
 
-/** Unsent log bytes a client may fall behind by before it is disconnected, so a client that never reads costs bounded memory. */
+/**
+ * Unsent log bytes a client may fall behind by before it is disconnected, so a client that never reads costs bounded
+ * memory.
+ */
 const MAX_BACKLOG = 1024 * 1024;
 /** The longest login line accepted. */
 const MAX_LOGIN = 1024;
@@ -13,7 +16,8 @@ const LOOPBACK = /^(127\.|::1$|localhost$)/;
 export function logListenerExposure(host: string | undefined, ssl: boolean, login: boolean): string | undefined {
   if ((ssl && login) || LOOPBACK.test(host ?? '')) return undefined;
   const missing = ssl ? 'without login' : login ? 'without TLS' : 'without TLS or login';
-  return `is reachable beyond this machine ${missing}: anyone who ${login ? 'listens on the network' : 'connects'} reads the log`;
+  const who = login ? 'listens on the network' : 'connects';
+  return `is reachable beyond this machine ${missing}: anyone who ${who} reads the log`;
 }
 
 export interface LogListenerHost {
@@ -48,7 +52,9 @@ export class LogListener implements AsyncDisposable {
 
   /** Listens; resolves once log clients can connect. */
   async start(): Promise<this> {
-    this.#listener ??= await this.#loop.listen(this.#endpoint, (channel) => this.#accept(channel, this.#host, this.#login));
+    this.#listener ??= await this.#loop.listen(this.#endpoint, (channel) =>
+      this.#accept(channel, this.#host, this.#login),
+    );
     return this;
   }
 

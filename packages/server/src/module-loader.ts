@@ -45,18 +45,23 @@ export class ModuleLoader {
     this.#options = options;
   }
 
-  /** Throws when the module of a class given as `{ module }` is not there: a server reports it when it starts, not at the first call. */
+  /**
+   * Throws when the module of a class given as `{ module }` is not there: a server reports it when it starts, not at
+   * the first call.
+   */
   static check(exported: ExportedClass): void {
     if (exported.source === undefined) return;
     const path = pathOf(exported.source);
-    if (mtimeOf(path) < 0) throw rpcError('RPC_INVALID_OPTION', `classes['${exported.name}']: module ${path} does not exist`);
+    if (mtimeOf(path) < 0)
+      throw rpcError('RPC_INVALID_OPTION', `classes['${exported.name}']: module ${path} does not exist`);
   }
 
   /** The dispatcher's hook: undefined when the class is ready, else a promise that (re)loads it. */
   prepare(exported: ExportedClass): Promise<void> | undefined {
     if (exported.source === undefined) return undefined;
     const loaded = this.#loaded.get(exported);
-    if (loaded !== undefined && !(this.#options.autoReload && mtimeOf(loaded.path) !== loaded.mtimeMs)) return undefined;
+    if (loaded !== undefined && !(this.#options.autoReload && mtimeOf(loaded.path) !== loaded.mtimeMs))
+      return undefined;
     return this.load(exported);
   }
 

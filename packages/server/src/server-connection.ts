@@ -1,5 +1,16 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
-import { DISCONNECT, ObjectTable, readRequest, RpcError, rpcError, type Answer, type Dispatcher, type IncomingRequest, type PeerFeatures, type Session } from '@rpc/core';
+import {
+  DISCONNECT,
+  ObjectTable,
+  readRequest,
+  RpcError,
+  rpcError,
+  type Answer,
+  type Dispatcher,
+  type IncomingRequest,
+  type PeerFeatures,
+  type Session,
+} from '@rpc/core';
 import type { LoginRequest } from './authenticator.js';
 import type { Address, Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
@@ -130,7 +141,8 @@ export class ServerConnection implements Session {
   #request(request: IncomingRequest): void {
     const id = request.id;
     if (request.cmd === 'cancel') {
-      if (this.authorized) this.#inFlight.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
+      if (this.authorized)
+        this.#inFlight.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
     } else if (typeof id === 'number') {
       this.#serve(new Call(this, id), request);
     } else if (this.#serving === undefined) {
@@ -148,17 +160,21 @@ export class ServerConnection implements Session {
       this.#codec = step.codec;
       this.#host.log(2, `cid=${this.cid}: message format ${step.codec.name}`);
     }
-    if (step.request !== null && typeof step.request === 'object') this.#request(readRequest(step.request as Record<string, unknown>));
+    if (step.request !== null && typeof step.request === 'object')
+      this.#request(readRequest(step.request as Record<string, unknown>));
   }
 
   #serve(call: Call, request: IncomingRequest): void {
-    if (this.#host.logLevel >= 4) this.#host.log(4, `cid=${this.cid}: RPC command: ${request.cmd === 'unknown' ? request.name : request.cmd}`);
+    if (this.#host.logLevel >= 4)
+      this.#host.log(4, `cid=${this.cid}: RPC command: ${request.cmd === 'unknown' ? request.name : request.cmd}`);
     this.#host.called(this, request);
     if (call.id === undefined) this.#serving = call;
     else this.#inFlight.set(call.id, call);
     const deadlineMs = request.deadlineMs;
     if (deadlineMs !== undefined) {
-      call.deadline = this.#host.loop.timer(deadlineMs, () => call.cancel(rpcError('RPC_DEADLINE', `past the call's deadline of ${deadlineMs} ms`)));
+      call.deadline = this.#host.loop.timer(deadlineMs, () =>
+        call.cancel(rpcError('RPC_DEADLINE', `past the call's deadline of ${deadlineMs} ms`)),
+      );
     }
     const answer = activeCall.run(call, () => this.#host.dispatcher.dispatch(request, this));
     if (answer instanceof Promise) void answer.then((a) => this.#finish(call, a));
@@ -187,7 +203,11 @@ export class ServerConnection implements Session {
     if (bytes.length > limit) {
       // As Event::RPC: the client gets an error (under `rc`, not `ok`), the connection stays usable.
       this.#host.log(1, `ERROR: response packet exceeds limit of ${limit} bytes`);
-      bytes = this.#codec.encode({ rc: 0, msg: `Response packed exceeds limit of ${limit} bytes`, ...(answer.id === undefined ? {} : { id: answer.id }) });
+      bytes = this.#codec.encode({
+        rc: 0,
+        msg: `Response packed exceeds limit of ${limit} bytes`,
+        ...(answer.id === undefined ? {} : { id: answer.id }),
+      });
     }
     try {
       this.#conn.sendLater(bytes);

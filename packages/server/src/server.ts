@@ -1,5 +1,17 @@
 import { ServerNegotiation, type CodecRegistry } from '@rpc/codec';
-import { ClassRegistry, debugLogger, Dispatcher, formatLogLine, formatRegistry, rpcError, type ClassImpl, type ExportedClass, type IncomingRequest, type Logger, type MessageFormat } from '@rpc/core';
+import {
+  ClassRegistry,
+  debugLogger,
+  Dispatcher,
+  formatLogLine,
+  formatRegistry,
+  rpcError,
+  type ClassImpl,
+  type ExportedClass,
+  type IncomingRequest,
+  type Logger,
+  type MessageFormat,
+} from '@rpc/core';
 import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions } from '@rpc/loop';
 import { rpcDebugLog } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, defaultLoop, MsgServer } from '@rpc/msg';
@@ -43,7 +55,6 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   logListenerAuth: false,
 };
 
-
 export interface ServerEvents {
   /** A client connected. */
   connect: (connection: ServerConnection) => void;
@@ -51,11 +62,16 @@ export interface ServerEvents {
   disconnect: (connection: ServerConnection) => void;
   /** A request is about to be served (after the login check, whatever its outcome). */
   call: (connection: ServerConnection, request: Readonly<IncomingRequest>) => void;
-  /** Something went wrong that concerns one peer (a TLS handshake that failed, ...); the server keeps serving. It is logged too. */
+  /**
+   * Something went wrong that concerns one peer (a TLS handshake that failed, ...); the server keeps serving. It is
+   * logged too.
+   */
   error: (error: Error) => void;
 }
 
-/** Every option is also a property, readable always and settable until start(), like Event::RPC's get_/set_ accessors. */
+/**
+ * Every option is also a property, readable always and settable until start(), like Event::RPC's get_/set_ accessors.
+ */
 export interface Server extends Omit<ServerSettings, 'messageFormats' | 'maxPacketSize'> {}
 
 /**
@@ -66,6 +82,7 @@ export interface Server extends Omit<ServerSettings, 'messageFormats' | 'maxPack
  * once close() has closed it (`await server.done` is Perl's "start runs until
  * stop"). setupListeners() is start() under its Perl name.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block defines the interface's accessors
 export class Server implements AsyncDisposable {
   readonly #settings: ServerSettings;
   readonly #connections = new Set<ServerConnection>();
@@ -95,7 +112,9 @@ export class Server implements AsyncDisposable {
 
   static {
     const live = new Set(['messageFormats', 'maxPacketSize']);
-    for (const key of [...Object.keys(DEFAULTS), 'classes'].filter((k) => !live.has(k)) as Array<keyof ServerSettings>) {
+    for (const key of [...Object.keys(DEFAULTS), 'classes'].filter((k) => !live.has(k)) as Array<
+      keyof ServerSettings
+    >) {
       Object.defineProperty(Server.prototype, key, {
         get(this: Server) {
           return this.#settings[key];
@@ -124,7 +143,9 @@ export class Server implements AsyncDisposable {
     return this.#settings.maxPacketSize;
   }
 
-  /** May be changed at any time, as Event::RPC's set_max_packet_size: open connections take it from their next message. */
+  /**
+   * May be changed at any time, as Event::RPC's set_max_packet_size: open connections take it from their next message.
+   */
   set maxPacketSize(bytes: number) {
     if (this.#msg !== undefined) this.#msg.maxPacketSize = bytes; // checks the value
     this.#settings.maxPacketSize = bytes;
@@ -135,7 +156,10 @@ export class Server implements AsyncDisposable {
     return activeCall.getStore()?.connection;
   }
 
-  /** The signal of the call being served: aborted when an @rpc client cancels it, its deadline passes or its client leaves. */
+  /**
+   * The signal of the call being served: aborted when an @rpc client cancels it, its deadline passes or its client
+   * leaves.
+   */
   get activeSignal(): AbortSignal | undefined {
     return activeCall.getStore()?.signal;
   }
@@ -158,15 +182,21 @@ export class Server implements AsyncDisposable {
     return this.#done;
   }
 
-  /** Logs through the configured logger, and to the log listener's clients: `log(msg)` at level 1, or `log(level, msg)`. */
+  /**
+   * Logs through the configured logger, and to the log listener's clients: `log(msg)` at level 1, or `log(level, msg)`.
+   */
   log(levelOrMessage: number | string, message?: string): void {
     const [level, text] = typeof levelOrMessage === 'number' ? [levelOrMessage, message ?? ''] : [1, levelOrMessage];
     const logger = this.#logger;
     logger?.log(level, text);
-    if (this.#logListener !== undefined && level <= (logger?.minLevel ?? LOG_LISTENER_LEVEL)) this.#logListener.write(formatLogLine(level, text));
+    if (this.#logListener !== undefined && level <= (logger?.minLevel ?? LOG_LISTENER_LEVEL))
+      this.#logListener.write(formatLogLine(level, text));
   }
 
-  /** Opens the listeners: resolves with the server once it listens. Calling it again (or start()) is harmless, as in Event::RPC. */
+  /**
+   * Opens the listeners: resolves with the server once it listens. Calling it again (or start()) is harmless, as in
+   * Event::RPC.
+   */
   setupListeners(): Promise<this> {
     if (this.#stopped) return Promise.reject(rpcError('RPC_CLOSED', 'the server was closed; make a new one'));
     // A start that fails half-way closes what it opened.
@@ -184,7 +214,10 @@ export class Server implements AsyncDisposable {
     return this.setupListeners();
   }
 
-  /** Closes the listeners and every connection (each after writing what it has queued); `done` resolves. Event::RPC's stop. */
+  /**
+   * Closes the listeners and every connection (each after writing what it has queued); `done` resolves. Event::RPC's
+   * stop.
+   */
   async close(): Promise<void> {
     if (this.#stopped) return this.#done;
     this.#stopped = true;
@@ -237,7 +270,10 @@ export class Server implements AsyncDisposable {
       },
       auth,
       loop: this.#loop,
-      logLevel: Math.max(logger === undefined ? 0 : (logger.minLevel ?? Infinity), s.startLogListener ? LOG_LISTENER_LEVEL : 0),
+      logLevel: Math.max(
+        logger === undefined ? 0 : (logger.minLevel ?? Infinity),
+        s.startLogListener ? LOG_LISTENER_LEVEL : 0,
+      ),
       log,
       called: (connection, request) => this.#events.emit('call', connection, request),
     };
@@ -256,19 +292,30 @@ export class Server implements AsyncDisposable {
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
     const where = formatAddress({ host: s.host, port: s.port });
-    this.log(1, `${s.name}: listening on ${where}${tls ? ' (TLS)' : ''}, formats ${this.messageFormats.join(',')}${auth ? `, login required${auth.scram ? ' (SCRAM-SHA-256 offered)' : ''}` : ''}`);
+    this.log(
+      1,
+      `${s.name}: listening on ${where}${tls ? ' (TLS)' : ''}, formats ${this.messageFormats.join(',')}` +
+        (auth ? `, login required${auth.scram ? ' (SCRAM-SHA-256 offered)' : ''}` : ''),
+    );
     if (s.startLogListener) await this.#startLogListener(tls, auth);
   }
 
   async #startLogListener(tls: TlsOptions | undefined, auth: Authenticator | undefined): Promise<void> {
     const s = this.#settings;
-    if (s.logListenerSsl && tls === undefined) throw rpcError('RPC_INVALID_OPTION', 'logListenerSsl needs ssl with its key and certificate');
-    if (s.logListenerAuth && auth === undefined) throw rpcError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
+    if (s.logListenerSsl && tls === undefined)
+      throw rpcError('RPC_INVALID_OPTION', 'logListenerSsl needs ssl with its key and certificate');
+    if (s.logListenerAuth && auth === undefined)
+      throw rpcError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
     const endpoint = { host: s.host, port: s.port + 1, ...(s.logListenerSsl ? { tls } : {}) };
-    const login = s.logListenerAuth ? (user: string, password: string) => (auth as Authenticator).checkPassword(user, password) : undefined;
+    const login = s.logListenerAuth
+      ? (user: string, password: string) => (auth as Authenticator).checkPassword(user, password)
+      : undefined;
     this.#logListener = await new LogListener(this.#loop, endpoint, this, login).start();
     const where = formatAddress(endpoint);
-    this.log(1, `Started log listener on ${where}${s.logListenerSsl ? ' (TLS)' : ''}${login ? ', login required' : ''}`);
+    this.log(
+      1,
+      `Started log listener on ${where}${s.logListenerSsl ? ' (TLS)' : ''}${login ? ', login required' : ''}`,
+    );
     const exposure = logListenerExposure(s.host, s.logListenerSsl, s.logListenerAuth);
     if (exposure) this.log(1, `WARNING: the log listener on ${where} ${exposure}`);
   }
@@ -289,7 +336,9 @@ export class Server implements AsyncDisposable {
     };
   }
 
-  /** After a module reload: objects clients hold move to the new code, as Perl objects follow their reloaded package. */
+  /**
+   * After a module reload: objects clients hold move to the new code, as Perl objects follow their reloaded package.
+   */
   #moveObjects(exported: ExportedClass, previous: ClassImpl): void {
     let moved = 0;
     for (const connection of this.#connections) {

@@ -13,7 +13,8 @@ export interface SslSettings {
 /** node:tls server options from Event::RPC's ssl_* settings; undefined when ssl is off. */
 export async function serverTlsOptions(s: SslSettings): Promise<TlsOptions | undefined> {
   if (!s.ssl) return undefined;
-  if (s.sslKeyFile === undefined || s.sslCertFile === undefined) throw rpcError('RPC_INVALID_OPTION', 'ssl needs sslKeyFile and sslCertFile');
+  if (s.sslKeyFile === undefined || s.sslCertFile === undefined)
+    throw rpcError('RPC_INVALID_OPTION', 'ssl needs sslKeyFile and sslCertFile');
   const [key, cert] = await Promise.all([readFile(s.sslKeyFile), readFile(s.sslCertFile)]);
   const passphrase = s.sslPasswdCb === undefined ? undefined : await s.sslPasswdCb();
   return { key, cert, ...(passphrase === undefined ? {} : { passphrase }), ...s.sslOpts };

@@ -4,17 +4,30 @@ import { Authenticator, type ConnectionAuth } from '../src/authenticator.js';
 import { virtualWorld } from './virtual.js';
 
 // The authenticator on a virtual clock: the delays that slow password guessing are exact, and take no real time.
-const settings = { authRequired: true, authPasswdHref: { fred: crypt('fred', 'secret') }, authModule: undefined, authAccess: undefined, authMaxFailures: 3 };
+const settings = {
+  authRequired: true,
+  authPasswdHref: { fred: crypt('fred', 'secret') },
+  authModule: undefined,
+  authAccess: undefined,
+  authMaxFailures: 3,
+};
 
 async function login(world = virtualWorld()) {
   const notes: string[] = [];
-  const auth = await Authenticator.create(settings, { loop: world.loop, log: (_level, message) => notes.push(message) });
+  const auth = await Authenticator.create(settings, {
+    loop: world.loop,
+    log: (_level, message) => notes.push(message),
+  });
   let cut = false;
   const connection = (auth as Authenticator).forConnection(1, false, () => (cut = true));
   return { world, notes, connection, cutOff: () => cut };
 }
 
-const answerAt = async (world: ReturnType<typeof virtualWorld>, connection: ConnectionAuth, pass: string): Promise<string> => {
+const answerAt = async (
+  world: ReturnType<typeof virtualWorld>,
+  connection: ConnectionAuth,
+  pass: string,
+): Promise<string> => {
   const answer: Answer = await connection.answer({ cmd: 'auth', user: 'fred', pass });
   return `${answer.ok === 1 ? 'ok' : String(answer.msg)} at ${world.loop.now()}`;
 };
@@ -23,17 +36,28 @@ describe('Authenticator', () => {
   it('answers each failure 250 ms × its number later, one at a time, and cuts the connection off after the last', async () => {
     const { world, connection, cutOff, notes } = await login();
     const seen = await world.run(async () => {
-      const answers = await Promise.all([answerAt(world, connection, 'guess1'), answerAt(world, connection, 'guess2'), answerAt(world, connection, 'guess3')]);
+      const answers = await Promise.all([
+        answerAt(world, connection, 'guess1'),
+        answerAt(world, connection, 'guess2'),
+        answerAt(world, connection, 'guess3'),
+      ]);
       return { answers, cut: cutOff() };
     });
-    expect(seen.answers).toEqual(['Illegal credentials at 250', 'Illegal credentials at 750', 'Illegal credentials at 1500']);
+    expect(seen.answers).toEqual([
+      'Illegal credentials at 250',
+      'Illegal credentials at 750',
+      'Illegal credentials at 1500',
+    ]);
     expect(seen.cut).toBe(true);
     expect(notes.filter((n) => n.includes('Illegal credentials for user'))).toHaveLength(3);
   });
 
   it('logs in with the Event::RPC token at once, warns without TLS, and answers a second login as already done', async () => {
     const { world, connection, notes } = await login();
-    const answers = await world.run(async () => [await answerAt(world, connection, crypt('fred', 'secret')), await answerAt(world, connection, 'anything')]);
+    const answers = await world.run(async () => [
+      await answerAt(world, connection, crypt('fred', 'secret')),
+      await answerAt(world, connection, 'anything'),
+    ]);
     expect(answers).toEqual(['ok at 0', 'ok at 0']);
     expect(connection.user).toBe('fred');
     expect(notes.some((n) => n.includes('without TLS'))).toBe(true);
@@ -76,8 +100,12 @@ describe('Authenticator', () => {
   it('needs a password list or a module, and access rules only with authRequired', async () => {
     const loop = virtualWorld().loop;
     const log = (): void => undefined;
-    await expect(Authenticator.create({ ...settings, authPasswdHref: undefined }, { loop, log })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
-    await expect(Authenticator.create({ ...settings, authRequired: false, authAccess: {} }, { loop, log })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
+    await expect(Authenticator.create({ ...settings, authPasswdHref: undefined }, { loop, log })).rejects.toMatchObject(
+      { code: 'RPC_INVALID_OPTION' },
+    );
+    await expect(
+      Authenticator.create({ ...settings, authRequired: false, authAccess: {} }, { loop, log }),
+    ).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
     expect(await Authenticator.create({ ...settings, authRequired: false }, { loop, log })).toBeUndefined();
   });
 });

@@ -6,11 +6,15 @@ import { LogListener, logListenerExposure } from '../src/log-listener.js';
 describe('LogListener', () => {
   it('streams lines to every client and counts them', async () => {
     const notes: string[] = [];
-    const listener = await new LogListener(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: (_l, m) => notes.push(m) }).start();
+    const listener = await new LogListener(
+      nodeLoop,
+      { host: '127.0.0.1', port: 0 },
+      { log: (_l, m) => notes.push(m) },
+    ).start();
     const { port } = listener.address as { port: number };
     const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
     const seen = ['', ''];
-    clients.forEach((c, i) => c.on('data', (chunk: Buffer) => (seen[i] += chunk.toString())));
+    for (const [i, c] of clients.entries()) c.on('data', (chunk: Buffer) => (seen[i] += chunk.toString()));
     await waitFor(() => listener.clients === 2, 'both clients');
     listener.write('one line\n');
     await waitFor(() => seen.every((s) => s === 'one line\n'), 'the line at both');
@@ -52,8 +56,12 @@ describe('logListenerExposure', () => {
     expect(logListenerExposure('::1', false, false)).toBeUndefined();
     expect(logListenerExposure('localhost', false, false)).toBeUndefined();
     expect(logListenerExposure('10.0.0.5', true, true)).toBeUndefined();
-    expect(logListenerExposure(undefined, false, false)).toBe('is reachable beyond this machine without TLS or login: anyone who connects reads the log');
+    expect(logListenerExposure(undefined, false, false)).toBe(
+      'is reachable beyond this machine without TLS or login: anyone who connects reads the log',
+    );
     expect(logListenerExposure('0.0.0.0', true, false)).toMatch(/without login/);
-    expect(logListenerExposure('192.168.1.2', false, true)).toMatch(/without TLS: anyone who listens on the network reads the log/);
+    expect(logListenerExposure('192.168.1.2', false, true)).toMatch(
+      /without TLS: anyone who listens on the network reads the log/,
+    );
   });
 });

@@ -36,7 +36,9 @@ async function served(maxPacketSize = 1_000_000) {
   const { loop } = world as VirtualWorld;
   const logs: string[] = [];
   const host: ConnectionHost = {
-    dispatcher: new Dispatcher(new ClassRegistry({ Slow: { impl: Slow, methods: { new: '_constructor', wait: 1, big: 1 } } })),
+    dispatcher: new Dispatcher(
+      new ClassRegistry({ Slow: { impl: Slow, methods: { new: '_constructor', wait: 1, big: 1 } } }),
+    ),
     formats: new CodecRegistry([json]),
     insecureFormatsOk: false,
     maxPacketSize,
@@ -69,7 +71,10 @@ async function served(maxPacketSize = 1_000_000) {
 }
 
 /** Runs `test` in a fresh virtual world. */
-function inVirtualTime<T>(test: (setup: Awaited<ReturnType<typeof served>>) => Promise<T>, maxPacketSize?: number): Promise<T> {
+function inVirtualTime<T>(
+  test: (setup: Awaited<ReturnType<typeof served>>) => Promise<T>,
+  maxPacketSize?: number,
+): Promise<T> {
   world = virtualWorld();
   Slow.stops = [];
   return world.run(async () => test(await served(maxPacketSize)));
@@ -94,7 +99,8 @@ describe('ServerConnection', () => {
       loop.timer(50, () => send({ cmd: 'cancel', target: 4 }));
       return [await next(), await next()];
     });
-    // The calls past their deadline and cancelled are stopped (their signals abort with coded reasons) and not answered.
+    // The calls past their deadline and cancelled are stopped (their signals abort with coded reasons) and not
+    // answered.
     expect(answers).toEqual(['{"ok":1,"rc":["quick"],"id":2} at 100', '{"ok":1,"rc":["slow"],"id":1} at 300']);
     expect(Slow.stops).toEqual(['RPC_CANCELLED at 50', 'RPC_DEADLINE at 200']);
   });
@@ -118,7 +124,10 @@ describe('ServerConnection', () => {
       send({ cmd: 'exec', oid, method: 'big', params: [10] });
       return [await next(), await next()];
     }, 1000);
-    expect(answers).toEqual(['{"rc":0,"msg":"Response packed exceeds limit of 1000 bytes"} at 0', '{"ok":1,"rc":["xxxxxxxxxx"]} at 0']);
+    expect(answers).toEqual([
+      '{"rc":0,"msg":"Response packed exceeds limit of 1000 bytes"} at 0',
+      '{"ok":1,"rc":["xxxxxxxxxx"]} at 0',
+    ]);
   });
 
   it('ends on the raw DISCONNECT text, and frees what the client held when it has gone', async () => {

@@ -2,7 +2,9 @@ import type { Channel, Endpoint } from '@rpc/loop';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { VirtualTimeScheduler } from 'rxjs';
 
-/** A loop whose time is virtual and whose bytes go through memory: a whole conversation runs the same way every time. */
+/**
+ * A loop whose time is virtual and whose bytes go through memory: a whole conversation runs the same way every time.
+ */
 export interface VirtualWorld {
   readonly loop: RxLoop;
   /** Runs `work` in virtual time; it may wait up to 10 real seconds on work outside the scheduler (crypto). */

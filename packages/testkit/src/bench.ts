@@ -72,7 +72,11 @@ export function ratio(a: number, b: number): number {
  * Runs `script --serve <kind> ...args` in its own process (so that client and
  * server each have a core) and resolves with the port it reports through IPC.
  */
-export async function forkServer(script: string, kind: string, args: string[] = []): Promise<{ port: number; kill(): void }> {
+export async function forkServer(
+  script: string,
+  kind: string,
+  args: string[] = [],
+): Promise<{ port: number; kill(): void }> {
   const child = fork(script, ['--serve', kind, ...args], { execArgv: process.execArgv });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
@@ -98,7 +102,12 @@ export function newRuns(): Runs {
 }
 
 /** Medians of the rounds, and round-trip percentiles over all of them. */
-export function summarize(runs: Runs): { sequentialPerSec: number; pipelinedPerSec: number; rttP50Ms: number; rttP99Ms: number } {
+export function summarize(runs: Runs): {
+  sequentialPerSec: number;
+  pipelinedPerSec: number;
+  rttP50Ms: number;
+  rttP99Ms: number;
+} {
   const rtts = [...runs.rtts].sort((a, b) => a - b);
   return {
     sequentialPerSec: Math.round(median(runs.sequential)),

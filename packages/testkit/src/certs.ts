@@ -39,7 +39,13 @@ async function makePki(): Promise<TestPki> {
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   return { ca: ca.cert, cert: server.cert, key: server.private, otherCa: other.cert };
@@ -71,7 +77,12 @@ async function writePki(): Promise<TestPkiFiles> {
   const caDir = join(dir, 'ca');
   mkdirSync(caDir);
   const passphrase = 'topsecret';
-  const encrypted = createPrivateKey(pki.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string;
+  const encrypted = createPrivateKey(pki.key).export({
+    format: 'pem',
+    type: 'pkcs8',
+    cipher: 'aes-256-cbc',
+    passphrase,
+  }) as string;
   const out = {
     caFile: join(dir, 'ca.pem'),
     otherCaFile: join(dir, 'other-ca.pem'),

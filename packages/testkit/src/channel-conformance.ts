@@ -233,7 +233,11 @@ export function describeChannelConformance(adapter: ChannelAdapter): void {
       near.writev([], (error) => flushed.push(['nothing', error]));
       await waitFor(() => flushed.length === 3 && got.text() === 'abc', 'the flushes');
       await moment();
-      expect(flushed.sort()).toEqual([['nothing', undefined], ['write', undefined], ['writev', undefined]]);
+      expect(flushed.sort()).toEqual([
+        ['nothing', undefined],
+        ['write', undefined],
+        ['writev', undefined],
+      ]);
     });
 
     it('ends cleanly after the data that came before the end, and closes both ends once', async () => {

@@ -42,7 +42,10 @@ export function rawEchoServer(): Promise<net.Server> {
 }
 
 /** A raw client: `onMessage` per message, and what it sends in reply leaves in one write per 'data' event. */
-export async function rawClient(port: number, onMessage: () => void): Promise<{ send(payload: Buffer): void; close(): void }> {
+export async function rawClient(
+  port: number,
+  onMessage: () => void,
+): Promise<{ send(payload: Buffer): void; close(): void }> {
   const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
   await new Promise((resolve) => socket.once('connect', resolve));
   let pending: Buffer[] = [];

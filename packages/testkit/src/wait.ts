@@ -1,4 +1,7 @@
-/** Resolves when `check()` is true, polling every few milliseconds; rejects after `timeoutMs` with `what` in the message. */
+/**
+ * Resolves when `check()` is true, polling every few milliseconds; rejects after `timeoutMs` with `what` in the
+ * message.
+ */
 export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -8,6 +11,9 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
 }
 
 /** The next `event` of an emitter, as a promise. */
-export function once<T = unknown>(emitter: { once(event: string, listener: (value: T) => void): unknown }, event: string): Promise<T> {
+export function once<T = unknown>(
+  emitter: { once(event: string, listener: (value: T) => void): unknown },
+  event: string,
+): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve));
 }

@@ -22,8 +22,20 @@ const baseline: Contender = {
   encode: (value) => utf8.encode(JSON.stringify(value)),
   decode: (bytes) => JSON.parse(fromUtf8.decode(bytes)) as unknown,
 };
-const contenders: Contender[] = [baseline, { ...jsonCodec(), name: 'json' }, { ...cborCodec(), name: 'cbor' }, { ...msgpackCodec(), name: 'msgpack' }, { ...serealCodec(), name: 'sereal' }];
-const labels: Record<string, string> = { baseline: 'JSON.stringify+parse', json: 'jsonCodec', cbor: 'cborCodec', msgpack: 'msgpackCodec', sereal: 'serealCodec' };
+const contenders: Contender[] = [
+  baseline,
+  { ...jsonCodec(), name: 'json' },
+  { ...cborCodec(), name: 'cbor' },
+  { ...msgpackCodec(), name: 'msgpack' },
+  { ...serealCodec(), name: 'sereal' },
+];
+const labels: Record<string, string> = {
+  baseline: 'JSON.stringify+parse',
+  json: 'jsonCodec',
+  cbor: 'cborCodec',
+  msgpack: 'msgpackCodec',
+  sereal: 'serealCodec',
+};
 
 const small = { cmd: 'exec', oid: 'My::Class=HASH(0x55d1c0ffee)', method: 'get_data', params: ['key', 42, true] };
 
@@ -71,15 +83,19 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
 function main(): void {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '0.5' } } });
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '0.5' } },
+  });
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
-  if (!(Number.isInteger(rounds) && rounds > 0 && seconds > 0)) throw new Error('--rounds must be a whole number > 0 and --seconds > 0');
+  if (!(Number.isInteger(rounds) && rounds > 0 && seconds > 0))
+    throw new Error('--rounds must be a whole number > 0 and --seconds > 0');
 
   // A benchmark of a codec that loses data would be meaningless: check each once, which also warms up the JIT.
   for (const contender of contenders) {
     for (const { value } of Object.values(cases)) {
-      if (!isDeepStrictEqual(contender.decode(contender.encode(value)), value)) throw new Error(`${contender.name} does not round-trip the test data`);
+      if (!isDeepStrictEqual(contender.decode(contender.encode(value)), value))
+        throw new Error(`${contender.name} does not round-trip the test data`);
     }
     for (const { value, batch } of Object.values(cases)) measure(contender, value, batch, Math.min(seconds, 0.2));
   }
@@ -117,14 +133,23 @@ function main(): void {
       .filter((c) => c !== baseline)
       .map((c) => {
         const r = results[c.name] as (typeof results)[string];
-        return [c.name, { small: round(r.smallOpsPerSec / base.smallOpsPerSec, 3), large: round(r.largeOpsPerSec / base.largeOpsPerSec, 3) }];
+        return [
+          c.name,
+          {
+            small: round(r.smallOpsPerSec / base.smallOpsPerSec, 3),
+            large: round(r.largeOpsPerSec / base.largeOpsPerSec, 3),
+          },
+        ];
       }),
   );
 
-  console.log(`codec round trips (encode + decode), median of ${rounds} rounds of ${seconds}s; small = ${base.smallBytes}-byte request, large = ${large.length} records, ${largeJsonMB.toFixed(2)} MB of JSON (MB/s counts those MB for every codec)`);
+  console.log(
+    `codec round trips (encode + decode), median of ${rounds} rounds of ${seconds}s; small = ${base.smallBytes}-byte request, large = ${large.length} records, ${largeJsonMB.toFixed(2)} MB of JSON (MB/s counts those MB for every codec)`,
+  );
   const header = ['contender', 'small ops/s', 'vs base', 'large ops/s', 'large MB/s', 'vs base', 'small B', 'large B'];
   const widths = [22, 12, 8, 12, 11, 8, 8, 10];
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join(' ');
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join(' ');
   console.log(line(header));
   for (const c of contenders) {
     const r = results[c.name] as (typeof results)[string];
@@ -143,7 +168,9 @@ function main(): void {
     );
   }
   if (sink === 0) console.log('(nothing was measured)');
-  console.log(JSON.stringify({ bench: 'codec', rounds, seconds, records: large.length, largeJsonBytes, results, ratios }));
+  console.log(
+    JSON.stringify({ bench: 'codec', rounds, seconds, records: large.length, largeJsonBytes, results, ratios }),
+  );
 }
 
 main();

@@ -8,14 +8,29 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@rpc/client';
 import { Server } from '@rpc/server';
-import { forkServer, measure, newRuns, ratio, reportPort, summarize, type OpenBenchClient, type Runs } from '@rpc/testkit/bench';
+import {
+  forkServer,
+  measure,
+  newRuns,
+  ratio,
+  reportPort,
+  summarize,
+  type OpenBenchClient,
+  type Runs,
+} from '@rpc/testkit/bench';
 import { adapters, type Adapter } from '../src/adapters.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
 const byName = new Map(adapters.map((adapter) => [adapter.name, adapter]));
 
 async function serve(adapter: Adapter): Promise<void> {
-  const server = new Server({ host: '127.0.0.1', port: 0, classes: perlContractClasses(), logger: { log: () => undefined }, loop: adapter.loop() });
+  const server = new Server({
+    host: '127.0.0.1',
+    port: 0,
+    classes: perlContractClasses(),
+    logger: { log: () => undefined },
+    loop: adapter.loop(),
+  });
   await server.setupListeners();
   reportPort(server.port);
 }
@@ -30,7 +45,13 @@ function opener(adapter: Adapter, port: number): OpenBenchClient {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1.5' }, rounds: { type: 'string', default: '3' }, serve: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '1.5' },
+      rounds: { type: 'string', default: '3' },
+      serve: { type: 'string' },
+    },
+  });
   if (values.serve) return serve(byName.get(values.serve) as Adapter);
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
@@ -40,9 +61,16 @@ async function main(): Promise<void> {
   const runs = new Map<string, Runs>(adapters.map((adapter) => [adapter.name, newRuns()]));
   for (let round = 0; round < rounds; round++) {
     const order = adapters.map((_, i) => adapters[(i + round) % adapters.length] as Adapter);
-    for (const [scenario, window] of [['sequential', 1], ['pipelined', 100]] as const) {
+    for (const [scenario, window] of [
+      ['sequential', 1],
+      ['pipelined', 100],
+    ] as const) {
       for (const adapter of order) {
-        const { rate, rtts } = await measure(opener(adapter, servers.get(adapter.name)?.port as number), window, seconds);
+        const { rate, rtts } = await measure(
+          opener(adapter, servers.get(adapter.name)?.port as number),
+          window,
+          seconds,
+        );
         const run = runs.get(adapter.name) as Runs;
         run[scenario].push(rate);
         run.rtts.push(...rtts);
@@ -52,16 +80,27 @@ async function main(): Promise<void> {
   }
   for (const server of servers.values()) server.kill();
 
-  const results = Object.fromEntries(adapters.map((adapter) => [adapter.name, summarize(runs.get(adapter.name) as Runs)]));
+  const results = Object.fromEntries(
+    adapters.map((adapter) => [adapter.name, summarize(runs.get(adapter.name) as Runs)]),
+  );
   const node = results.node as ReturnType<typeof summarize>;
   const ratios = Object.fromEntries(
     adapters.map((adapter) => {
       const r = results[adapter.name] as ReturnType<typeof summarize>;
-      return [adapter.name, { sequential: ratio(r.sequentialPerSec, node.sequentialPerSec), pipelined: ratio(r.pipelinedPerSec, node.pipelinedPerSec), rttP50: ratio(r.rttP50Ms, node.rttP50Ms) }];
+      return [
+        adapter.name,
+        {
+          sequential: ratio(r.sequentialPerSec, node.sequentialPerSec),
+          pipelined: ratio(r.pipelinedPerSec, node.pipelinedPerSec),
+          rttP50: ratio(r.rttP50Ms, node.rttP50Ms),
+        },
+      ];
     }),
   );
   console.log(`small Event::RPC calls on one connection, per Loop adapter; median of ${rounds} rounds of ${seconds}s`);
-  console.log(`${'adapter'.padEnd(10)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'vs node: seq'.padStart(13)} ${'100'.padStart(6)}`);
+  console.log(
+    `${'adapter'.padEnd(10)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'vs node: seq'.padStart(13)} ${'100'.padStart(6)}`,
+  );
   for (const adapter of adapters) {
     const r = results[adapter.name] as ReturnType<typeof summarize>;
     const q = ratios[adapter.name] as { sequential: number; pipelined: number };

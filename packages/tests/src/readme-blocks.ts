@@ -27,7 +27,14 @@ export function codeBlocks(markdownFile: string): CodeBlock[] {
     const fence = /^```(\w*)((?:\s+\w+)*)\s*$/.exec(line);
     if (open !== undefined) {
       if (fence !== null && fence[1] === '') {
-        blocks.push({ readme, index: blocks.length + 1, lang: open.lang, run: open.run, heading, code: `${open.lines.join('\n')}\n` });
+        blocks.push({
+          readme,
+          index: blocks.length + 1,
+          lang: open.lang,
+          run: open.run,
+          heading,
+          code: `${open.lines.join('\n')}\n`,
+        });
         open = undefined;
       } else open.lines.push(line);
     } else if (fence !== null) open = { lang: fence[1] ?? '', run: /\brun\b/.test(fence[2] ?? ''), lines: [] };
@@ -39,13 +46,15 @@ export function codeBlocks(markdownFile: string): CodeBlock[] {
 /** The root README and every package's. */
 export function readmes(): string[] {
   const packages = join(root, 'packages');
-  return [join(root, 'README.md'), ...readdirSync(packages).map((name) => join(packages, name, 'README.md'))].filter((file) => {
-    try {
-      return readFileSync(file, 'utf8').length > 0;
-    } catch {
-      return false;
-    }
-  });
+  return [join(root, 'README.md'), ...readdirSync(packages).map((name) => join(packages, name, 'README.md'))].filter(
+    (file) => {
+      try {
+        return readFileSync(file, 'utf8').length > 0;
+      } catch {
+        return false;
+      }
+    },
+  );
 }
 
 /** A file name for a block: where it comes from, readable in a compiler message. */
@@ -53,9 +62,26 @@ export function fileNameOf(block: CodeBlock): string {
   return `${block.readme.replace(/[/.]/g, '_')}-${block.index}.mts`;
 }
 
-const TSC_FLAGS = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,esnext.disposable', '--types', 'node'];
+const TSC_FLAGS = [
+  '--noEmit',
+  '--strict',
+  '--skipLibCheck',
+  '--target',
+  'es2022',
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
+  '--lib',
+  'es2022,esnext.disposable',
+  '--types',
+  'node',
+];
 
-/** A folder inside packages/tests, so that @rpc/* and @types/node resolve as from a user's node_modules; removed after `use`. */
+/**
+ * A folder inside packages/tests, so that @rpc/* and @types/node resolve as from a user's node_modules; removed after
+ * `use`.
+ */
 async function inUserProject<T>(use: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(__dirname, '..', '.user-'));
   try {
@@ -75,7 +101,8 @@ export function typeCheck(files: ReadonlyMap<string, string>): Promise<Map<strin
   return inUserProject(async (dir) => {
     for (const [name, code] of files) writeFileSync(join(dir, name), code);
     const messages = new Map<string, string[]>([...files.keys()].map((name) => [name, []]));
-    // The compiler reports no type errors while any file has syntax errors: such files are set aside, and the rest checked again.
+    // The compiler reports no type errors while any file has syntax errors: such files are set aside, and the rest
+    // checked again.
     let remaining = [...files.keys()];
     while (remaining.length > 0) {
       const output = await compile(dir, remaining);
@@ -115,17 +142,30 @@ export interface UserRun {
  * project with the @rpc packages installed: type-checked under `strict`, then
  * run with tsx. Resolves with what it printed; rejects if either step fails.
  */
-export async function runAsUser(name: string, code: string, { env = {}, input = '', timeoutMs = 60_000 }: UserRun = {}): Promise<{ stdout: string; stderr: string }> {
+export async function runAsUser(
+  name: string,
+  code: string,
+  { env = {}, input = '', timeoutMs = 60_000 }: UserRun = {},
+): Promise<{ stdout: string; stderr: string }> {
   const problems = (await typeCheck(new Map([[name, code]]))).get(name) ?? [];
   if (problems.length > 0) throw new Error(`${name} does not compile under strict:\n${problems.join('\n')}`);
   return inUserProject(async (dir) => {
     writeFileSync(join(dir, name), code);
-    return runProgram(join(root, 'node_modules', '.bin', 'tsx'), [join(dir, name)], { cwd: dir, env: { ...process.env, ...env }, input, timeoutMs });
+    return runProgram(join(root, 'node_modules', '.bin', 'tsx'), [join(dir, name)], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      input,
+      timeoutMs,
+    });
   });
 }
 
 /** Runs a program to its end with `input` on stdin; rejects on a non-zero exit or after `timeoutMs`. */
-function runProgram(command: string, args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; input: string; timeoutMs: number }): Promise<{ stdout: string; stderr: string }> {
+function runProgram(
+  command: string,
+  args: string[],
+  o: { cwd: string; env: NodeJS.ProcessEnv; input: string; timeoutMs: number },
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: o.cwd, env: o.env, stdio: 'pipe' });
     let stdout = '';

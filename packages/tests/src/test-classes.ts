@@ -4,7 +4,10 @@ import { returnList, Server, type ClassSpec } from '@rpc/server';
 // The classes of the interop contract (perl/rpc/TestClasses.pm has the Perl twins):
 // both servers export them, so the same client scenarios run against either.
 
-/** Constructor arguments as a Perl client sends them (`data => 'x'`, a flat list) or as @rpc clients do (`{ data: 'x' }`). */
+/**
+ * Constructor arguments as a Perl client sends them (`data => 'x'`, a flat list) or as @rpc clients do (`{ data: 'x'
+ * }`).
+ */
 function dataOf(args: unknown[]): unknown {
   if (args.length === 1 && args[0] !== null && typeof args[0] === 'object') return (args[0] as { data?: unknown }).data;
   for (let i = 0; i + 1 < args.length; i += 2) if (args[i] === 'data') return args[i + 1];
@@ -23,9 +26,20 @@ function bigDataStruct(): unknown {
     name: 'big data struct',
     unicode: { chinese: '你好世界', german: 'Grüße', emoji: '😀' },
     numbers: {
-      zero: 0, one: 1, minus_one: -1, small: 42, negative: -42, byte: 255, word: 65535,
-      two_32: 4294967296, two_40: 1099511627776, max_safe: 9007199254740991, min_safe: -9007199254740991,
-      float: 3.25, neg_float: -0.5, tenth: 0.1,
+      zero: 0,
+      one: 1,
+      minus_one: -1,
+      small: 42,
+      negative: -42,
+      byte: 255,
+      word: 65535,
+      two_32: 4294967296,
+      two_40: 1099511627776,
+      max_safe: 9007199254740991,
+      min_safe: -9007199254740991,
+      float: 3.25,
+      neg_float: -0.5,
+      tenth: 0.1,
     },
     strings: ['', '42', 'plain ascii', 'with "quotes" and \\ backslash', 'tab\tnewline\n'],
     list: [1, 'two', 3.5, null, ['nested', ['deeper', { key: 'value' }]], {}, []],
@@ -123,13 +137,23 @@ export class EventRpcTest {
     const signal = Server.instance?.activeSignal;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Number(ms));
-      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
     return value;
   }
 }
 
-/** The contract exactly as the Perl server exports it (without the TypeScript-only `wait`), so class_info_all agrees too. */
+/**
+ * The contract exactly as the Perl server exports it (without the TypeScript-only `wait`), so class_info_all agrees
+ * too.
+ */
 export function perlContractClasses(): Record<string, ClassSpec> {
   const { wait: _wait, ...methods } = testClasses.Event_RPC_Test?.methods ?? {};
   return { ...testClasses, Event_RPC_Test: { impl: EventRpcTest, methods } };

@@ -77,7 +77,10 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
       expect(await client.call('add_numbers', { n1: 2, n2: 3 })).toEqual([{ sum: 5 }]);
       const order: string[] = [];
       const calls = ['slow', 'middle', 'fast'].map((name) =>
-        client.call('hold', name).then((values) => (order.push(values[0]), values)),
+        client.call('hold', name).then((values) => {
+          order.push(values[0]);
+          return values;
+        }),
       );
       expect(client.callsInFlight).toBe(3);
       await waitFor(() => s.held.size === 3, 'the three calls to be held');

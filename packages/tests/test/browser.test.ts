@@ -30,20 +30,37 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     const { port } = web.address() as { port: number };
     const calls: string[] = [];
-    const server = new Server({ port, logger: quiet, classes: testClasses, loop: new WsLoop({ server: web, path: '/rpc' }) });
+    const server = new Server({
+      port,
+      logger: quiet,
+      classes: testClasses,
+      loop: new WsLoop({ server: web, path: '/rpc' }),
+    });
     server.on('call', (_connection: ServerConnection, request) => calls.push(String(request.cmd)));
     await server.setupListeners();
 
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));
       await page.goto(`http://127.0.0.1:${port}/`);
-      await page.waitForFunction(() => (globalThis as unknown as { rpcResults?: unknown }).rpcResults !== undefined, undefined, { timeout: 20_000 });
+      await page.waitForFunction(
+        () => (globalThis as unknown as { rpcResults?: unknown }).rpcResults !== undefined,
+        undefined,
+        { timeout: 20_000 },
+      );
       const results = await page.evaluate(() => (globalThis as unknown as { rpcResults: unknown }).rpcResults);
       expect(problems).toEqual([]);
       expect(results).toEqual({

@@ -32,7 +32,9 @@ async function fakeServer(answer: Answerer): Promise<MsgServer> {
 const portOf = (server: MsgServer): number => (server.address as { port: number }).port;
 
 it('refuses a server whose protocol is older than 1.00 (RPC_VERSION), and hangs up', async () => {
-  await using server = await fakeServer((_request, conn) => conn.sendLater(jsonCodec().encode({ ok: 1, version: '0.90', protocol: '0.90' })));
+  await using server = await fakeServer((_request, conn) =>
+    conn.sendLater(jsonCodec().encode({ ok: 1, version: '0.90', protocol: '0.90' })),
+  );
   const client = new Client({ host: '127.0.0.1', port: portOf(server) });
   await expect(client.connect()).rejects.toMatchObject({ name: 'ProtocolError', code: 'RPC_VERSION' });
   expect(client.connected).toBe(false);
@@ -43,7 +45,8 @@ it('drops a connection whose server answers bytes that do not decode (RPC_BAD_AN
   let garbage = false;
   await using server = await fakeServer((request, conn) => {
     if (garbage) return conn.sendLater(Uint8Array.of(0xff, 0x00, 0x7b));
-    if (request.cmd === 'version') return conn.sendLater(jsonCodec().encode({ ok: 1, version: '1.10', protocol: '1.00' }));
+    if (request.cmd === 'version')
+      return conn.sendLater(jsonCodec().encode({ ok: 1, version: '1.10', protocol: '1.00' }));
     conn.sendLater(jsonCodec().encode({ ok: 1, class_info_all: {} }));
   });
   await using client = new Client({ host: '127.0.0.1', port: portOf(server) });
@@ -51,7 +54,10 @@ it('drops a connection whose server answers bytes that do not decode (RPC_BAD_AN
   client.on('error', (error) => errors.push(error));
   await client.connect();
   garbage = true;
-  await expect(client.request({ cmd: 'classes_list' })).rejects.toMatchObject({ name: 'TransportError', code: 'RPC_DISCONNECTED' });
+  await expect(client.request({ cmd: 'classes_list' })).rejects.toMatchObject({
+    name: 'TransportError',
+    code: 'RPC_DISCONNECTED',
+  });
   expect(errors).toEqual([expect.objectContaining({ name: 'ProtocolError', code: 'RPC_BAD_ANSWER' })]);
   expect(client.connected).toBe(false);
 });

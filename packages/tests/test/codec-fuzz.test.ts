@@ -58,7 +58,28 @@ const SEREAL_HEADER = [0x3d, 0xf3, 0x72, 0x6c, 0x05, 0x00];
 const targets: Target[] = [
   {
     codec: jsonCodec(),
-    tokens: ['"', '[', ']', '{', '}', '(', ')', '("A")[', ',', ':', '\\', '\\u0000', '\\ud800', 'null', 'true', '-', '1e999', '99999999999999999999', '"__proto__":', '\u00ff'].map(ascii),
+    tokens: [
+      '"',
+      '[',
+      ']',
+      '{',
+      '}',
+      '(',
+      ')',
+      '("A")[',
+      ',',
+      ':',
+      '\\',
+      '\\u0000',
+      '\\ud800',
+      'null',
+      'true',
+      '-',
+      '1e999',
+      '99999999999999999999',
+      '"__proto__":',
+      '\u00ff',
+    ].map(ascii),
     alphabet: ascii('[]{}(),:"\\ 0123456789-+.eEtrufalsn\u00e9'),
   },
   {
@@ -70,10 +91,23 @@ const targets: Target[] = [
       [0xba, ...FF4], // map
       [0x5a, ...FF4], // byte string
       [0x7b, 0x7f, ...FF4, 0xff, 0xff, 0xff], // text string
-      [0x9f], [0xbf], [0x5f], [0x7f], [0xff], // indefinite lengths and break
-      [0xc1], [0xc2], [0xd8, 0x1a], [0xd8, 0x1b], [0xd8, 0x1c], [0xd8, 0x1d, 0x00], [0xd9, 0x01, 0x02], [0xd9, 0x01, 0x03], [0xd9, 0xe0, 0x00], // tags
+      [0x9f],
+      [0xbf],
+      [0x5f],
+      [0x7f],
+      [0xff], // indefinite lengths and break
+      [0xc1],
+      [0xc2],
+      [0xd8, 0x1a],
+      [0xd8, 0x1b],
+      [0xd8, 0x1c],
+      [0xd8, 0x1d, 0x00],
+      [0xd9, 0x01, 0x02],
+      [0xd9, 0x01, 0x03],
+      [0xd9, 0xe0, 0x00], // tags
       [0xa1, 0x69, ...ascii('__proto__')],
-      [0xf7], [0xfb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
+      [0xf7],
+      [0xfb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
     ],
   },
   {
@@ -84,10 +118,19 @@ const targets: Target[] = [
       [0xdb, ...FF4], // str32
       [0xc6, ...FF4], // bin32
       [0xc9, ...FF4, 0x1a], // ext32, type 26
-      [0xdc, 0xff, 0xff], [0xde, 0xff, 0xff],
-      [0xc7, 0x03, 0x1a], [0xd4, 0x72, 0x00], [0xd4, 0x65, 0x00], [0xd6, 0x69, 0, 0, 0, 0], [0xd6, 0x70, 0, 0, 0, 0], [0xd4, 0x73, 0x90], [0xc7, 0x09, 0x74], [0xd6, 0xff, 0, 0, 0, 0],
+      [0xdc, 0xff, 0xff],
+      [0xde, 0xff, 0xff],
+      [0xc7, 0x03, 0x1a],
+      [0xd4, 0x72, 0x00],
+      [0xd4, 0x65, 0x00],
+      [0xd6, 0x69, 0, 0, 0, 0],
+      [0xd6, 0x70, 0, 0, 0, 0],
+      [0xd4, 0x73, 0x90],
+      [0xc7, 0x09, 0x74],
+      [0xd6, 0xff, 0, 0, 0, 0],
       [0x81, 0xa9, ...ascii('__proto__')],
-      [0xc1], [0xd3, ...FF4, ...FF4],
+      [0xc1],
+      [0xd3, ...FF4, ...FF4],
     ],
   },
   {
@@ -97,20 +140,73 @@ const targets: Target[] = [
       [0x28, 0x2a, ...FF4, 0x0f], // REFN HASH
       [0x26, ...FF4, 0x0f], // BINARY
       [0x27, ...FF4, 0x0f], // STR_UTF8
-      [0x20, ...FF4, ...FF4, 0xff, 0x01], [0x21, ...FF4, ...FF4, 0xff, 0x01], // 64-bit VARINT, ZIGZAG
-      [0x29, 0x01], [0x29, 0x03], [0x2e, 0x02], [0x2f, 0x01], [0x2f, 0x03], [0x2d, 0x03], [0x33, 0x03], // REFP, ALIAS, COPY, OBJECTV(_FREEZE)
-      [0xab, 0x00], [0xa8], [0xaa, 0x00], [0xe3, 0x61, 0x62, 0x63], [0xc1], // tracked items
-      [0x2c, 0x61, 0x41], [0x32, 0x61, 0x41, 0x28, 0x2b, 0x00], // OBJECT, OBJECT_FREEZE
-      [0x30], [0x3f], [0x31], [0x24], [0x38], [0x3c], [0x3e], [0x39], [0x35],
-      [0x51, 0x69, ...ascii('__proto__')], [0x4f], [0x5f], [0x7f],
-      SEREAL_HEADER, [0x3d, 0x73, 0x72, 0x6c, 0x01, 0x00], [0x3d, 0xf3, 0x72, 0x6c, 0x35, 0x00], [0x05, ...FF4], // headers, a suffix size
+      [0x20, ...FF4, ...FF4, 0xff, 0x01],
+      [0x21, ...FF4, ...FF4, 0xff, 0x01], // 64-bit VARINT, ZIGZAG
+      [0x29, 0x01],
+      [0x29, 0x03],
+      [0x2e, 0x02],
+      [0x2f, 0x01],
+      [0x2f, 0x03],
+      [0x2d, 0x03],
+      [0x33, 0x03], // REFP, ALIAS, COPY, OBJECTV(_FREEZE)
+      [0xab, 0x00],
+      [0xa8],
+      [0xaa, 0x00],
+      [0xe3, 0x61, 0x62, 0x63],
+      [0xc1], // tracked items
+      [0x2c, 0x61, 0x41],
+      [0x32, 0x61, 0x41, 0x28, 0x2b, 0x00], // OBJECT, OBJECT_FREEZE
+      [0x30],
+      [0x3f],
+      [0x31],
+      [0x24],
+      [0x38],
+      [0x3c],
+      [0x3e],
+      [0x39],
+      [0x35],
+      [0x51, 0x69, ...ascii('__proto__')],
+      [0x4f],
+      [0x5f],
+      [0x7f],
+      SEREAL_HEADER,
+      [0x3d, 0x73, 0x72, 0x6c, 0x01, 0x00],
+      [0x3d, 0xf3, 0x72, 0x6c, 0x35, 0x00],
+      [0x05, ...FF4], // headers, a suffix size
     ],
     header: SEREAL_HEADER,
   },
 ];
 
-const STRINGS = ['', 'exec', 'My::Class=HASH(0x55d1c0ffee)', 'Grüße', '你好', '😀', 'quote " back \\ nul \u0000', '(not a tag)', '[{"nested":1}]'];
-const NUMBERS = [0, 1, -1, 23, 24, 255, 256, -129, 65535, 65536, 2 ** 32, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, 0.5, -2.5e-8, 1e300];
+const STRINGS = [
+  '',
+  'exec',
+  'My::Class=HASH(0x55d1c0ffee)',
+  'Grüße',
+  '你好',
+  '😀',
+  'quote " back \\ nul \u0000',
+  '(not a tag)',
+  '[{"nested":1}]',
+];
+const NUMBERS = [
+  0,
+  1,
+  -1,
+  23,
+  24,
+  255,
+  256,
+  -129,
+  65535,
+  65536,
+  2 ** 32,
+  -(2 ** 31) - 1,
+  Number.MAX_SAFE_INTEGER,
+  0.5,
+  -2.5e-8,
+  1e300,
+];
 const KEYS = ['cmd', 'oid', 'method', 'params', '__proto__', 'constructor', 'toString', 'polluted', '', '0'];
 
 /** A value every codec can encode, from the value model of Codec. */
@@ -135,11 +231,20 @@ function randomValue(rng: Rng, depth: number): unknown {
     case 8: {
       const out: Record<string, unknown> = {};
       // defineProperty: a '__proto__' key must be data, not a prototype change.
-      for (let n = rng.int(5); n > 0; n--) Object.defineProperty(out, rng.pick(KEYS), { value: randomValue(rng, depth + 1), enumerable: true, writable: true, configurable: true });
+      for (let n = rng.int(5); n > 0; n--)
+        Object.defineProperty(out, rng.pick(KEYS), {
+          value: randomValue(rng, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return out;
     }
     default:
-      return new TaggedValue(rng.pick(['My::Class', 'Event_RPC_Test2', '']), Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1)));
+      return new TaggedValue(
+        rng.pick(['My::Class', 'Event_RPC_Test2', '']),
+        Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1)),
+      );
   }
 }
 
@@ -217,7 +322,8 @@ function problemWith(codec: Codec, input: Uint8Array, canary: { bytes: Uint8Arra
     value = codec.decode(input);
   } catch (error) {
     threw = true;
-    if (!isCodecError(error)) return `threw ${(error as Error)?.constructor?.name ?? typeof error}: ${String((error as Error)?.message ?? error)}`;
+    if (!isCodecError(error))
+      return `threw ${(error as Error)?.constructor?.name ?? typeof error}: ${String((error as Error)?.message ?? error)}`;
     const format = (error.data as { format?: string } | undefined)?.format;
     if (format !== codec.name) return `threw a codec error of format ${format}`;
   }
@@ -255,71 +361,84 @@ function thrownBy(f: () => unknown): unknown {
   return undefined;
 }
 
-describe.each(targets.map((t, i) => [t.codec.name, t, i] as const))('%s decoder on hostile bytes', (_name, target, index) => {
-  const { codec } = target;
-  const seed = (SEED + index * 0x9e3779b9) >>> 0; // one stream per codec, so that -t on one codec reproduces too
-  const request = { cmd: 'exec', oid: 'My::Class=HASH(0x55d1c0ffee)', method: 'get_data', params: ['key', 42, true] };
-  const canary = { bytes: codec.encode(request), json: JSON.stringify(request) };
+describe.each(targets.map((t, i) => [t.codec.name, t, i] as const))(
+  '%s decoder on hostile bytes',
+  (_name, target, index) => {
+    const { codec } = target;
+    const seed = (SEED + index * 0x9e3779b9) >>> 0; // one stream per codec, so that -t on one codec reproduces too
+    const request = { cmd: 'exec', oid: 'My::Class=HASH(0x55d1c0ffee)', method: 'get_data', params: ['key', 42, true] };
+    const canary = { bytes: codec.encode(request), json: JSON.stringify(request) };
 
-  /** Decodes `count` inputs from `make`; returns the first few problems, each with its input as hex. */
-  function fuzz(kind: string, salt: number, count: number, make: (rng: Rng) => Uint8Array): string[] {
-    const rng = new Rng(seed ^ salt);
-    const failures: string[] = [];
-    for (let i = 0; i < count && failures.length < 5; i++) {
-      const input = make(rng);
-      const problem = problemWith(codec, input, canary);
-      if (problem !== undefined) failures.push(`  ${kind} #${i}: input ${hex(input)} ${problem}`);
+    /** Decodes `count` inputs from `make`; returns the first few problems, each with its input as hex. */
+    function fuzz(kind: string, salt: number, count: number, make: (rng: Rng) => Uint8Array): string[] {
+      const rng = new Rng(seed ^ salt);
+      const failures: string[] = [];
+      for (let i = 0; i < count && failures.length < 5; i++) {
+        const input = make(rng);
+        const problem = problemWith(codec, input, canary);
+        if (problem !== undefined) failures.push(`  ${kind} #${i}: input ${hex(input)} ${problem}`);
+      }
+      return failures;
     }
-    return failures;
-  }
 
-  it(`throws only codec errors of ${codec.name} on ${RANDOM_INPUTS} random byte strings`, () => {
-    const failures = fuzz('random', 1, RANDOM_INPUTS, (rng) => {
-      const length = rng.int(65);
-      const { alphabet, header } = target;
-      if (alphabet !== undefined && rng.int(2) === 0) return new Uint8Array(Array.from({ length }, () => rng.pick(alphabet)));
-      if (header !== undefined && rng.int(2) === 0) return new Uint8Array([...header, ...rng.bytes(length)]);
-      return new Uint8Array(rng.bytes(length));
+    it(`throws only codec errors of ${codec.name} on ${RANDOM_INPUTS} random byte strings`, () => {
+      const failures = fuzz('random', 1, RANDOM_INPUTS, (rng) => {
+        const length = rng.int(65);
+        const { alphabet, header } = target;
+        if (alphabet !== undefined && rng.int(2) === 0)
+          return new Uint8Array(Array.from({ length }, () => rng.pick(alphabet)));
+        if (header !== undefined && rng.int(2) === 0) return new Uint8Array([...header, ...rng.bytes(length)]);
+        return new Uint8Array(rng.bytes(length));
+      });
+      expect(report(codec, failures)).toBe('');
     });
-    expect(report(codec, failures)).toBe('');
-  });
 
-  it(`throws only codec errors of ${codec.name} on ${MUTATED_INPUTS} mutated encodings`, () => {
-    const valid = new Rng(seed);
-    const messages = [canary.bytes];
-    const failures: string[] = [];
-    for (let i = 0; i < 200; i++) {
-      const value = randomValue(valid, 0);
-      const error = thrownBy(() => messages.push(codec.encode(value)));
-      if (error !== undefined) failures.push(`  encoding message #${i} threw ${String(error)}: ${inspect(value, { depth: null })}`);
-    }
-    // The unmutated encodings are the control: they must decode.
-    for (const bytes of messages) {
-      const error = thrownBy(() => codec.decode(bytes));
-      if (error !== undefined) failures.push(`  valid input ${hex(bytes)} threw ${String(error)}`);
-    }
-    failures.push(...fuzz('mutated', 2, MUTATED_INPUTS, (rng) => mutate(rng, rng.pick(messages), target)));
-    expect(report(codec, failures)).toBe('');
-  });
-});
+    it(`throws only codec errors of ${codec.name} on ${MUTATED_INPUTS} mutated encodings`, () => {
+      const valid = new Rng(seed);
+      const messages = [canary.bytes];
+      const failures: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const value = randomValue(valid, 0);
+        const error = thrownBy(() => messages.push(codec.encode(value)));
+        if (error !== undefined)
+          failures.push(`  encoding message #${i} threw ${String(error)}: ${inspect(value, { depth: null })}`);
+      }
+      // The unmutated encodings are the control: they must decode.
+      for (const bytes of messages) {
+        const error = thrownBy(() => codec.decode(bytes));
+        if (error !== undefined) failures.push(`  valid input ${hex(bytes)} threw ${String(error)}`);
+      }
+      failures.push(...fuzz('mutated', 2, MUTATED_INPUTS, (rng) => mutate(rng, rng.pick(messages), target)));
+      expect(report(codec, failures)).toBe('');
+    });
+  },
+);
 
 const nesting = 100_000;
 // Each format's own syntax for `nesting` arrays (or maps) inside each other.
 const deep: Array<[string, Codec, Uint8Array]> = [
   ['JSON arrays', jsonCodec(), Buffer.from('['.repeat(nesting) + ']'.repeat(nesting))],
-  ['JSON maps', jsonCodec(), Buffer.from('{"a":'.repeat(nesting) + '{}' + '}'.repeat(nesting))],
+  ['JSON maps', jsonCodec(), Buffer.from(`${'{"a":'.repeat(nesting)}{}${'}'.repeat(nesting)}`)],
   ['JSON tagged values', jsonCodec(), Buffer.from('("A")['.repeat(nesting) + ']'.repeat(nesting))],
   ['CBOR arrays', cborCodec(), new Uint8Array(nesting + 1).fill(0x81).fill(0x80, nesting)],
-  ['CBOR maps', cborCodec(), fromHex('a16161'.repeat(nesting) + 'a0')],
-  ['CBOR tags', cborCodec(), fromHex('d81a82614d'.repeat(nesting) + '80')],
+  ['CBOR maps', cborCodec(), fromHex(`${'a16161'.repeat(nesting)}a0`)],
+  ['CBOR tags', cborCodec(), fromHex(`${'d81a82614d'.repeat(nesting)}80`)],
   ['CBOR indefinite arrays', cborCodec(), fromHex('9f'.repeat(nesting) + 'ff'.repeat(nesting))],
   ['MSGP arrays', msgpackCodec(), new Uint8Array(nesting + 1).fill(0x91).fill(0x90, nesting)],
-  ['MSGP maps', msgpackCodec(), fromHex('81a161'.repeat(nesting) + '80')],
-  ['MSGP arrays in extension 26', msgpackCodec(), fromHex(`c9${(nesting + 4).toString(16).padStart(8, '0')}1a92a14d${'91'.repeat(nesting)}90`)],
+  ['MSGP maps', msgpackCodec(), fromHex(`${'81a161'.repeat(nesting)}80`)],
+  [
+    'MSGP arrays in extension 26',
+    msgpackCodec(),
+    fromHex(`c9${(nesting + 4).toString(16).padStart(8, '0')}1a92a14d${'91'.repeat(nesting)}90`),
+  ],
   ['SERL arrays', serealCodec(), new Uint8Array([...SEREAL_HEADER, ...new Array(nesting).fill(0x41), 0x40])],
   ['SERL REFN ARRAYs', serealCodec(), fromHex(`3df3726c0500${'282b01'.repeat(nesting)}40`)],
   ['SERL hashes', serealCodec(), fromHex(`3df3726c0500${'516161'.repeat(nesting)}50`)],
-  ['SERL references to references', serealCodec(), new Uint8Array([...SEREAL_HEADER, ...new Array(nesting).fill(0x28), 0x01])],
+  [
+    'SERL references to references',
+    serealCodec(),
+    new Uint8Array([...SEREAL_HEADER, ...new Array(nesting).fill(0x28), 0x01]),
+  ],
   ['SERL objects', serealCodec(), fromHex(`3df3726c0500${'2c614141'.repeat(nesting)}40`)],
 ];
 
@@ -330,22 +449,31 @@ describe('deep nesting', () => {
     expect(error).toMatchObject({ code: 'CODEC_TOO_DEEP', data: { format: codec.name } });
   });
 
-  it.each([jsonCodec(), cborCodec(), msgpackCodec(), serealCodec()].map((c) => [c.name, c] as const))('%s accepts 512 levels and refuses 513', (_name, codec) => {
-    const nest = (levels: number): unknown => {
-      let value: unknown = 'bottom';
-      for (let i = 0; i < levels; i++) value = [value];
-      return value;
-    };
-    // 511 levels encoded, then wrapped by hand in one more array (512: accepted) or two (513: refused);
-    // Sereal's arrays go after its 6-byte header.
-    const bytes = codec.encode(nest(511));
-    const [head, body] = codec.name === 'SERL' ? [[...bytes.subarray(0, 6)], [...bytes.subarray(6)]] : [[], [...bytes]];
-    const prefix = { JSON: ascii('['), CBOR: [0x81], MSGP: [0x91], SERL: [0x41] }[codec.name as 'JSON' | 'CBOR' | 'MSGP' | 'SERL'];
-    const suffix = codec.name === 'JSON' ? ascii(']') : [];
-    const deeper = new Uint8Array([...head, ...prefix, ...prefix, ...body, ...suffix, ...suffix]);
-    expect(thrownBy(() => codec.decode(new Uint8Array([...head, ...prefix, ...body, ...suffix])))).toBeUndefined();
-    expect(thrownBy(() => codec.decode(deeper))).toMatchObject({ code: 'CODEC_TOO_DEEP', data: { format: codec.name } });
-  });
+  it.each([jsonCodec(), cborCodec(), msgpackCodec(), serealCodec()].map((c) => [c.name, c] as const))(
+    '%s accepts 512 levels and refuses 513',
+    (_name, codec) => {
+      const nest = (levels: number): unknown => {
+        let value: unknown = 'bottom';
+        for (let i = 0; i < levels; i++) value = [value];
+        return value;
+      };
+      // 511 levels encoded, then wrapped by hand in one more array (512: accepted) or two (513: refused);
+      // Sereal's arrays go after its 6-byte header.
+      const bytes = codec.encode(nest(511));
+      const [head, body] =
+        codec.name === 'SERL' ? [[...bytes.subarray(0, 6)], [...bytes.subarray(6)]] : [[], [...bytes]];
+      const prefix = { JSON: ascii('['), CBOR: [0x81], MSGP: [0x91], SERL: [0x41] }[
+        codec.name as 'JSON' | 'CBOR' | 'MSGP' | 'SERL'
+      ];
+      const suffix = codec.name === 'JSON' ? ascii(']') : [];
+      const deeper = new Uint8Array([...head, ...prefix, ...prefix, ...body, ...suffix, ...suffix]);
+      expect(thrownBy(() => codec.decode(new Uint8Array([...head, ...prefix, ...body, ...suffix])))).toBeUndefined();
+      expect(thrownBy(() => codec.decode(deeper))).toMatchObject({
+        code: 'CODEC_TOO_DEEP',
+        data: { format: codec.name },
+      });
+    },
+  );
 });
 
 const never = 'x'.repeat(4 << 20);
@@ -395,7 +523,8 @@ function treeSize(value: unknown, limit: number): number {
     size++;
     if (item instanceof TaggedValue) stack.push(...item.values);
     else if (Array.isArray(item)) stack.push(...(item as unknown[]));
-    else if (item !== null && typeof item === 'object' && !(item instanceof Uint8Array) && !(item instanceof Date)) stack.push(...Object.values(item));
+    else if (item !== null && typeof item === 'object' && !(item instanceof Uint8Array) && !(item instanceof Date))
+      stack.push(...Object.values(item));
   }
   return size;
 }
@@ -403,16 +532,19 @@ function treeSize(value: unknown, limit: number): number {
 /** k shared arrays, each holding the previous one twice: 2^k nodes once expanded. */
 function cborValueSharingDag(k: number): Uint8Array {
   const uint = (n: number) => (n < 24 ? n : 0x1800 + n).toString(16).padStart(n < 24 ? 2 : 4, '0');
-  let out = (0x80 + k + 1).toString(16) + 'd81c80'; // [ 28([]),
+  let out = `${(0x80 + k + 1).toString(16)}d81c80`; // [ 28([]),
   for (let i = 1; i <= k; i++) out += `d81c82d81d${uint(i - 1)}d81d${uint(i - 1)}`; // 28([29(i-1), 29(i-1)]), ...
   return fromHex(out);
 }
 
-/** The same through CBOR packed values: tag 51 tables whose entry 16 holds two tag-6 references to the previous entry 16. */
+/**
+ * The same through CBOR packed values: tag 51 tables whose entry 16 holds two tag-6 references to the previous entry
+ * 16.
+ */
 function cborPackedDag(k: number): Uint8Array {
   let out = '';
-  for (let i = 0; i < k; i++) out += `d83384${'91' + 'f6'.repeat(16) + (i === 0 ? '80' : '82c600c600')}8080`;
-  return fromHex(out + 'c600');
+  for (let i = 0; i < k; i++) out += `d83384${`91${'f6'.repeat(16)}${i === 0 ? '80' : '82c600c600'}`}8080`;
+  return fromHex(`${out}c600`);
 }
 
 /** The same through Sereal: k tracked arrays, each holding two REFPs to the one before. */
@@ -429,7 +561,10 @@ function serealRefpDag(k: number): Uint8Array {
   return new Uint8Array([...SEREAL_HEADER, ...body]);
 }
 
-/** The same inside a MessagePack extension 26, whose payload msgpackr reads with structured-clone references (0x69/0x70) on. */
+/**
+ * The same inside a MessagePack extension 26, whose payload msgpackr reads with structured-clone references (0x69/0x70)
+ * on.
+ */
 function msgpackDag(k: number): Uint8Array {
   const id = (n: number) => n.toString(16).padStart(8, '0');
   let list = `dc${(k + 1).toString(16).padStart(4, '0')}d669${id(0)}90`;
@@ -455,7 +590,8 @@ describe('amplification and resource attacks', () => {
     expect(treeSize(codec.decode(bytes), 64 * bytes.length)).toBeLessThanOrEqual(64 * bytes.length);
   });
 
-  // toWire (used when a value holds a TaggedValue or Map) used to assign out['__proto__'], setting the prototype and dropping the key.
+  // toWire (used when a value holds a TaggedValue or Map) used to assign out['__proto__'], setting the prototype and
+  // dropping the key.
   it('CBOR keeps an own __proto__ key in a message that also holds a TaggedValue', () => {
     const codec = cborCodec();
     const value = [new TaggedValue('A', []), JSON.parse('{"__proto__":{"x":1},"k":2}') as unknown];
@@ -469,10 +605,15 @@ describe('amplification and resource attacks', () => {
     if (error !== undefined) expect(isCodecError(error)).toBe(true);
   });
 
-  // cbor-x builds bignums (tags 2/3) in quadratic time: 100 kB took a second. Long ones are refused, short ones still decode.
+  // cbor-x builds bignums (tags 2/3) in quadratic time: 100 kB took a second. Long ones are refused, short ones still
+  // decode.
   it('CBOR refuses a 100 kB bignum and still reads a 9-byte one', () => {
     const huge = Buffer.concat([Buffer.from('c25a000186a0', 'hex'), Buffer.alloc(100_000, 0xff)]);
-    expect(thrownBy(() => cborCodec().decode(huge))).toMatchObject({ name: 'ProtocolError',  code: 'CODEC_MALFORMED', data: { format: 'CBOR' } });
+    expect(thrownBy(() => cborCodec().decode(huge))).toMatchObject({
+      name: 'ProtocolError',
+      code: 'CODEC_MALFORMED',
+      data: { format: 'CBOR' },
+    });
     expect(cborCodec().decode(Buffer.from('c249010000000000000000', 'hex'))).toBe(2n ** 64n);
     expect(cborCodec().decode(Buffer.from('c349010000000000000000', 'hex'))).toBe(-1n - 2n ** 64n);
   });

@@ -12,11 +12,25 @@ const portable: Array<[string, unknown]> = [
   ['empty list', []],
   ['scalars', { s: 'text', n: 42, neg: -7, f: 3.25, t: true, f2: false, z: null }],
   ['nested maps and lists', { a: [1, [2, [3, { b: { c: [true, null, 'x'] } }]]], d: { e: {} } }],
-  ['unicode', { greeting: '你好世界', latin: 'Grüße', emoji: '😀 ok', escapes: 'quote " backslash \\ newline \n tab \t nul \u0000' }],
+  [
+    'unicode',
+    {
+      greeting: '你好世界',
+      latin: 'Grüße',
+      emoji: '😀 ok',
+      escapes: 'quote " backslash \\ newline \n tab \t nul \u0000',
+    },
+  ],
   ['safe integers', [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 0, 255, 256, 65535, 65536, 2 ** 32, -(2 ** 31)]],
-  ['floats', [0.1, -2.5e-8, 1e300, 3.141592653589793]],
-  ['keys that are special in JavaScript', JSON.parse('{"__proto__":{"x":1},"constructor":{"prototype":2},"toString":3,"hasOwnProperty":4}')],
-  ['a blessed object parameter', { cmd: 'exec', params: [new TaggedValue('Event_RPC_Test2', [['SCALAR', 'Event_RPC_Test2=HASH(0x1)']]), 7] }],
+  ['floats', [0.1, -2.5e-8, 1e300, Math.PI]],
+  [
+    'keys that are special in JavaScript',
+    JSON.parse('{"__proto__":{"x":1},"constructor":{"prototype":2},"toString":3,"hasOwnProperty":4}'),
+  ],
+  [
+    'a blessed object parameter',
+    { cmd: 'exec', params: [new TaggedValue('Event_RPC_Test2', [['SCALAR', 'Event_RPC_Test2=HASH(0x1)']]), 7] },
+  ],
   ['tagged values nested in tagged values', [new TaggedValue('A', [{ inner: new TaggedValue('B', []) }, 'rest'])]],
   ['a 1000-element list', Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `n${i}` }))],
 ];
@@ -36,7 +50,9 @@ describe.each(codecs.map((c) => [c.name, c] as const))('%s round trips', (_name,
   });
 
   it('carries a Set as a list, a Map as a map, and a Date and bytes as RemoteValue says', () => {
-    const [set, map, date, bytes] = codec.decode(codec.encode([new Set([1, 'a']), new Map([['k', 1]]), new Date(0), Uint8Array.of(0x47, 0xfc)])) as unknown[];
+    const [set, map, date, bytes] = codec.decode(
+      codec.encode([new Set([1, 'a']), new Map([['k', 1]]), new Date(0), Uint8Array.of(0x47, 0xfc)]),
+    ) as unknown[];
     expect([set, map]).toEqual([[1, 'a'], { k: 1 }]);
     // MessagePack and CBOR have dates and bytes of their own; the Perl formats send an ISO string and a byte string.
     expect(date instanceof Date ? date.toISOString() : date).toBe('1970-01-01T00:00:00.000Z');
@@ -51,21 +67,26 @@ describe.each(codecs.map((c) => [c.name, c] as const))('%s round trips', (_name,
   it('refuses nesting deeper than maxDepth with CODEC_TOO_DEEP', () => {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 600; i++) deep = [deep];
-    const error = (() => {
-      try {
-        codec.decode(codec.encode(deep));
-      } catch (e) {
-        return e;
-      }
-    })() ?? (() => {
-      try {
-        codec.encode(deep);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error =
+      (() => {
+        try {
+          codec.decode(codec.encode(deep));
+        } catch (e) {
+          return e;
+        }
+      })() ??
+      (() => {
+        try {
+          codec.encode(deep);
+        } catch (e) {
+          return e;
+        }
+      })();
     expect(isCodecError(error)).toBe(true);
-    expect(error).toMatchObject({ code: expect.stringMatching(/^CODEC_(TOO_DEEP|UNENCODABLE)$/), data: { format: codec.name } });
+    expect(error).toMatchObject({
+      code: expect.stringMatching(/^CODEC_(TOO_DEEP|UNENCODABLE)$/),
+      data: { format: codec.name },
+    });
   });
 
   it('names the format and the offset in a decode error', () => {
@@ -89,7 +110,12 @@ describe('format-specific value rules', () => {
   const big = 2n ** 64n - 1n;
 
   it('carries integers beyond 2^53 exactly as BigInt in CBOR, MessagePack and Sereal', () => {
-    for (const codec of [cbor, msgp, serl]) expect(codec.decode(codec.encode([big, -(2n ** 63n), 2n ** 53n + 1n]))).toEqual([big, -(2n ** 63n), 2n ** 53n + 1n]);
+    for (const codec of [cbor, msgp, serl])
+      expect(codec.decode(codec.encode([big, -(2n ** 63n), 2n ** 53n + 1n]))).toEqual([
+        big,
+        -(2n ** 63n),
+        2n ** 53n + 1n,
+      ]);
   });
 
   it('writes BigInt exactly in JSON; reading gives the nearest double', () => {

@@ -10,7 +10,15 @@ import { MSG_ERRORS } from '@rpc/msg';
 
 // Every error code a package lists is thrown somewhere, documented in that package's README and named by a test.
 const packages = join(__dirname, '..', '..');
-const tables = { loop: LOOP_ERRORS, msg: MSG_ERRORS, codec: CODEC_ERRORS, auth: AUTH_ERRORS, core: RPC_ERRORS, mprpc: MPRPC_ERRORS, async: ASYNC_ERRORS };
+const tables = {
+  loop: LOOP_ERRORS,
+  msg: MSG_ERRORS,
+  codec: CODEC_ERRORS,
+  auth: AUTH_ERRORS,
+  core: RPC_ERRORS,
+  mprpc: MPRPC_ERRORS,
+  async: ASYNC_ERRORS,
+};
 
 function filesUnder(dir: string, keep: (path: string) => boolean): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -20,8 +28,17 @@ function filesUnder(dir: string, keep: (path: string) => boolean): string[] {
   });
 }
 
-const sources = filesUnder(packages, (path) => /\/src\/.*\.ts$/.test(path) && !path.includes('/tests/src/') && !readFileSync(path, 'utf8').includes('satisfies ErrorTable'));
-const tests = filesUnder(packages, (path) => /\/(test|src)\/.*\.ts$/.test(path) && (path.includes('/test/') || path.includes('/tests/src/')));
+const sources = filesUnder(
+  packages,
+  (path) =>
+    /\/src\/.*\.ts$/.test(path) &&
+    !path.includes('/tests/src/') &&
+    !readFileSync(path, 'utf8').includes('satisfies ErrorTable'),
+);
+const tests = filesUnder(
+  packages,
+  (path) => /\/(test|src)\/.*\.ts$/.test(path) && (path.includes('/test/') || path.includes('/tests/src/')),
+);
 const text = (files: string[]): string => files.map((file) => readFileSync(file, 'utf8')).join('\n');
 const sourceText = text(sources);
 const testText = text(tests);

@@ -56,18 +56,24 @@ describe('@rpc/loop-ws installed without ws', () => {
     expect(probe).toThrow(/Cannot find module 'ws'/);
   });
 
-  it.each(['esm.mjs', 'cjs.cjs'])('imports (%s), and WsLoop fails to listen or connect with LOOP_WS_MISSING', (file) => {
-    const out = execFileSync(process.execPath, [file], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
-    const missing = {
-      name: 'UsageError',
-      code: 'LOOP_WS_MISSING',
-      usage: true,
-      message: 'WsLoop needs the `ws` package in Node, and it is not installed: npm install ws',
-    };
-    const report: unknown = JSON.parse(out);
-    expect(report).toEqual({
-      browser: 'function', channel: 'function',
-      timer: 'fired', listen: missing, connect: missing,
-    });
-  });
+  it.each(['esm.mjs', 'cjs.cjs'])(
+    'imports (%s), and WsLoop fails to listen or connect with LOOP_WS_MISSING',
+    (file) => {
+      const out = execFileSync(process.execPath, [file], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
+      const missing = {
+        name: 'UsageError',
+        code: 'LOOP_WS_MISSING',
+        usage: true,
+        message: 'WsLoop needs the `ws` package in Node, and it is not installed: npm install ws',
+      };
+      const report: unknown = JSON.parse(out);
+      expect(report).toEqual({
+        browser: 'function',
+        channel: 'function',
+        timer: 'fired',
+        listen: missing,
+        connect: missing,
+      });
+    },
+  );
 });

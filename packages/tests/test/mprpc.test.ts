@@ -77,7 +77,10 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       ]);
       const order: string[] = [];
       const calls = ['slow', 'middle', 'fast'].map((name) =>
-        c.call('hold', name).then((r) => (order.push(String(r)), r)),
+        c.call('hold', name).then((r) => {
+          order.push(String(r));
+          return r;
+        }),
       );
       await waitFor(() => s.held.size === 3, 'the three calls to be held');
       for (const name of ['fast', 'middle', 'slow']) await c.call('release', name);

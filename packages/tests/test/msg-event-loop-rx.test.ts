@@ -12,7 +12,10 @@ async function conversation(): Promise<string[]> {
   const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
   const log: string[] = [];
   await runInVirtualTime(scheduler, async () => {
-    const server = await new MsgServer({ host: 'memory', port: 0, login: () => (conn, msg) => {
+    const server = await new MsgServer({
+      host: 'memory',
+      port: 0,
+      login: () => (conn, msg) => {
         if (msg === undefined) {
           log.push(`server saw the client leave at ${loop.now()}`);
           void server.close();
@@ -20,7 +23,9 @@ async function conversation(): Promise<string[]> {
         }
         log.push(`server got ${text.decode(msg)} at ${loop.now()}`);
         loop.timer(250, () => conn.sendLater(msg));
-      }, loop }).start();
+      },
+      loop,
+    }).start();
     const client = await connect(
       server.address,
       (conn, msg) => {

@@ -14,7 +14,9 @@ describe('eventLoop on the Node loop', () => {
   it('drives a Msg conversation: a count stops partway, no count runs it until no handle is left', async () => {
     const loop = new NodeLoop();
     const log: string[] = [];
-    const server = await new MsgServer({ ...local, login: () => (conn, msg) => {
+    const server = await new MsgServer({
+      ...local,
+      login: () => (conn, msg) => {
         if (msg === undefined) {
           log.push('server saw the client leave');
           void server.close(); // the last connection is gone: stop listening too
@@ -22,7 +24,9 @@ describe('eventLoop on the Node loop', () => {
         }
         log.push(`server got ${text.decode(msg)}`);
         conn.sendLater(msg);
-      }, loop }).start();
+      },
+      loop,
+    }).start();
     const client = await connect(
       server.address,
       (conn, msg) => {
@@ -41,21 +45,40 @@ describe('eventLoop on the Node loop', () => {
     expect(log).toEqual(['server got 1', 'client got 1', 'server got 2']); // the next one needs I/O: not yet
 
     expect(await eventLoop({ loop })).toBe(9); // seven messages and two closes, then no handle is left
-    expect(log.slice(3, 10)).toEqual(['client got 2', 'server got 3', 'client got 3', 'server got 4', 'client got 4', 'server got 5', 'client got 5']);
+    expect(log.slice(3, 10)).toEqual([
+      'client got 2',
+      'server got 3',
+      'client got 3',
+      'server got 4',
+      'client got 4',
+      'server got 5',
+      'client got 5',
+    ]);
     expect(log.slice(10).sort()).toEqual(['client closed', 'server saw the client leave']);
     expect(client.closed).toBe(true);
   });
 
   it('calls a write handler while a pipe takes more, none while its drain is awaited, and again after it', async () => {
     const loop = new NodeLoop();
-    const child = spawn(process.execPath, [join(fixtures, 'lazy-reader.mjs')], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, [join(fixtures, 'lazy-reader.mjs')], {
+      stdio: ['pipe', 'ignore', 'inherit', 'ipc'],
+    });
     const messages: unknown[] = [];
     child.on('message', (message) => messages.push(message));
     await waitFor(() => messages.length === 1, 'the child to start');
     const pipe = child.stdin as Writable; // piped above
     const chunk = new Uint8Array(16 * 1024);
     let calls = 0;
-    setEventHandler(pipe, { write: () => (calls++, pipe.write(chunk)) }, { loop });
+    setEventHandler(
+      pipe,
+      {
+        write: () => {
+          calls++;
+          pipe.write(chunk);
+        },
+      },
+      { loop },
+    );
     expect(await eventLoop({ count: 2, loop })).toBe(2);
 
     await waitFor(() => pipe.writableNeedDrain, 'the pipe to fill'); // the child reads nothing

@@ -21,10 +21,15 @@ function readU32(bytes: Uint8Array): number {
 
 describe.each(adapters)('Msg on the $name loop', (adapter) => {
   const loop = adapter.loop();
-  const startServer = (endpoint: Endpoint, login: msg.Login, options: MsgOptions = {}) => new msg.MsgServer({ ...endpoint, login, loop, ...options }).start();
-  const connect = (endpoint: Endpoint | msg.MsgServer['address'], onMessage?: MessageHandler, options: MsgOptions = {}) =>
-    msg.connect(endpoint as Endpoint, onMessage, { loop, ...options });
-  const echoServer = () => startServer(local, () => (conn: Connection, message: Uint8Array | undefined) => message && conn.sendLater(message));
+  const startServer = (endpoint: Endpoint, login: msg.Login, options: MsgOptions = {}) =>
+    new msg.MsgServer({ ...endpoint, login, loop, ...options }).start();
+  const connect = (
+    endpoint: Endpoint | msg.MsgServer['address'],
+    onMessage?: MessageHandler,
+    options: MsgOptions = {},
+  ) => msg.connect(endpoint as Endpoint, onMessage, { loop, ...options });
+  const echoServer = () =>
+    startServer(local, () => (conn: Connection, message: Uint8Array | undefined) => message && conn.sendLater(message));
 
   describe('Connection', () => {
     it('lets either side speak first and receives with or without a handler', async () => {
@@ -141,12 +146,17 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     it('refuses to send on a closed connection, oversize messages and a full queue', async () => {
       const server = await echoServer();
       const client = await connect(server.address, undefined, { maxPacketSize: 1000, maxQueueBytes: 2500 });
-      expect(() => client.sendLater(new Uint8Array(1001))).toThrow(expect.objectContaining({ name: 'UsageError',  code: 'MSG_MESSAGE_TOO_LARGE' }));
+      expect(() => client.sendLater(new Uint8Array(1001))).toThrow(
+        expect.objectContaining({ name: 'UsageError', code: 'MSG_MESSAGE_TOO_LARGE' }),
+      );
       client.sendLater(new Uint8Array(1000));
       client.sendLater(new Uint8Array(1000));
       expect(() => client.sendLater(new Uint8Array(1000))).toThrow(
         // 2008 bytes with the 4-byte headers, 2000 over WebSocket, which needs none
-        expect.objectContaining({ code: 'MSG_QUEUE_FULL', message: expect.stringMatching(/^send queue holds 200[08] bytes; maxQueueBytes is 2500$/) }),
+        expect.objectContaining({
+          code: 'MSG_QUEUE_FULL',
+          message: expect.stringMatching(/^send queue holds 200[08] bytes; maxQueueBytes is 2500$/),
+        }),
       );
       await client.close();
       expect(() => client.sendLater('late')).toThrow(expect.objectContaining({ code: 'MSG_CLOSED' }));
@@ -157,7 +167,9 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     it('rejects invalid limits', async () => {
       const server = await echoServer();
       for (const maxPacketSize of [-1, 2 ** 32, 1.5]) {
-        await expect(connect(server.address, undefined, { maxPacketSize })).rejects.toMatchObject({ code: 'MSG_INVALID_OPTION' });
+        await expect(connect(server.address, undefined, { maxPacketSize })).rejects.toMatchObject({
+          code: 'MSG_INVALID_OPTION',
+        });
       }
       await server.close();
     });
@@ -238,7 +250,11 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       server.on('error', (e) => errors.push(e));
       const client = await connect(server.address);
       await client.done;
-      expect(errors[0]).toMatchObject({ name: 'UsageError',  code: 'MSG_LOGIN_FAILED', cause: new Error('directory offline') });
+      expect(errors[0]).toMatchObject({
+        name: 'UsageError',
+        code: 'MSG_LOGIN_FAILED',
+        cause: new Error('directory offline'),
+      });
       await server.close();
     });
 
@@ -301,7 +317,11 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       await waitFor(() => server.connections.size === 1, 'the client');
       await client.close();
       await waitFor(() => errors.length === 1, 'the error');
-      expect(errors[0]).toMatchObject({ code: 'MSG_HANDLER_FAILED', message: 'message handler threw on close', cause: new Error('cleanup bug') });
+      expect(errors[0]).toMatchObject({
+        code: 'MSG_HANDLER_FAILED',
+        message: 'message handler threw on close',
+        cause: new Error('cleanup bug'),
+      });
       await server.close();
     });
 

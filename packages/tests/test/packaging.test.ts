@@ -6,10 +6,29 @@ import { join } from 'node:path';
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures');
-const published = ['loop', 'loop-node', 'loop-rxjs', 'loop-ws', 'msg', 'codec', 'codec-json', 'codec-cbor', 'codec-msgpack', 'codec-sereal', 'auth', 'core', 'server', 'client', 'async', 'mprpc'];
+const published = [
+  'loop',
+  'loop-node',
+  'loop-rxjs',
+  'loop-ws',
+  'msg',
+  'codec',
+  'codec-json',
+  'codec-cbor',
+  'codec-msgpack',
+  'codec-sereal',
+  'auth',
+  'core',
+  'server',
+  'client',
+  'async',
+  'mprpc',
+];
 
 function run(file: string): unknown {
-  return JSON.parse(execFileSync(process.execPath, [join(fixtures, file)], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 }));
+  return JSON.parse(
+    execFileSync(process.execPath, [join(fixtures, file)], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 }),
+  );
 }
 
 beforeAll(() => {
@@ -22,57 +41,107 @@ beforeAll(() => {
 
 describe('published packages', () => {
   it('work from a CommonJS consumer', () => {
-    expect(run('consumer.cjs')).toEqual({ back: 'cjs', rpc: 'hello cjs', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
+    expect(run('consumer.cjs')).toEqual({
+      back: 'cjs',
+      rpc: 'hello cjs',
+      transportError: 'function',
+      codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'],
+    });
   });
 
   it('work from an ES module consumer', () => {
-    expect(run('consumer.mjs')).toEqual({ back: 'esm', rpc: 'hello esm', transportError: 'function', codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'] });
+    expect(run('consumer.mjs')).toEqual({
+      back: 'esm',
+      rpc: 'hello esm',
+      transportError: 'function',
+      codecs: ['JSON:1', 'CBOR:1', 'MSGP:1'],
+    });
   });
 
   it.each([
-    ['a CommonJS', ['-e'], "const { serealCodec } = require('@rpc/codec-sereal'); const { TaggedValue } = require('@rpc/codec');"],
-    ['an ES module', ['--input-type=module', '-e'], "import { serealCodec } from '@rpc/codec-sereal'; import { TaggedValue } from '@rpc/codec';"],
+    [
+      'a CommonJS',
+      ['-e'],
+      "const { serealCodec } = require('@rpc/codec-sereal'); const { TaggedValue } = require('@rpc/codec');",
+    ],
+    [
+      'an ES module',
+      ['--input-type=module', '-e'],
+      "import { serealCodec } from '@rpc/codec-sereal'; import { TaggedValue } from '@rpc/codec';",
+    ],
   ])('load @rpc/codec-sereal from %s consumer', (_kind, flags, imports) => {
     // A round trip whose TaggedValue must be the one class both module formats share with @rpc/codec.
     const script = `${imports} const c = serealCodec(); const back = c.decode(c.encode([{ x: 1 }, new TaggedValue('A', [['SCALAR', 'a']])]));
       console.log(JSON.stringify({ name: c.name, x: back[0].x, tagged: back[1] instanceof TaggedValue }));`;
-    const out = execFileSync(process.execPath, [...flags, script], { cwd: fixtures, encoding: 'utf8', timeout: 20_000 });
+    const out = execFileSync(process.execPath, [...flags, script], {
+      cwd: fixtures,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(JSON.parse(out)).toEqual({ name: 'SERL', x: 1, tagged: true });
   });
 
   it('give types to CommonJS and ES module TypeScript consumers alike', () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    expect(() => execFileSync(process.execPath, [tsc, '-p', join(fixtures, 'tsconfig.json')], { encoding: 'utf8' })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, [tsc, '-p', join(fixtures, 'tsconfig.json')], { encoding: 'utf8' }),
+    ).not.toThrow();
   });
 
-  it.each(published)('@rpc/%s declares what npm needs, packs no tests, and is clean under publint and arethetypeswrong', (name) => {
-    const dir = join(root, 'packages', name);
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    expect(manifest).toMatchObject({
-      name: `@rpc/${name}`,
-      license: 'MIT',
-      sideEffects: false,
-      publishConfig: { access: 'public' },
-      exports: { '.': { import: { types: './dist/index.d.ts' }, require: { types: './dist/cjs/index.d.ts' } } },
-    });
-    expect(Object.keys(manifest.exports['.'].import)[0]).toBe('types');
-    const packs = mkdtempSync(join(tmpdir(), 'rpc-pack-'));
-    try {
-      const [pack] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-      const files: string[] = pack.files.map((f: { path: string }) => f.path);
-      expect(files).toEqual(expect.arrayContaining(['README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']));
-      expect(files.filter((f) => f.startsWith('test/') || f.includes('.test.'))).toEqual([]);
-      // What npm would publish: publint (exports, files, fields) with warnings as errors, and arethetypeswrong
-      // (types for ESM, CommonJS and bundlers alike; Node 10's resolution is not a target, engines say Node 20).
-      const tarball = join(packs, pack.filename as string);
-      const bin = (tool: string): string => join(root, 'node_modules', '.bin', tool);
-      expect(() => execFileSync(bin('publint'), [tarball, '--strict'], { encoding: 'utf8' })).not.toThrow();
-      const browser = manifest.exports['./browser'] === undefined ? [] : ['--exclude-entrypoints', './browser'];
-      expect(() => execFileSync(bin('attw'), [tarball, '--profile', 'node16', ...browser], { encoding: 'utf8' })).not.toThrow();
-      // The browser bundle is an ES module only: its types, for ESM and bundlers.
-      if (browser.length > 0) expect(() => execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--entrypoints', './browser'], { encoding: 'utf8' })).not.toThrow();
-    } finally {
-      rmSync(packs, { recursive: true, force: true });
-    }
-  });
+  it.each(published)(
+    '@rpc/%s declares what npm needs, packs no tests, and is clean under publint and arethetypeswrong',
+    (name) => {
+      const dir = join(root, 'packages', name);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      expect(manifest).toMatchObject({
+        name: `@rpc/${name}`,
+        license: 'MIT',
+        sideEffects: false,
+        publishConfig: { access: 'public' },
+        exports: { '.': { import: { types: './dist/index.d.ts' }, require: { types: './dist/cjs/index.d.ts' } } },
+      });
+      expect(Object.keys(manifest.exports['.'].import)[0]).toBe('types');
+      const packs = mkdtempSync(join(tmpdir(), 'rpc-pack-'));
+      try {
+        const [pack] = JSON.parse(
+          execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], {
+            cwd: dir,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+          }),
+        );
+        const files: string[] = pack.files.map((f: { path: string }) => f.path);
+        expect(files).toEqual(
+          expect.arrayContaining([
+            'README.md',
+            'package.json',
+            'dist/index.js',
+            'dist/index.d.ts',
+            'dist/cjs/index.js',
+            'dist/cjs/index.d.ts',
+            'dist/cjs/package.json',
+          ]),
+        );
+        expect(files.filter((f) => f.startsWith('test/') || f.includes('.test.'))).toEqual([]);
+        // What npm would publish: publint (exports, files, fields) with warnings as errors, and arethetypeswrong
+        // (types for ESM, CommonJS and bundlers alike; Node 10's resolution is not a target, engines say Node 20).
+        const tarball = join(packs, pack.filename as string);
+        const bin = (tool: string): string => join(root, 'node_modules', '.bin', tool);
+        expect(() => execFileSync(bin('publint'), [tarball, '--strict'], { encoding: 'utf8' })).not.toThrow();
+        const browser = manifest.exports['./browser'] === undefined ? [] : ['--exclude-entrypoints', './browser'];
+        expect(() =>
+          execFileSync(bin('attw'), [tarball, '--profile', 'node16', ...browser], { encoding: 'utf8' }),
+        ).not.toThrow();
+        // The browser bundle is an ES module only: its types, for ESM and bundlers.
+        if (browser.length > 0)
+          expect(() =>
+            execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--entrypoints', './browser'], {
+              encoding: 'utf8',
+            }),
+          ).not.toThrow();
+      } finally {
+        rmSync(packs, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -39,7 +39,16 @@ const perlView = {
   method: 'set_object2',
   params: [
     { blessed: 'Event_RPC_Test2', reftype: 'SCALAR', value: 'Event_RPC_Test2=HASH(0x558656466a10)' },
-    'Grüße', '你好世界', '😀', '7', '-42', '3.25', null, ['1', ['2', { a: 'b' }]], '18446744073709551615', 'Grüße',
+    'Grüße',
+    '你好世界',
+    '😀',
+    '7',
+    '-42',
+    '3.25',
+    null,
+    ['1', ['2', { a: 'b' }]],
+    '18446744073709551615',
+    'Grüße',
   ],
 };
 
@@ -59,9 +68,18 @@ describe.each([
   it('reads a list Perl writes and writes it back so that Perl reads the same', () => {
     const list = ['Grüße', '你好世界', '😀', 7, -1, 1000, 4294967296, null, [], 'plain ascii'];
     expect(codec.decode(perl('list', format))).toEqual(list);
-    expect(JSON.parse(perl('decode', format, codec.encode(list)).toString('utf8'))).toEqual(
-      ['Grüße', '你好世界', '😀', '7', '-1', '1000', '4294967296', null, [], 'plain ascii'],
-    );
+    expect(JSON.parse(perl('decode', format, codec.encode(list)).toString('utf8'))).toEqual([
+      'Grüße',
+      '你好世界',
+      '😀',
+      '7',
+      '-1',
+      '1000',
+      '4294967296',
+      null,
+      [],
+      'plain ascii',
+    ]);
   });
 });
 
@@ -70,7 +88,9 @@ describe('JSON bytes', () => {
     const list = ['Grüße', '你好世界', '😀', 7, -1, 1000, 4294967296, null, [], 'plain ascii'];
     const perlBytes = perl('list', 'JSON');
     expect(Buffer.from(jsonCodec().encode(list))).toEqual(perlBytes);
-    expect(perlBytes.toString('latin1')).toBe('["Grüße","\\u4f60\\u597d\\u4e16\\u754c","\\ud83d\\ude00",7,-1,1000,4294967296,null,[],"plain ascii"]');
+    expect(perlBytes.toString('latin1')).toBe(
+      '["Grüße","\\u4f60\\u597d\\u4e16\\u754c","\\ud83d\\ude00",7,-1,1000,4294967296,null,[],"plain ascii"]',
+    );
   });
 
   it('decode a captured Event::RPC 1.10 frame with a tagged object (wire notes, appendix A frame 15)', () => {
@@ -79,7 +99,12 @@ describe('JSON bytes', () => {
       'latin1',
     );
     expect(frame.length).toBe(163);
-    expect(jsonCodec().decode(frame)).toEqual({ cmd: 'exec', params: [object], oid: 'Event_RPC_Test=HASH(0x5586564666f8)', method: 'set_object2' });
+    expect(jsonCodec().decode(frame)).toEqual({
+      cmd: 'exec',
+      params: [object],
+      oid: 'Event_RPC_Test=HASH(0x5586564666f8)',
+      method: 'set_object2',
+    });
   });
 });
 

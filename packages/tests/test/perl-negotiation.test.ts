@@ -17,26 +17,33 @@ const client = join(__dirname, '..', 'perl', 'negotiate-client.pl');
  */
 async function negotiatingServer(formats: Codec[], offer?: string): Promise<{ server: MsgServer; chosen: string[] }> {
   const chosen: string[] = [];
-  const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => {
-    const negotiation = new ServerNegotiation({ formats: new CodecRegistry(formats) });
-    let codec: Codec | undefined;
-    return (conn: Connection, msg) => {
-      if (msg === undefined) return;
-      if (codec === undefined) {
-        const step = negotiation.receive(msg);
-        const reply = offer !== undefined && step.codec === undefined ? encodeNegotiation({ ok: '1', msg: offer }) : step.reply;
-        if (reply) conn.sendLater(reply);
-        if (step.codec) chosen.push((codec = step.codec).name);
-        return;
-      }
-      const request = codec.decode(msg) as { cmd: string };
-      const answers: Record<string, unknown> = {
-        version: { ok: 1, version: '1.10', protocol: '1.00' },
-        class_info_all: { ok: 1, class_info_all: {} },
+  const server = await new MsgServer({
+    host: '127.0.0.1',
+    port: 0,
+    login: () => {
+      const negotiation = new ServerNegotiation({ formats: new CodecRegistry(formats) });
+      let codec: Codec | undefined;
+      return (conn: Connection, msg) => {
+        if (msg === undefined) return;
+        if (codec === undefined) {
+          const step = negotiation.receive(msg);
+          const reply =
+            offer !== undefined && step.codec === undefined ? encodeNegotiation({ ok: '1', msg: offer }) : step.reply;
+          if (reply) conn.sendLater(reply);
+          if (step.codec) chosen.push((codec = step.codec).name);
+          return;
+        }
+        const request = codec.decode(msg) as { cmd: string };
+        const answers: Record<string, unknown> = {
+          version: { ok: 1, version: '1.10', protocol: '1.00' },
+          class_info_all: { ok: 1, class_info_all: {} },
+        };
+        conn.sendLater(
+          codec.encode(answers[request.cmd] ?? { ok: 0, msg: `Unknown request command '${request.cmd}'` }),
+        );
       };
-      conn.sendLater(codec.encode(answers[request.cmd] ?? { ok: 0, msg: `Unknown request command '${request.cmd}'` }));
-    };
-  } }).start();
+    },
+  }).start();
   return { server, chosen };
 }
 

@@ -1,10 +1,10 @@
-import { Client, RemoteError, withCallOptions, type RemoteObject } from '@rpc/client';
+import { Client, withCallOptions, type RemoteObject } from '@rpc/client';
 import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { serealCodec } from '@rpc/codec-sereal';
 import { Server } from '@rpc/server';
 import { expectedPerlReport, runPerlClient, startPerlServer } from '../src/perl-peer.js';
-import { EventRpcTest, EventRpcTest2, perlContractClasses } from '../src/test-classes.js';
+import { EventRpcTest, type EventRpcTest2, perlContractClasses } from '../src/test-classes.js';
 import { quiet, refusedCallsScenario } from './rpc-helpers.js';
 
 // Interoperability with the real Event::RPC 1.10 (Debian libevent-rpc-perl), both directions, in JSON, CBOR and Sereal.
@@ -36,14 +36,18 @@ describe.each(formats)('the Perl Event::RPC client against our server, in %s', (
 
   it('gets the Perl max packet size errors and keeps its connection', async () => {
     const server = await ourServer({ messageFormats: [codec], maxPacketSize: 100_000 });
-    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(module, 100_000));
+    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(
+      expectedPerlReport(module, 100_000),
+    );
     await server.close();
   });
 
   it('takes a max packet size set while it runs, as set_max_packet_size may be called at any time', async () => {
     const server = await ourServer({ messageFormats: [codec] });
     server.maxPacketSize = 100_000;
-    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(expectedPerlReport(module, 100_000));
+    expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(
+      expectedPerlReport(module, 100_000),
+    );
     await server.close();
   });
 });
@@ -61,7 +65,12 @@ it('takes formats by their Event::RPC names, and offers them with the names Perl
   expect(server.messageFormats).toEqual(['JSON', 'MSGP']);
   expect(await runPerlClient(server.port)).toMatchObject({ negotiation: { format: 'Event::RPC::Message::JSON' } });
   await server.close();
-  expect(() => new Server({ classes: {}, messageFormats: ['STOR' as 'JSON'] })).toThrow(expect.objectContaining({ code: 'RPC_INVALID_OPTION', message: expect.stringContaining('Storable is not supported') }));
+  expect(() => new Server({ classes: {}, messageFormats: ['STOR' as 'JSON'] })).toThrow(
+    expect.objectContaining({
+      code: 'RPC_INVALID_OPTION',
+      message: expect.stringContaining('Storable is not supported'),
+    }),
+  );
   const perl = await startPerlServer(['--formats', 'SERL,JSON']);
   const client = new Client({ host: '127.0.0.1', port: perl.port, messageFormats: ['SERL'] });
   await client.connect();
@@ -85,15 +94,28 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
     expect(await obj.get_data()).toBe('wire');
     expect(await obj.set_data('Grüße 你好 😀')).toBe('Grüße 你好 😀');
     expect(await obj.hello()).toBe('Hello, Grüße 你好 😀');
-    expect(await obj.echo('Grüße', '你好世界', 7, -42, 3.25, null, [1, { a: 'b' }])).toEqual(['Grüße', '你好世界', 7, -42, 3.25, null, [1, { a: 'b' }]]);
+    expect(await obj.echo('Grüße', '你好世界', 7, -42, 3.25, null, [1, { a: 'b' }])).toEqual([
+      'Grüße',
+      '你好世界',
+      7,
+      -42,
+      3.25,
+      null,
+      [1, { a: 'b' }],
+    ]);
     expect(await obj.get_big_data_struct()).toEqual(new EventRpcTest().get_big_data_struct());
 
     const two = await obj.new_object2('obj2');
     expect(two.className).toBe('Event_RPC_Test2');
     expect(await (await obj.get_object2())?.get_data()).toBe('obj2');
-    const other = await client.remoteClass<EventRpcTest2, [string, string]>('Event_RPC_Test2').new('data', 'passed back');
+    const other = await client
+      .remoteClass<EventRpcTest2, [string, string]>('Event_RPC_Test2')
+      .new('data', 'passed back');
     expect(await obj.set_object2(other)).toBe('passed back');
-    const [list, map] = (await obj.multi(3)) as unknown as [Array<RemoteObject<EventRpcTest>>, Record<string, RemoteObject<EventRpcTest>>];
+    const [list, map] = (await obj.multi(3)) as unknown as [
+      Array<RemoteObject<EventRpcTest>>,
+      Record<string, RemoteObject<EventRpcTest>>,
+    ];
     expect(await Promise.all(list.map((o) => o.get_data()))).toEqual(['multi 1', 'multi 2', 'multi 3']);
     expect(map['3']).toBe(list[2]);
     expect(await obj.get_undef_object()).toBeNull();
@@ -106,8 +128,14 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
     await other.release();
     expect(await obj.get_object_cnt()).toBe(held - 1);
 
-    await expect(obj.die_with('boom')).rejects.toMatchObject({ name: 'RemoteError', code: 'RPC_REMOTE', message: 'boom\n' });
-    await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'not_exported', params: [] })).rejects.toMatchObject({ message: 'Illegal access to Event_RPC_Test->not_exported' });
+    await expect(obj.die_with('boom')).rejects.toMatchObject({
+      name: 'RemoteError',
+      code: 'RPC_REMOTE',
+      message: 'boom\n',
+    });
+    await expect(
+      client.request({ cmd: 'exec', oid: obj.oid, method: 'not_exported', params: [] }),
+    ).rejects.toMatchObject({ message: 'Illegal access to Event_RPC_Test->not_exported' });
     expect(await obj.get_data()).toBe('Grüße 你好 😀');
     await client.close();
     await perl.close();
@@ -119,7 +147,11 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
     expect(await obj.big_string(99_000)).toHaveLength(99_000);
-    await expect(obj.big_string(101_000)).rejects.toMatchObject({ name: 'RemoteError', code: 'RPC_REMOTE', message: 'Response packed exceeds limit of 100000 bytes' });
+    await expect(obj.big_string(101_000)).rejects.toMatchObject({
+      name: 'RemoteError',
+      code: 'RPC_REMOTE',
+      message: 'Response packed exceeds limit of 100000 bytes',
+    });
     expect(await obj.get_data()).toBe('kept');
     await client.close();
     await perl.close();
@@ -141,15 +173,24 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     expect(hash['1']).toBe(list[0]);
 
     const inList = withCallOptions(obj, { list: true });
-    expect([await inList.echo(1, 2), await inList.echo([1, 2]), await inList.echo(), await inList.get_data()]).toEqual([[1, 2], [[1, 2]], [], ['main']]);
+    expect([await inList.echo(1, 2), await inList.echo([1, 2]), await inList.echo(), await inList.get_data()]).toEqual([
+      [1, 2],
+      [[1, 2]],
+      [],
+      ['main'],
+    ]);
     expect([await obj.echo(1, 2), await obj.echo([1, 2]), await obj.echo()]).toEqual([[1, 2], [1, 2], undefined]); // the convenient default
 
     await made.release();
     expect(await obj.get_refcount(made.oid)).toBe(0);
-    await expect(client.request({ cmd: 'exec', oid: made.oid, method: 'get_data', params: [] })).rejects.toMatchObject({ message: expect.stringContaining('Illegal access to unknown object') });
+    await expect(client.request({ cmd: 'exec', oid: made.oid, method: 'get_data', params: [] })).rejects.toMatchObject({
+      message: expect.stringContaining('Illegal access to unknown object'),
+    });
     const single = await client.remoteClass<EventRpcTest, [], 'singleton'>('Event_RPC_Test').singleton();
     await single.release();
-    expect((await client.request({ cmd: 'exec', oid: single.oid, method: 'get_data', params: [] })).rc).toEqual(['singleton']);
+    expect((await client.request({ cmd: 'exec', oid: single.oid, method: 'get_data', params: [] })).rc).toEqual([
+      'singleton',
+    ]);
     await client.close();
     await perl.close();
   });
@@ -167,4 +208,3 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     await perl.close();
   });
 });
-

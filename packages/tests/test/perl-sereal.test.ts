@@ -21,7 +21,9 @@ const perlTyped = (bytes: Uint8Array): unknown => JSON.parse(perl('typed', bytes
 
 beforeAll(() => {
   try {
-    execFileSync('perl', ['-MSereal::Encoder', '-MSereal::Decoder', '-MEvent::RPC::Message::Sereal', '-e1'], { stdio: 'pipe' });
+    execFileSync('perl', ['-MSereal::Encoder', '-MSereal::Decoder', '-MEvent::RPC::Message::Sereal', '-e1'], {
+      stdio: 'pipe',
+    });
   } catch {
     throw new Error('Perl with Sereal::Encoder, Sereal::Decoder and Event::RPC is needed: run scripts/setup-peers.sh');
   }
@@ -35,7 +37,22 @@ const reference = {
   cmd: 'exec',
   oid: 'Event_RPC_Test=HASH(0x5586564666f8)',
   method: 'set_object2',
-  params: [object, 'Grüße', '你好世界', '😀', 7, -42, 3.25, null, [1, [2, { a: 'b' }]], 9007199254740991, 2n ** 64n - 1n, true, false, 0.1],
+  params: [
+    object,
+    'Grüße',
+    '你好世界',
+    '😀',
+    7,
+    -42,
+    3.25,
+    null,
+    [1, [2, { a: 'b' }]],
+    9007199254740991,
+    2n ** 64n - 1n,
+    true,
+    false,
+    0.1,
+  ],
 };
 
 /** What Perl's decoder makes of our encoding of the reference request: the same types Perl's own encoding gives. */
@@ -45,8 +62,19 @@ const perlView = {
   method: 'str:set_object2',
   params: [
     { blessed: 'Event_RPC_Test2', reftype: 'SCALAR', value: `str:${oid}` },
-    'utf8:Grüße', 'utf8:你好世界', 'utf8:😀', 'int:7', 'int:-42', 'num:3.25', null,
-    ['int:1', ['int:2', { a: 'str:b' }]], 'int:9007199254740991', 'int:18446744073709551615', 'bool:1', 'bool:0', 'num:0.1',
+    'utf8:Grüße',
+    'utf8:你好世界',
+    'utf8:😀',
+    'int:7',
+    'int:-42',
+    'num:3.25',
+    null,
+    ['int:1', ['int:2', { a: 'str:b' }]],
+    'int:9007199254740991',
+    'int:18446744073709551615',
+    'bool:1',
+    'bool:0',
+    'num:0.1',
   ],
 };
 
@@ -70,7 +98,7 @@ describe('Sereal bytes agree with Perl', () => {
     expect(sereal.decode(sent)).toEqual(reference);
   });
 
-  it('writes the request byte for byte as Perl does (given Perl\'s hash order)', () => {
+  it("writes the request byte for byte as Perl does (given Perl's hash order)", () => {
     const perlBytes = perl('encode');
     const ours = sereal.encode(orderedLike(reference, sereal.decode(perlBytes)));
     expect(hex(ours)).toBe(hex(perlBytes));
@@ -82,12 +110,25 @@ describe('Sereal bytes agree with Perl', () => {
   });
 
   it('reads the answer Event::RPC::Connection returns', () => {
-    expect(sereal.decode(perl('answer'))).toEqual({ ok: 1, rc: ['Grüße 你好', 42, [{ id: 1, label: 'first' }, { id: 2, label: 'zweite' }], null] });
+    expect(sereal.decode(perl('answer'))).toEqual({
+      ok: 1,
+      rc: [
+        'Grüße 你好',
+        42,
+        [
+          { id: 1, label: 'first' },
+          { id: 2, label: 'zweite' },
+        ],
+        null,
+      ],
+    });
   });
 
   it('is decoded by Perl to the same values and types, our TaggedValue a blessed scalar reference', () => {
     expect(perlTyped(sereal.encode(reference))).toEqual(perlView);
-    expect(perlTyped(sereal.encode([Uint8Array.of(0x47, 0xfc), 'plain', 'Grüße', -0.5, 2 ** 40, -(2n ** 63n)]))).toEqual(['str:G\u00fc', 'str:plain', 'utf8:Grüße', 'num:-0.5', 'int:1099511627776', 'int:-9223372036854775808']);
+    expect(
+      perlTyped(sereal.encode([Uint8Array.of(0x47, 0xfc), 'plain', 'Grüße', -0.5, 2 ** 40, -(2n ** 63n)])),
+    ).toEqual(['str:G\u00fc', 'str:plain', 'utf8:Grüße', 'num:-0.5', 'int:1099511627776', 'int:-9223372036854775808']);
   });
 
   it('sends blessed arrays and hashes, and FREEZE values, that Perl reads as such', () => {
@@ -97,7 +138,9 @@ describe('Sereal bytes agree with Perl', () => {
       { blessed: 'Hsh', reftype: 'HASH', value: { k: 'str:v' } },
     ]);
     // OBJECT_FREEZE: Perl's decoder calls Class->THAW and refuses a class that has none.
-    expect(() => perl('typed', sereal.encode([new TaggedValue('No::Thaw', ['x'])]))).toThrow(/No THAW method defined for class 'No::Thaw'/);
+    expect(() => perl('typed', sereal.encode([new TaggedValue('No::Thaw', ['x'])]))).toThrow(
+      /No THAW method defined for class 'No::Thaw'/,
+    );
   });
 });
 
@@ -116,20 +159,43 @@ const corpus: Array<[string, unknown, boolean | string]> = [
   ['double', [0.1, 1e300, -2.5e-8], true],
   ['strings', ['', 'a', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(200)], true],
   ['utf8', ['Grüße', '你好世界', '😀', 'ü'.repeat(100)], true],
-  ['bytes', ['Grüße', '\u0000\u0001\u00ff'], 'byte strings read as latin-1 text, which goes back as STR_UTF8 (Perl: eq, not the same bytes)'],
+  [
+    'bytes',
+    ['Grüße', '\u0000\u0001\u00ff'],
+    'byte strings read as latin-1 text, which goes back as STR_UTF8 (Perl: eq, not the same bytes)',
+  ],
   ['undef', [null, 1], true],
   ['bools', [true, false], true],
   ['nested', { list: [1, [2, [3, { deep: [] }]]], empty: {} }, true],
   ['long_list', Array.from({ length: 20 }, (_, i) => i + 1), true],
   ['big_hash', Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i + 1}`, i + 1])), true],
-  ['repeated_keys', [{ id: 1, label: 'a' }, { id: 2, label: 'b' }, { id: 3, label: 'c' }], true],
+  [
+    'repeated_keys',
+    [
+      { id: 1, label: 'a' },
+      { id: 2, label: 'b' },
+      { id: 3, label: 'c' },
+    ],
+    true,
+  ],
   ['utf8_keys', [{ Grüße: 1 }, { Grüße: 2 }], true],
   ['object', object, true],
   ['objects', [obj('Cls', 'SCALAR', 'A=1'), obj('Cls', 'SCALAR', 'A=2'), obj('Other', 'SCALAR', 'B=1')], true],
   ['blessed_array', obj('Arr', 'ARRAY', [1, 2]), true],
   ['blessed_hash', obj('Hsh', 'HASH', ['k', 'v']), true],
-  ['same_object', [obj('Cls', 'SCALAR', 'S=1'), obj('Cls', 'SCALAR', 'S=1')], 'one object twice: Perl writes a REFP, we write it twice'],
-  ['shared_array', [[1, 2], [1, 2]], 'shared: Perl writes a REFP'],
+  [
+    'same_object',
+    [obj('Cls', 'SCALAR', 'S=1'), obj('Cls', 'SCALAR', 'S=1')],
+    'one object twice: Perl writes a REFP, we write it twice',
+  ],
+  [
+    'shared_array',
+    [
+      [1, 2],
+      [1, 2],
+    ],
+    'shared: Perl writes a REFP',
+  ],
   ['shared_hash', [{ a: 1 }, { a: 1 }], 'shared: Perl writes a REFP'],
   ['scalar_refs', ['abc', 'abc'], 'references to scalars read as the scalars'],
   ['alias', [5, 5], 'aliases read as values'],
@@ -184,11 +250,16 @@ describe('a corpus of values Perl encodes', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ProtocolError);
-    expect(error).toMatchObject({ data: { format: 'SERL' }, code: 'CODEC_MALFORMED', message: expect.stringMatching(message) });
+    expect(error).toMatchObject({
+      data: { format: 'SERL' },
+      code: 'CODEC_MALFORMED',
+      message: expect.stringMatching(message),
+    });
   });
 });
 
-// Event::RPC's own scenarios over SERL run with JSON and CBOR in perl-rpc.test.ts; here, the values only Sereal carries this way.
+// Event::RPC's own scenarios over SERL run with JSON and CBOR in perl-rpc.test.ts; here, the values only Sereal carries
+// this way.
 describe('Event::RPC over SERL', () => {
   it('our client against the Perl server: integers to 64 bits, booleans, byte strings and text', async () => {
     const perlServer = await startPerlServer(['--formats', 'SERL']);
@@ -197,7 +268,24 @@ describe('Event::RPC over SERL', () => {
       await client.connect();
       expect(client.format).toBe('SERL');
       const main = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'wire');
-      const echoed = ['Grüße', '你好世界', '😀', 7, -42, 3.25, -0.5, 0.1, null, true, false, [1, { a: 'b' }], 2n ** 64n - 1n, -(2n ** 63n), 9007199254740991, ''];
+      const echoed = [
+        'Grüße',
+        '你好世界',
+        '😀',
+        7,
+        -42,
+        3.25,
+        -0.5,
+        0.1,
+        null,
+        true,
+        false,
+        [1, { a: 'b' }],
+        2n ** 64n - 1n,
+        -(2n ** 63n),
+        9007199254740991,
+        '',
+      ];
       expect(await main.echo(...echoed)).toEqual(echoed);
       expect(await main.echo(Uint8Array.of(0x47, 0xfc))).toBe('G\u00fc'); // a Perl byte string, read as latin-1
       expect(await main.big_string(200_000)).toHaveLength(200_000);

@@ -19,7 +19,15 @@ function recorder(): Logger & { lines: string[] } {
 
 async function authServer(options: Partial<ServerOptions> = {}) {
   const logger = recorder();
-  const server = new Server({ host: '127.0.0.1', port: 0, logger, classes: perlContractClasses(), authRequired: true, authPasswdHref: users, ...options });
+  const server = new Server({
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    classes: perlContractClasses(),
+    authRequired: true,
+    authPasswdHref: users,
+    ...options,
+  });
   await server.setupListeners();
   return { server, logger };
 }
@@ -31,7 +39,9 @@ async function login(port: number, options: Partial<ClientOptions>): Promise<Cli
 }
 
 /** Speaks the protocol by hand on a Msg connection, as an eavesdropper replaying captured bytes would. */
-async function rawSession(port: number): Promise<{ conn: Connection; ask(request: Record<string, unknown>): Promise<Record<string, unknown>> }> {
+async function rawSession(
+  port: number,
+): Promise<{ conn: Connection; ask(request: Record<string, unknown>): Promise<Record<string, unknown>> }> {
   const conn = await connect({ host: '127.0.0.1', port });
   const codec = msgpackCodec();
   const negotiation = new ClientNegotiation({ formats: new CodecRegistry([codec]) });
@@ -65,9 +75,10 @@ describe('logging in to our server', () => {
   it('answers a wrong password and an unknown user with the same one error', async () => {
     const { server } = await authServer();
     const failures = await Promise.all(
-      [{ authUser: 'fred', authPass: crypt('fred', 'wrong') }, { authUser: 'nobody', authPass: crypt('nobody', 's3cret') }].map((o) =>
-        login(server.port, o).catch((e: unknown) => e),
-      ),
+      [
+        { authUser: 'fred', authPass: crypt('fred', 'wrong') },
+        { authUser: 'nobody', authPass: crypt('nobody', 's3cret') },
+      ].map((o) => login(server.port, o).catch((e: unknown) => e)),
     );
     for (const failure of failures) {
       expect(failure).toBeInstanceOf(RemoteError);
@@ -80,7 +91,12 @@ describe('logging in to our server', () => {
     const { server } = await authServer();
     const { conn, ask } = await rawSession(server.port);
     expect(await ask({ cmd: 'version' })).toMatchObject({ ok: 1, version: '1.10' });
-    for (const request of [{ cmd: 'class_info_all' }, { cmd: 'classes_list' }, { cmd: 'new', method: 'Event_RPC_Test::new', params: [] }, { cmd: 'exec', oid: 'x', method: 'get_data', params: [] }]) {
+    for (const request of [
+      { cmd: 'class_info_all' },
+      { cmd: 'classes_list' },
+      { cmd: 'new', method: 'Event_RPC_Test::new', params: [] },
+      { cmd: 'exec', oid: 'x', method: 'get_data', params: [] },
+    ]) {
       expect(await ask(request)).toEqual({ ok: 0, msg: 'Authorization required' });
     }
     const noLogin = await login(server.port, {}).catch((e: unknown) => e);
@@ -98,7 +114,10 @@ describe('logging in to our server', () => {
     const clientFirst = scram.first();
     const challenge = await first.ask({ cmd: 'auth_scram', msg: clientFirst });
     const clientFinal = await scram.final(String(challenge.msg));
-    expect(await first.ask({ cmd: 'auth_scram', msg: clientFinal })).toMatchObject({ ok: 1, msg: expect.stringMatching(/^v=/) });
+    expect(await first.ask({ cmd: 'auth_scram', msg: clientFinal })).toMatchObject({
+      ok: 1,
+      msg: expect.stringMatching(/^v=/),
+    });
     expect(await first.ask({ cmd: 'classes_list' })).toMatchObject({ ok: 1 });
     // Replayed on a new connection, the same messages log nobody in.
     const replay = await rawSession(server.port);
@@ -116,14 +135,21 @@ describe('logging in to our server', () => {
     const guesses = (async () => {
       for (let i = 0; i < 3; i++) {
         const started = Date.now();
-        expect(await guesser.ask({ cmd: 'auth', user: 'fred', pass: crypt('fred', `guess${i}`) })).toEqual({ ok: 0, msg: 'Illegal credentials' });
+        expect(await guesser.ask({ cmd: 'auth', user: 'fred', pass: crypt('fred', `guess${i}`) })).toEqual({
+          ok: 0,
+          msg: 'Illegal credentials',
+        });
         times.push(Date.now() - started);
       }
     })();
     // While the guesser waits, another client logs in and works.
     await waitFor(() => logger.lines.some((l) => l.includes('failure 1 of 3')), 'the first failure');
     const honest = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
-    expect(await (await honest.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'unhindered')).get_data()).toBe('unhindered');
+    expect(
+      await (
+        await honest.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'unhindered')
+      ).get_data(),
+    ).toBe('unhindered');
     expect(times).toHaveLength(0);
     await guesses;
     expect(times[2]).toBeGreaterThanOrEqual(700); // the third failure waited 3 × 250 ms
@@ -135,18 +161,25 @@ describe('logging in to our server', () => {
 
   it('grants each user only what the access list gives them', async () => {
     const { server } = await authServer({
-      authAccess: { fred: { Event_RPC_Test: ['new', 'get_data'] }, nick: { Event_RPC_Test: '*', Event_RPC_Test2: ['new'] } },
+      authAccess: {
+        fred: { Event_RPC_Test: ['new', 'get_data'] },
+        nick: { Event_RPC_Test: '*', Event_RPC_Test2: ['new'] },
+      },
     });
     const fred = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
     const obj = await fred.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'limited');
     expect(await obj.get_data()).toBe('limited');
     expect('set_data' in obj).toBe(false); // not even announced to fred
-    await expect((obj as unknown as { set_data(v: string): Promise<unknown> }).set_data('x')).rejects.toMatchObject({ code: 'RPC_UNKNOWN_METHOD' });
+    await expect((obj as unknown as { set_data(v: string): Promise<unknown> }).set_data('x')).rejects.toMatchObject({
+      code: 'RPC_UNKNOWN_METHOD',
+    });
     await expect(fred.request({ cmd: 'exec', oid: obj.oid, method: 'set_data', params: ['x'] })).rejects.toMatchObject({
       name: 'RemoteError',
       message: 'Access denied to Event_RPC_Test->set_data',
     });
-    await expect(fred.request({ cmd: 'new', method: 'Event_RPC_Test2::new', params: [] })).rejects.toMatchObject({ message: 'Access denied to Event_RPC_Test2->new' });
+    await expect(fred.request({ cmd: 'new', method: 'Event_RPC_Test2::new', params: [] })).rejects.toMatchObject({
+      message: 'Access denied to Event_RPC_Test2->new',
+    });
     expect(() => fred.remoteClass('Event_RPC_Test2')).toThrow(expect.objectContaining({ code: 'RPC_UNKNOWN_CLASS' }));
     const nick = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
     const mine = await nick.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'all mine');
@@ -157,42 +190,84 @@ describe('logging in to our server', () => {
 
   it('works with an auth module of your own (token check only: Event::RPC logins, no SCRAM)', async () => {
     const seen: string[] = [];
-    const authModule = { checkCredentials: (user: string, pass: string) => (seen.push(user), user === 'root' && pass === crypt('root', 'pw')) };
-    const { server, logger } = await authServer({ authPasswdHref: undefined, authModule, authAccess: { root: { Event_RPC_Test: ['new', 'hello'] } } });
+    const authModule = {
+      checkCredentials: (user: string, pass: string) => {
+        seen.push(user);
+        return user === 'root' && pass === crypt('root', 'pw');
+      },
+    };
+    const { server, logger } = await authServer({
+      authPasswdHref: undefined,
+      authModule,
+      authAccess: { root: { Event_RPC_Test: ['new', 'hello'] } },
+    });
     const client = await login(server.port, { authUser: 'root', authPass: crypt('root', 'pw') });
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'x');
     expect(await obj.hello()).toBe('Hello, x');
-    await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'get_data', params: [] })).rejects.toMatchObject({ message: 'Access denied to Event_RPC_Test->get_data' });
+    await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'get_data', params: [] })).rejects.toMatchObject({
+      message: 'Access denied to Event_RPC_Test->get_data',
+    });
     expect(seen).toEqual(['root']);
-    expect(logger.lines.some((l) => l.startsWith("cid=1: WARNING: user 'root' logged in with Event::RPC's password token without TLS"))).toBe(true);
+    expect(
+      logger.lines.some((l) =>
+        l.startsWith("cid=1: WARNING: user 'root' logged in with Event::RPC's password token without TLS"),
+      ),
+    ).toBe(true);
     await client.close();
     await server.close();
   });
 
   it('refuses auth options that cannot work', async () => {
-    await expect(authServer({ authPasswdHref: undefined })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION', message: 'authRequired needs authPasswdHref or authModule' });
-    await expect(authServer({ authRequired: false, authAccess: {} })).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
-    await expect(authServer({ authPasswdHref: { fred: 'plaintext' } })).rejects.toMatchObject({ name: 'UsageError',  code: 'AUTH_INVALID_OPTION' });
+    await expect(authServer({ authPasswdHref: undefined })).rejects.toMatchObject({
+      code: 'RPC_INVALID_OPTION',
+      message: 'authRequired needs authPasswdHref or authModule',
+    });
+    await expect(authServer({ authRequired: false, authAccess: {} })).rejects.toMatchObject({
+      code: 'RPC_INVALID_OPTION',
+    });
+    await expect(authServer({ authPasswdHref: { fred: 'plaintext' } })).rejects.toMatchObject({
+      name: 'UsageError',
+      code: 'AUTH_INVALID_OPTION',
+    });
   });
 });
 
 describe('Event::RPC logins with the Perl peers', () => {
-  it('our crypt() gives what Perl\'s crypt gives', () => {
-    const perl = execFileSync('perl', ['-e', 'print join(",", map { crypt($_->[1], $_->[0]) } (["fred","s3cret"],["nick","Grüße"],["x y","a"],["ab","abcdefghXYZ"]))'], { encoding: 'utf8' });
-    expect([crypt('fred', 's3cret'), crypt('nick', 'Grüße'), crypt('x y', 'a'), crypt('ab', 'abcdefghXYZ')].join(',')).toBe(perl);
+  it("our crypt() gives what Perl's crypt gives", () => {
+    const perl = execFileSync(
+      'perl',
+      [
+        '-e',
+        'print join(",", map { crypt($_->[1], $_->[0]) } (["fred","s3cret"],["nick","Grüße"],["x y","a"],["ab","abcdefghXYZ"]))',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(
+      [crypt('fred', 's3cret'), crypt('nick', 'Grüße'), crypt('x y', 'a'), crypt('ab', 'abcdefghXYZ')].join(','),
+    ).toBe(perl);
   });
 
   it('logs the Perl client in with its token, refuses a wrong one, and warns without TLS', async () => {
     const { server, logger } = await authServer();
-    expect(await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 's3cret')])).toEqual({
+    expect(
+      await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 's3cret')]),
+    ).toEqual({
       data: 'secure',
       format: 'Event::RPC::Message::CBOR',
     });
-    expect(logger.lines.some((l) => l.includes("WARNING: user 'fred' logged in with Event::RPC's password token without TLS"))).toBe(true);
-    expect(await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 'wrong')])).toEqual({
+    expect(
+      logger.lines.some((l) =>
+        l.includes("WARNING: user 'fred' logged in with Event::RPC's password token without TLS"),
+      ),
+    ).toBe(true);
+    expect(
+      await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 'wrong')]),
+    ).toEqual({
       error: 'Illegal credentials\n -- called via Event::RPC::Client',
     });
-    expect(await runPerlSecureClient(server.port, [])).toEqual({ error: expect.stringContaining('Authorization required') });
+    expect(await runPerlSecureClient(server.port, [])).toEqual({
+      error: expect.stringContaining('Authorization required'),
+    });
     await server.close();
   });
 
@@ -200,10 +275,16 @@ describe('Event::RPC logins with the Perl peers', () => {
     const perl = await startPerlServer(['--auth', `fred:${crypt('fred', 's3cret')}`]);
     const client = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
     expect(client.pipelined).toBe(false);
-    expect(await (await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'to perl')).get_data()).toBe('to perl');
+    expect(
+      await (
+        await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'to perl')
+      ).get_data(),
+    ).toBe('to perl');
     await client.close();
-    const refused = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 'wrong') }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ name: 'RemoteError',  code: 'AUTH_FAILED', message: 'Illegal credentials' });
+    const refused = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 'wrong') }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ name: 'RemoteError', code: 'AUTH_FAILED', message: 'Illegal credentials' });
     await perl.close();
   });
 });

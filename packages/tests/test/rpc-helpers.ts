@@ -33,7 +33,11 @@ interface Echoing {
  * the same connection. `echoes` is a proxy whose client has maxPacketSize
  * `limit`; `aborted` makes the same proxy with an AbortSignal.
  */
-export async function refusedCallsScenario(echoes: Echoing, limit: number, withSignal: (signal: AbortSignal) => Echoing): Promise<void> {
+export async function refusedCallsScenario(
+  echoes: Echoing,
+  limit: number,
+  withSignal: (signal: AbortSignal) => Echoing,
+): Promise<void> {
   const cyclic: unknown[] = [];
   cyclic.push(cyclic);
   const cancelled = new AbortController();
@@ -50,7 +54,10 @@ export async function refusedCallsScenario(echoes: Echoing, limit: number, withS
     whileQueued.abort();
     const [tooBig, unencodable, before, queued] = await Promise.allSettled(refused);
     expect(tooBig).toMatchObject({ status: 'rejected', reason: { code: 'MSG_MESSAGE_TOO_LARGE' } });
-    expect(unencodable).toMatchObject({ status: 'rejected', reason: { name: 'UsageError',  code: 'CODEC_UNENCODABLE' } });
+    expect(unencodable).toMatchObject({
+      status: 'rejected',
+      reason: { name: 'UsageError', code: 'CODEC_UNENCODABLE' },
+    });
     expect(before).toMatchObject({ status: 'rejected', reason: { code: 'RPC_CANCELLED' } });
     expect(queued).toMatchObject({ status: 'rejected', reason: { code: 'RPC_CANCELLED' } });
     if (inFlight !== undefined) expect(await inFlight).toBe('in flight');

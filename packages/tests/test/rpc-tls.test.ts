@@ -19,7 +19,9 @@ function recorder(): Logger & { lines: string[] } {
   return { lines, minLevel: 2, log: (_level, message) => void lines.push(message) };
 }
 
-async function ourTlsServer(options: Partial<ServerOptions> = {}): Promise<{ server: Server; logger: ReturnType<typeof recorder> }> {
+async function ourTlsServer(
+  options: Partial<ServerOptions> = {},
+): Promise<{ server: Server; logger: ReturnType<typeof recorder> }> {
   const logger = recorder();
   const server = new Server({
     host: '127.0.0.1',
@@ -37,7 +39,10 @@ async function ourTlsServer(options: Partial<ServerOptions> = {}): Promise<{ ser
 }
 
 /** Connects with `tls`, makes an object and reads it back; the outcome, or the error that stopped it. */
-async function ourClient(port: number, tls: Partial<ClientOptions>): Promise<{ data?: unknown; error?: unknown; warnings: string[] }> {
+async function ourClient(
+  port: number,
+  tls: Partial<ClientOptions>,
+): Promise<{ data?: unknown; error?: unknown; warnings: string[] }> {
   const logger = recorder();
   const client = new Client({ host: '127.0.0.1', port, ssl: true, logger, ...tls });
   try {
@@ -76,15 +81,24 @@ describe('our client and our server over TLS', () => {
   });
 
   it('checks the name to verify', async () => {
-    const outcome = await ourClient(server.port, { sslCaFile: pki.caFile, sslOpts: { servername: 'elsewhere.example' } });
-    expect(outcome.error).toMatchObject({ code: 'LOOP_TLS_FAILED', message: expect.stringContaining('the certificate does not name this host') });
+    const outcome = await ourClient(server.port, {
+      sslCaFile: pki.caFile,
+      sslOpts: { servername: 'elsewhere.example' },
+    });
+    expect(outcome.error).toMatchObject({
+      code: 'LOOP_TLS_FAILED',
+      message: expect.stringContaining('the certificate does not name this host'),
+    });
   });
 
   it('passes sslOpts through to node:tls on both sides', async () => {
     const { server: strict } = await ourTlsServer({ sslOpts: { minVersion: 'TLSv1.3' } });
     const outcome = await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { maxVersion: 'TLSv1.2' } });
     expect(outcome.error).toMatchObject({ name: 'TransportError', code: 'LOOP_TLS_FAILED' });
-    expect(await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { minVersion: 'TLSv1.3' } })).toEqual({ data: 'secure', warnings: [] });
+    expect(await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { minVersion: 'TLSv1.3' } })).toEqual({
+      data: 'secure',
+      warnings: [],
+    });
     await strict.close();
   });
 
@@ -107,7 +121,10 @@ describe('the Perl Event::RPC client and our TLS server', () => {
   afterAll(() => server.close());
 
   it('connects when it verifies against our CA', async () => {
-    expect(await runPerlSecureClient(server.port, ['--ssl', '--ca-file', pki.caFile])).toEqual({ data: 'secure', format: 'Event::RPC::Message::CBOR' });
+    expect(await runPerlSecureClient(server.port, ['--ssl', '--ca-file', pki.caFile])).toEqual({
+      data: 'secure',
+      format: 'Event::RPC::Message::CBOR',
+    });
   });
 
   it('refuses us when given another CA, or verifying without one', async () => {
@@ -118,14 +135,24 @@ describe('the Perl Event::RPC client and our TLS server', () => {
   });
 
   it('connects without verification, as Event::RPC does by default', async () => {
-    expect(await runPerlSecureClient(server.port, ['--ssl'])).toEqual({ data: 'secure', format: 'Event::RPC::Message::CBOR' });
+    expect(await runPerlSecureClient(server.port, ['--ssl'])).toEqual({
+      data: 'secure',
+      format: 'Event::RPC::Message::CBOR',
+    });
   });
 });
 
 describe('our client and the Perl Event::RPC TLS server', () => {
   let perl: Awaited<ReturnType<typeof startPerlServer>>;
   beforeAll(async () => {
-    perl = await startPerlServer(['--ssl-key', pki.encryptedKeyFile, '--ssl-cert', pki.certFile, '--ssl-passwd', pki.passphrase]);
+    perl = await startPerlServer([
+      '--ssl-key',
+      pki.encryptedKeyFile,
+      '--ssl-cert',
+      pki.certFile,
+      '--ssl-passwd',
+      pki.passphrase,
+    ]);
   });
   afterAll(() => perl.close());
 
@@ -160,7 +187,9 @@ describe('the log listener behind TLS and a login', () => {
     const open = (): Promise<{ socket: tls.TLSSocket; text: () => string; closed: Promise<unknown> }> =>
       new Promise((resolve, reject) => {
         let text = '';
-        const socket = tls.connect({ host: '127.0.0.1', port: server.port + 1, ca: readFileSync(ca, 'utf8') }, () => resolve({ socket, text: () => text, closed }));
+        const socket = tls.connect({ host: '127.0.0.1', port: server.port + 1, ca: readFileSync(ca, 'utf8') }, () =>
+          resolve({ socket, text: () => text, closed }),
+        );
         const closed = new Promise((r) => socket.once('close', r));
         socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
         socket.once('error', reject);

@@ -7,7 +7,7 @@ import { cborCodec } from '@rpc/codec-cbor';
 import { NodeLoop } from '@rpc/loop-node';
 import { Server, type Logger, type ServerOptions } from '@rpc/server';
 import { waitFor } from '@rpc/testkit';
-import { EventRpcTest, EventRpcTest2, testClasses } from '../src/test-classes.js';
+import { EventRpcTest, type EventRpcTest2, testClasses } from '../src/test-classes.js';
 import { adapters } from '../src/adapters.js';
 import { pair as serverClientPair, quiet, refusedCallsScenario } from './rpc-helpers.js';
 
@@ -15,237 +15,254 @@ type Test = RemoteObject<EventRpcTest>;
 
 describe.each(adapters)('our client against our server on the $name loop', (adapter) => {
   const loop = adapter.loop();
-  const pair = (serverOptions: Partial<ServerOptions> = {}, clientOptions: Partial<ClientOptions> = {}) => serverClientPair({ loop, ...serverOptions }, { loop, ...clientOptions });
+  const pair = (serverOptions: Partial<ServerOptions> = {}, clientOptions: Partial<ClientOptions> = {}) =>
+    serverClientPair({ loop, ...serverOptions }, { loop, ...clientOptions });
 
-    it('negotiates MessagePack and the richer protocol between @rpc peers', async () => {
-      const { client, close } = await pair();
-      expect(client.format).toBe('MSGP');
-      expect(client.pipelined).toBe(true);
-      expect(client.serverVersion).toBe('1.10');
-      await close();
+  it('negotiates MessagePack and the richer protocol between @rpc peers', async () => {
+    const { client, close } = await pair();
+    expect(client.format).toBe('MSGP');
+    expect(client.pipelined).toBe(true);
+    expect(client.serverVersion).toBe('1.10');
+    await close();
+  });
+
+  it('serves every method kind', async () => {
+    const { client, close } = await pair();
+    const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
+    const obj = await T.new({ data: 'wire' });
+    expect(obj.oid).toMatch(/^Event_RPC_Test=OBJ\([0-9a-f]{32}\)$/);
+    expect(await obj.get_data()).toBe('wire');
+    expect(await obj.set_data('changed')).toBe('changed');
+    expect(await obj.hello()).toBe('Hello, changed');
+    expect(await obj.echo('你好世界', 7, null)).toEqual(['你好世界', 7, null]);
+    expect(await obj.get_big_data_struct()).toEqual(new EventRpcTest().get_big_data_struct());
+
+    const clone = (await obj.clone()) as unknown as Test;
+    expect(clone.oid).not.toBe(obj.oid);
+    expect(await clone.get_data()).toBe('changed');
+
+    const two = (await obj.new_object2('second')) as unknown as RemoteObject<EventRpcTest2>;
+    expect(two.className).toBe('Event_RPC_Test2');
+    expect(await ((await obj.get_object2()) as unknown as RemoteObject<EventRpcTest2>).get_data()).toBe('second');
+    expect(await (await two.get_object_copy()).get_data()).toBe('second');
+    expect(await obj.get_object2()).toBe(two); // one proxy per object
+
+    // Objects as parameters, in lists and in maps.
+    const other = await client.remoteClass<EventRpcTest2>('Event_RPC_Test2').new('data', 'passed back');
+    expect(await obj.set_object2(other)).toBe('passed back');
+    const [list, map] = (await obj.multi(3)) as unknown as [Test[], Record<string, Test>];
+    expect(await Promise.all(list.map((o) => o.get_data()))).toEqual(['multi 1', 'multi 2', 'multi 3']);
+    expect(map['2']).toBe(list[1]);
+    expect(await obj.get_undef_object()).toBeNull();
+
+    const s1 = await T.singleton();
+    const s2 = await T.singleton();
+    expect(s1).toBe(s2);
+    expect(await s1.get_data()).toBe('singleton');
+    await close();
+  });
+
+  it('raises server exceptions as RemoteError with the server text', async () => {
+    const { client, close } = await pair();
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
+    const error = await obj.die_with('boom').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ code: 'RPC_REMOTE', message: 'boom\n' });
+    expect(await obj.get_data()).toBe(1); // still serving
+    await close();
+  });
+
+  it('runs concurrent async calls out of order, each seeing its own activeConnection', async () => {
+    const { server, client, close } = await pair();
+    const second = new Client({ host: '127.0.0.1', port: server.port, loop });
+    await second.connect();
+    const a = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'a' });
+    const b = await second.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'b' });
+    const cids = await Promise.all([a.get_cid(), b.get_cid()]);
+    expect(new Set(cids).size).toBe(2);
+    const order: string[] = [];
+    const calls = [a.wait(80, 'slow'), b.wait(40, 'middle'), a.wait(1, 'fast')].map((p) =>
+      p.then((v) => {
+        order.push(String(v));
+        return v;
+      }),
+    );
+    // While all three wait, each call's activeConnection must stay its own.
+    const during = await Promise.all([a.get_cid(), b.get_cid(), a.get_object_cnt(), b.get_object_cnt()]);
+    expect(during).toEqual([cids[0], cids[1], 1, 1]);
+    expect(await Promise.all(calls)).toEqual(['slow', 'middle', 'fast']);
+    expect(order).toEqual(['fast', 'middle', 'slow']);
+    expect(server.clientsConnected).toBe(2);
+    await second.close();
+    await close();
+  });
+
+  it('cancels a call through AbortSignal and enforces per-call deadlines', async () => {
+    const { server, client, close } = await pair();
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'x' });
+    const controller = new AbortController();
+    const pending = withCallOptions(obj, { signal: controller.signal }).wait(5000, 'never');
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: 'CancelError', code: 'RPC_CANCELLED' });
+    await expect(withCallOptions(obj, { deadlineMs: 30 }).wait(5000, 'late')).rejects.toMatchObject({
+      code: 'RPC_DEADLINE',
     });
+    expect(await withCallOptions(obj, { deadlineMs: 2000 }).wait(1, 'in time')).toBe('in time');
+    expect(await obj.get_data()).toBe('x');
+    expect(server.clientsConnected).toBe(1);
+    await close();
+  });
 
-    it('serves every method kind', async () => {
-      const { client, close } = await pair();
-      const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
-      const obj = await T.new({ data: 'wire' });
-      expect(obj.oid).toMatch(/^Event_RPC_Test=OBJ\([0-9a-f]{32}\)$/);
-      expect(await obj.get_data()).toBe('wire');
-      expect(await obj.set_data('changed')).toBe('changed');
-      expect(await obj.hello()).toBe('Hello, changed');
-      expect(await obj.echo('你好世界', 7, null)).toEqual(['你好世界', 7, null]);
-      expect(await obj.get_big_data_struct()).toEqual(new EventRpcTest().get_big_data_struct());
-
-      const clone = (await obj.clone()) as unknown as Test;
-      expect(clone.oid).not.toBe(obj.oid);
-      expect(await clone.get_data()).toBe('changed');
-
-      const two = (await obj.new_object2('second')) as unknown as RemoteObject<EventRpcTest2>;
-      expect(two.className).toBe('Event_RPC_Test2');
-      expect(await ((await obj.get_object2()) as unknown as RemoteObject<EventRpcTest2>).get_data()).toBe('second');
-      expect(await (await two.get_object_copy()).get_data()).toBe('second');
-      expect(await obj.get_object2()).toBe(two); // one proxy per object
-
-      // Objects as parameters, in lists and in maps.
-      const other = await client.remoteClass<EventRpcTest2>('Event_RPC_Test2').new('data', 'passed back');
-      expect(await obj.set_object2(other)).toBe('passed back');
-      const [list, map] = (await obj.multi(3)) as unknown as [Test[], Record<string, Test>];
-      expect(await Promise.all(list.map((o) => o.get_data()))).toEqual(['multi 1', 'multi 2', 'multi 3']);
-      expect(map['2']).toBe(list[1]);
-      expect(await obj.get_undef_object()).toBeNull();
-
-      const s1 = await T.singleton();
-      const s2 = await T.singleton();
-      expect(s1).toBe(s2);
-      expect(await s1.get_data()).toBe('singleton');
-      await close();
-    });
-
-    it('raises server exceptions as RemoteError with the server text', async () => {
-      const { client, close } = await pair();
-      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
-      const error = await obj.die_with('boom').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(RemoteError);
-      expect(error).toMatchObject({ code: 'RPC_REMOTE', message: 'boom\n' });
-      expect(await obj.get_data()).toBe(1); // still serving
-      await close();
-    });
-
-    it('runs concurrent async calls out of order, each seeing its own activeConnection', async () => {
-      const { server, client, close } = await pair();
-      const second = new Client({ host: '127.0.0.1', port: server.port, loop });
-      await second.connect();
-      const a = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'a' });
-      const b = await second.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'b' });
-      const cids = await Promise.all([a.get_cid(), b.get_cid()]);
-      expect(new Set(cids).size).toBe(2);
-      const order: string[] = [];
-      const calls = [a.wait(80, 'slow'), b.wait(40, 'middle'), a.wait(1, 'fast')].map((p) => p.then((v) => (order.push(String(v)), v)));
-      // While all three wait, each call's activeConnection must stay its own.
-      const during = await Promise.all([a.get_cid(), b.get_cid(), a.get_object_cnt(), b.get_object_cnt()]);
-      expect(during).toEqual([cids[0], cids[1], 1, 1]);
-      expect(await Promise.all(calls)).toEqual(['slow', 'middle', 'fast']);
-      expect(order).toEqual(['fast', 'middle', 'slow']);
-      expect(server.clientsConnected).toBe(2);
-      await second.close();
-      await close();
-    });
-
-    it('cancels a call through AbortSignal and enforces per-call deadlines', async () => {
-      const { server, client, close } = await pair();
-      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'x' });
-      const controller = new AbortController();
-      const pending = withCallOptions(obj, { signal: controller.signal }).wait(5000, 'never');
-      setTimeout(() => controller.abort(), 20);
-      await expect(pending).rejects.toMatchObject({ name: 'CancelError',  code: 'RPC_CANCELLED' });
-      await expect(withCallOptions(obj, { deadlineMs: 30 }).wait(5000, 'late')).rejects.toMatchObject({ code: 'RPC_DEADLINE' });
-      expect(await withCallOptions(obj, { deadlineMs: 2000 }).wait(1, 'in time')).toBe('in time');
-      expect(await obj.get_data()).toBe('x');
-      expect(server.clientsConnected).toBe(1);
-      await close();
-    });
-
-    it('frees objects on release, on `using`, and on disconnect', async () => {
-      const { server, client, close } = await pair();
-      const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
-      const obj = await T.new({ data: 1 });
-      const connection = [...server.connections][0];
-      await T.new({ data: 2 }).then((o) => o.release());
-      expect(connection?.objects.size).toBe(1);
-      {
-        await using scoped = await T.new({ data: 3 });
-        expect(await scoped.get_data()).toBe(3);
-        expect(connection?.objects.size).toBe(2);
-      }
-      expect(connection?.objects.size).toBe(1);
-      await obj.release();
-      await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_RELEASED' });
-      await T.new({ data: 4 });
-      await client.close();
-      await waitFor(() => server.clientsConnected === 0, 'the server to see the client leave');
-      expect(connection?.objects.size).toBe(0);
-      await server.close();
-      await close();
-    });
-
-    it('counts hand-overs as Event::RPC does: a proxy received twice holds two, releasing it frees both; singletons stay', async () => {
-      const { server, client, close } = await pair();
-      const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
-      const obj = await T.new({ data: 'main' });
-      const connection = [...server.connections][0];
-      const made = (await obj.new_object2('shared')) as unknown as RemoteObject<EventRpcTest2>;
-      expect(await obj.get_object2()).toBe(made);
-      expect(connection?.objects.refs(made.oid)).toBe(2);
-      const [list] = (await obj.multi(2)) as unknown as [Test[]];
-      const first = list[0] as Test;
-      expect(connection?.objects.refs(first.oid)).toBe(2); // in the list and in the map
-      await made.release();
-      expect(connection?.objects.refs(made.oid)).toBe(0);
-      await first.release();
-      expect(connection?.objects.get(first.oid)).toBeUndefined();
-      const single = await T.singleton();
-      await T.singleton();
-      await single.release();
-      expect(connection?.objects.refs(single.oid)).toBe(0);
-      expect(connection?.objects.get(single.oid)).toBeDefined(); // pinned until the client leaves
-      expect(await obj.get_object_cnt()).toBe(2); // main and the second multi object; the singleton is kept at zero
-      await close();
-    });
-
-    it('rejects a call refused on this side alone: the next 100 calls are all answered', async () => {
-      const { server, client, close } = await pair();
-      server.maxPacketSize = 100_000; // both may change while connected, as Event::RPC's set_max_packet_size
-      client.maxPacketSize = 100_000;
-      expect([server.maxPacketSize, client.maxPacketSize]).toEqual([100_000, 100_000]);
-      expect(() => (client.maxPacketSize = 2 ** 32)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
-      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'kept' });
-      await refusedCallsScenario(obj, 100_000, (signal) => withCallOptions(obj, { signal }));
-      expect(await obj.get_data()).toBe('kept');
-      await close();
-    });
-
-    it('frees the object of a proxy that was garbage collected', async () => {
-      const { server, client, close } = await pair();
-      const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
-      const kept = await T.new({ data: 'kept' });
-      const connection = [...server.connections][0];
-      await (async () => {
-        const dropped = await T.new({ data: 'dropped' });
-        expect(await dropped.get_data()).toBe('dropped');
-      })();
+  it('frees objects on release, on `using`, and on disconnect', async () => {
+    const { server, client, close } = await pair();
+    const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
+    const obj = await T.new({ data: 1 });
+    const connection = [...server.connections][0];
+    await T.new({ data: 2 }).then((o) => o.release());
+    expect(connection?.objects.size).toBe(1);
+    {
+      await using scoped = await T.new({ data: 3 });
+      expect(await scoped.get_data()).toBe(3);
       expect(connection?.objects.size).toBe(2);
-      setFlagsFromString('--expose-gc');
-      const gc = runInNewContext('gc') as () => void;
-      await waitFor(() => {
-        gc();
-        return connection?.objects.size === 1;
-      }, 'client_destroy of the collected proxy');
-      expect(await kept.get_data()).toBe('kept');
-      await close();
-    });
+    }
+    expect(connection?.objects.size).toBe(1);
+    await obj.release();
+    await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_RELEASED' });
+    await T.new({ data: 4 });
+    await client.close();
+    await waitFor(() => server.clientsConnected === 0, 'the server to see the client leave');
+    expect(connection?.objects.size).toBe(0);
+    await server.close();
+    await close();
+  });
 
-    it('honours the client options: classes, classMap, connectTimeoutMs, deadlineMs, errorCallback; emits connect and disconnect', async () => {
-      const { server, close } = await pair();
-      const errors: Error[] = [];
-      const client = new Client({
-        host: '127.0.0.1',
-        port: server.port,
-        loop,
-        classes: ['Event_RPC_Test'],
-        classMap: { Event_RPC_Test: 'Test' },
-        connectTimeoutMs: 5000,
-        deadlineMs: 2000,
-        errorCallback: (_client, error) => errors.push(error),
-      });
-      const events: string[] = [];
-      client.on('connect', () => events.push('connect'));
-      client.on('disconnect', (error) => events.push(`disconnect ${error?.message ?? 'cleanly'}`));
-      await client.connect();
-      expect(events).toEqual(['connect']);
-      expect(() => client.remoteClass('Event_RPC_Test2')).toThrow(expect.objectContaining({ code: 'RPC_UNKNOWN_CLASS' }));
-      const obj = await client.remoteClass<EventRpcTest>('Test').new({ data: 'mapped' });
-      expect(await obj.get_data()).toBe('mapped');
-      expect(await obj.die_with('reported')).toBeUndefined();
-      expect(errors).toEqual([expect.objectContaining({ name: 'RemoteError', message: 'reported\n' })]);
-      await expect(obj.wait(60_000, 'late')).resolves.toBeUndefined(); // past the 2 s deadline: reported, not thrown
-      expect(errors[1]).toMatchObject({ name: 'CancelError', code: 'RPC_DEADLINE' });
-      await client.close();
-      expect(events).toEqual(['connect', 'disconnect cleanly']);
-      await close();
-    });
+  it('counts hand-overs as Event::RPC does: a proxy received twice holds two, releasing it frees both; singletons stay', async () => {
+    const { server, client, close } = await pair();
+    const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
+    const obj = await T.new({ data: 'main' });
+    const connection = [...server.connections][0];
+    const made = (await obj.new_object2('shared')) as unknown as RemoteObject<EventRpcTest2>;
+    expect(await obj.get_object2()).toBe(made);
+    expect(connection?.objects.refs(made.oid)).toBe(2);
+    const [list] = (await obj.multi(2)) as unknown as [Test[]];
+    const first = list[0] as Test;
+    expect(connection?.objects.refs(first.oid)).toBe(2); // in the list and in the map
+    await made.release();
+    expect(connection?.objects.refs(made.oid)).toBe(0);
+    await first.release();
+    expect(connection?.objects.get(first.oid)).toBeUndefined();
+    const single = await T.singleton();
+    await T.singleton();
+    await single.release();
+    expect(connection?.objects.refs(single.oid)).toBe(0);
+    expect(connection?.objects.get(single.oid)).toBeDefined(); // pinned until the client leaves
+    expect(await obj.get_object_cnt()).toBe(2); // main and the second multi object; the singleton is kept at zero
+    await close();
+  });
 
-    it('rejects calls in flight when the server goes away', async () => {
-      const { server, client } = await pair();
-      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
-      const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({ name: 'TransportError',  code: 'RPC_DISCONNECTED' });
-      await server.close();
-      await outcome;
-      await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_NOT_CONNECTED' });
-    });
+  it('rejects a call refused on this side alone: the next 100 calls are all answered', async () => {
+    const { server, client, close } = await pair();
+    server.maxPacketSize = 100_000; // both may change while connected, as Event::RPC's set_max_packet_size
+    client.maxPacketSize = 100_000;
+    expect([server.maxPacketSize, client.maxPacketSize]).toEqual([100_000, 100_000]);
+    expect(() => (client.maxPacketSize = 2 ** 32)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'kept' });
+    await refusedCallsScenario(obj, 100_000, (signal) => withCallOptions(obj, { signal }));
+    expect(await obj.get_data()).toBe('kept');
+    await close();
+  });
 
-    it.each([['JSON', jsonCodec()], ['CBOR', cborCodec()]])('speaks %s when that is all it offers, still pipelined', async (name, codec) => {
-      const { client, close } = await pair({ messageFormats: [codec] });
-      expect(client.format).toBe(name);
-      expect(client.pipelined).toBe(true);
-      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'Grüße 你好' });
-      expect(await obj.get_data()).toBe('Grüße 你好');
-      await close();
-    });
+  it('frees the object of a proxy that was garbage collected', async () => {
+    const { server, client, close } = await pair();
+    const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
+    const kept = await T.new({ data: 'kept' });
+    const connection = [...server.connections][0];
+    await (async () => {
+      const dropped = await T.new({ data: 'dropped' });
+      expect(await dropped.get_data()).toBe('dropped');
+    })();
+    expect(connection?.objects.size).toBe(2);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await waitFor(() => {
+      gc();
+      return connection?.objects.size === 1;
+    }, 'client_destroy of the collected proxy');
+    expect(await kept.get_data()).toBe('kept');
+    await close();
+  });
 
-    it('turns an over-size answer into an error for the caller and a log line, keeping the connection', async () => {
-      const lines: string[] = [];
-      const { client, close } = await pair(
-        { maxPacketSize: 10_000, logger: { log: (_l, m) => lines.push(m) } },
-        { maxPacketSize: 10_000 },
-      );
-      const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'still here' });
-      await expect(obj.big_string(20_000)).rejects.toMatchObject({ name: 'RemoteError', message: 'Response packed exceeds limit of 10000 bytes' });
-      expect(lines).toContain('ERROR: response packet exceeds limit of 10000 bytes');
-      expect(await obj.get_data()).toBe('still here');
-      await expect(obj.set_data('y'.repeat(20_000))).rejects.toMatchObject({ code: 'MSG_MESSAGE_TOO_LARGE' });
-      expect(await obj.get_data()).toBe('still here');
-      await close();
+  it('honours the client options: classes, classMap, connectTimeoutMs, deadlineMs, errorCallback; emits connect and disconnect', async () => {
+    const { server, close } = await pair();
+    const errors: Error[] = [];
+    const client = new Client({
+      host: '127.0.0.1',
+      port: server.port,
+      loop,
+      classes: ['Event_RPC_Test'],
+      classMap: { Event_RPC_Test: 'Test' },
+      connectTimeoutMs: 5000,
+      deadlineMs: 2000,
+      errorCallback: (_client, error) => errors.push(error),
     });
+    const events: string[] = [];
+    client.on('connect', () => events.push('connect'));
+    client.on('disconnect', (error) => events.push(`disconnect ${error?.message ?? 'cleanly'}`));
+    await client.connect();
+    expect(events).toEqual(['connect']);
+    expect(() => client.remoteClass('Event_RPC_Test2')).toThrow(expect.objectContaining({ code: 'RPC_UNKNOWN_CLASS' }));
+    const obj = await client.remoteClass<EventRpcTest>('Test').new({ data: 'mapped' });
+    expect(await obj.get_data()).toBe('mapped');
+    expect(await obj.die_with('reported')).toBeUndefined();
+    expect(errors).toEqual([expect.objectContaining({ name: 'RemoteError', message: 'reported\n' })]);
+    await expect(obj.wait(60_000, 'late')).resolves.toBeUndefined(); // past the 2 s deadline: reported, not thrown
+    expect(errors[1]).toMatchObject({ name: 'CancelError', code: 'RPC_DEADLINE' });
+    await client.close();
+    expect(events).toEqual(['connect', 'disconnect cleanly']);
+    await close();
+  });
+
+  it('rejects calls in flight when the server goes away', async () => {
+    const { server, client } = await pair();
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
+    const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({
+      name: 'TransportError',
+      code: 'RPC_DISCONNECTED',
+    });
+    await server.close();
+    await outcome;
+    await expect(obj.get_data()).rejects.toMatchObject({ code: 'RPC_NOT_CONNECTED' });
+  });
+
+  it.each([
+    ['JSON', jsonCodec()],
+    ['CBOR', cborCodec()],
+  ])('speaks %s when that is all it offers, still pipelined', async (name, codec) => {
+    const { client, close } = await pair({ messageFormats: [codec] });
+    expect(client.format).toBe(name);
+    expect(client.pipelined).toBe(true);
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'Grüße 你好' });
+    expect(await obj.get_data()).toBe('Grüße 你好');
+    await close();
+  });
+
+  it('turns an over-size answer into an error for the caller and a log line, keeping the connection', async () => {
+    const lines: string[] = [];
+    const { client, close } = await pair(
+      { maxPacketSize: 10_000, logger: { log: (_l, m) => lines.push(m) } },
+      { maxPacketSize: 10_000 },
+    );
+    const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'still here' });
+    await expect(obj.big_string(20_000)).rejects.toMatchObject({
+      name: 'RemoteError',
+      message: 'Response packed exceeds limit of 10000 bytes',
+    });
+    expect(lines).toContain('ERROR: response packet exceeds limit of 10000 bytes');
+    expect(await obj.get_data()).toBe('still here');
+    await expect(obj.set_data('y'.repeat(20_000))).rejects.toMatchObject({ code: 'MSG_MESSAGE_TOO_LARGE' });
+    expect(await obj.get_data()).toBe('still here');
+    await close();
+  });
 });
 
 describe('server options', () => {
@@ -265,11 +282,18 @@ describe('server options', () => {
     server.name = 'Renamed server';
     await server.setupListeners();
     expect(server.port).toBeGreaterThan(0);
-    expect(() => (server.port = 1)).toThrow(expect.objectContaining({ name: 'UsageError',  code: 'RPC_STARTED' }));
-    expect(lines.some(([level, line]) => level === 1 && line.startsWith(`Renamed server: listening on 127.0.0.1:${server.port}`))).toBe(true);
+    expect(() => (server.port = 1)).toThrow(expect.objectContaining({ name: 'UsageError', code: 'RPC_STARTED' }));
+    expect(
+      lines.some(
+        ([level, line]) => level === 1 && line.startsWith(`Renamed server: listening on 127.0.0.1:${server.port}`),
+      ),
+    ).toBe(true);
     server.log('a notice');
     server.log(3, 'a detail');
-    expect(lines.slice(-2)).toEqual([[1, 'a notice'], [3, 'a detail']]);
+    expect(lines.slice(-2)).toEqual([
+      [1, 'a notice'],
+      [3, 'a detail'],
+    ]);
     const client = new Client({ host: '127.0.0.1', port: server.port });
     await client.connect();
     await client.close();
@@ -280,7 +304,13 @@ describe('server options', () => {
 
   it('streams log lines to clients of the log listener on port + 1', async () => {
     const lines: string[] = [];
-    const server = new Server({ host: '127.0.0.1', port: 0, classes: testClasses, startLogListener: true, logger: { log: (_l, m) => lines.push(m), minLevel: 2 } });
+    const server = new Server({
+      host: '127.0.0.1',
+      port: 0,
+      classes: testClasses,
+      startLogListener: true,
+      logger: { log: (_l, m) => lines.push(m), minLevel: 2 },
+    });
     await server.setupListeners();
     expect(lines).toContain(`Started log listener on 127.0.0.1:${server.port + 1}`);
     const net = await import('node:net');
@@ -321,9 +351,20 @@ describe('server options', () => {
   });
 
   it('reports a missing module class when it starts, and takes a module as a URL', async () => {
-    const missing = new Server({ host: '127.0.0.1', port: 0, classes: { Gone: { impl: { module: new URL('./no-such-module.js', pathToFileURL(__filename)) }, methods: { new: '_constructor' } } } });
-    await expect(missing.start()).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION', message: expect.stringContaining('no-such-module.js does not exist') });
+    const missing = new Server({
+      host: '127.0.0.1',
+      port: 0,
+      classes: {
+        Gone: {
+          impl: { module: new URL('./no-such-module.js', pathToFileURL(__filename)) },
+          methods: { new: '_constructor' },
+        },
+      },
+    });
+    await expect(missing.start()).rejects.toMatchObject({
+      code: 'RPC_INVALID_OPTION',
+      message: expect.stringContaining('no-such-module.js does not exist'),
+    });
     await missing.close();
   });
-
 });

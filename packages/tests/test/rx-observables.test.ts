@@ -107,12 +107,8 @@ describe('the Observable surface', () => {
       },
     }).start();
     const refused = firstValueFrom(fromRpcEvent<[Error]>(server, 'error').pipe(take(2), toArray()));
-    await (
-      await connect(server.address)
-    ).done;
-    await (
-      await connect(server.address)
-    ).done;
+    await (await connect(server.address)).done;
+    await (await connect(server.address)).done;
     expect((await refused).map(([error]) => (error as Error & { code: string }).code)).toEqual([
       'MSG_LOGIN_FAILED',
       'MSG_LOGIN_FAILED',
@@ -121,9 +117,7 @@ describe('the Observable surface', () => {
     fromRpcEvent(server, 'error')
       .subscribe(() => late++)
       .unsubscribe();
-    await (
-      await connect(server.address)
-    ).done;
+    await (await connect(server.address)).done;
     expect(late).toBe(0);
     await server.close();
   });

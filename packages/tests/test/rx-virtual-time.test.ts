@@ -29,25 +29,35 @@ describe('a Msg conversation in virtual time', () => {
       const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
       const log: string[] = [];
       await runInVirtualTime(scheduler, async () => {
-        const server = await new MsgServer({ host: 'memory', port: 0, login: () => (conn, msg) => {
-          if (msg === undefined) return;
-          log.push(`server got ${text.decode(msg)} at ${loop.now()}`);
-          loop.timer(250, () => conn.sendLater(`late answer to ${text.decode(msg)}`));
-        }, loop }).start();
+        const server = await new MsgServer({
+          host: 'memory',
+          port: 0,
+          login: () => (conn, msg) => {
+            if (msg === undefined) return;
+            log.push(`server got ${text.decode(msg)} at ${loop.now()}`);
+            loop.timer(250, () => conn.sendLater(`late answer to ${text.decode(msg)}`));
+          },
+          loop,
+        }).start();
         const client = await connect(server.address, undefined, { loop });
         client.sendLater('one');
         client.sendLater('two');
-        for (let i = 0; i < 2; i++) log.push(`client got ${text.decode((await client.receive()) as Uint8Array)} at ${loop.now()}`);
+        for (let i = 0; i < 2; i++)
+          log.push(`client got ${text.decode((await client.receive()) as Uint8Array)} at ${loop.now()}`);
         await client.close();
         await server.close();
       });
       runs.push(log);
     }
-    expect(runs[0]).toEqual(['server got one at 0', 'server got two at 0', 'client got late answer to one at 250', 'client got late answer to two at 250']);
+    expect(runs[0]).toEqual([
+      'server got one at 0',
+      'server got two at 0',
+      'client got late answer to one at 250',
+      'client got late answer to two at 250',
+    ]);
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);
   });
-
 });
 
 describe('an Event::RPC conversation in virtual time', () => {
@@ -60,13 +70,21 @@ describe('an Event::RPC conversation in virtual time', () => {
       Clock.cancelled = 0;
       const outcome = await runInVirtualTime(scheduler, async () => {
         const seen: string[] = [];
-        const server = new Server({ host: 'memory', port: 0, loop, logger: quiet, classes: { Clock: { impl: Clock, methods: { new: '_constructor', after: 1, forever: 1 } } } });
+        const server = new Server({
+          host: 'memory',
+          port: 0,
+          loop,
+          logger: quiet,
+          classes: { Clock: { impl: Clock, methods: { new: '_constructor', after: 1, forever: 1 } } },
+        });
         await server.setupListeners();
         const client = new Client({ host: 'memory', port: server.port, loop });
         await client.connect();
         const clock = await client.remoteClass<Clock>('Clock').new();
         seen.push(`answer ${String(await clock.after(1500, 'late'))} at ${loop.now()}`);
-        const deadline = await withCallOptions(clock, { deadlineMs: 30_000 }).forever().catch((e: RpcError) => e.code);
+        const deadline = await withCallOptions(clock, { deadlineMs: 30_000 })
+          .forever()
+          .catch((e: RpcError) => e.code);
         seen.push(`${deadline} at ${loop.now()}`);
         const cancelled = Clock.cancelled; // the server gave up on the call too, at its own (virtual) deadline
         const timeout = new Client({ host: 'memory', port: server.port, loop, deadlineMs: 5000 });
@@ -80,7 +98,10 @@ describe('an Event::RPC conversation in virtual time', () => {
       expect(Date.now() - started).toBeLessThan(30_000); // 36.5 virtual seconds, no real ones
       outcomes.push(outcome);
     }
-    expect(outcomes[0]).toEqual({ seen: ['answer late at 1500', 'RPC_DEADLINE at 31500', 'RPC_DEADLINE at 36500'], cancelled: 1 });
+    expect(outcomes[0]).toEqual({
+      seen: ['answer late at 1500', 'RPC_DEADLINE at 31500', 'RPC_DEADLINE at 36500'],
+      cancelled: 1,
+    });
     expect(outcomes[1]).toEqual(outcomes[0]);
   });
 });

@@ -16,16 +16,23 @@ describe.each([
   it('relays typed input to the server and prints its answers, then leaves at end of input', async () => {
     const heard: string[] = [];
     let closed = false;
-    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => (conn, msg) => {
-      if (msg === undefined) {
-        closed = true;
-        return;
-      }
-      heard.push(text.decode(msg));
-      conn.sendLater(`heard ${msg.length} bytes`);
-    } }).start();
+    const server = await new MsgServer({
+      host: '127.0.0.1',
+      port: 0,
+      login: () => (conn, msg) => {
+        if (msg === undefined) {
+          closed = true;
+          return;
+        }
+        heard.push(text.decode(msg));
+        conn.sendLater(`heard ${msg.length} bytes`);
+      },
+    }).start();
     const { port } = server.address as { port: number };
-    const child = spawn(process.execPath, [join(fixtures, fixture), String(port)], { cwd: fixtures, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(fixtures, fixture), String(port)], {
+      cwd: fixtures,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
