@@ -63,16 +63,12 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   /** Listens at `endpoint`; each connection it accepts is reported as an `accepted` event. */
   async listen(endpoint: Endpoint): Promise<MuxListener> {
     this.#ensureOpen();
-    const accepted: Array<(listener: MuxListener) => void> = [];
     let self: MuxListener | undefined;
     const listener = await this.loop.listen(endpoint, (channel) => {
-      const adopt = (owner: MuxListener): void => {
-        const connection = new Connection(channel, { ...this.#options, loop: this.loop });
-        this.#push({ type: 'accepted', listener: owner, connection });
-        this.#pump(connection);
-      };
-      if (self) adopt(self);
-      else accepted.push(adopt);
+      // A Loop hands over no channel before listen() has resolved and the code below has run: `self` is set.
+      const connection = new Connection(channel, { ...this.#options, loop: this.loop });
+      this.#push({ type: 'accepted', listener: self as MuxListener, connection });
+      this.#pump(connection);
     });
     this.#listeners.add(listener);
     self = {
@@ -82,7 +78,6 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
         await listener.close();
       },
     };
-    for (const adopt of accepted) adopt(self);
     return self;
   }
 

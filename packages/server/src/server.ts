@@ -58,8 +58,8 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
 export interface ServerEvents {
   /** A client connected. */
   connect: (connection: ServerConnection) => void;
-  /** A client's connection ended. */
-  disconnect: (connection: ServerConnection) => void;
+  /** A client's connection ended; `error` says why, unless it ended cleanly. */
+  disconnect: (connection: ServerConnection, error?: Error) => void;
   /** A request is about to be served (after the login check, whatever its outcome). */
   call: (connection: ServerConnection, request: Readonly<IncomingRequest>) => void;
   /**
@@ -326,13 +326,13 @@ export class Server implements AsyncDisposable {
     this.log(2, `cid=${connection.cid}: new connection from ${formatAddress(connection.remote)}`);
     hook?.(connection, 'connect');
     this.#events.emit('connect', connection);
-    return (_conn: unknown, msg: Uint8Array | undefined): void => {
+    return (_conn: unknown, msg: Uint8Array | undefined, error?: Error): void => {
       if (msg !== undefined) return connection.receive(msg);
       connection.ended();
       this.#connections.delete(connection);
-      this.log(2, `cid=${connection.cid}: client disconnected`);
+      this.log(2, `cid=${connection.cid}: client disconnected${error ? `: ${error.message}` : ''}`);
       hook?.(connection, 'disconnect');
-      this.#events.emit('disconnect', connection);
+      this.#events.emit('disconnect', connection, error);
     };
   }
 
