@@ -1,6 +1,7 @@
 import type { Codec } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import {
+  Connector,
   parseCallMessage,
   PendingCalls,
   requestArray,
@@ -52,9 +53,8 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
   readonly #events = new Emitter<AsyncClientEvents>();
   readonly #loop: Loop;
   readonly #calls: PendingCalls<unknown[]>;
-  #connecting: Promise<this> | undefined;
+  readonly #connector = new Connector(() => this.#open());
   #conn: Connection | undefined;
-  #closed = false;
 
   constructor(options: AsyncClientOptions) {
     this.#options = options;
@@ -65,12 +65,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
 
   /** Connects; resolves with the client. Again while connected is harmless; after a disconnect it reconnects. */
   connect(): Promise<this> {
-    if (this.#closed) return Promise.reject(rpcError('RPC_CLOSED', 'the client was closed; make a new one'));
-    this.#connecting ??= this.#open().catch((error: unknown) => {
-      this.#connecting = undefined;
-      throw error;
-    });
-    return this.#connecting;
+    return this.#connector.connect();
   }
 
   get connected(): boolean {
@@ -120,8 +115,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
 
   /** Closes the connection, after writing what is queued. */
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#connecting?.catch(() => undefined);
+    await this.#connector.close();
     await this.#conn?.close();
   }
 
@@ -144,7 +138,10 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
         ? `connection lost: ${error.message}`
         : 'the server closed the connection with calls outstanding';
       this.#calls.rejectAll(rpcError('RPC_DISCONNECTED', message, { cause: error }));
-      if (this.#conn === conn) [this.#conn, this.#connecting] = [undefined, undefined]; // connect() may try again
+      if (this.#conn === conn) {
+        this.#conn = undefined;
+        this.#connector.lost(); // connect() may try again
+      }
       if (error) this.#events.emit('error', error);
       this.#events.emit('disconnect', error);
     });

@@ -1,6 +1,7 @@
 import { ClientNegotiation, type Codec } from '@rpc/codec';
 import { authError, ScramClient } from '@rpc/auth';
 import {
+  Connector,
   formatRegistry,
   methodKind,
   oidClass,
@@ -54,6 +55,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   #features: PeerFeatures = {};
   #serverVersion: string | undefined;
   #maxPacketSize: number;
+  readonly #connector = new Connector(() => this.#open());
   /** `connect` was emitted: `disconnect` follows when the connection ends. */
   #announced = false;
 
@@ -97,8 +99,17 @@ export class Client implements ProxyHost, AsyncDisposable {
     if (this.#conn !== undefined) this.#conn.maxPacketSize = bytes;
   }
 
-  /** Connects, negotiates the format, checks the version and loads the class interfaces. */
-  async connect(): Promise<void> {
+  /**
+   * Connects, negotiates the format, checks the version, logs in and loads
+   * the class interfaces; resolves with the client. Again while connected is
+   * harmless; after the connection is lost it connects anew; after close(),
+   * RPC_CLOSED.
+   */
+  connect(): Promise<this> {
+    return this.#connector.connect();
+  }
+
+  async #open(): Promise<this> {
     const o = this.#options;
     const tls = await clientTlsOptions(o);
     if (tls?.rejectUnauthorized === false) {
@@ -108,7 +119,6 @@ export class Client implements ProxyHost, AsyncDisposable {
           "the connection is encrypted, but the server's identity is not checked",
       );
     }
-    if (this.#conn !== undefined) throw rpcError('RPC_INVALID_OPTION', 'this client is connected already');
     const conn = await connect({ host: o.host ?? 'localhost', port: o.port, ...(tls ? { tls } : {}) }, undefined, {
       loop: this.#loop,
       maxPacketSize: this.#maxPacketSize,
@@ -137,18 +147,20 @@ export class Client implements ProxyHost, AsyncDisposable {
       if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
       await this.#loadClasses();
     } catch (error) {
-      await this.close(); // a half-made connection is no use to anyone
+      await conn.close(); // a half-made connection is no use to anyone
       throw error;
     }
     this.#announced = true;
     this.#events.emit('connect');
+    return this;
   }
 
   /**
    * Disconnects (Event::RPC's disconnect), after writing what is queued; calls still waiting fail with
-   * RPC_DISCONNECTED.
+   * RPC_DISCONNECTED. The client connects no more.
    */
   async close(): Promise<void> {
+    await this.#connector.close();
     await this.#conn?.close();
   }
 
@@ -314,6 +326,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   #closed(requests: Requests, error: Error | undefined): void {
     this.#conn = undefined;
     this.#requests = undefined;
+    this.#connector.lost();
     requests.failAll(
       rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed', {
         cause: error,

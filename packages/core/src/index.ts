@@ -33,6 +33,7 @@ export {
   type ErrorKind,
 } from '@rpc/loop';
 export { RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
+export { Connector } from './connector.js';
 export { PendingCalls, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
 export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logger } from './logger.js';

@@ -1,4 +1,4 @@
-import { rpcError, type CallLimits } from '@rpc/core';
+import { Connector, rpcError, type CallLimits } from '@rpc/core';
 import { Emitter, type Subscription } from '@rpc/loop';
 import { connect, defaultLoop } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
@@ -38,9 +38,8 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
   readonly #options: MprpcClientOptions;
   readonly #handlers = new Map<string, MprpcHandler>();
   readonly #events = new Emitter<MprpcClientEvents>();
-  #connecting: Promise<this> | undefined;
+  readonly #connector = new Connector(() => this.#open());
   #peer: MprpcPeer<Remote> | undefined;
-  #closed = false;
 
   constructor(options: MprpcClientOptions) {
     this.#options = options;
@@ -49,12 +48,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
 
   /** Connects; resolves with the client. Again while connected is harmless; after a disconnect it reconnects. */
   connect(): Promise<this> {
-    if (this.#closed) return Promise.reject(rpcError('RPC_CLOSED', 'the client was closed; make a new one'));
-    this.#connecting ??= this.#open().catch((error: unknown) => {
-      this.#connecting = undefined;
-      throw error;
-    });
-    return this.#connecting;
+    return this.#connector.connect();
   }
 
   get connected(): boolean {
@@ -102,8 +96,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
 
   /** Closes the connection, after writing what is queued. */
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#connecting?.catch(() => undefined);
+    await this.#connector.close();
     await this.#peer?.close();
   }
 
@@ -130,7 +123,10 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
       onError: (error) => this.#events.emit('error', error),
     });
     conn.on('disconnect', (error) => {
-      if (this.#peer === peer) [this.#peer, this.#connecting] = [undefined, undefined]; // connect() may try again
+      if (this.#peer === peer) {
+        this.#peer = undefined;
+        this.#connector.lost(); // connect() may try again
+      }
       if (error) this.#events.emit('error', error);
       this.#events.emit('disconnect', error);
     });
