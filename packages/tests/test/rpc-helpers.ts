@@ -4,20 +4,36 @@ import { testClasses } from '../src/test-classes.js';
 
 export const quiet = { log: (): void => undefined };
 
+/** A connected server and client; close() (or `await using`) ends both, client first. */
+export interface Pair extends AsyncDisposable {
+  readonly server: Server;
+  readonly client: Client;
+  close(): Promise<void>;
+}
+
 /** A server on 127.0.0.1 exporting the contract classes, and a connected client; close() ends both. */
-export async function pair(serverOptions: Partial<ServerOptions> = {}, clientOptions: Partial<ClientOptions> = {}) {
+export async function pair(
+  serverOptions: Partial<ServerOptions> = {},
+  clientOptions: Partial<ClientOptions> = {},
+): Promise<Pair> {
   const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: testClasses, ...serverOptions });
-  await server.setupListeners();
-  const client = new Client({ host: '127.0.0.1', port: server.port, ...clientOptions });
-  await client.connect();
-  return {
-    server,
-    client,
-    close: async () => {
-      await client.close();
+  let client: Client | undefined;
+  const close = async (): Promise<void> => {
+    try {
+      await client?.close();
+    } finally {
       await server.close();
-    },
+    }
   };
+  try {
+    await server.setupListeners();
+    client = new Client({ host: '127.0.0.1', port: server.port, ...clientOptions });
+    await client.connect();
+    return { server, client, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** What refusedCallsScenario needs of the contract's Event_RPC_Test proxy. */

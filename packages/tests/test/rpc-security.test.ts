@@ -1,12 +1,14 @@
 import { Client, type RemoteObject, type Request } from '@rpc/client';
 import { Server } from '@rpc/server';
+import { disposableSocket } from '@rpc/testkit';
 import { type EventRpcTest, testClasses } from '../src/test-classes.js';
 import { pair, quiet } from './rpc-helpers.js';
 
 // Only what `classes` lists is reachable; every refusal is a clear error and the server keeps serving.
 describe('security', () => {
   it('refuses methods that are not listed, and everything every object inherits', async () => {
-    const { client, close } = await pair();
+    await using p = await pair();
+    const { client } = p;
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'safe' });
     for (const method of [
       'wait_for_nothing',
@@ -33,11 +35,11 @@ describe('security', () => {
       undefined,
     ]);
     expect(await obj.get_data()).toBe('safe');
-    await close();
   });
 
   it('refuses constructors that are not listed as such, and classes that are not exported', async () => {
-    const { client, close } = await pair();
+    await using p = await pair();
+    const { client } = p;
     for (const method of [
       'Event_RPC_Test::get_data',
       'Event_RPC_Test::constructor',
@@ -57,12 +59,12 @@ describe('security', () => {
     await expect(client.request({ cmd: 'nonsense' } as unknown as Request)).rejects.toMatchObject({
       message: "Unknown request command 'nonsense'",
     });
-    await close();
   });
 
   it("keeps each connection's objects to itself and refuses forged ids", async () => {
-    const { server, client, close } = await pair();
-    const thief = new Client({ host: '127.0.0.1', port: server.port });
+    await using p = await pair();
+    const { server, client } = p;
+    await using thief = new Client({ host: '127.0.0.1', port: server.port });
     await thief.connect();
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'mine' });
     for (const oid of [
@@ -89,19 +91,17 @@ describe('security', () => {
       message: `Illegal access to unknown object with oid=${obj.oid}`,
     });
     expect(await obj.get_data()).toBe('mine');
-    await thief.close();
-    await close();
   });
 
   it('makes ids that cannot be guessed, in the Class=... form Perl clients read', async () => {
-    const { client, close } = await pair();
+    await using p = await pair();
+    const { client } = p;
     const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
     const ids = await Promise.all(
       Array.from({ length: 50 }, () => T.new({}).then((o: RemoteObject<EventRpcTest>) => o.oid)),
     );
     expect(new Set(ids).size).toBe(50);
     for (const id of ids) expect(id).toMatch(/^Event_RPC_Test=OBJ\([0-9a-f]{32}\)$/);
-    await close();
   });
 
   it('refuses, at construction, class maps that list what must never be reachable', () => {
@@ -127,14 +127,13 @@ describe('security', () => {
   });
 
   it('keeps serving other clients while one sends garbage', async () => {
-    const { server, client, close } = await pair({ classes: testClasses });
+    await using p = await pair({ classes: testClasses });
+    const { server, client } = p;
     const net = await import('node:net');
-    const raw = net.connect(server.port, '127.0.0.1');
+    await using raw = disposableSocket(net.connect(server.port, '127.0.0.1'));
     await new Promise((r) => raw.once('connect', r));
     raw.write(Buffer.from([0, 0, 0, 5, 1, 2, 3, 4, 5, 0, 0, 0, 3, 0xff, 0xfe, 0xfd]));
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'fine' });
     expect(await obj.get_data()).toBe('fine');
-    raw.destroy();
-    await close();
   });
 });

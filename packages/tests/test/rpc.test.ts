@@ -5,13 +5,30 @@ import { Client, RemoteError, withCallOptions, type ClientOptions, type RemoteOb
 import { jsonCodec } from '@rpc/codec-json';
 import { cborCodec } from '@rpc/codec-cbor';
 import { NodeLoop } from '@rpc/loop-node';
-import { Server, type Logger, type ServerOptions } from '@rpc/server';
-import { waitFor } from '@rpc/testkit';
+import { Server, type ClassSpec, type Logger, type ServerOptions } from '@rpc/server';
+import { disposableSocket, waitFor } from '@rpc/testkit';
 import { EventRpcTest, type EventRpcTest2, testClasses } from '../src/test-classes.js';
 import { adapters } from '../src/adapters.js';
 import { pair as serverClientPair, quiet, refusedCallsScenario } from './rpc-helpers.js';
 
 type Test = RemoteObject<EventRpcTest>;
+
+/** Calls of `hold` wait here until the test lets them go: the test, not a timer, orders their answers. */
+const held = new Map<string, () => void>();
+
+class Holding extends EventRpcTest {
+  /** Answers `value` once the test calls `held.get(value)`. */
+  async hold(value: string): Promise<string> {
+    await new Promise<void>((resolve) => held.set(value, resolve));
+    return value;
+  }
+}
+
+/** The contract, with Event_RPC_Test's objects able to hold a call. */
+const holdingClasses = {
+  ...testClasses,
+  Event_RPC_Test: { impl: Holding, methods: { ...testClasses.Event_RPC_Test?.methods, hold: 1 } },
+} satisfies Record<string, ClassSpec>;
 
 describe.each(adapters)('our client against our server on the $name loop', (adapter) => {
   const loop = adapter.loop();
@@ -19,15 +36,16 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     serverClientPair({ loop, ...serverOptions }, { loop, ...clientOptions });
 
   it('negotiates MessagePack and the richer protocol between @rpc peers', async () => {
-    const { client, close } = await pair();
+    await using p = await pair();
+    const { client } = p;
     expect(client.format).toBe('MSGP');
     expect(client.pipelined).toBe(true);
     expect(client.serverVersion).toBe('1.10');
-    await close();
   });
 
   it('serves every method kind', async () => {
-    const { client, close } = await pair();
+    await using p = await pair();
+    const { client } = p;
     const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
     const obj = await T.new({ data: 'wire' });
     expect(obj.oid).toMatch(/^Event_RPC_Test=OBJ\([0-9a-f]{32}\)$/);
@@ -59,46 +77,52 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     const s2 = await T.singleton();
     expect(s1).toBe(s2);
     expect(await s1.get_data()).toBe('singleton');
-    await close();
   });
 
   it('raises server exceptions as RemoteError with the server text', async () => {
-    const { client, close } = await pair();
+    await using p = await pair();
+    const { client } = p;
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
     const error = await obj.die_with('boom').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ code: 'RPC_REMOTE', message: 'boom\n' });
     expect(await obj.get_data()).toBe(1); // still serving
-    await close();
   });
 
   it('runs concurrent async calls out of order, each seeing its own activeConnection', async () => {
-    const { server, client, close } = await pair();
-    const second = new Client({ host: '127.0.0.1', port: server.port, loop });
+    await using p = await pair({ classes: holdingClasses });
+    const { server, client } = p;
+    await using second = new Client({ host: '127.0.0.1', port: server.port, loop });
     await second.connect();
-    const a = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'a' });
-    const b = await second.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'b' });
+    const a = await client.remoteClass<Holding>('Event_RPC_Test').new({ data: 'a' });
+    const b = await second.remoteClass<Holding>('Event_RPC_Test').new({ data: 'b' });
     const cids = await Promise.all([a.get_cid(), b.get_cid()]);
     expect(new Set(cids).size).toBe(2);
+    held.clear();
     const order: string[] = [];
-    const calls = [a.wait(80, 'slow'), b.wait(40, 'middle'), a.wait(1, 'fast')].map((p) =>
-      p.then((v) => {
+    const calls = [a.hold('slow'), b.hold('middle'), a.hold('fast')].map((call) =>
+      call.then((v) => {
         order.push(String(v));
         return v;
       }),
     );
+    await waitFor(() => held.size === 3, 'the three calls to be held');
     // While all three wait, each call's activeConnection must stay its own.
     const during = await Promise.all([a.get_cid(), b.get_cid(), a.get_object_cnt(), b.get_object_cnt()]);
     expect(during).toEqual([cids[0], cids[1], 1, 1]);
+    // Let them go last first, each once the one before has been answered.
+    for (const value of ['fast', 'middle', 'slow']) {
+      held.get(value)?.();
+      await waitFor(() => order.includes(value), `the ${value} answer`);
+    }
     expect(await Promise.all(calls)).toEqual(['slow', 'middle', 'fast']);
     expect(order).toEqual(['fast', 'middle', 'slow']);
     expect(server.clientsConnected).toBe(2);
-    await second.close();
-    await close();
   });
 
   it('cancels a call through AbortSignal and enforces per-call deadlines', async () => {
-    const { server, client, close } = await pair();
+    await using p = await pair();
+    const { server, client } = p;
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'x' });
     const controller = new AbortController();
     const pending = withCallOptions(obj, { signal: controller.signal }).wait(5000, 'never');
@@ -107,14 +131,14 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     await expect(withCallOptions(obj, { deadlineMs: 30 }).wait(5000, 'late')).rejects.toMatchObject({
       code: 'RPC_DEADLINE',
     });
-    expect(await withCallOptions(obj, { deadlineMs: 2000 }).wait(1, 'in time')).toBe('in time');
+    expect(await withCallOptions(obj, { deadlineMs: 60_000 }).wait(1, 'in time')).toBe('in time');
     expect(await obj.get_data()).toBe('x');
     expect(server.clientsConnected).toBe(1);
-    await close();
   });
 
   it('frees objects on release, on `using`, and on disconnect', async () => {
-    const { server, client, close } = await pair();
+    await using p = await pair();
+    const { server, client } = p;
     const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
     const obj = await T.new({ data: 1 });
     const connection = [...server.connections][0];
@@ -133,11 +157,11 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     await waitFor(() => server.clientsConnected === 0, 'the server to see the client leave');
     expect(connection?.objects.size).toBe(0);
     await server.close();
-    await close();
   });
 
   it('counts hand-overs as Event::RPC does: a proxy received twice holds two, releasing it frees both; singletons stay', async () => {
-    const { server, client, close } = await pair();
+    await using p = await pair();
+    const { server, client } = p;
     const T = client.remoteClass<EventRpcTest, [{ data: string }], 'singleton'>('Event_RPC_Test');
     const obj = await T.new({ data: 'main' });
     const connection = [...server.connections][0];
@@ -157,11 +181,11 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     expect(connection?.objects.refs(single.oid)).toBe(0);
     expect(connection?.objects.get(single.oid)).toBeDefined(); // pinned until the client leaves
     expect(await obj.get_object_cnt()).toBe(2); // main and the second multi object; the singleton is kept at zero
-    await close();
   });
 
   it('rejects a call refused on this side alone: the next 100 calls are all answered', async () => {
-    const { server, client, close } = await pair();
+    await using p = await pair();
+    const { server, client } = p;
     server.maxPacketSize = 100_000; // both may change while connected, as Event::RPC's set_max_packet_size
     client.maxPacketSize = 100_000;
     expect([server.maxPacketSize, client.maxPacketSize]).toEqual([100_000, 100_000]);
@@ -169,11 +193,11 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'kept' });
     await refusedCallsScenario(obj, 100_000, (signal) => withCallOptions(obj, { signal }));
     expect(await obj.get_data()).toBe('kept');
-    await close();
   });
 
   it('frees the object of a proxy that was garbage collected', async () => {
-    const { server, client, close } = await pair();
+    await using p = await pair();
+    const { server, client } = p;
     const T = client.remoteClass<EventRpcTest>('Event_RPC_Test');
     const kept = await T.new({ data: 'kept' });
     const connection = [...server.connections][0];
@@ -189,20 +213,20 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
       return connection?.objects.size === 1;
     }, 'client_destroy of the collected proxy');
     expect(await kept.get_data()).toBe('kept');
-    await close();
   });
 
   it('honours the client options: classes, classMap, connectTimeoutMs, deadlineMs, errorCallback; emits connect and disconnect', async () => {
-    const { server, close } = await pair();
+    await using p = await pair();
+    const { server } = p;
     const errors: Error[] = [];
-    const client = new Client({
+    await using client = new Client({
       host: '127.0.0.1',
       port: server.port,
       loop,
       classes: ['Event_RPC_Test'],
       classMap: { Event_RPC_Test: 'Test' },
       connectTimeoutMs: 5000,
-      deadlineMs: 2000,
+      deadlineMs: 5000, // long enough for every call but the one that waits a minute, on a busy machine
       errorCallback: (_client, error) => errors.push(error),
     });
     const events: string[] = [];
@@ -215,15 +239,15 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     expect(await obj.get_data()).toBe('mapped');
     expect(await obj.die_with('reported')).toBeUndefined();
     expect(errors).toEqual([expect.objectContaining({ name: 'RemoteError', message: 'reported\n' })]);
-    await expect(obj.wait(60_000, 'late')).resolves.toBeUndefined(); // past the 2 s deadline: reported, not thrown
+    await expect(obj.wait(60_000, 'late')).resolves.toBeUndefined(); // past the 5 s deadline: reported, not thrown
     expect(errors[1]).toMatchObject({ name: 'CancelError', code: 'RPC_DEADLINE' });
     await client.close();
     expect(events).toEqual(['connect', 'disconnect cleanly']);
-    await close();
   });
 
   it('rejects calls in flight when the server goes away', async () => {
-    const { server, client } = await pair();
+    await using p = await pair();
+    const { server, client } = p;
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
     const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({
       name: 'TransportError',
@@ -238,20 +262,21 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     ['JSON', jsonCodec()],
     ['CBOR', cborCodec()],
   ])('speaks %s when that is all it offers, still pipelined', async (name, codec) => {
-    const { client, close } = await pair({ messageFormats: [codec] });
+    await using p = await pair({ messageFormats: [codec] });
+    const { client } = p;
     expect(client.format).toBe(name);
     expect(client.pipelined).toBe(true);
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'Grüße 你好' });
     expect(await obj.get_data()).toBe('Grüße 你好');
-    await close();
   });
 
   it('turns an over-size answer into an error for the caller and a log line, keeping the connection', async () => {
     const lines: string[] = [];
-    const { client, close } = await pair(
+    await using p = await pair(
       { maxPacketSize: 10_000, logger: { log: (_l, m) => lines.push(m) } },
       { maxPacketSize: 10_000 },
     );
+    const { client } = p;
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'still here' });
     await expect(obj.big_string(20_000)).rejects.toMatchObject({
       name: 'RemoteError',
@@ -261,7 +286,6 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
     expect(await obj.get_data()).toBe('still here');
     await expect(obj.set_data('y'.repeat(20_000))).rejects.toMatchObject({ code: 'MSG_MESSAGE_TOO_LARGE' });
     expect(await obj.get_data()).toBe('still here');
-    await close();
   });
 });
 
@@ -270,7 +294,7 @@ describe('server options', () => {
     const lines: Array<[number, string]> = [];
     const logger: Logger = { log: (level, message) => lines.push([level, message]) };
     const hooks: string[] = [];
-    const server = new Server({
+    await using server = new Server({
       host: '127.0.0.1',
       port: 0,
       name: 'Test server',
@@ -294,17 +318,16 @@ describe('server options', () => {
       [1, 'a notice'],
       [3, 'a detail'],
     ]);
-    const client = new Client({ host: '127.0.0.1', port: server.port });
+    await using client = new Client({ host: '127.0.0.1', port: server.port });
     await client.connect();
     await client.close();
     await waitFor(() => hooks.length === 2, 'both hooks');
     expect(hooks).toEqual(['connect:1', 'disconnect:1']);
-    await server.close();
   });
 
   it('streams log lines to clients of the log listener on port + 1', async () => {
     const lines: string[] = [];
-    const server = new Server({
+    await using server = new Server({
       host: '127.0.0.1',
       port: 0,
       classes: testClasses,
@@ -314,11 +337,11 @@ describe('server options', () => {
     await server.setupListeners();
     expect(lines).toContain(`Started log listener on 127.0.0.1:${server.port + 1}`);
     const net = await import('node:net');
-    const watcher = net.connect(server.port + 1, '127.0.0.1');
+    await using watcher = disposableSocket(net.connect(server.port + 1, '127.0.0.1'));
     let seen = '';
     watcher.on('data', (chunk: Buffer) => (seen += chunk.toString()));
     await waitFor(() => server.logClientsConnected === 1, 'the log client');
-    const client = new Client({ host: '127.0.0.1', port: server.port });
+    await using client = new Client({ host: '127.0.0.1', port: server.port });
     await client.connect();
     await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'logged' });
     await waitFor(() => /\[2\] cid=\d+: new connection from 127\.0\.0\.1:\d+\n/.test(seen), 'the connection line');
@@ -328,18 +351,16 @@ describe('server options', () => {
     expect(seen).not.toContain('not streamed');
     watcher.destroy();
     await waitFor(() => server.logClientsConnected === 0, 'the log client to leave');
-    await client.close();
-    await server.close();
   });
 
   it('starts as Node and Perl users expect: start() resolves once listening, done once stopped', async () => {
-    const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: testClasses });
+    await using server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: testClasses });
     let stopped = false;
     void server.done.then(() => (stopped = true));
     await server.setupListeners(); // Perl's way: listeners first, then start()
     await server.start();
     expect(server.port).toBeGreaterThan(0);
-    const client = new Client({ host: '127.0.0.1', port: server.port });
+    await using client = new Client({ host: '127.0.0.1', port: server.port });
     await client.connect(); // listening, nothing more to wait for
     expect(() => (server.name = 'too late')).toThrow(expect.objectContaining({ code: 'RPC_STARTED' }));
     expect(stopped).toBe(false);
@@ -351,7 +372,7 @@ describe('server options', () => {
   });
 
   it('reports a missing module class when it starts, and takes a module as a URL', async () => {
-    const missing = new Server({
+    await using missing = new Server({
       host: '127.0.0.1',
       port: 0,
       classes: {
@@ -365,6 +386,5 @@ describe('server options', () => {
       code: 'RPC_INVALID_OPTION',
       message: expect.stringContaining('no-such-module.js does not exist'),
     });
-    await missing.close();
   });
 });
