@@ -4,21 +4,55 @@ import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { ScramClient } from '@rpc/auth';
 import type { Logger } from '@rpc/core';
+import type { Loop } from '@rpc/loop';
+import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { connect, type Connection } from '@rpc/msg';
 import { Server, type ServerOptions } from '@rpc/server';
 import { waitFor } from '@rpc/testkit';
+import { VirtualTimeScheduler } from 'rxjs';
 import { runPerlSecureClient, startPerlServer } from '../src/perl-peer.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
 const users = { fred: crypt('fred', 's3cret'), nick: crypt('nick', 'other') };
 
-function recorder(): Logger & { lines: string[] } {
+/** A logger that keeps every line, and shows each to `onLine`. */
+function recorder(onLine: (line: string) => void = () => undefined): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, log: (_level, message) => void lines.push(message) };
+  return {
+    lines,
+    log: (_level, message) => {
+      lines.push(message);
+      onLine(message);
+    },
+  };
 }
 
-async function authServer(options: Partial<ServerOptions> = {}) {
-  const logger = recorder();
+/**
+ * A virtual clock that runs one action per flush, so that runInVirtualTime lets promise continuations run between
+ * two actions of the same instant as a real event loop does between tasks (the authenticator queues its last answer
+ * in a continuation and cuts the connection off in a deferred task: run back to back, the cut-off would come first);
+ * and that can be held still: while `held`, only what is due at the current instant runs.
+ */
+class HoldableScheduler extends VirtualTimeScheduler {
+  held = false;
+  override flush(): void {
+    const action = this.actions[0];
+    if (action === undefined || action.delay > (this.held ? this.frame : this.maxFrames)) return;
+    this.actions.shift();
+    this.frame = action.delay;
+    const error: unknown = action.execute(action.state, action.delay);
+    if (error) {
+      for (const rest of this.actions.splice(0)) rest.unsubscribe();
+      throw error;
+    }
+  }
+}
+
+/** A listening server that requires a login, and what it logged; `await using` closes the server. */
+async function authServer(
+  options: Partial<ServerOptions> = {},
+  logger = recorder(),
+): Promise<{ server: Server; logger: Logger & { lines: string[] } } & AsyncDisposable> {
   const server = new Server({
     host: '127.0.0.1',
     port: 0,
@@ -28,52 +62,72 @@ async function authServer(options: Partial<ServerOptions> = {}) {
     authPasswdHref: users,
     ...options,
   });
-  await server.setupListeners();
-  return { server, logger };
+  try {
+    await server.setupListeners();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return { server, logger, [Symbol.asyncDispose]: () => server.close() };
 }
 
+/** A client logged in to the server at `port`; closed again if the login fails. */
 async function login(port: number, options: Partial<ClientOptions>): Promise<Client> {
   const client = new Client({ host: '127.0.0.1', port, ...options });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
   return client;
 }
 
+/** A session speaking the protocol by hand; `await using` closes its connection. */
+interface RawSession extends AsyncDisposable {
+  readonly conn: Connection;
+  ask(request: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
 /** Speaks the protocol by hand on a Msg connection, as an eavesdropper replaying captured bytes would. */
-async function rawSession(
-  port: number,
-): Promise<{ conn: Connection; ask(request: Record<string, unknown>): Promise<Record<string, unknown>> }> {
-  const conn = await connect({ host: '127.0.0.1', port });
-  const codec = msgpackCodec();
-  const negotiation = new ClientNegotiation({ formats: new CodecRegistry([codec]) });
-  let message = negotiation.start();
-  for (;;) {
-    await conn.sendNow(message);
-    const step = negotiation.receive((await conn.receive()) as Uint8Array);
-    if (step.codec) break;
-    message = step.reply as Uint8Array;
+async function rawSession(port: number, loop?: Loop): Promise<RawSession> {
+  const conn = await connect({ host: '127.0.0.1', port }, undefined, loop === undefined ? {} : { loop });
+  try {
+    const codec = msgpackCodec();
+    const negotiation = new ClientNegotiation({ formats: new CodecRegistry([codec]) });
+    let message = negotiation.start();
+    for (;;) {
+      await conn.sendNow(message);
+      const step = negotiation.receive((await conn.receive()) as Uint8Array);
+      if (step.codec) break;
+      message = step.reply as Uint8Array;
+    }
+    const ask = async (request: Record<string, unknown>) => {
+      await conn.sendNow(codec.encode(request));
+      return codec.decode((await conn.receive()) as Uint8Array) as Record<string, unknown>;
+    };
+    return { conn, ask, [Symbol.asyncDispose]: () => conn.close() };
+  } catch (error) {
+    await conn.close();
+    throw error;
   }
-  const ask = async (request: Record<string, unknown>) => {
-    await conn.sendNow(codec.encode(request));
-    return codec.decode((await conn.receive()) as Uint8Array) as Record<string, unknown>;
-  };
-  return { conn, ask };
 }
 
 describe('logging in to our server', () => {
   it('logs our client in by SCRAM-SHA-256 and knows the user', async () => {
-    const { server, logger } = await authServer();
-    const client = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
+    await using s = await authServer();
+    const { server, logger } = s;
+    await using client = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'fred was here');
     expect(await obj.get_data()).toBe('fred was here');
     expect([...server.connections][0]?.authUser).toBe('fred');
     expect(logger.lines).toContain("cid=1: User 'fred' successfully authorized (SCRAM-SHA-256)");
     expect(logger.lines.join('\n')).not.toContain('WARNING');
-    await client.close();
-    await server.close();
   });
 
   it('answers a wrong password and an unknown user with the same one error', async () => {
-    const { server } = await authServer();
+    await using s = await authServer();
+    const { server } = s;
     const failures = await Promise.all(
       [
         { authUser: 'fred', authPass: crypt('fred', 'wrong') },
@@ -84,12 +138,13 @@ describe('logging in to our server', () => {
       expect(failure).toBeInstanceOf(RemoteError);
       expect(failure).toMatchObject({ code: 'AUTH_FAILED', message: 'Illegal credentials' });
     }
-    await server.close();
   });
 
   it('lets a connection do nothing before it logs in but negotiate, ask the version and log in', async () => {
-    const { server } = await authServer();
-    const { conn, ask } = await rawSession(server.port);
+    await using s = await authServer();
+    const { server } = s;
+    await using session = await rawSession(server.port);
+    const { conn, ask } = session;
     expect(await ask({ cmd: 'version' })).toMatchObject({ ok: 1, version: '1.10' });
     for (const request of [
       { cmd: 'class_info_all' },
@@ -103,13 +158,13 @@ describe('logging in to our server', () => {
     expect(noLogin).toMatchObject({ name: 'RemoteError', message: 'Authorization required' });
     await waitFor(() => server.clientsConnected === 1, 'the refused client to hang up'); // only the raw session is left
     await conn.close();
-    await server.close();
   });
 
   it('refuses a recorded SCRAM exchange replayed on a new connection', async () => {
-    const { server } = await authServer();
+    await using s = await authServer();
+    const { server } = s;
     // Record a real login's two messages, as someone on the wire would.
-    const first = await rawSession(server.port);
+    await using first = await rawSession(server.port);
     const scram = new ScramClient('fred', crypt('fred', 's3cret'));
     const clientFirst = scram.first();
     const challenge = await first.ask({ cmd: 'auth_scram', msg: clientFirst });
@@ -120,53 +175,70 @@ describe('logging in to our server', () => {
     });
     expect(await first.ask({ cmd: 'classes_list' })).toMatchObject({ ok: 1 });
     // Replayed on a new connection, the same messages log nobody in.
-    const replay = await rawSession(server.port);
+    await using replay = await rawSession(server.port);
     expect(await replay.ask({ cmd: 'auth_scram', msg: clientFirst })).toMatchObject({ ok: 1 });
     expect(await replay.ask({ cmd: 'auth_scram', msg: clientFinal })).toEqual({ ok: 0, msg: 'Illegal credentials' });
     expect(await replay.ask({ cmd: 'classes_list' })).toEqual({ ok: 0, msg: 'Authorization required' });
-    await Promise.all([first.conn.close(), replay.conn.close()]);
-    await server.close();
   });
 
   it('slows repeated failures on one connection and cuts it off, while other clients log in at once', async () => {
-    const { server, logger } = await authServer({ authMaxFailures: 3 });
-    const guesser = await rawSession(server.port);
-    const times: number[] = [];
-    const guesses = (async () => {
-      for (let i = 0; i < 3; i++) {
-        const started = Date.now();
-        expect(await guesser.ask({ cmd: 'auth', user: 'fred', pass: crypt('fred', `guess${i}`) })).toEqual({
-          ok: 0,
-          msg: 'Illegal credentials',
-        });
-        times.push(Date.now() - started);
-      }
-    })();
-    // While the guesser waits, another client logs in and works.
-    await waitFor(() => logger.lines.some((l) => l.includes('failure 1 of 3')), 'the first failure');
-    const honest = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
-    expect(
-      await (
-        await honest.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'unhindered')
-      ).get_data(),
-    ).toBe('unhindered');
-    expect(times).toHaveLength(0);
-    await guesses;
-    expect(times[2]).toBeGreaterThanOrEqual(700); // the third failure waited 3 × 250 ms
-    await guesser.conn.done; // cut off after the third
-    expect(guesser.conn.closed).toBe(true);
-    await honest.close();
-    await server.close();
+    // In virtual time, over the memory transport: the delays are exact, and the clock is held while the honest
+    // client logs in, so that however slow the machine (its logins wait on real crypto), no delay runs out meanwhile.
+    const scheduler = new HoldableScheduler();
+    const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
+    let firstFailure: () => void = () => undefined;
+    const failedOnce = new Promise<void>((resolve) => (firstFailure = resolve));
+    const logger = recorder((line) => {
+      if (!line.includes('failure 1 of 3')) return;
+      scheduler.held = true; // before the failure's delay is even scheduled
+      firstFailure();
+    });
+    await runInVirtualTime(
+      scheduler,
+      async () => {
+        await using s = await authServer({ authMaxFailures: 3, loop }, logger);
+        const { server } = s;
+        await using guesser = await rawSession(server.port, loop);
+        const times: number[] = [];
+        const guesses = (async () => {
+          for (let i = 0; i < 3; i++) {
+            const started = loop.now();
+            expect(await guesser.ask({ cmd: 'auth', user: 'fred', pass: crypt('fred', `guess${i}`) })).toEqual({
+              ok: 0,
+              msg: 'Illegal credentials',
+            });
+            times.push(loop.now() - started);
+          }
+        })();
+        // While the guesser waits, another client logs in and works.
+        await failedOnce;
+        await using honest = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other'), loop });
+        expect(
+          await (
+            await honest.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'unhindered')
+          ).get_data(),
+        ).toBe('unhindered');
+        expect(times).toHaveLength(0);
+        scheduler.held = false;
+        await guesses;
+        expect(times[2]).toBeGreaterThanOrEqual(700); // the third failure waited 3 × 250 ms
+        expect(times).toEqual([250, 500, 750]);
+        await guesser.conn.done; // cut off after the third
+        expect(guesser.conn.closed).toBe(true);
+      },
+      { realWaitMs: 10_000 },
+    );
   });
 
   it('grants each user only what the access list gives them', async () => {
-    const { server } = await authServer({
+    await using s = await authServer({
       authAccess: {
         fred: { Event_RPC_Test: ['new', 'get_data'] },
         nick: { Event_RPC_Test: '*', Event_RPC_Test2: ['new'] },
       },
     });
-    const fred = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
+    const { server } = s;
+    await using fred = await login(server.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
     const obj = await fred.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'limited');
     expect(await obj.get_data()).toBe('limited');
     expect('set_data' in obj).toBe(false); // not even announced to fred
@@ -181,11 +253,9 @@ describe('logging in to our server', () => {
       message: 'Access denied to Event_RPC_Test2->new',
     });
     expect(() => fred.remoteClass('Event_RPC_Test2')).toThrow(expect.objectContaining({ code: 'RPC_UNKNOWN_CLASS' }));
-    const nick = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
+    await using nick = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') });
     const mine = await nick.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'all mine');
     expect(await mine.set_data('changed')).toBe('changed');
-    await Promise.all([fred.close(), nick.close()]);
-    await server.close();
   });
 
   it('works with an auth module of your own (token check only: Event::RPC logins, no SCRAM)', async () => {
@@ -196,12 +266,13 @@ describe('logging in to our server', () => {
         return user === 'root' && pass === crypt('root', 'pw');
       },
     };
-    const { server, logger } = await authServer({
+    await using s = await authServer({
       authPasswdHref: undefined,
       authModule,
       authAccess: { root: { Event_RPC_Test: ['new', 'hello'] } },
     });
-    const client = await login(server.port, { authUser: 'root', authPass: crypt('root', 'pw') });
+    const { server, logger } = s;
+    await using client = await login(server.port, { authUser: 'root', authPass: crypt('root', 'pw') });
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'x');
     expect(await obj.hello()).toBe('Hello, x');
     await expect(client.request({ cmd: 'exec', oid: obj.oid, method: 'get_data', params: [] })).rejects.toMatchObject({
@@ -213,8 +284,6 @@ describe('logging in to our server', () => {
         l.startsWith("cid=1: WARNING: user 'root' logged in with Event::RPC's password token without TLS"),
       ),
     ).toBe(true);
-    await client.close();
-    await server.close();
   });
 
   it('refuses auth options that cannot work', async () => {
@@ -248,7 +317,8 @@ describe('Event::RPC logins with the Perl peers', () => {
   });
 
   it('logs the Perl client in with its token, refuses a wrong one, and warns without TLS', async () => {
-    const { server, logger } = await authServer();
+    await using s = await authServer();
+    const { server, logger } = s;
     expect(
       await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 's3cret')]),
     ).toEqual({
@@ -268,12 +338,11 @@ describe('Event::RPC logins with the Perl peers', () => {
     expect(await runPerlSecureClient(server.port, [])).toEqual({
       error: expect.stringContaining('Authorization required'),
     });
-    await server.close();
   });
 
   it('logs our client in to the Perl server with the token (no SCRAM there), and fails on a wrong one', async () => {
-    const perl = await startPerlServer(['--auth', `fred:${crypt('fred', 's3cret')}`]);
-    const client = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
+    await using perl = await startPerlServer(['--auth', `fred:${crypt('fred', 's3cret')}`]);
+    await using client = await login(perl.port, { authUser: 'fred', authPass: crypt('fred', 's3cret') });
     expect(client.pipelined).toBe(false);
     expect(
       await (
@@ -285,6 +354,5 @@ describe('Event::RPC logins with the Perl peers', () => {
       (e: unknown) => e,
     );
     expect(refused).toMatchObject({ name: 'RemoteError', code: 'AUTH_FAILED', message: 'Illegal credentials' });
-    await perl.close();
   });
 });
