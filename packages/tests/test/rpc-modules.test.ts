@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, RemoteError } from '@rpc/client';
+import { tempDir } from '@rpc/testkit';
 import { startChildServer, type ChildServer } from '../src/child-server.js';
 
 // loadModules and autoReloadModules need real dynamic import(), so the server runs in its own
@@ -46,8 +47,12 @@ describe.each(['esm', 'cjs'] as const)('classes loaded from %s modules', (format
   });
 
   afterEach(async () => {
-    await client.close();
-    await server.close();
+    try {
+      await client?.close();
+      await server?.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('imports the module on first use, not at start', async () => {
@@ -87,28 +92,26 @@ describe.each(['esm', 'cjs'] as const)('classes loaded from %s modules', (format
 });
 
 it('takes a module given as a URL (new URL(..., import.meta.url))', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rpc-modules-'));
+  using tmp = tempDir('rpc-modules-');
+  const dir = tmp.path;
   writeFileSync(join(dir, 'imports.log'), '');
   writeFileSync(join(dir, 'counter.mjs'), counterModule('esm', 1, 3));
-  const server = await startChildServer(process.execPath, [fixture, 'url:counter.mjs', 'no-reload'], dir);
-  const client = new Client({ host: '127.0.0.1', port: server.port });
+  await using server = await startChildServer(process.execPath, [fixture, 'url:counter.mjs', 'no-reload'], dir);
+  await using client = new Client({ host: '127.0.0.1', port: server.port });
   await client.connect();
   const counter = await client.remoteClass<Counter>('Counter').new();
   expect(await counter.add(2)).toBe(6);
-  await client.close();
-  await server.close();
 });
 
 it('does not reload without autoReloadModules', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rpc-modules-'));
+  using tmp = tempDir('rpc-modules-');
+  const dir = tmp.path;
   writeFileSync(join(dir, 'imports.log'), '');
   writeFileSync(join(dir, 'counter.mjs'), counterModule('esm', 1, 1));
-  const server = await startChildServer(process.execPath, [fixture, 'counter.mjs', 'no-reload'], dir);
-  const client = new Client({ host: '127.0.0.1', port: server.port });
+  await using server = await startChildServer(process.execPath, [fixture, 'counter.mjs', 'no-reload'], dir);
+  await using client = new Client({ host: '127.0.0.1', port: server.port });
   await client.connect();
   const counter = await client.remoteClass<Counter>('Counter').new();
   writeFileSync(join(dir, 'counter.mjs'), counterModule('esm', 2, 10));
   expect(await counter.version()).toBe('v1');
-  await client.close();
-  await server.close();
 });

@@ -3,7 +3,8 @@ import * as tls from 'node:tls';
 import { Client, crypt, type ClientOptions } from '@rpc/client';
 import type { Logger } from '@rpc/core';
 import { Server, type ServerOptions } from '@rpc/server';
-import { testPkiFiles, waitFor, type TestPkiFiles } from '@rpc/testkit';
+import { destroySocket, testPkiFiles, waitFor, type TestPkiFiles } from '@rpc/testkit';
+import type { ChildServer } from '../src/child-server.js';
 import { runPerlSecureClient, startPerlServer } from '../src/perl-peer.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
@@ -19,9 +20,10 @@ function recorder(): Logger & { lines: string[] } {
   return { lines, minLevel: 2, log: (_level, message) => void lines.push(message) };
 }
 
+/** Our server over TLS, listening; `await using` closes it. */
 async function ourTlsServer(
   options: Partial<ServerOptions> = {},
-): Promise<{ server: Server; logger: ReturnType<typeof recorder> }> {
+): Promise<{ server: Server; logger: ReturnType<typeof recorder> } & AsyncDisposable> {
   const logger = recorder();
   const server = new Server({
     host: '127.0.0.1',
@@ -34,8 +36,13 @@ async function ourTlsServer(
     sslPasswdCb: async () => pki.passphrase,
     ...options,
   });
-  await server.setupListeners();
-  return { server, logger };
+  try {
+    await server.setupListeners();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return { server, logger, [Symbol.asyncDispose]: () => server.close() };
 }
 
 /** Connects with `tls`, makes an object and reads it back; the outcome, or the error that stopped it. */
@@ -44,7 +51,7 @@ async function ourClient(
   tls: Partial<ClientOptions>,
 ): Promise<{ data?: unknown; error?: unknown; warnings: string[] }> {
   const logger = recorder();
-  const client = new Client({ host: '127.0.0.1', port, ssl: true, logger, ...tls });
+  await using client = new Client({ host: '127.0.0.1', port, ssl: true, logger, ...tls });
   try {
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'secure');
@@ -65,7 +72,7 @@ const notSigned = expect.objectContaining({
 describe('our client and our server over TLS', () => {
   let server: Server;
   beforeAll(async () => ({ server } = await ourTlsServer()));
-  afterAll(() => server.close());
+  afterAll(() => server?.close());
 
   it('connects when the server is verified against the CA file or CA directory', async () => {
     expect(await ourClient(server.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
@@ -92,20 +99,20 @@ describe('our client and our server over TLS', () => {
   });
 
   it('passes sslOpts through to node:tls on both sides', async () => {
-    const { server: strict } = await ourTlsServer({ sslOpts: { minVersion: 'TLSv1.3' } });
+    await using tls13 = await ourTlsServer({ sslOpts: { minVersion: 'TLSv1.3' } });
+    const strict = tls13.server;
     const outcome = await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { maxVersion: 'TLSv1.2' } });
     expect(outcome.error).toMatchObject({ name: 'TransportError', code: 'LOOP_TLS_FAILED' });
     expect(await ourClient(strict.port, { sslCaFile: pki.caFile, sslOpts: { minVersion: 'TLSv1.3' } })).toEqual({
       data: 'secure',
       warnings: [],
     });
-    await strict.close();
   });
 
   it('takes the key passphrase from a synchronous sslPasswdCb too', async () => {
-    const { server: sync } = await ourTlsServer({ sslPasswdCb: () => pki.passphrase });
+    await using synchronous = await ourTlsServer({ sslPasswdCb: () => pki.passphrase });
+    const sync = synchronous.server;
     expect(await ourClient(sync.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
-    await sync.close();
   });
 
   it('connects with verification explicitly off, and logs a warning', async () => {
@@ -118,7 +125,7 @@ describe('our client and our server over TLS', () => {
 describe('the Perl Event::RPC client and our TLS server', () => {
   let server: Server;
   beforeAll(async () => ({ server } = await ourTlsServer()));
-  afterAll(() => server.close());
+  afterAll(() => server?.close());
 
   it('connects when it verifies against our CA', async () => {
     expect(await runPerlSecureClient(server.port, ['--ssl', '--ca-file', pki.caFile])).toEqual({
@@ -143,7 +150,7 @@ describe('the Perl Event::RPC client and our TLS server', () => {
 });
 
 describe('our client and the Perl Event::RPC TLS server', () => {
-  let perl: Awaited<ReturnType<typeof startPerlServer>>;
+  let perl: ChildServer;
   beforeAll(async () => {
     perl = await startPerlServer([
       '--ssl-key',
@@ -154,7 +161,7 @@ describe('our client and the Perl Event::RPC TLS server', () => {
       pki.passphrase,
     ]);
   });
-  afterAll(() => perl.close());
+  afterAll(() => perl?.close());
 
   it('connects when the Perl server is verified against the CA', async () => {
     expect(await ourClient(perl.port, { sslCaFile: pki.caFile })).toEqual({ data: 'secure', warnings: [] });
@@ -174,33 +181,36 @@ describe('our client and the Perl Event::RPC TLS server', () => {
 
 describe('the log listener behind TLS and a login', () => {
   it('streams the log only to clients that verify the server and log in', async () => {
-    const { server, logger } = await ourTlsServer({
+    await using secured = await ourTlsServer({
       authRequired: true,
       authPasswdHref: { fred: crypt('fred', 's3cret') },
       startLogListener: true,
       logListenerSsl: true,
       logListenerAuth: true,
     });
+    const { server, logger } = secured;
     expect(logger.lines).toContain(`Started log listener on 127.0.0.1:${server.port + 1} (TLS), login required`);
     expect(logger.lines.join('\n')).not.toContain('WARNING');
     const ca = pki.caFile;
-    const open = (): Promise<{ socket: tls.TLSSocket; text: () => string; closed: Promise<unknown> }> =>
+    const open = (): Promise<
+      { socket: tls.TLSSocket; text: () => string; closed: Promise<unknown> } & AsyncDisposable
+    > =>
       new Promise((resolve, reject) => {
         let text = '';
         const socket = tls.connect({ host: '127.0.0.1', port: server.port + 1, ca: readFileSync(ca, 'utf8') }, () =>
-          resolve({ socket, text: () => text, closed }),
+          resolve({ socket, text: () => text, closed, [Symbol.asyncDispose]: () => destroySocket(socket) }),
         );
         const closed = new Promise((r) => socket.once('close', r));
         socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
         socket.once('error', reject);
       });
 
-    const stranger = await open();
+    await using stranger = await open();
     stranger.socket.write('AUTH fred wrong\n');
     await waitFor(() => stranger.text() === 'Illegal credentials\n', 'the refusal');
     await stranger.closed;
 
-    const fred = await open();
+    await using fred = await open();
     server.log('before login: not for anyone');
     fred.socket.write('AUTH fred s3cret\n');
     await waitFor(() => server.logClientsConnected === 1, 'the log client');
@@ -208,7 +218,5 @@ describe('the log listener behind TLS and a login', () => {
     await waitFor(() => fred.text().includes('[1] after login'), 'the log line');
     expect(fred.text().startsWith('OK\n')).toBe(true);
     expect(fred.text()).not.toContain('before login');
-    fred.socket.destroy();
-    await server.close();
   });
 });
