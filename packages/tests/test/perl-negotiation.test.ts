@@ -13,9 +13,12 @@ const client = join(__dirname, '..', 'perl', 'negotiate-client.pl');
 /**
  * Just enough of an Event::RPC server for the Perl client's connect(): our
  * ServerNegotiation, then `version` and `class_info_all` in the agreed format.
- * (The full server is @rpc/server.) `offer` overrides the negotiated offer.
+ * (The full server is @rpc/server.) `offer` overrides the negotiated offer. `await using` closes the server.
  */
-async function negotiatingServer(formats: Codec[], offer?: string): Promise<{ server: MsgServer; chosen: string[] }> {
+async function negotiatingServer(
+  formats: Codec[],
+  offer?: string,
+): Promise<{ server: MsgServer; chosen: string[] } & AsyncDisposable> {
   const chosen: string[] = [];
   const server = await new MsgServer({
     host: '127.0.0.1',
@@ -44,7 +47,7 @@ async function negotiatingServer(formats: Codec[], offer?: string): Promise<{ se
       };
     },
   }).start();
-  return { server, chosen };
+  return { server, chosen, [Symbol.asyncDispose]: () => server.close() };
 }
 
 async function perlConnects(server: MsgServer): Promise<string> {
@@ -55,29 +58,29 @@ async function perlConnects(server: MsgServer): Promise<string> {
 
 describe('the Perl Event::RPC client negotiating with our server side', () => {
   it('takes the first Perl format offered, with our MessagePack listed after it', async () => {
-    const { server, chosen } = await negotiatingServer([msgpackCodec(), cborCodec(), jsonCodec()]);
+    await using n = await negotiatingServer([msgpackCodec(), cborCodec(), jsonCodec()]);
+    const { server, chosen } = n;
     expect(await perlConnects(server)).toBe('format=Event::RPC::Message::CBOR');
     expect(chosen).toEqual(['CBOR']);
-    await server.close();
   });
 
   it('gets JSON when the server prefers MessagePack and JSON, because Perl-known names are offered first', async () => {
-    const { server, chosen } = await negotiatingServer([msgpackCodec(), jsonCodec()]);
+    await using n = await negotiatingServer([msgpackCodec(), jsonCodec()]);
+    const { server, chosen } = n;
     expect(await perlConnects(server)).toBe('format=Event::RPC::Message::JSON');
     expect(chosen).toEqual(['JSON']);
-    await server.close();
   });
 
   it('would die on an unknown name offered first: the reason for that order', async () => {
-    const { server, chosen } = await negotiatingServer([msgpackCodec(), jsonCodec()], 'MSGP,JSON');
+    await using n = await negotiatingServer([msgpackCodec(), jsonCodec()], 'MSGP,JSON');
+    const { server, chosen } = n;
     expect(await perlConnects(server)).toMatch(/^died=Unknown message format 'MSGP at /);
     expect(chosen).toEqual([]);
-    await server.close();
   });
 
   it('fails with its own message when no format is common', async () => {
-    const { server } = await negotiatingServer([msgpackCodec()]);
+    await using n = await negotiatingServer([msgpackCodec()]);
+    const { server } = n;
     expect(await perlConnects(server)).toMatch(/^died=Unknown message format 'MSGP at /);
-    await server.close();
   });
 });

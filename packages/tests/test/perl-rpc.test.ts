@@ -17,51 +17,51 @@ const formats = [
 
 async function ourServer(options: Partial<ConstructorParameters<typeof Server>[0]> = {}): Promise<Server> {
   const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: perlContractClasses(), ...options });
-  await server.setupListeners();
+  try {
+    await server.setupListeners();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
   return server;
 }
 
 describe.each(formats)('the Perl Event::RPC client against our server, in %s', (format, codec, module) => {
   it('gets from the Perl server the report recorded in expected-client.json', async () => {
-    const perl = await startPerlServer(['--formats', format]);
+    await using perl = await startPerlServer(['--formats', format]);
     expect(await runPerlClient(perl.port)).toEqual(expectedPerlReport(module));
-    await perl.close();
   });
 
   it('gets exactly what it gets from the Perl server', async () => {
-    const server = await ourServer({ messageFormats: [codec] });
+    await using server = await ourServer({ messageFormats: [codec] });
     expect(await runPerlClient(server.port)).toEqual(expectedPerlReport(module));
-    await server.close();
   });
 
   it('gets the Perl max packet size errors and keeps its connection', async () => {
-    const server = await ourServer({ messageFormats: [codec], maxPacketSize: 100_000 });
+    await using server = await ourServer({ messageFormats: [codec], maxPacketSize: 100_000 });
     expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(
       expectedPerlReport(module, 100_000),
     );
-    await server.close();
   });
 
   it('takes a max packet size set while it runs, as set_max_packet_size may be called at any time', async () => {
-    const server = await ourServer({ messageFormats: [codec] });
+    await using server = await ourServer({ messageFormats: [codec] });
     server.maxPacketSize = 100_000;
     expect(await runPerlClient(server.port, ['--max-packet-size', '100000'])).toEqual(
       expectedPerlReport(module, 100_000),
     );
-    await server.close();
   });
 });
 
 it('the Perl client picks CBOR from our default offer (CBOR,SERL,JSON,MSGP)', async () => {
-  const server = await ourServer();
+  await using server = await ourServer();
   expect(server.messageFormats).toEqual(['CBOR', 'SERL', 'JSON', 'MSGP']);
   const report = await runPerlClient(server.port);
   expect(report.negotiation).toMatchObject({ format: 'Event::RPC::Message::CBOR' });
-  await server.close();
 });
 
 it('takes formats by their Event::RPC names, and offers them with the names Perl knows first', async () => {
-  const server = await ourServer({ messageFormats: ['MSGP', 'JSON'] });
+  await using server = await ourServer({ messageFormats: ['MSGP', 'JSON'] });
   expect(server.messageFormats).toEqual(['JSON', 'MSGP']);
   expect(await runPerlClient(server.port)).toMatchObject({ negotiation: { format: 'Event::RPC::Message::JSON' } });
   await server.close();
@@ -71,18 +71,16 @@ it('takes formats by their Event::RPC names, and offers them with the names Perl
       message: expect.stringContaining('Storable is not supported'),
     }),
   );
-  const perl = await startPerlServer(['--formats', 'SERL,JSON']);
-  const client = new Client({ host: '127.0.0.1', port: perl.port, messageFormats: ['SERL'] });
+  await using perl = await startPerlServer(['--formats', 'SERL,JSON']);
+  await using client = new Client({ host: '127.0.0.1', port: perl.port, messageFormats: ['SERL'] });
   await client.connect();
   expect(client.format).toBe('SERL');
-  await client.close();
-  await perl.close();
 });
 
 describe.each(formats)('our client against the Perl Event::RPC server, in %s', (format) => {
   it('drives every method kind, objects both ways, singletons and client_destroy', async () => {
-    const perl = await startPerlServer(['--formats', format]);
-    const client = new Client({ host: '127.0.0.1', port: perl.port });
+    await using perl = await startPerlServer(['--formats', format]);
+    await using client = new Client({ host: '127.0.0.1', port: perl.port });
     await client.connect();
     expect(client.format).toBe(format);
     expect(client.pipelined).toBe(false);
@@ -137,13 +135,11 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
       client.request({ cmd: 'exec', oid: obj.oid, method: 'not_exported', params: [] }),
     ).rejects.toMatchObject({ message: 'Illegal access to Event_RPC_Test->not_exported' });
     expect(await obj.get_data()).toBe('Grüße 你好 😀');
-    await client.close();
-    await perl.close();
   });
 
   it('reports the Perl server over-size answer and keeps the connection', async () => {
-    const perl = await startPerlServer(['--formats', format, '--max-packet-size', '100000']);
-    const client = new Client({ host: '127.0.0.1', port: perl.port, maxPacketSize: 100_000 });
+    await using perl = await startPerlServer(['--formats', format, '--max-packet-size', '100000']);
+    await using client = new Client({ host: '127.0.0.1', port: perl.port, maxPacketSize: 100_000 });
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
     expect(await obj.big_string(99_000)).toHaveLength(99_000);
@@ -153,15 +149,13 @@ describe.each(formats)('our client against the Perl Event::RPC server, in %s', (
       message: 'Response packed exceeds limit of 100000 bytes',
     });
     expect(await obj.get_data()).toBe('kept');
-    await client.close();
-    await perl.close();
   });
 });
 
 describe('our client against the Perl Event::RPC server: lifetimes and refused calls', () => {
   it('holds every hand-over of an object in one proxy and releases them all, as the Perl server counts them', async () => {
-    const perl = await startPerlServer(['--formats', 'CBOR']);
-    const client = new Client({ host: '127.0.0.1', port: perl.port });
+    await using perl = await startPerlServer(['--formats', 'CBOR']);
+    await using client = new Client({ host: '127.0.0.1', port: perl.port });
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'main');
     const made = await obj.new_object2('shared');
@@ -191,20 +185,16 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     expect((await client.request({ cmd: 'exec', oid: single.oid, method: 'get_data', params: [] })).rc).toEqual([
       'singleton',
     ]);
-    await client.close();
-    await perl.close();
   });
 
   it('rejects a call refused on this side alone, in order as Perl needs: the next 100 calls are all answered', async () => {
     const limit = 100_000;
-    const perl = await startPerlServer(['--formats', 'CBOR', '--max-packet-size', String(limit)]);
-    const client = new Client({ host: '127.0.0.1', port: perl.port, maxPacketSize: limit });
+    await using perl = await startPerlServer(['--formats', 'CBOR', '--max-packet-size', String(limit)]);
+    await using client = new Client({ host: '127.0.0.1', port: perl.port, maxPacketSize: limit });
     await client.connect();
     expect(client.pipelined).toBe(false);
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'kept');
     await refusedCallsScenario(obj, limit, (signal) => withCallOptions(obj, { signal }));
     expect(await obj.get_data()).toBe('kept');
-    await client.close();
-    await perl.close();
   });
 });

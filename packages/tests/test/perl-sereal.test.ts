@@ -262,36 +262,31 @@ describe('a corpus of values Perl encodes', () => {
 // this way.
 describe('Event::RPC over SERL', () => {
   it('our client against the Perl server: integers to 64 bits, booleans, byte strings and text', async () => {
-    const perlServer = await startPerlServer(['--formats', 'SERL']);
-    const client = new Client({ host: '127.0.0.1', port: perlServer.port, messageFormats: [serealCodec()] });
-    try {
-      await client.connect();
-      expect(client.format).toBe('SERL');
-      const main = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'wire');
-      const echoed = [
-        'Grüße',
-        '你好世界',
-        '😀',
-        7,
-        -42,
-        3.25,
-        -0.5,
-        0.1,
-        null,
-        true,
-        false,
-        [1, { a: 'b' }],
-        2n ** 64n - 1n,
-        -(2n ** 63n),
-        9007199254740991,
-        '',
-      ];
-      expect(await main.echo(...echoed)).toEqual(echoed);
-      expect(await main.echo(Uint8Array.of(0x47, 0xfc))).toBe('G\u00fc'); // a Perl byte string, read as latin-1
-      expect(await main.big_string(200_000)).toHaveLength(200_000);
-      await client.close();
-    } finally {
-      await perlServer.close();
-    }
+    await using perlServer = await startPerlServer(['--formats', 'SERL']);
+    await using client = new Client({ host: '127.0.0.1', port: perlServer.port, messageFormats: [serealCodec()] });
+    await client.connect();
+    expect(client.format).toBe('SERL');
+    const main = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'wire');
+    const echoed = [
+      'Grüße',
+      '你好世界',
+      '😀',
+      7,
+      -42,
+      3.25,
+      -0.5,
+      0.1,
+      null,
+      true,
+      false,
+      [1, { a: 'b' }],
+      2n ** 64n - 1n,
+      -(2n ** 63n),
+      9007199254740991,
+      '',
+    ];
+    expect(await main.echo(...echoed)).toEqual(echoed);
+    expect(await main.echo(Uint8Array.of(0x47, 0xfc))).toBe('G\u00fc'); // a Perl byte string, read as latin-1
+    expect(await main.big_string(200_000)).toHaveLength(200_000);
   });
 });
