@@ -33,11 +33,11 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
 
   describe('Connection', () => {
     it('lets either side speak first and receives with or without a handler', async () => {
-      const server = await startServer(local, (conn) => {
+      await using server = await startServer(local, (conn) => {
         conn.sendLater('welcome');
         return (peer, msg) => msg && peer.sendLater(`echo ${text.decode(msg)}`);
       });
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       expect(text.decode((await client.receive()) as Uint8Array)).toBe('welcome');
 
       client.sendLater('a');
@@ -52,35 +52,30 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       expect(text.decode((await next) as Uint8Array)).toBe('echo b');
       await waitFor(() => handled.length === 1, 'the handler');
       expect(handled).toEqual(['echo c']);
-
-      await client.close();
-      await server.close();
     });
 
     it('gives messages that waited to a handler set later, in order', async () => {
-      const server = await startServer(local, (conn) => {
+      await using server = await startServer(local, (conn) => {
         for (let i = 0; i < 5; i++) conn.sendLater(`m${i}`);
         return () => undefined;
       });
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       await waitFor(() => client.bufferedBytes === 0, 'time to receive');
       await new Promise((r) => setTimeout(r, 50));
       const got: string[] = [];
       client.onMessage = (_c, msg) => msg && got.push(text.decode(msg));
       await waitFor(() => got.length === 5, 'all five');
       expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
-      await client.close();
-      await server.close();
     });
 
     it('delivers 10,000 messages in order, both ways', async () => {
       const seenByServer: number[] = [];
-      const server = await startServer(local, () => (conn, msg) => {
+      await using server = await startServer(local, () => (conn, msg) => {
         if (msg === undefined) return;
         seenByServer.push(readU32(msg));
         conn.sendLater(msg);
       });
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       for (let i = 0; i < 10_000; i++) client.sendLater(u32(i));
       let expected = 0;
       for await (const msg of client) {
@@ -88,54 +83,47 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         if (expected === 10_000) break;
       }
       expect(seenByServer).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
-      await client.close();
-      await server.close();
     });
 
     it('round-trips a 64 MiB message intact', async () => {
-      const server = await echoServer();
-      const client = await connect(server.address);
+      await using server = await echoServer();
+      await using client = await connect(server.address);
       const big = Buffer.alloc(64 * 1024 * 1024);
       for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
       await client.sendNow(big);
       const back = (await client.receive()) as Uint8Array;
       expect(back.length).toBe(big.length);
       expect(Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.length), big)).toBe(0);
-      await client.close();
-      await server.close();
     });
 
     it('resolves sendNow once the bytes are handed to the system, after what was queued', async () => {
       const order: string[] = [];
-      const server = await startServer(local, () => (_conn, msg) => msg && order.push(text.decode(msg)));
-      const client = await connect(server.address);
+      await using server = await startServer(local, () => (_conn, msg) => msg && order.push(text.decode(msg)));
+      await using client = await connect(server.address);
       client.sendLater('queued first');
       await client.sendNow('sent now');
       expect(client.queuedBytes).toBe(0);
       await waitFor(() => order.length === 2, 'both messages');
       expect(order).toEqual(['queued first', 'sent now']);
-      await client.close();
-      await server.close();
     });
 
     it('ends receive() and iteration with undefined after a clean close, keeping messages that arrived first', async () => {
-      const server = await startServer(local, (conn) => {
+      await using server = await startServer(local, (conn) => {
         conn.sendLater('last words');
         void conn.close();
         return () => undefined;
       });
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       await client.done;
       expect(client.error).toBeUndefined();
       expect(text.decode((await client.receive()) as Uint8Array)).toBe('last words');
       expect(await client.receive()).toBeUndefined();
-      await server.close();
     });
 
     it('calls the handler once with msg undefined when the peer leaves', async () => {
       const calls: Array<[Connection, Uint8Array | undefined, Error | undefined]> = [];
-      const server = await echoServer();
-      const client = await connect(server.address, (conn, msg, err) => calls.push([conn, msg, err]));
+      await using server = await echoServer();
+      await using client = await connect(server.address, (conn, msg, err) => calls.push([conn, msg, err]));
       client.sendLater('hi');
       await waitFor(() => calls.length === 1, 'the echo');
       await server.close();
@@ -144,8 +132,8 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     });
 
     it('refuses to send on a closed connection, oversize messages and a full queue', async () => {
-      const server = await echoServer();
-      const client = await connect(server.address, undefined, { maxPacketSize: 1000, maxQueueBytes: 2500 });
+      await using server = await echoServer();
+      await using client = await connect(server.address, undefined, { maxPacketSize: 1000, maxQueueBytes: 2500 });
       expect(() => client.sendLater(new Uint8Array(1001))).toThrow(
         expect.objectContaining({ name: 'UsageError', code: 'MSG_MESSAGE_TOO_LARGE' }),
       );
@@ -161,34 +149,30 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       await client.close();
       expect(() => client.sendLater('late')).toThrow(expect.objectContaining({ code: 'MSG_CLOSED' }));
       await expect(client.sendNow('late')).rejects.toMatchObject({ code: 'MSG_CLOSED' });
-      await server.close();
     });
 
     it('rejects invalid limits', async () => {
-      const server = await echoServer();
+      await using server = await echoServer();
       for (const maxPacketSize of [-1, 2 ** 32, 1.5]) {
         await expect(connect(server.address, undefined, { maxPacketSize })).rejects.toMatchObject({
           code: 'MSG_INVALID_OPTION',
         });
       }
-      await server.close();
     });
 
     it('closes only the connection whose handler throws', async () => {
-      const server = await echoServer();
+      await using server = await echoServer();
       let failure: Error | undefined;
-      const bad = await connect(server.address, (_conn, msg, err) => {
+      await using bad = await connect(server.address, (_conn, msg, err) => {
         if (msg) throw new Error('handler bug');
         failure = err;
       });
-      const good = await connect(server.address);
+      await using good = await connect(server.address);
       bad.sendLater('x');
       await bad.done;
       expect(failure).toMatchObject({ code: 'MSG_HANDLER_FAILED', cause: new Error('handler bug') });
       good.sendLater('still here');
       expect(text.decode((await good.receive()) as Uint8Array)).toBe('still here');
-      await good.close();
-      await server.close();
     });
   });
 
@@ -196,7 +180,7 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     it('closes connections that login refuses and gives the others their own handler', async () => {
       let count = 0;
       let refused: Connection | undefined;
-      const server = await startServer(local, (conn): MessageHandler | undefined => {
+      await using server = await startServer(local, (conn): MessageHandler | undefined => {
         const n = ++count;
         if (n === 2) {
           refused = conn;
@@ -205,9 +189,9 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         }
         return (conn, msg) => msg && conn.sendLater(`client ${n} said ${text.decode(msg)}`);
       });
-      const first = await connect(server.address);
-      const second = await connect(server.address);
-      const third = await connect(server.address);
+      await using first = await connect(server.address);
+      await using second = await connect(server.address);
+      await using third = await connect(server.address);
       await second.done;
       expect(second.error).toBeUndefined();
       expect(text.decode((await second.receive()) as Uint8Array)).toBe('go away');
@@ -220,54 +204,49 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
       expect(server.connections.size).toBe(2);
       await first.close();
       await waitFor(() => server.connections.size === 1, 'the server to forget the client');
-      await third.close();
-      await server.close();
     });
 
     it('reads nothing before an async login answers, then delivers everything', async () => {
       let admit: (handler: MessageHandler) => void = () => undefined;
       const got: string[] = [];
-      const server = await startServer(local, (conn: Connection) => {
+      await using server = await startServer(local, (conn: Connection) => {
         expect(conn.remote).toMatchObject({ host: '127.0.0.1' });
         return new Promise<MessageHandler>((resolve) => (admit = resolve));
       });
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       client.sendLater('early 1');
       client.sendLater('early 2');
       await new Promise((r) => setTimeout(r, 50));
       admit((_conn, msg) => msg && got.push(text.decode(msg)));
       await waitFor(() => got.length === 2, 'both early messages');
       expect(got).toEqual(['early 1', 'early 2']);
-      await client.close();
-      await server.close();
     });
 
     it('reports a login that throws and closes only that connection', async () => {
       const errors: Error[] = [];
-      const server = await startServer(local, () => {
+      await using server = await startServer(local, () => {
         throw new Error('directory offline');
       });
       server.on('error', (e) => errors.push(e));
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       await client.done;
       expect(errors[0]).toMatchObject({
         name: 'UsageError',
         code: 'MSG_LOGIN_FAILED',
         cause: new Error('directory offline'),
       });
-      await server.close();
     });
 
     it('lets a slow reader queue up without losing anything while another connection keeps flowing', async () => {
       const accepted: Connection[] = [];
-      const server = await startServer(local, (conn) => {
+      await using server = await startServer(local, (conn) => {
         accepted.push(conn);
         return () => undefined;
       });
       // The slow reader holds at most 64 KiB unread before it stops reading from its socket.
-      const slow = await connect(server.address, undefined, { receiveBufferBytes: 64 * 1024 });
+      await using slow = await connect(server.address, undefined, { receiveBufferBytes: 64 * 1024 });
       await waitFor(() => accepted.length === 1, 'the slow client');
-      const fast = await connect(server.address);
+      await using fast = await connect(server.address);
       await waitFor(() => accepted.length === 2, 'the fast client');
       const [toSlow, toFast] = accepted as [Connection, Connection];
 
@@ -303,17 +282,15 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         if (++next === count) break;
       }
       expect(toSlow.queuedBytes).toBe(0);
-      await Promise.all([slow.close(), fast.close()]);
-      await server.close();
     });
 
     it('reports a handler that throws when told of the close, and keeps running', async () => {
       const errors: Error[] = [];
-      const server = await startServer(local, () => (_conn, msg) => {
+      await using server = await startServer(local, () => (_conn, msg) => {
         if (msg === undefined) throw new Error('cleanup bug');
       });
       server.on('error', (e) => errors.push(e));
-      const client = await connect(server.address);
+      await using client = await connect(server.address);
       await waitFor(() => server.connections.size === 1, 'the client');
       await client.close();
       await waitFor(() => errors.length === 1, 'the error');
@@ -322,21 +299,24 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
         message: 'message handler threw on close',
         cause: new Error('cleanup bug'),
       });
-      await server.close();
     });
 
     it('disconnects clients still in login when it closes', async () => {
-      const server = await startServer(local, () => new Promise<MessageHandler>(() => undefined)); // never answers
-      const client = await connect(server.address);
-      await new Promise((r) => setTimeout(r, 20));
+      let inLogin = false;
+      await using server = await startServer(local, () => {
+        inLogin = true;
+        return new Promise<MessageHandler>(() => undefined); // never answers
+      });
+      await using client = await connect(server.address);
+      await waitFor(() => inLogin, 'the client to be in login');
       await server.close();
       await client.done;
       expect(client.closed).toBe(true);
     });
 
     it('stops accepting on close and disconnects its clients', async () => {
-      const server = await startServer(local, () => () => undefined);
-      const client = await connect(server.address);
+      await using server = await startServer(local, () => () => undefined);
+      await using client = await connect(server.address);
       await waitFor(() => server.connections.size === 1, 'the client');
       await server.close();
       await client.done;
