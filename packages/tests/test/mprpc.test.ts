@@ -8,7 +8,7 @@ import {
   type MprpcServerOptions,
   type RpcError,
 } from '@rpc/mprpc';
-import { socketPath, waitFor } from '@rpc/testkit';
+import { disposableSocket, socketPath, waitFor } from '@rpc/testkit';
 import { adapters } from '../src/adapters.js';
 
 describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
@@ -45,19 +45,31 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
         res?.result('noted');
       },
     });
-    await server.start();
+    try {
+      await server.start();
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
     const address = server.address;
     const port = 'port' in address ? address.port : address.path;
     return { server, port, notes, held, [Symbol.asyncDispose]: () => server.close() };
   }
 
+  /** A connected client; closed again if it cannot connect. */
   async function client(port: number | string, options: Partial<ConstructorParameters<typeof MprpcClient>[0]> = {}) {
-    return new MprpcClient({
+    const c = new MprpcClient({
       port,
       loop,
       ...(typeof port === 'number' ? { host: '127.0.0.1' } : {}),
       ...options,
-    }).connect();
+    });
+    try {
+      return await c.connect();
+    } catch (error) {
+      await c.close();
+      throw error;
+    }
   }
 
   describe.each([
@@ -93,12 +105,12 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
 
   describe('server and client', () => {
     it('start once, emit connect and disconnect, and refuse to start or connect once closed', async () => {
-      const s = await serve();
+      await using s = await serve();
       expect(await s.server.start()).toBe(s.server); // again: harmless
       const seen: string[] = [];
       s.server.on('connect', () => seen.push('server: connect'));
       s.server.on('disconnect', (_peer, error) => seen.push(`server: disconnect ${error?.message ?? 'clean'}`));
-      const c = new MprpcClient({ port: s.port, loop });
+      await using c = new MprpcClient({ port: s.port, loop });
       c.on('connect', () => seen.push('client: connect'));
       c.on('disconnect', (error) => seen.push(`client: disconnect ${error?.message ?? 'clean'}`));
       await expect(c.call('sum', 1, 1)).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_NOT_CONNECTED' });
@@ -177,7 +189,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
     });
 
     it('fails calls in flight cleanly when the connection goes', async () => {
-      const s = await serve();
+      await using s = await serve();
       await using c = await client(s.port);
       await c.call('sum', 1, 1);
       const pending = c.call('hold', 'forever').catch((error: unknown) => error);
@@ -245,9 +257,8 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
 
     it('reports a taken address through start()', async () => {
       await using s = await serve();
-      const second = new MprpcServer({ port: s.port, host: '127.0.0.1', loop });
+      await using second = new MprpcServer({ port: s.port, host: '127.0.0.1', loop });
       await expect(second.start()).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' });
-      await second.close();
     });
 
     it('refuses a limit that is not a positive whole number', () => {
@@ -267,7 +278,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
   if (adapter.byteStream) {
     describe('a peer that breaks the protocol', () => {
       async function rawPeer(port: number | string, bytes: Uint8Array): Promise<void> {
-        const raw = net.connect(Number(port), '127.0.0.1');
+        await using raw = disposableSocket(net.connect(Number(port), '127.0.0.1'));
         const closed = new Promise((r) => raw.on('close', r));
         raw.write(bytes);
         await closed;
