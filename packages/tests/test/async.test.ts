@@ -49,7 +49,13 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
         },
       },
     });
-    await server.start();
+    try {
+      await server.start();
+    } catch (error) {
+      await server.close();
+      await mux.close();
+      throw error;
+    }
     const running = mux.run([(event) => server.io(event)]);
     const address = server.address;
     const target = 'path' in address ? { path: address.path } : { host: '127.0.0.1', port: address.port };
@@ -92,13 +98,13 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
 
   describe('AsyncServer and AsyncClient', () => {
     it('start once, emit connect, call and disconnect, and refuse to start or connect once closed', async () => {
-      const s = await start();
+      await using s = await start();
       expect(await s.server.start()).toBe(s.server);
       const seen: string[] = [];
       s.server.on('connect', () => seen.push('server: connect'));
       s.server.on('call', (_conn, request) => seen.push(`server: call ${request.method}`));
       s.server.on('disconnect', (_conn, error) => seen.push(`server: disconnect ${error?.message ?? 'clean'}`));
-      const client = await s.client();
+      await using client = await s.client();
       client.on('disconnect', (error) => seen.push(`client: disconnect ${error?.message ?? 'clean'}`));
       await client.call('add_numbers', { n1: 0, n2: 0 });
       await client.close();
@@ -120,7 +126,7 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
 
     it('answers in the callback style too, and refuses unknown procedures', async () => {
       await using s = await start();
-      const client = await s.client<Untyped>();
+      await using client = await s.client<Untyped>();
       const answer = await new Promise((resolve) =>
         client.callback('add_numbers', [{ n1: 40, n2: 2 }], (...a) => resolve(a)),
       );
@@ -130,7 +136,6 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
         expect.objectContaining({ name: 'RemoteError', code: 'RPC_REMOTE', message: "no procedure named 'missing'" }),
         undefined,
       ]);
-      await client.close();
     });
 
     it('disconnects only the client whose call threw (invalid data, or a second return), and reports it', async () => {
@@ -153,7 +158,7 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
     it('knows whether it has clients', async () => {
       await using s = await start();
       expect(s.server.hasClients()).toBe(false);
-      const client = await s.client();
+      await using client = await s.client();
       await client.call('add_numbers', { n1: 0, n2: 0 });
       expect(s.server.hasClients()).toBe(true);
       await client.close();
@@ -178,19 +183,19 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
   describe('several servers sharing one multiplexer', () => {
     it('each takes its own events and passes the rest on, as $rpc->io($event) chains', async () => {
       await using mux = new Multiplexer({ loop });
-      const first: AsyncServer = new AsyncServer({
+      await using first: AsyncServer = new AsyncServer({
         mux,
         host: '127.0.0.1',
         procedures: { whoami: (caller) => first.return(caller, 'first') },
       });
-      const second: AsyncServer = new AsyncServer({
+      await using second: AsyncServer = new AsyncServer({
         mux,
         host: '127.0.0.1',
         procedures: { whoami: (caller) => second.return(caller, 'second') },
       });
       await Promise.all([first.start(), second.start()]);
       // Another source on the same loop: a pipe, as the Msg toolkit watches STDIN.
-      const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+      using cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] }); // killed at the end if still running
       mux.watch(cat.stdout);
       const rest: string[] = [];
       const running = (async () => {
@@ -217,7 +222,7 @@ describe.each(adapters)('RPC::Async on the $name loop', (adapter) => {
 
     it('stops reading connections while the program falls behind, and catches up without losing calls', async () => {
       await using mux = new Multiplexer({ loop, maxQueuedEvents: 8 });
-      const server: AsyncServer = new AsyncServer({
+      await using server: AsyncServer = new AsyncServer({
         mux,
         host: '127.0.0.1',
         procedures: { echo: (caller, n) => server.return(caller, n) },
