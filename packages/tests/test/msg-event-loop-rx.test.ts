@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { nodeLoop } from '@rpc/loop-node';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { connect, eventLoop, MsgServer, setEventHandler } from '@rpc/msg';
+import { disposer } from '@rpc/testkit';
 import { VirtualTimeScheduler } from 'rxjs';
 
 const text = new TextDecoder();
@@ -12,7 +13,7 @@ async function conversation(): Promise<string[]> {
   const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
   const log: string[] = [];
   await runInVirtualTime(scheduler, async () => {
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       host: 'memory',
       port: 0,
       login: () => (conn, msg) => {
@@ -26,7 +27,7 @@ async function conversation(): Promise<string[]> {
       },
       loop,
     }).start();
-    const client = await connect(
+    await using client = await connect(
       server.address,
       (conn, msg) => {
         if (msg === undefined) return void log.push(`client closed at ${loop.now()}`);
@@ -90,6 +91,7 @@ describe('a write handler on an RxJS loop over the Node loop', () => {
     const loop = new RxLoop({ transport: nodeLoop });
     const sink = new PassThrough(); // always writable
     let calls = 0;
+    using _removed = disposer(() => setEventHandler(sink, { write: undefined }, { loop }));
     setEventHandler(sink, { write: () => void calls++ }, { loop });
     // Each of these turns needs the host loop to go round: a microtask chain of write calls would never let it.
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));

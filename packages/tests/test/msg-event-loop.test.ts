@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { NodeLoop } from '@rpc/loop-node';
 import { connect, eventLoop, MsgServer, setEventHandler } from '@rpc/msg';
-import { waitFor } from '@rpc/testkit';
+import { disposer, waitFor } from '@rpc/testkit';
 
 const text = new TextDecoder();
 const fixtures = join(__dirname, '..', 'fixtures');
@@ -14,7 +14,7 @@ describe('eventLoop on the Node loop', () => {
   it('drives a Msg conversation: a count stops partway, no count runs it until no handle is left', async () => {
     const loop = new NodeLoop();
     const log: string[] = [];
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       ...local,
       login: () => (conn, msg) => {
         if (msg === undefined) {
@@ -27,7 +27,7 @@ describe('eventLoop on the Node loop', () => {
       },
       loop,
     }).start();
-    const client = await connect(
+    await using client = await connect(
       server.address,
       (conn, msg) => {
         if (msg === undefined) return void log.push('client closed');
@@ -60,15 +60,16 @@ describe('eventLoop on the Node loop', () => {
 
   it('calls a write handler while a pipe takes more, none while its drain is awaited, and again after it', async () => {
     const loop = new NodeLoop();
-    const child = spawn(process.execPath, [join(fixtures, 'lazy-reader.mjs')], {
+    using child = spawn(process.execPath, [join(fixtures, 'lazy-reader.mjs')], {
       stdio: ['pipe', 'ignore', 'inherit', 'ipc'],
-    });
+    }); // killed at the end if it still runs
     const messages: unknown[] = [];
     child.on('message', (message) => messages.push(message));
     await waitFor(() => messages.length === 1, 'the child to start');
     const pipe = child.stdin as Writable; // piped above
     const chunk = new Uint8Array(16 * 1024);
     let calls = 0;
+    using _removed = disposer(() => setEventHandler(pipe, { write: undefined }, { loop }));
     setEventHandler(
       pipe,
       {
