@@ -14,7 +14,7 @@ const text = new TextDecoder();
 describe('the Observable surface', () => {
   it('gives a connection’s messages as an Observable that completes when it closes', async () => {
     const loop = new RxLoop({ transport: nodeLoop });
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       host: '127.0.0.1',
       port: 0,
       login: (conn) => {
@@ -24,7 +24,7 @@ describe('the Observable surface', () => {
       },
       loop,
     }).start();
-    const client = await connect(server.address, undefined, { loop });
+    await using client = await connect(server.address, undefined, { loop });
     expect(
       await firstValueFrom(
         messagesOf(client).pipe(
@@ -33,18 +33,17 @@ describe('the Observable surface', () => {
         ),
       ),
     ).toEqual(['a', 'b', 'c']);
-    await server.close();
   });
 
   it('chains several RPC::Async servers over one multiplexer as operators', async () => {
     const loop = new RxLoop({ transport: nodeLoop });
-    const mux = new Multiplexer({ loop });
-    const first: AsyncServer = new AsyncServer({
+    await using mux = new Multiplexer({ loop });
+    await using first: AsyncServer = new AsyncServer({
       mux,
       host: '127.0.0.1',
       procedures: { whoami: (caller) => first.return(caller, 'first') },
     });
-    const second: AsyncServer = new AsyncServer({
+    await using second: AsyncServer = new AsyncServer({
       mux,
       host: '127.0.0.1',
       procedures: { whoami: (caller) => second.return(caller, 'second') },
@@ -54,14 +53,15 @@ describe('the Observable surface', () => {
     const subscription = messagesOf(mux)
       .pipe(io(first), io(second))
       .subscribe((event) => leftovers.push(event.type));
-    const [ca, cb] = await Promise.all(
-      [first, second].map((server) => new AsyncClient({ loop, ...(server.address as { port: number }) }).connect()),
-    );
-    expect(await Promise.all([ca?.call('whoami'), cb?.call('whoami')])).toEqual([['first'], ['second']]);
+    const clientOf = (server: AsyncServer) =>
+      new AsyncClient({ loop, ...(server.address as { port: number }) }).connect();
+    await using ca = await clientOf(first);
+    await using cb = await clientOf(second);
+    expect(await Promise.all([ca.call('whoami'), cb.call('whoami')])).toEqual([['first'], ['second']]);
     // A connection no server owns: its events pass through both.
-    const plain = await mux.connect(first.address as { port: number });
+    await using plain = await mux.connect(first.address as { port: number });
     await plain.close();
-    await Promise.all([ca?.close(), cb?.close()]);
+    await Promise.all([ca.close(), cb.close()]);
     await mux.close();
     subscription.unsubscribe();
     expect(leftovers).toContain('closed');
@@ -70,7 +70,7 @@ describe('the Observable surface', () => {
 
   it("shows an Event::RPC server's connections, calls and disconnects as Observables", async () => {
     const loop = new RxLoop({ transport: nodeLoop });
-    const server = new Server({ host: '127.0.0.1', port: 0, loop, logger: quiet, classes: testClasses });
+    await using server = new Server({ host: '127.0.0.1', port: 0, loop, logger: quiet, classes: testClasses });
     await server.setupListeners();
     const seen: string[] = [];
     const subscription = merge(
@@ -80,7 +80,7 @@ describe('the Observable surface', () => {
       ),
       fromRpcEvent<[ServerConnection]>(server, 'disconnect').pipe(map(([c]) => `disconnect ${c.cid}`)),
     ).subscribe((line) => seen.push(line));
-    const client = new Client({ host: '127.0.0.1', port: server.port, loop });
+    await using client = new Client({ host: '127.0.0.1', port: server.port, loop });
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 'x' });
     await obj.get_data();
@@ -95,11 +95,10 @@ describe('the Observable surface', () => {
       'disconnect 1',
     ]);
     subscription.unsubscribe();
-    await server.close();
   });
 
   it('turns @rpc events into Observables and stops listening on unsubscribe', async () => {
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       host: '127.0.0.1',
       port: 0,
       login: () => {
@@ -119,6 +118,5 @@ describe('the Observable surface', () => {
       .unsubscribe();
     await (await connect(server.address)).done;
     expect(late).toBe(0);
-    await server.close();
   });
 });

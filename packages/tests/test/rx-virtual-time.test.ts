@@ -29,7 +29,7 @@ describe('a Msg conversation in virtual time', () => {
       const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
       const log: string[] = [];
       await runInVirtualTime(scheduler, async () => {
-        const server = await new MsgServer({
+        await using server = await new MsgServer({
           host: 'memory',
           port: 0,
           login: () => (conn, msg) => {
@@ -39,13 +39,11 @@ describe('a Msg conversation in virtual time', () => {
           },
           loop,
         }).start();
-        const client = await connect(server.address, undefined, { loop });
+        await using client = await connect(server.address, undefined, { loop });
         client.sendLater('one');
         client.sendLater('two');
         for (let i = 0; i < 2; i++)
           log.push(`client got ${text.decode((await client.receive()) as Uint8Array)} at ${loop.now()}`);
-        await client.close();
-        await server.close();
       });
       runs.push(log);
     }
@@ -70,7 +68,7 @@ describe('an Event::RPC conversation in virtual time', () => {
       Clock.cancelled = 0;
       const outcome = await runInVirtualTime(scheduler, async () => {
         const seen: string[] = [];
-        const server = new Server({
+        await using server = new Server({
           host: 'memory',
           port: 0,
           loop,
@@ -78,7 +76,7 @@ describe('an Event::RPC conversation in virtual time', () => {
           classes: { Clock: { impl: Clock, methods: { new: '_constructor', after: 1, forever: 1 } } },
         });
         await server.setupListeners();
-        const client = new Client({ host: 'memory', port: server.port, loop });
+        await using client = new Client({ host: 'memory', port: server.port, loop });
         await client.connect();
         const clock = await client.remoteClass<Clock>('Clock').new();
         seen.push(`answer ${String(await clock.after(1500, 'late'))} at ${loop.now()}`);
@@ -87,12 +85,10 @@ describe('an Event::RPC conversation in virtual time', () => {
           .catch((e: RpcError) => e.code);
         seen.push(`${deadline} at ${loop.now()}`);
         const cancelled = Clock.cancelled; // the server gave up on the call too, at its own (virtual) deadline
-        const timeout = new Client({ host: 'memory', port: server.port, loop, deadlineMs: 5000 });
+        await using timeout = new Client({ host: 'memory', port: server.port, loop, deadlineMs: 5000 });
         await timeout.connect();
         const slow = await timeout.remoteClass<Clock>('Clock').new();
         seen.push(`${await slow.forever().catch((e: RpcError) => e.code)} at ${loop.now()}`);
-        await Promise.all([client.close(), timeout.close()]);
-        await server.close();
         return { seen, cancelled };
       });
       expect(Date.now() - started).toBeLessThan(30_000); // 36.5 virtual seconds, no real ones
