@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MprpcClient, MprpcServer, MsgpackExtension, RemoteError } from '@rpc/mprpc';
+import { tempDir } from '@rpc/testkit';
 
 // neovim (Debian package, installed by scripts/setup-peers.sh) as the real MessagePack-RPC peer, both ways.
 const fixtures = join(__dirname, '..', 'fixtures', 'nvim');
@@ -56,7 +56,8 @@ describe('neovim calling our MessagePack-RPC server', () => {
       })
       .start();
     const address = server.address as { host: string; port: number };
-    const out = join(mkdtempSync(join(tmpdir(), 'rpc-nvim-')), 'out.json');
+    using dir = tempDir('rpc-nvim-');
+    const out = join(dir.path, 'out.json');
     const code = await run('nvim', ['--headless', '--clean', '-S', join(fixtures, 'client.vim')], {
       RPC_ADDRESS: `127.0.0.1:${address.port}`,
       RPC_OUT: out,
@@ -87,26 +88,31 @@ describe('our MessagePack-RPC client calling neovim', () => {
     });
     nvim = spawn('nvim', ['--headless', '--clean', '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
     client = new MprpcClient<Nvim>({ port });
-    for (let attempt = 0; ; attempt++) {
+    const deadline = Date.now() + 30_000; // however long nvim takes to start on a busy machine
+    for (;;) {
       try {
         await client.connect();
         break;
       } catch (error) {
-        if (attempt > 200) throw error;
+        if (Date.now() > deadline || nvim.exitCode !== null) throw error;
         await new Promise((r) => setTimeout(r, 25));
       }
     }
   });
 
   afterAll(async () => {
-    const exited = new Promise((r) => nvim.once('exit', r));
-    try {
-      client.notify('nvim_command', 'qa!');
-    } catch {
-      nvim.kill();
+    if (nvim !== undefined && nvim.exitCode === null && nvim.signalCode === null) {
+      const exited = new Promise((r) => nvim.once('exit', r));
+      try {
+        client.notify('nvim_command', 'qa!');
+      } catch {
+        nvim.kill();
+      }
+      const stuck = setTimeout(() => nvim.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(stuck);
     }
-    await exited;
-    await client.close();
+    await client?.close();
   });
 
   it('evaluates expressions and reads the API description', async () => {
