@@ -8,6 +8,7 @@ import { Server, type ServerConnection } from '@rpc/server';
 import { chromium } from 'playwright-core';
 import { testClasses } from '../src/test-classes.js';
 import { quiet } from './rpc-helpers.js';
+import { asyncDisposer } from '@rpc/testkit';
 
 // A real browser (Debian's chromium, driven by playwright-core) loads a page from 127.0.0.1 whose
 // script, the browser bundle of @rpc/client, talks to our Node server over WebSocket.
@@ -27,10 +28,14 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
       if (file === undefined) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': file[1] }).end(readFileSync(file[0]));
     });
+    await using _web = asyncDisposer(async () => {
+      web.closeAllConnections();
+      await new Promise((resolve) => web.close(resolve));
+    });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     const { port } = web.address() as { port: number };
     const calls: string[] = [];
-    const server = new Server({
+    await using server = new Server({
       port,
       logger: quiet,
       classes: testClasses,
@@ -39,7 +44,7 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
     server.on('call', (_connection: ServerConnection, request) => calls.push(String(request.cmd)));
     await server.setupListeners();
 
-    const browser = await chromium.launch({
+    await using browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
         '--headless',
@@ -51,37 +56,31 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
         '--no-first-run',
       ],
     });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      await page.goto(`http://127.0.0.1:${port}/`);
-      await page.waitForFunction(
-        () => (globalThis as unknown as { rpcResults?: unknown }).rpcResults !== undefined,
-        undefined,
-        { timeout: 20_000 },
-      );
-      const results = await page.evaluate(() => (globalThis as unknown as { rpcResults: unknown }).rpcResults);
-      expect(problems).toEqual([]);
-      expect(results).toEqual({
-        format: 'MSGP',
-        pipelined: true,
-        oidClass: 'Event_RPC_Test',
-        data: 'from the browser',
-        echo: ['你好', 42, [1, { a: null }]],
-        parallel: ['Hello, from the browser', 'from the browser', 'changed'],
-        afterRelease: 'RPC_RELEASED',
-        ok: true,
-      });
-      expect(calls).toEqual(expect.arrayContaining(['version', 'class_info_all', 'new', 'exec', 'client_destroy']));
-      const shot = join(mkdtempSync(join(tmpdir(), 'rpc-browser-')), 'page.png');
-      await page.screenshot({ path: shot });
-      expect(statSync(shot).size).toBeGreaterThan(1000);
-      process.stderr.write(`browser test screenshot: ${shot}\n`);
-    } finally {
-      await browser.close();
-      await server.close();
-      web.close();
-    }
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { rpcResults?: unknown }).rpcResults !== undefined,
+      undefined,
+      { timeout: 20_000 },
+    );
+    const results = await page.evaluate(() => (globalThis as unknown as { rpcResults: unknown }).rpcResults);
+    expect(problems).toEqual([]);
+    expect(results).toEqual({
+      format: 'MSGP',
+      pipelined: true,
+      oidClass: 'Event_RPC_Test',
+      data: 'from the browser',
+      echo: ['你好', 42, [1, { a: null }]],
+      parallel: ['Hello, from the browser', 'from the browser', 'changed'],
+      afterRelease: 'RPC_RELEASED',
+      ok: true,
+    });
+    expect(calls).toEqual(expect.arrayContaining(['version', 'class_info_all', 'new', 'exec', 'client_destroy']));
+    const shot = join(mkdtempSync(join(tmpdir(), 'rpc-browser-')), 'page.png');
+    await page.screenshot({ path: shot });
+    expect(statSync(shot).size).toBeGreaterThan(1000);
+    process.stderr.write(`browser test screenshot: ${shot}\n`);
   });
 });

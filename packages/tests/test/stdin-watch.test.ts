@@ -16,7 +16,7 @@ describe.each([
   it('relays typed input to the server and prints its answers, then leaves at end of input', async () => {
     const heard: string[] = [];
     let closed = false;
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       host: '127.0.0.1',
       port: 0,
       login: () => (conn, msg) => {
@@ -29,10 +29,10 @@ describe.each([
       },
     }).start();
     const { port } = server.address as { port: number };
-    const child = spawn(process.execPath, [join(fixtures, fixture), String(port)], {
+    using child = spawn(process.execPath, [join(fixtures, fixture), String(port)], {
       cwd: fixtures,
       stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    }); // killed at the end if it still runs
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -48,6 +48,5 @@ describe.each([
     expect(output).toBe(`server: heard 6 bytes\nserver: heard 12 bytes\n${tail}`);
     await waitFor(() => closed, 'the server to see the client leave');
     expect(heard).toEqual(['hello\n', 'typed later\n']);
-    await server.close();
   });
 });
