@@ -35,7 +35,7 @@ it('refuses a server whose protocol is older than 1.00 (RPC_VERSION), and hangs 
   await using server = await fakeServer((_request, conn) =>
     conn.sendLater(jsonCodec().encode({ ok: 1, version: '0.90', protocol: '0.90' })),
   );
-  const client = new Client({ host: '127.0.0.1', port: portOf(server) });
+  await using client = new Client({ host: '127.0.0.1', port: portOf(server) });
   await expect(client.connect()).rejects.toMatchObject({ name: 'ProtocolError', code: 'RPC_VERSION' });
   expect(client.connected).toBe(false);
   await waitFor(() => server.connections.size === 0, 'the client to hang up');
