@@ -39,10 +39,10 @@ describe('Connection', () => {
       destroy: (error) => channel.destroy(error),
       on: (event, listener) => channel.on(event, listener),
     });
-    const listener = await nodeLoop.listen(local, (channel) => {
+    await using listener = await nodeLoop.listen(local, (channel) => {
       new MsgConnection(counted(channel), {}, (conn, msg) => msg && conn.sendLater(msg));
     });
-    const socket = await rawSocket(listener);
+    await using socket = await rawSocket(listener);
     const frames = Buffer.concat(Array.from({ length: 100 }, (_, i) => encodeFrame(u32(i))));
     let received = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
@@ -50,17 +50,15 @@ describe('Connection', () => {
     await waitFor(() => received.length === frames.length, 'the 100 answers');
     expect(received.equals(frames)).toBe(true);
     expect(writes).toBe(4);
-    socket.destroy();
-    await listener.close();
   });
 
   it('decodes frames a peer writes one byte per write', async () => {
     const received: string[] = [];
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       ...local,
       login: () => (_conn, msg) => msg && received.push(text.decode(msg)),
     }).start();
-    const socket = await rawSocket(server);
+    await using socket = await rawSocket(server);
     const bytes = Buffer.concat(['split', '', 'at every byte'].map((s) => encodeFrame(Buffer.from(s))));
     for (const byte of bytes) {
       socket.write(Uint8Array.of(byte));
@@ -68,7 +66,5 @@ describe('Connection', () => {
     }
     await waitFor(() => received.length === 3, 'three frames');
     expect(received).toEqual(['split', '', 'at every byte']);
-    socket.destroy();
-    await server.close();
   });
 });

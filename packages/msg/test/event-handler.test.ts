@@ -6,7 +6,7 @@ import { eventLoop, setEventHandler } from '@rpc/msg';
 const text = new TextDecoder();
 const show = (chunk: Uint8Array | undefined): string => (chunk === undefined ? '<end>' : text.decode(chunk));
 
-/** `cat`: what goes into its stdin comes back on its stdout, a real pipe each way. */
+/** `cat`: what goes into its stdin comes back on its stdout, a real pipe each way; `using` kills it at the end. */
 function cat(): ReturnType<typeof spawn> & {
   stdin: NonNullable<ReturnType<typeof spawn>['stdin']>;
   stdout: NonNullable<ReturnType<typeof spawn>['stdout']>;
@@ -17,7 +17,7 @@ function cat(): ReturnType<typeof spawn> & {
 describe('setEventHandler', () => {
   it('replaces a read handler in place, removes it with undefined without losing input, and deregisters the handle at its end', async () => {
     const loop = new NodeLoop();
-    const pipe = cat();
+    using pipe = cat();
     const seen: string[] = [];
     setEventHandler(pipe.stdout, { read: (chunk) => seen.push(`first ${show(chunk)}`) }, { loop });
     pipe.stdin.write('one');
@@ -40,7 +40,7 @@ describe('setEventHandler', () => {
 
   it('calls a write handler once per turn until it replaces or removes itself (send_later)', async () => {
     const loop = new NodeLoop();
-    const pipe = cat();
+    using pipe = cat();
     const output: string[] = [];
     pipe.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const done = new Promise((resolve) => pipe.stdout.on('end', resolve));
@@ -67,7 +67,7 @@ describe('setEventHandler', () => {
 
   it('a handler that throws loses its handle and ends the waiting eventLoop with MSG_HANDLER_FAILED', async () => {
     const loop = new NodeLoop();
-    const pipe = cat();
+    using pipe = cat();
     const failure = new Error('bad input');
     setEventHandler(
       pipe.stdout,
@@ -82,7 +82,6 @@ describe('setEventHandler', () => {
     pipe.stdin.write('x');
     await expect(waiting).rejects.toMatchObject({ name: 'UsageError', code: 'MSG_HANDLER_FAILED', cause: failure });
     expect(await eventLoop({ loop })).toBe(0); // deregistered
-    pipe.kill();
   });
 
   it('refuses callbacks that are not functions, and a write handler on a handle that has no writable side', () => {
@@ -101,7 +100,7 @@ describe('setEventHandler', () => {
 
   it('deregisters a handle whose writable side is ended, without calling its write handler again', async () => {
     const loop = new NodeLoop();
-    const pipe = cat();
+    using pipe = cat();
     const output: string[] = [];
     pipe.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const done = new Promise((resolve) => pipe.stdout.on('end', resolve));

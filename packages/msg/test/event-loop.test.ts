@@ -14,8 +14,8 @@ describe('eventLoop', () => {
 
   it('counts a connection as a handle while it has a handler', async () => {
     const [serverLoop, clientLoop] = [new NodeLoop(), new NodeLoop()];
-    const server = await new MsgServer({ ...local, login: () => ignore, loop: serverLoop }).start();
-    const client = await connect(server.address, undefined, { loop: clientLoop });
+    await using server = await new MsgServer({ ...local, login: () => ignore, loop: serverLoop }).start();
+    await using client = await connect(server.address, undefined, { loop: clientLoop });
     expect(await eventLoop({ loop: clientLoop })).toBe(0); // receive() only: not registered
 
     client.onMessage = ignore;
@@ -33,13 +33,12 @@ describe('eventLoop', () => {
     const untilClosed = eventLoop({ loop: clientLoop });
     await client.close();
     expect(await untilClosed).toBe(1); // the close, given to the handler, is its last event
-    await server.close();
   });
 
   it('counts a listening server as a handle until closed, and each login as an event', async () => {
     const [serverLoop, clientLoop] = [new NodeLoop(), new NodeLoop()];
     const logins: string[] = [];
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       ...local,
       login: () => {
         logins.push('login');
@@ -48,7 +47,7 @@ describe('eventLoop', () => {
       loop: serverLoop,
     }).start();
     const login = eventLoop({ loop: serverLoop, count: 1 });
-    const client = await connect(server.address, undefined, { loop: clientLoop });
+    await using _client = await connect(server.address, undefined, { loop: clientLoop });
     expect(await login).toBe(1);
     expect(logins).toEqual(['login']);
     await waitFor(() => server.connections.size === 1, 'the accepted connection'); // its handler set: a handle
@@ -56,7 +55,6 @@ describe('eventLoop', () => {
     const untilIdle = eventLoop({ loop: serverLoop });
     await server.close(); // deregisters the server, and closes the accepted connection (one more event)
     expect(await untilIdle).toBe(1);
-    await client.close();
   });
 
   it('refuses a count that is not a positive integer', async () => {
@@ -71,7 +69,7 @@ describe('eventLoop', () => {
 
   it('stops waiting when its signal aborts, with the reason as cause', async () => {
     const loop = new NodeLoop();
-    const server = await new MsgServer({ ...local, login: () => ignore, loop }).start();
+    await using _server = await new MsgServer({ ...local, login: () => ignore, loop }).start();
     const stop = new AbortController();
     const waiting = eventLoop({ loop, signal: stop.signal });
     stop.abort('enough');
@@ -82,6 +80,5 @@ describe('eventLoop', () => {
       cause: 'enough',
     });
     await expect(eventLoop({ loop, signal: stop.signal })).rejects.toMatchObject({ code: 'MSG_ABORTED' }); // already aborted
-    await server.close();
   });
 });

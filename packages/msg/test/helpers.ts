@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { MsgServer, type Connection, type MsgOptions } from '@rpc/msg';
 import type { Address, Endpoint } from '@rpc/loop';
+import { disposableSocket } from '@rpc/testkit';
 
 export const local: Endpoint = { host: '127.0.0.1', port: 0 };
 export const text = new TextDecoder();
@@ -16,14 +17,19 @@ export function echoServer(endpoint: Endpoint = local, options?: MsgOptions): Pr
   }).start();
 }
 
-/** A plain node:net socket to a server, for writing bytes the framing layer would never produce. */
+/**
+ * A plain node:net socket to a server, for writing bytes the framing layer would never produce; `await using`
+ * destroys it.
+ */
 export function rawSocket(
   server: { readonly address: Address },
   options: { allowHalfOpen?: boolean } = {},
-): Promise<net.Socket> {
+): Promise<net.Socket & AsyncDisposable> {
   const { port } = server.address as { port: number };
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', ...options }, () => resolve(socket)).on('error', reject);
+    const socket = disposableSocket(
+      net.connect({ port, host: '127.0.0.1', ...options }, () => resolve(socket)).on('error', reject),
+    );
     socket.setNoDelay(true);
   });
 }

@@ -5,7 +5,7 @@ import { local, rawSocket, text } from './helpers.js';
 describe('newServer', () => {
   it('rejects an over-limit declared length, closes that connection and keeps serving another client', async () => {
     const closes: Array<Error | undefined> = [];
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       ...local,
       login: () => (conn, msg, err) => {
         if (msg === undefined) closes.push(err);
@@ -13,11 +13,11 @@ describe('newServer', () => {
       },
       maxPacketSize: 1024 * 1024,
     }).start();
-    const good = await connect(server.address, undefined, { maxPacketSize: 1024 * 1024 });
+    await using good = await connect(server.address, undefined, { maxPacketSize: 1024 * 1024 });
     good.sendLater('before');
     expect(text.decode((await good.receive()) as Uint8Array)).toBe('before');
 
-    const hostile = await rawSocket(server);
+    await using hostile = await rawSocket(server);
     const hostileClosed = new Promise((r) => hostile.on('close', r));
     const memoryBefore = process.memoryUsage().arrayBuffers;
     hostile.write(Uint8Array.of(0xff, 0xff, 0xff, 0xfe)); // declares 4 GiB − 2
@@ -35,13 +35,11 @@ describe('newServer', () => {
     good.sendLater('after');
     expect(text.decode((await good.receive()) as Uint8Array)).toBe('after');
     expect(server.connections.size).toBe(1);
-    await good.close();
-    await server.close();
   });
 
   it('drops a peer that never closes its side once disconnectTimeoutMs has passed', async () => {
     const accepted: Connection[] = [];
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       ...local,
       login: (conn) => {
         accepted.push(conn);
@@ -49,29 +47,28 @@ describe('newServer', () => {
       },
       disconnectTimeoutMs: 100,
     }).start();
-    const stubborn = await rawSocket(server, { allowHalfOpen: true }); // ignores our FIN and keeps its side open
+    await using stubborn = await rawSocket(server, { allowHalfOpen: true }); // ignores our FIN and keeps its side open
     await waitFor(() => accepted.length === 1, 'the peer');
     const started = Date.now();
     await accepted[0]?.close();
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     stubborn.destroy();
-    await server.close();
   });
 
   it('takes a new maxPacketSize at any time, for open connections and later ones, both ways', async () => {
     const closes: Array<Error | undefined> = [];
-    const server = await new MsgServer({
+    await using server = await new MsgServer({
       ...local,
       login: () => (conn, msg, err) => (msg === undefined ? closes.push(err) : conn.sendLater(msg)),
       maxPacketSize: 1000,
     }).start();
-    const early = await connect(server.address);
+    await using early = await connect(server.address);
     early.sendLater(new Uint8Array(1000));
     expect((await early.receive())?.length).toBe(1000);
 
     server.maxPacketSize = 100;
     expect(server.maxPacketSize).toBe(100);
-    const late = await connect(server.address);
+    await using late = await connect(server.address);
     for (const conn of [early, late]) {
       conn.sendLater(new Uint8Array(100));
       expect((await conn.receive())?.length).toBe(100);
@@ -85,12 +82,10 @@ describe('newServer', () => {
       expect.objectContaining({ code: 'MSG_MESSAGE_TOO_LARGE' }),
     );
     expect(() => (late.maxPacketSize = -1)).toThrow(expect.objectContaining({ code: 'MSG_INVALID_OPTION' }));
-    await late.close();
-    await server.close();
   });
 
   it('has no address before start() and cannot start again once closed', async () => {
-    const server = new MsgServer({ ...local, login: () => () => undefined });
+    await using server = new MsgServer({ ...local, login: () => () => undefined });
     expect(() => server.address).toThrow(expect.objectContaining({ name: 'UsageError', code: 'MSG_NOT_STARTED' }));
     expect(await server.start()).toBe(server);
     expect(await server.start()).toBe(server); // harmless, as Perl's new_server is called once

@@ -5,17 +5,14 @@ import { echoServer, text } from './helpers.js';
 
 // The same conversation over each transport the Node loop offers.
 async function converse(listenAt: Endpoint, connectTo: (bound: Endpoint) => Endpoint): Promise<{ secure: boolean }> {
-  const server = await echoServer(listenAt);
-  const client = await connect(connectTo(server.address as Endpoint));
+  await using server = await echoServer(listenAt);
+  await using client = await connect(connectTo(server.address as Endpoint));
   const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
   client.sendLater('hello');
   await client.sendNow(big);
   expect(text.decode((await client.receive()) as Uint8Array)).toBe('hello');
   expect(Buffer.compare(Buffer.from((await client.receive()) as Uint8Array), Buffer.from(big))).toBe(0);
-  const { secure } = client;
-  await client.close();
-  await server.close();
-  return { secure };
+  return { secure: client.secure };
 }
 
 describe('Msg over every transport', () => {
@@ -45,11 +42,10 @@ describe('Msg over every transport', () => {
 
   it('refuses a server whose certificate the client cannot verify', async () => {
     const pki = await testPki();
-    const server = await echoServer({ host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } });
+    await using server = await echoServer({ host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } });
     await expect(connect({ ...(server.address as Endpoint), tls: { ca: pki.otherCa } })).rejects.toMatchObject({
       name: 'TransportError',
       code: 'LOOP_TLS_FAILED',
     });
-    await server.close();
   });
 });
