@@ -1,18 +1,20 @@
 import * as net from 'node:net';
 import { nodeLoop } from '@rpc/loop-node';
-import { waitFor } from '@rpc/testkit';
+import { disposableSocket, waitFor } from '@rpc/testkit';
 import { LogListener, logListenerExposure } from '../src/log-listener.js';
 
 describe('LogListener', () => {
   it('streams lines to every client and counts them', async () => {
     const notes: string[] = [];
-    const listener = await new LogListener(
+    await using listener = await new LogListener(
       nodeLoop,
       { host: '127.0.0.1', port: 0 },
       { log: (_l, m) => notes.push(m) },
     ).start();
     const { port } = listener.address as { port: number };
-    const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+    await using first = disposableSocket(net.connect(port, '127.0.0.1'));
+    await using second = disposableSocket(net.connect(port, '127.0.0.1'));
+    const clients = [first, second];
     const seen = ['', ''];
     for (const [i, c] of clients.entries()) c.on('data', (chunk: Buffer) => (seen[i] += chunk.toString()));
     await waitFor(() => listener.clients === 2, 'both clients');
@@ -22,16 +24,18 @@ describe('LogListener', () => {
     await waitFor(() => listener.clients === 1, 'one client to leave');
     expect(notes.filter((n) => n.startsWith('New log client'))).toHaveLength(2);
     expect(notes.filter((n) => n.endsWith('disconnected'))).toHaveLength(1);
-    clients[1]?.destroy();
-    await listener.close();
   });
 
   it('drops a client that stops reading once it is 1 MiB behind, and keeps serving the others', async () => {
-    const listener = await new LogListener(nodeLoop, { host: '127.0.0.1', port: 0 }, { log: () => undefined }).start();
+    await using listener = await new LogListener(
+      nodeLoop,
+      { host: '127.0.0.1', port: 0 },
+      { log: () => undefined },
+    ).start();
     const { port } = listener.address as { port: number };
-    const stalled = net.connect(port, '127.0.0.1');
+    await using stalled = disposableSocket(net.connect(port, '127.0.0.1'));
     stalled.pause(); // reads nothing: its bytes pile up on our side
-    const reader = net.connect(port, '127.0.0.1');
+    await using reader = disposableSocket(net.connect(port, '127.0.0.1'));
     let got = 0;
     reader.on('data', (chunk: Buffer) => (got += chunk.length));
     await waitFor(() => listener.clients === 2, 'both clients');
@@ -44,9 +48,6 @@ describe('LogListener', () => {
     }
     expect(listener.clients).toBe(1);
     await waitFor(() => got >= sent - 1024 * 1024, 'the reader to keep up');
-    stalled.destroy();
-    reader.destroy();
-    await listener.close();
   });
 });
 
