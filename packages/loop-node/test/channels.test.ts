@@ -1,18 +1,38 @@
 import * as net from 'node:net';
 import { TransportError, UsageError, type Channel } from '@rpc/loop';
 import { NodeLoop } from '@rpc/loop-node';
-import { socketPath, testPki, waitFor } from '@rpc/testkit';
+import { asyncDisposer, disposer, socketPath, testPki, waitFor } from '@rpc/testkit';
 
 const loop = new NodeLoop();
 
+/** A listener and a connected pair of channels; `await using` destroys both channels and closes the listener. */
 async function pair(endpoint: Parameters<NodeLoop['listen']>[0], connectTo = endpoint) {
   let accepted: Channel | undefined;
+  let client: Channel | undefined;
   const listener = await loop.listen(endpoint, (channel) => (accepted = channel));
-  const client = await loop.connect(
-    'port' in connectTo && connectTo.port === 0 ? { ...connectTo, ...listener.address } : connectTo,
-  );
-  await waitFor(() => accepted !== undefined, 'the accepted channel');
-  return { listener, client, server: accepted as Channel };
+  const close = async (): Promise<void> => {
+    client?.destroy();
+    accepted?.destroy();
+    await listener.close();
+  };
+  try {
+    client = await loop.connect(
+      'port' in connectTo && connectTo.port === 0 ? { ...connectTo, ...listener.address } : connectTo,
+    );
+    await waitFor(() => accepted !== undefined, 'the accepted channel');
+    return { listener, client, server: accepted as Channel, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Closes a node:net server when the scope ends (after destroying `sockets` it accepted, which would hold it open). */
+function closing(server: net.Server, sockets: Iterable<net.Socket> = []): AsyncDisposable {
+  return asyncDisposer(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
 }
 
 function collect(channel: Channel): { bytes: () => Buffer } {
@@ -23,7 +43,8 @@ function collect(channel: Channel): { bytes: () => Buffer } {
 
 describe('NodeLoop over TCP', () => {
   it('reports the port it got for port 0 and carries bytes both ways', async () => {
-    const { listener, client, server } = await pair({ host: '127.0.0.1', port: 0 });
+    await using p = await pair({ host: '127.0.0.1', port: 0 });
+    const { listener, client, server } = p;
     const address = listener.address as { host: string; port: number };
     expect(address.host).toBe('127.0.0.1');
     expect(address.port).toBeGreaterThan(0);
@@ -37,11 +58,10 @@ describe('NodeLoop over TCP', () => {
     const closed = new Promise<TransportError | undefined>((r) => server.on('close', r));
     client.close();
     expect(await closed).toBeUndefined();
-    await listener.close();
   });
 
   it('turns EADDRINUSE into LOOP_ADDRESS_IN_USE', async () => {
-    const first = await loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined);
+    await using first = await loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined);
     const taken = first.address as { port: number };
     await expect(loop.listen({ host: '127.0.0.1', port: taken.port }, () => undefined)).rejects.toMatchObject({
       name: 'TransportError',
@@ -49,11 +69,10 @@ describe('NodeLoop over TCP', () => {
       reason: 'EADDRINUSE',
       message: `address 127.0.0.1:${taken.port} is already in use`,
     });
-    await first.close();
   });
 
   it('turns a refused connection into LOOP_CONNECTION_REFUSED', async () => {
-    const probe = await loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined);
+    await using probe = await loop.listen({ host: '127.0.0.1', port: 0 }, () => undefined);
     const { port } = probe.address as { port: number };
     await probe.close();
     const error = await loop.connect({ host: '127.0.0.1', port }).catch((e: unknown) => e);
@@ -76,27 +95,27 @@ describe('NodeLoop over TCP', () => {
   it('reports a reset by the peer as LOOP_CONNECTION_RESET', async () => {
     // The peer aborts with an RST as soon as it hears from us.
     const raw = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    await using _raw = closing(raw);
     await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
     const client = await loop.connect({ host: '127.0.0.1', port: (raw.address() as net.AddressInfo).port });
+    using _client = disposer(() => client.destroy());
     const closed = new Promise<TransportError | undefined>((r) => client.on('close', r));
     client.on('data', () => undefined);
     client.write(Buffer.from('hello?'));
     expect(await closed).toMatchObject({ code: 'LOOP_CONNECTION_RESET', reason: 'ECONNRESET' });
-    raw.close();
   });
 });
 
 describe('NodeLoop over Unix sockets', () => {
   it('listens on a path and both ends report it', async () => {
     const path = socketPath();
-    const { listener, client, server } = await pair({ path });
+    await using p = await pair({ path });
+    const { listener, client, server } = p;
     expect(listener.address).toEqual({ path });
     expect(client.remote).toEqual({ path });
     const atServer = collect(server);
     client.write(Buffer.from('over unix'));
     await waitFor(() => atServer.bytes().toString() === 'over unix', 'bytes over the socket');
-    client.destroy();
-    await listener.close();
   });
 
   it('says when nobody listens at a path', async () => {
@@ -113,6 +132,7 @@ describe('NodeLoop over TLS', () => {
     // A peer that accepts and then says nothing: the TLS handshake waits forever, whatever the machine's load.
     const silent = new Set<net.Socket>();
     const mute = net.createServer((socket) => silent.add(socket));
+    await using _mute = closing(mute, silent);
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
     const { port } = mute.address() as net.AddressInfo;
     await expect(loop.connect({ host: '127.0.0.1', port, tls: {} }, { connectTimeoutMs: 100 })).rejects.toMatchObject({
@@ -120,29 +140,26 @@ describe('NodeLoop over TLS', () => {
       code: 'LOOP_CONNECT_TIMEOUT',
       message: `connect to 127.0.0.1:${port} timed out after 100 ms`,
     });
-    for (const socket of silent) socket.destroy();
-    mute.close();
   });
 
   it('connects with a certificate signed by the trusted CA', async () => {
     const pki = await testPki();
-    const { listener, client, server } = await pair(
+    await using p = await pair(
       { host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } },
       { host: '127.0.0.1', port: 0, tls: { ca: pki.ca } },
     );
+    const { client, server } = p;
     expect(client.secure).toBe(true);
     expect(server.secure).toBe(true);
     const atServer = collect(server);
     client.write(Buffer.from('secret'));
     await waitFor(() => atServer.bytes().toString() === 'secret', 'bytes over TLS');
-    client.destroy();
-    await listener.close();
   });
 
   it('refuses a server certificate from an untrusted CA, naming the failed check', async () => {
     const pki = await testPki();
     const errors: TransportError[] = [];
-    const listener = await loop.listen(
+    await using listener = await loop.listen(
       { host: '127.0.0.1', port: 0, tls: { key: pki.key, cert: pki.cert } },
       () => undefined,
     );
@@ -156,15 +173,13 @@ describe('NodeLoop over TLS', () => {
     );
     await waitFor(() => errors.length > 0, 'the server-side handshake error');
     expect(errors[0]).toMatchObject({ code: 'LOOP_TLS_FAILED' });
-    await listener.close();
   });
 
   it('reports TLS spoken to a plain TCP server as a TLS failure', async () => {
-    const listener = await loop.listen({ host: '127.0.0.1', port: 0 }, (channel) => {
+    await using listener = await loop.listen({ host: '127.0.0.1', port: 0 }, (channel) => {
       channel.on('data', () => channel.write(Buffer.from('HTTP/1.0 400 not tls\r\n\r\n')));
     });
     const { port } = listener.address as { port: number };
     await expect(loop.connect({ host: '127.0.0.1', port, tls: {} })).rejects.toMatchObject({ code: 'LOOP_TLS_FAILED' });
-    await listener.close();
   });
 });

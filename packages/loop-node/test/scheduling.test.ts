@@ -1,25 +1,28 @@
 import { NodeLoop } from '@rpc/loop-node';
+import { waitFor } from '@rpc/testkit';
 
 const loop = new NodeLoop();
 
 describe('NodeLoop scheduling', () => {
   it('runs a one-shot timer once, then reports it inactive', async () => {
     let runs = 0;
-    const timer = loop.timer(5, () => runs++);
+    using timer = loop.timer(5, () => runs++);
     expect(timer.active).toBe(true);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(runs).toBe(1);
+    await waitFor(() => runs > 0, 'the timer');
     expect(timer.active).toBe(false);
+    await new Promise((r) => setTimeout(r, 30)); // time to run again, were it to repeat
+    expect(runs).toBe(1);
   });
 
   it('repeats until cancelled', async () => {
     let runs = 0;
-    const timer = loop.repeat(2, () => {
+    using timer = loop.repeat(2, () => {
       if (++runs === 3) timer.cancel();
     });
-    await new Promise((r) => setTimeout(r, 60));
-    expect(runs).toBe(3);
+    await waitFor(() => runs >= 3, 'three runs');
     expect(timer.active).toBe(false);
+    await new Promise((r) => setTimeout(r, 30)); // time for more runs, were it not cancelled
+    expect(runs).toBe(3);
   });
 
   it('never runs a cancelled timer, also when disposed with `using`', async () => {

@@ -8,7 +8,7 @@ const loop = new NodeLoop();
 // A real pipe, as the Msg toolkit watches STDIN: a child's stdout fed through `cat`.
 describe('NodeLoop.watch', () => {
   it('delivers what arrives on a pipe, then its end', async () => {
-    const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    using cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] }); // killed at the end
     const chunks: Buffer[] = [];
     let ended = false;
     loop.watch(cat.stdout, { read: (chunk) => chunks.push(Buffer.from(chunk)), end: () => (ended = true) });
@@ -20,7 +20,7 @@ describe('NodeLoop.watch', () => {
   });
 
   it('stops delivering when disposed, without losing what comes later', async () => {
-    const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    using cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] }); // killed at the end
     const seen: string[] = [];
     const watcher = loop.watch(cat.stdout, { read: (chunk) => seen.push(Buffer.from(chunk).toString()) });
     cat.stdin.write('one');
@@ -41,13 +41,12 @@ describe('NodeLoop.watch', () => {
   });
 
   it('passes stream errors to the error handler', async () => {
-    const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    using cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] }); // killed at the end
     let error: Error | undefined;
     loop.watch(cat.stdout, { read: () => undefined, error: (e) => (error = e) });
     cat.stdout.destroy(new Error('pipe broke'));
     await waitFor(() => error !== undefined, 'the error');
     expect(error?.message).toBe('pipe broke');
-    cat.kill();
   });
 });
 
@@ -64,14 +63,14 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 describe('NodeLoop.watch with a write handler', () => {
   it('writes once per turn while a pipe takes more, stops while the pipe is full, and goes on after drain', async () => {
-    const child = spawn(process.execPath, ['-e', LAZY_READER], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'] });
+    using child = spawn(process.execPath, ['-e', LAZY_READER], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'] });
     await once(child, 'message');
     const pipe = child.stdin as Writable; // piped above
     const chunk = new Uint8Array(16 * 1024);
     let calls = 0;
     let probes = 0;
     let onePerTurn = true;
-    const watcher = loop.watch(pipe, {
+    using watcher = loop.watch(pipe, {
       write: () => {
         onePerTurn &&= probes === calls; // what the previous call deferred has run: a turn passed
         calls++;
