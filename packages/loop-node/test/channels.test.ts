@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { TransportError, UsageError, type Channel } from '@rpc/loop';
 import { NodeLoop } from '@rpc/loop-node';
-import { asyncDisposer, disposer, socketPath, testPki, waitFor } from '@rpc/testkit';
+import { disposableServer, disposer, socketPath, testPki, waitFor } from '@rpc/testkit';
 
 const loop = new NodeLoop();
 
@@ -25,14 +25,6 @@ async function pair(endpoint: Parameters<NodeLoop['listen']>[0], connectTo = end
     await close();
     throw error;
   }
-}
-
-/** Closes a node:net server when the scope ends (after destroying `sockets` it accepted, which would hold it open). */
-function closing(server: net.Server, sockets: Iterable<net.Socket> = []): AsyncDisposable {
-  return asyncDisposer(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
 }
 
 function collect(channel: Channel): { bytes: () => Buffer } {
@@ -94,8 +86,9 @@ describe('NodeLoop over TCP', () => {
 
   it('reports a reset by the peer as LOOP_CONNECTION_RESET', async () => {
     // The peer aborts with an RST as soon as it hears from us.
-    const raw = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
-    await using _raw = closing(raw);
+    await using raw = disposableServer(
+      net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy())),
+    );
     await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
     const client = await loop.connect({ host: '127.0.0.1', port: (raw.address() as net.AddressInfo).port });
     using _client = disposer(() => client.destroy());
@@ -130,9 +123,7 @@ describe('NodeLoop over Unix sockets', () => {
 describe('NodeLoop over TLS', () => {
   it('gives up after connectTimeoutMs with LOOP_CONNECT_TIMEOUT when the handshake never ends', async () => {
     // A peer that accepts and then says nothing: the TLS handshake waits forever, whatever the machine's load.
-    const silent = new Set<net.Socket>();
-    const mute = net.createServer((socket) => silent.add(socket));
-    await using _mute = closing(mute, silent);
+    await using mute = disposableServer(net.createServer(() => undefined)); // keeps what it accepts open
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
     const { port } = mute.address() as net.AddressInfo;
     await expect(loop.connect({ host: '127.0.0.1', port, tls: {} }, { connectTimeoutMs: 100 })).rejects.toMatchObject({

@@ -1,6 +1,6 @@
 export { describeChannelConformance, type ChannelAdapter, type LoopIo } from './channel-conformance.js';
 export { testPki, testPkiFiles, type TestPki, type TestPkiFiles } from './certs.js';
 export { asyncDisposer, disposer } from './dispose.js';
-export { destroySocket, disposableSocket } from './sockets.js';
+export { destroySocket, disposableServer, disposableSocket } from './sockets.js';
 export { removeOnExit, socketPath, tempDir, type TempDir } from './tmp.js';
 export { once, waitFor } from './wait.js';

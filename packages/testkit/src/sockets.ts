@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /** Destroys `socket` and resolves once it has closed, whatever it failed with before. */
 export function destroySocket(socket: Socket): Promise<void> {
@@ -18,6 +18,26 @@ export function disposableSocket<T extends Socket>(socket: T): T & AsyncDisposab
   socket.on('error', () => undefined); // the test reads failures from its own listeners; none is thrown at dispose
   return Object.defineProperty(socket, Symbol.asyncDispose, {
     value: () => destroySocket(socket),
+    configurable: true,
+  }) as T & AsyncDisposable;
+}
+
+/**
+ * `server` (node:net, node:tls or node:http), disposed by destroying the connections it accepted that are still open
+ * and closing it: `await using raw = disposableServer(net.createServer(...))`. Node's own asyncDispose of a server waits
+ * for every connection to end, and fails when the server never listened.
+ */
+export function disposableServer<T extends Server>(server: T): T & AsyncDisposable {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return Object.defineProperty(server, Symbol.asyncDispose, {
+    value: async () => {
+      await Promise.all([...sockets].map(destroySocket));
+      await new Promise((resolve) => server.close(resolve)); // told an error when it was not listening: all the same
+    },
     configurable: true,
   }) as T & AsyncDisposable;
 }
