@@ -1,6 +1,7 @@
 import type { Channel } from '@rpc/loop';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { PassThrough, Writable } from 'node:stream';
+import { disposer, waitFor } from '@rpc/testkit';
 import { VirtualTimeScheduler } from 'rxjs';
 
 describe('RxLoop on a virtual-time scheduler', () => {
@@ -28,7 +29,7 @@ describe('RxLoop on a virtual-time scheduler', () => {
     const seen: string[] = [];
     await runInVirtualTime(scheduler, async () => {
       let accepted: Channel | undefined;
-      const listener = await loop.listen({ host: 'memory', port: 0 }, (channel) => {
+      await using listener = await loop.listen({ host: 'memory', port: 0 }, (channel) => {
         accepted = channel;
         channel.on('data', (chunk) => seen.push(`server got ${chunk.length} at ${loop.now()}`));
         channel.on('close', (error) => seen.push(`server closed ${error ? 'with an error' : 'cleanly'}`));
@@ -106,7 +107,7 @@ describe('RxLoop.watch on a virtual-time scheduler', () => {
 describe('MemoryTransport', () => {
   it('refuses taken addresses and unknown ones like a network would', async () => {
     const transport = new MemoryTransport();
-    const listener = await transport.listen({ host: 'a', port: 7 }, () => undefined);
+    await using listener = await transport.listen({ host: 'a', port: 7 }, () => undefined);
     await expect(transport.listen({ host: 'a', port: 7 }, () => undefined)).rejects.toMatchObject({
       code: 'LOOP_ADDRESS_IN_USE',
     });
@@ -118,9 +119,10 @@ describe('MemoryTransport', () => {
   it('says wait past 1 MiB in flight and drains once delivered; a reset reaches the peer as an error', async () => {
     const transport = new MemoryTransport();
     let server: Channel | undefined;
-    const listener = await transport.listen({ host: 'b', port: 1 }, (channel) => (server = channel));
+    await using listener = await transport.listen({ host: 'b', port: 1 }, (channel) => (server = channel));
     const client = await transport.connect(listener.address as { host: string; port: number });
-    await new Promise((r) => setTimeout(r, 0));
+    using _client = disposer(() => client.destroy());
+    await waitFor(() => server !== undefined, 'the accepted channel');
     let received = 0;
     server?.on('data', (chunk) => (received += chunk.length));
     expect(client.write(new Uint8Array(512 * 1024))).toBe(true);
