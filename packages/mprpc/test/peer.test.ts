@@ -27,6 +27,7 @@ interface Api {
  * Two peers over the in-memory transport, every byte and timer on one
  * virtual-time scheduler: `left` calls `right`'s methods and back. `held`
  * keeps the requests that `hold` parks, for the test to answer in its order.
+ * `await using` closes both connections.
  */
 async function peers(loop: RxLoop, options: Partial<PeerOptions> = {}) {
   const held = new Map<string, MprpcResult>();
@@ -70,7 +71,10 @@ async function peers(loop: RxLoop, options: Partial<PeerOptions> = {}) {
     onError: (error) => seen.push(`${error.code}: ${error.message}`),
     ...options,
   });
-  return { left, right, leftConn, rightConn, held, seen };
+  const close = async (): Promise<void> => {
+    await Promise.all([leftConn.close(), rightConn.close()]);
+  };
+  return { left, right, leftConn, rightConn, held, seen, [Symbol.asyncDispose]: close };
 }
 
 /** Runs `work` with a fresh loop in virtual time. */
@@ -83,7 +87,8 @@ function virtually<T>(work: (loop: RxLoop) => Promise<T>): Promise<T> {
 describe('MprpcPeer', () => {
   it('calls either way, with answers matched by id in the order they come', () =>
     virtually(async (loop) => {
-      const { left, right, held } = await peers(loop);
+      await using pp = await peers(loop);
+      const { left, right, held } = pp;
       expect(await left.call('sum', 1, 2)).toBe(3);
       expect(await right.call('sum', 3, 4)).toBe(7);
       const order: string[] = [];
@@ -94,12 +99,12 @@ describe('MprpcPeer', () => {
       await Promise.all(calls);
       expect(order).toEqual(['c', 'a', 'b']);
       expect(left.callsInFlight).toBe(0);
-      await left.close();
     }));
 
   it('gives up at the deadline on the loop, the default one or the call’s own, and drops the late answer', () =>
     virtually(async (loop) => {
-      const { left, right, held } = await peers(loop, { deadlineMs: 30_000 });
+      await using pp = await peers(loop, { deadlineMs: 30_000 });
+      const { left, held } = pp;
       const started = loop.now();
       await expect(left.call('never')).rejects.toMatchObject({
         name: 'CancelError',
@@ -113,12 +118,12 @@ describe('MprpcPeer', () => {
       held.get('late')?.result('too late'); // nobody waits for it any more
       expect(await left.call('sum', 1, 1)).toBe(2);
       expect(left.callsInFlight).toBe(0);
-      await right.close();
     }));
 
   it('gives up when the call’s signal aborts, and sends nothing for a signal aborted already', () =>
     virtually(async (loop) => {
-      const { left, seen } = await peers(loop);
+      await using pp = await peers(loop);
+      const { left, seen } = pp;
       const abort = new AbortController();
       const call = left.callWith({ signal: abort.signal }, 'never');
       loop.timer(10, () => abort.abort(new Error('changed my mind')));
@@ -130,12 +135,12 @@ describe('MprpcPeer', () => {
       });
       await left.call('sum', 0, 0);
       expect(seen).toEqual(['call never', 'call sum']);
-      await left.close();
     }));
 
   it('fails every call in flight when the connection goes, and refuses calls after', () =>
     virtually(async (loop) => {
-      const { left, rightConn } = await peers(loop);
+      await using pp = await peers(loop);
+      const { left, rightConn } = pp;
       const calls = [left.call('never'), left.call('hold', 'x')].map((call) => call.catch((e: unknown) => e));
       await left.call('sum', 0, 0);
       rightConn.destroy();
@@ -148,7 +153,8 @@ describe('MprpcPeer', () => {
 
   it('keeps to its limits: our calls (maxCalls) and the peer’s requests served at once (maxInFlight)', () =>
     virtually(async (loop) => {
-      const { left, held } = await peers(loop, { maxCalls: 3, maxInFlight: 2 });
+      await using pp = await peers(loop, { maxCalls: 3, maxInFlight: 2 });
+      const { left, held } = pp;
       const parked = [left.call('hold', 'a'), left.call('hold', 'b')];
       await expect(left.call('sum', 1, 1)).rejects.toMatchObject({
         name: 'RemoteError',
@@ -162,12 +168,12 @@ describe('MprpcPeer', () => {
       held.get('b')?.result('b');
       expect(await Promise.all(parked)).toEqual(['a', 'b']);
       expect(await left.call('sum', 2, 2)).toBe(4);
-      await left.close();
     }));
 
   it('serves notifications without answering, and reports a handler that throws on one', () =>
     virtually(async (loop) => {
-      const { left, seen } = await peers(loop);
+      await using pp = await peers(loop);
+      const { left, seen } = pp;
       left.notify('note', 'hello');
       left.notify('note', 'throw');
       left.notify('missing', 'nobody hears it');
@@ -181,24 +187,24 @@ describe('MprpcPeer', () => {
         'call missing',
         'call sum',
       ]);
-      await left.close();
     }));
 
   it('answers once: a second answer throws, and a result MessagePack cannot carry is answered with an error', () =>
     virtually(async (loop) => {
-      const { left, seen } = await peers(loop);
+      await using pp = await peers(loop);
+      const { left, seen } = pp;
       expect(await left.call('twice')).toBe(1);
       expect(seen).toContain('MPRPC_ALREADY_ANSWERED');
       await expect(left.call('huge')).rejects.toMatchObject({
         code: 'RPC_REMOTE',
         message: expect.stringMatching(/^cannot send the result of huge: /),
       });
-      await left.close();
     }));
 
   it('closes the connection over a message that is not MessagePack-RPC', () =>
     virtually(async (loop) => {
-      const { leftConn, rightConn } = await peers(loop);
+      await using pp = await peers(loop);
+      const { leftConn, rightConn } = pp;
       leftConn.sendLater(mprpcCodec().encode([0, -1, 'sum', []])); // an id that is not 32-bit unsigned
       await leftConn.done;
       await rightConn.done;
