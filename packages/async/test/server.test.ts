@@ -28,13 +28,14 @@ function virtually(
       },
     });
     const running = mux.run([(event) => server.io(event)]);
-    await server.start();
-    const client = new AsyncClient<Api>({ loop, host: 'memory', port: (server.address as { port: number }).port });
-    await client.connect();
+    let client: AsyncClient<Api> | undefined;
     try {
+      await server.start();
+      client = new AsyncClient<Api>({ loop, host: 'memory', port: (server.address as { port: number }).port });
+      await client.connect();
       await work(client, server, loop);
     } finally {
-      await client.close();
+      await client?.close();
       await server.close();
       await mux.close();
       await running;
@@ -93,14 +94,13 @@ describe('AsyncServer and AsyncClient in virtual time', () => {
       const errors: RpcError[] = [];
       server.on('error', (error) => errors.push(error));
       const port = (server.address as { port: number }).port;
-      const mux = new Multiplexer({ loop });
+      await using mux = new Multiplexer({ loop });
       const raw = await mux.connect({ host: 'memory', port });
       raw.sendLater(msgpackCodec().encode([1, 1, null, ['a return, not a call']]));
       await raw.done;
       expect(errors.map((e) => [e.name, e.code, e.message])).toEqual([
         ['ProtocolError', 'ASYNC_BAD_MESSAGE', 'a message that is not a procedure call'],
       ]);
-      await mux.close();
     }));
 });
 
@@ -111,7 +111,7 @@ describe('AsyncClient facing a server that breaks the protocol', () => {
     await runInVirtualTime(scheduler, async () => {
       await using mux = new Multiplexer({ loop });
       const listener = await mux.listen({ host: 'memory', port: 0 });
-      const client = await new AsyncClient({
+      await using client = await new AsyncClient({
         loop,
         host: 'memory',
         port: (listener.address as { port: number }).port,
@@ -125,7 +125,6 @@ describe('AsyncClient facing a server that breaks the protocol', () => {
       expect(await call).toMatchObject({ name: 'TransportError', code: 'RPC_DISCONNECTED' });
       expect(errors).toEqual([expect.objectContaining({ name: 'ProtocolError', code: 'ASYNC_BAD_MESSAGE' })]);
       expect(client.connected).toBe(false);
-      await client.close();
     });
   });
 });
