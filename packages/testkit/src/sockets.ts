@@ -24,8 +24,8 @@ export function disposableSocket<T extends Socket>(socket: T): T & AsyncDisposab
 
 /**
  * `server` (node:net, node:tls or node:http), disposed by destroying the connections it accepted that are still open
- * and closing it: `await using raw = disposableServer(net.createServer(...))`. Node's own asyncDispose of a server waits
- * for every connection to end, and fails when the server never listened.
+ * and closing it: `await using raw = disposableServer(net.createServer(...))`. Node's own asyncDispose of a server
+ * waits for every connection to end, and fails when the server never listened.
  */
 export function disposableServer<T extends Server>(server: T): T & AsyncDisposable {
   const sockets = new Set<Socket>();
