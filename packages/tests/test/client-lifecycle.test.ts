@@ -5,7 +5,7 @@ import { testClasses, type EventRpcTest } from '../src/test-classes.js';
 // One lifecycle for every client: connect() again is harmless, a lost connection can be made anew, close() is final.
 it('connects once however often connect() is called, connects anew after the server went, and not after close()', async () => {
   await using first = await new Server({ host: '127.0.0.1', classes: testClasses }).start();
-  const client = new Client({ host: '127.0.0.1', port: first.port });
+  await using client = new Client({ host: '127.0.0.1', port: first.port });
   const events: string[] = [];
   client.on('connect', () => events.push('connect'));
   client.on('disconnect', () => events.push('disconnect'));
