@@ -1,28 +1,35 @@
 import { mprpcError } from './errors.js';
 import type { MessageDecoder } from '@rpc/msg';
 
-// What each first byte announces: the bytes of its length field (bytes = 1, 2 or 4), whether a type byte follows
-// (ext), whether the length counts bytes of payload, items, or key+value pairs; or a fixed payload size.
+// What each first byte announces: a payload of fixed size, or a length field of `size` bytes followed by that many
+// payload bytes (Bytes; +1 type byte for ext), values (Items) or key+value pairs (Pairs). fixmap and fixarray
+// carry their count in the marker itself.
 enum Kind {
-  Fixed, // `size` payload bytes follow
-  Bytes, // a length field of `size` bytes, then that many payload bytes (+1 type byte for ext)
-  Items, // a count field of `size` bytes, then that many values
-  Pairs, // a count field of `size` bytes, then twice that many values
+  Fixed,
+  Bytes,
+  Items,
+  Pairs,
 }
 
 interface Marker {
   readonly kind: Kind;
+  /** Fixed: the payload's bytes. Bytes, Items, Pairs: the bytes of the length field that follows. */
   readonly size: number;
+  /** fixmap, fixarray: the count the marker holds (no length field follows). */
+  readonly count?: number;
   readonly ext?: boolean;
 }
+
+/** Where the splitter is: at a value's first byte, inside a header's length field, or skipping a payload. */
+type State = 'marker' | 'length' | 'payload';
 
 const MARKERS: Array<Marker | undefined> = new Array(256);
 for (let b = 0; b < 256; b++) {
   if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) MARKERS[b] = { kind: Kind.Fixed, size: 0 };
   else if (b <= 0x8f)
-    MARKERS[b] = { kind: Kind.Pairs, size: -(b & 0x0f) - 1 }; // fixmap: the count is in the marker
+    MARKERS[b] = { kind: Kind.Pairs, size: 0, count: b & 0x0f }; // fixmap
   else if (b <= 0x9f)
-    MARKERS[b] = { kind: Kind.Items, size: -(b & 0x0f) - 1 }; // fixarray
+    MARKERS[b] = { kind: Kind.Items, size: 0, count: b & 0x0f }; // fixarray
   else if (b <= 0xbf) MARKERS[b] = { kind: Kind.Fixed, size: b & 0x1f }; // fixstr
 }
 const set = (b: number, marker: Marker): void => void (MARKERS[b] = marker);
@@ -70,14 +77,16 @@ set(0xdf, { kind: Kind.Pairs, size: 4 });
 export class ValueSplitter implements MessageDecoder {
   maxMessageSize: number;
   readonly #onValue: (value: Uint8Array) => void;
+  #state: State = 'marker';
   /** Values still owed by the current top-level value (0 between values). */
   #owed = 0;
-  /** Payload bytes to skip before the next header. */
+  /** 'payload': bytes left to skip. */
   #skip = 0;
-  /** A header being read across chunks: its marker byte and the length field so far. */
+  /** 'length': the header whose length field is being read, and the field so far. */
   #marker: Marker | undefined;
   #field = 0;
   #fieldBytes = 0;
+  /** The current value's bytes from earlier chunks. */
   #parts: Uint8Array[] = [];
   #size = 0;
 
@@ -95,27 +104,35 @@ export class ValueSplitter implements MessageDecoder {
     let at = 0;
     const end = chunk.length;
     while (at < end) {
-      if (this.#skip > 0) {
-        const take = Math.min(this.#skip, end - at);
-        this.#skip -= take;
-        at += take;
-      } else if (this.#marker !== undefined) {
-        this.#field = this.#field * 256 + (chunk[at++] as number);
-        if (++this.#fieldBytes === this.#marker.size) this.#headerDone(this.#marker, this.#field);
-      } else {
-        if (this.#owed === 0) this.#owed = 1; // a new top-level value starts here
-        const marker = MARKERS[chunk[at++] as number];
-        if (marker === undefined)
-          throw mprpcError(
-            'MPRPC_MALFORMED',
-            `byte 0x${(chunk[at - 1] as number).toString(16)} starts no MessagePack value`,
-          );
-        this.#owed--;
-        if (marker.kind === Kind.Fixed) this.#skip = marker.size;
-        else if (marker.size < 0) this.#headerDone(marker, -marker.size - 1);
-        else {
-          this.#marker = marker;
-          this.#field = this.#fieldBytes = 0;
+      switch (this.#state) {
+        case 'payload': {
+          const take = Math.min(this.#skip, end - at);
+          this.#skip -= take;
+          at += take;
+          if (this.#skip === 0) this.#state = 'marker';
+          break;
+        }
+        case 'length': {
+          const marker = this.#marker as Marker;
+          this.#field = this.#field * 256 + (chunk[at++] as number);
+          if (++this.#fieldBytes === marker.size) this.#counted(marker, this.#field);
+          break;
+        }
+        case 'marker': {
+          if (this.#owed === 0) this.#owed = 1; // a new top-level value starts here
+          const byte = chunk[at++] as number;
+          const marker = MARKERS[byte];
+          if (marker === undefined) {
+            throw mprpcError('MPRPC_MALFORMED', `byte 0x${byte.toString(16)} starts no MessagePack value`);
+          }
+          this.#owed--;
+          if (marker.kind === Kind.Fixed) this.#payload(marker.size);
+          else if (marker.count !== undefined) this.#counted(marker, marker.count);
+          else {
+            this.#state = 'length';
+            this.#marker = marker;
+            this.#field = this.#fieldBytes = 0;
+          }
         }
       }
       // The bytes the value has, plus those its headers promise (every owed value takes at least one):
@@ -126,7 +143,7 @@ export class ValueSplitter implements MessageDecoder {
           `a MessagePack value declares more than ${this.maxMessageSize} bytes`,
         );
       }
-      if (this.#owed === 0 && this.#skip === 0 && this.#marker === undefined) {
+      if (this.#owed === 0 && this.#state === 'marker') {
         this.#emit(chunk, start, at);
         start = at;
       }
@@ -137,15 +154,25 @@ export class ValueSplitter implements MessageDecoder {
     }
   }
 
-  #headerDone(marker: Marker, length: number): void {
+  /** A header is complete: its payload is to be skipped, or its values are owed. */
+  #counted(marker: Marker, length: number): void {
     this.#marker = undefined;
-    if (marker.kind === Kind.Bytes) this.#skip = length + (marker.ext ? 1 : 0);
-    else this.#owed += marker.kind === Kind.Pairs ? 2 * length : length;
+    if (marker.kind === Kind.Bytes) this.#payload(length + (marker.ext ? 1 : 0));
+    else {
+      this.#state = 'marker';
+      this.#owed += marker.kind === Kind.Pairs ? 2 * length : length;
+    }
+  }
+
+  #payload(bytes: number): void {
+    this.#skip = bytes;
+    this.#state = bytes > 0 ? 'payload' : 'marker';
   }
 
   #emit(chunk: Uint8Array, start: number, at: number): void {
-    if (this.#parts.length === 0)
+    if (this.#parts.length === 0) {
       return this.#onValue(new Uint8Array(chunk.buffer, chunk.byteOffset + start, at - start));
+    }
     this.#parts.push(chunk.subarray(start, at));
     const value = new Uint8Array(this.#size + (at - start));
     let offset = 0;
