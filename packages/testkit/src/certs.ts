@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { removeOnExit } from './tmp.js';
+import { removeWhenDone } from './tmp.js';
 
 export interface TestPki {
   /** PEM of the CA that signed `cert`. */
@@ -75,7 +75,7 @@ let files: Promise<TestPkiFiles> | undefined;
 async function writePki(): Promise<TestPkiFiles> {
   const pki = await testPki();
   const dir = mkdtempSync(join(tmpdir(), 'rpc-pki-'));
-  removeOnExit(dir);
+  removeWhenDone(dir, () => (files = undefined));
   const caDir = join(dir, 'ca');
   mkdirSync(caDir);
   const passphrase = 'topsecret';

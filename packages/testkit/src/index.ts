@@ -2,5 +2,5 @@ export { describeChannelConformance, type ChannelAdapter, type LoopIo } from './
 export { testPki, testPkiFiles, type TestPki, type TestPkiFiles } from './certs.js';
 export { asyncDisposer, disposer } from './dispose.js';
 export { destroySocket, disposableServer, disposableSocket } from './sockets.js';
-export { removeOnExit, socketPath, tempDir, type TempDir } from './tmp.js';
+export { removeWhenDone, socketPath, tempDir, type TempDir } from './tmp.js';
 export { once, waitFor } from './wait.js';

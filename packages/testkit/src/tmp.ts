@@ -13,22 +13,49 @@ export function tempDir(prefix = 'rpc-test-'): TempDir {
   return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+const leftovers = new Set<string>();
+const cleanups: Array<() => void> = [];
+
+function removeLeftovers(): void {
+  for (const path of leftovers) rmSync(path, { recursive: true, force: true });
+  leftovers.clear();
+  for (const cleanup of cleanups.splice(0)) cleanup();
+}
+
+// Under jest, once the tests of the file that loaded this module have run (jest keeps one module registry per test
+// file, and runs no exit handlers registered by tests); elsewhere, when the process exits.
+const jestAfterAll = (globalThis as { afterAll?: (hook: () => void) => void }).afterAll;
+let hooked = false;
+try {
+  if (typeof jestAfterAll === 'function') {
+    jestAfterAll(removeLeftovers);
+    hooked = true;
+  }
+} catch {
+  // loaded from inside a test, where no hook can be added: at exit, then
+}
+if (!hooked) process.once('exit', removeLeftovers);
+
+/**
+ * Removes `path` (a temporary file or folder shared by several tests) once the tests of this test file have run, or
+ * when the process exits outside jest; `forget` runs then too, to drop whatever pointed at it.
+ */
+export function removeWhenDone(path: string, forget?: () => void): void {
+  leftovers.add(path);
+  if (forget !== undefined) cleanups.push(forget);
+}
+
 let sockets: string | undefined;
 let made = 0;
 
-/** Removes `path` when this process exits, for temporary files shared by the tests of a whole run. */
-export function removeOnExit(path: string): void {
-  process.once('exit', () => rmSync(path, { recursive: true, force: true }));
-}
-
 /**
- * A fresh Unix socket path in a private temporary folder of this process, removed when the process exits (a listener
- * removes its socket file when it closes; the folder goes at exit).
+ * A fresh Unix socket path in a private temporary folder, removed with the folder when the tests of the file are done
+ * (a listener removes its own socket file when it closes).
  */
 export function socketPath(name = 'rpc.sock'): string {
   if (sockets === undefined) {
     sockets = mkdtempSync(join(tmpdir(), 'rpc-test-'));
-    removeOnExit(sockets);
+    removeWhenDone(sockets, () => (sockets = undefined));
   }
   return join(sockets, `${++made}-${name}`);
 }
