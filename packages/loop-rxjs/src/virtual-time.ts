@@ -13,13 +13,6 @@ const realMoment = (): Promise<void> =>
     (globalThis as unknown as { setTimeout(f: () => void, ms: number): void }).setTimeout(resolve, 1),
   );
 
-/**
- * Runs `work` on a virtual-time scheduler: repeatedly lets promise
- * continuations run, then executes the actions due at the next virtual
- * instant, until `work` settles. A 30-second deadline takes no real time,
- * and every run happens in the same order. Rejects if `work` waits for
- * something nothing will ever schedule.
- */
 export interface VirtualTimeOptions {
   /**
    * Real milliseconds the work may wait, with nothing scheduled, on things
@@ -27,8 +20,19 @@ export interface VirtualTimeOptions {
    * stuck (default: none; only a few host turns).
    */
   readonly realWaitMs?: number;
+  /** While this answers true the clock stands still: only actions due now run (work waiting on real things). */
+  readonly hold?: () => boolean;
 }
 
+/**
+ * Runs `work` on a virtual-time scheduler: repeatedly lets promise
+ * continuations run, then executes the next action, one per turn as a real
+ * event loop runs one task at a time (so continuations run between two
+ * actions of the same instant), jumping the clock to it, until `work`
+ * settles. A 30-second deadline takes no real time, and every run happens
+ * in the same order. Rejects if `work` waits for something nothing will
+ * ever schedule.
+ */
 export async function runInVirtualTime<T>(
   scheduler: VirtualTimeScheduler,
   work: () => Promise<T>,
@@ -44,13 +48,23 @@ export async function runInVirtualTime<T>(
     await (idle < IDLE_TURNS ? turn() : realMoment());
     if (settled) return result;
     const next = scheduler.actions[0];
-    if (next === undefined) {
+    if (next === undefined || (next.delay > scheduler.frame && options.hold?.() === true)) {
       if (idle++ === 0) idleSince = Date.now();
       if (idle < IDLE_TURNS || Date.now() - idleSince < realWaitMs) continue;
       throw new Error('stuck in virtual time: the work waits, and nothing is scheduled');
     }
     idle = 0;
-    scheduler.maxFrames = next.delay;
-    scheduler.flush();
+    runOne(scheduler, next);
+  }
+}
+
+/** What VirtualTimeScheduler.flush() does for each action, for one action only. */
+function runOne(scheduler: VirtualTimeScheduler, action: VirtualTimeScheduler['actions'][number]): void {
+  scheduler.actions.shift();
+  scheduler.frame = action.delay;
+  const error: unknown = action.execute(action.state, action.delay);
+  if (error) {
+    for (const rest of scheduler.actions.splice(0)) rest.unsubscribe();
+    throw error;
   }
 }

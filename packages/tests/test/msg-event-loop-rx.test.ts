@@ -53,14 +53,14 @@ describe('eventLoop on an RxJS loop in virtual time', () => {
     expect(runs[0]).toEqual([
       'server got 1 at 0',
       'client got 1 at 250',
-      'server got 2 at 250', // the same virtual instant: before the awaiting code resumes
-      'eventLoop({ count: 3 }) gave 3 at 250',
+      'eventLoop({ count: 3 }) gave 3 at 250', // the awaiting code resumes before the next task of the instant
+      'server got 2 at 250',
       'client got 2 at 500',
       'server got 3 at 500',
       'client got 3 at 750',
       'server saw the client leave at 750',
       'client closed at 750',
-      'eventLoop() gave 5 at 750',
+      'eventLoop() gave 6 at 750',
     ]);
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);

@@ -84,7 +84,9 @@ describe('an Event::RPC conversation in virtual time', () => {
           .forever()
           .catch((e: RpcError) => e.code);
         seen.push(`${deadline} at ${loop.now()}`);
-        const cancelled = Clock.cancelled; // the server gave up on the call too, at its own (virtual) deadline
+        // The server gives up on the call too, at its own deadline: the same virtual instant, one task later.
+        await new Promise((resolve) => loop.timer(0, resolve));
+        const cancelled = Clock.cancelled;
         await using timeout = new Client({ host: 'memory', port: server.port, loop, deadlineMs: 5000 });
         await timeout.connect();
         const slow = await timeout.remoteClass<Clock>('Clock').new();
