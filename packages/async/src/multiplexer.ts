@@ -3,7 +3,7 @@ import { rpcError } from '@rpc/core';
 import { Connection, connect, defaultLoop, type MsgOptions } from '@rpc/msg';
 
 /** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
-export interface MuxListener {
+export interface MuxListener extends AsyncDisposable {
   readonly address: Address;
   close(): Promise<void>;
 }
@@ -53,6 +53,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   /** Pumps waiting for room in the queue. */
   #roomWaiters: Array<() => void> = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: MultiplexerOptions = {}) {
     this.#options = options;
@@ -71,13 +72,11 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
       this.#pump(connection);
     });
     this.#listeners.add(listener);
-    self = {
-      address: listener.address,
-      close: async () => {
-        this.#listeners.delete(listener);
-        await listener.close();
-      },
+    const close = async (): Promise<void> => {
+      this.#listeners.delete(listener);
+      await listener.close();
     };
+    self = { address: listener.address, close, [Symbol.asyncDispose]: close };
     return self;
   }
 
@@ -134,8 +133,12 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   }
 
   /** Closes listeners, connections and watches; next() then drains what was queued and ends. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     for (const subscription of this.#subscriptions) subscription.dispose();
     await Promise.all([...this.#listeners].map((listener) => listener.close()));

@@ -57,6 +57,7 @@ export class AsyncServer<Api extends Procedures<Api> = Untyped> implements Async
   readonly #events = new Emitter<AsyncServerEvents>();
   #starting: Promise<this> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: AsyncServerOptions<Api>) {
     const { mux, procedures, host, port, path, tls, codec } = options;
@@ -133,7 +134,12 @@ export class AsyncServer<Api extends Procedures<Api> = Untyped> implements Async
   }
 
   /** Stops listening and closes this server's clients; the multiplexer goes on. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     await this.#starting?.catch(() => undefined);
     await Promise.all([...this.#listeners].map((listener) => listener.close()));

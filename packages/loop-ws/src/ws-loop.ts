@@ -130,7 +130,10 @@ export class WsLoop implements Loop {
     });
     wss.on('error', (err) => events.emit('error', listenError(err, endpoint)));
     const bound = server.address() as AddressInfo;
+    let closed = false;
     const close = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
       wss.close();
       if (owned) server.close();
     };

@@ -50,7 +50,7 @@ function wireError(error: unknown): unknown {
  * connection's messages; when the connection goes, calls still waiting fail
  * with RPC_DISCONNECTED.
  */
-export class MprpcPeer<Remote extends Methods<Remote> = Untyped> {
+export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements AsyncDisposable {
   readonly #conn: Connection;
   readonly #options: PeerOptions;
   readonly #calls: PendingCalls<unknown>;
@@ -109,6 +109,10 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> {
   /** Closes the connection after writing what is queued. */
   close(): Promise<void> {
     return this.#conn.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #receive(bytes: Uint8Array): void {

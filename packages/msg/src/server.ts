@@ -66,6 +66,7 @@ export class MsgServer implements AsyncDisposable {
   #listener: Listener | undefined;
   #starting: Promise<this> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: MsgServerOptions) {
     const { host, port, path, tls, login, ...msgOptions } = options;
@@ -117,7 +118,12 @@ export class MsgServer implements AsyncDisposable {
   }
 
   /** Stops accepting and closes every connection (after writing what each has queued). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     await this.#starting?.catch(() => undefined);
     this.#handles.deregister(this);

@@ -1,4 +1,5 @@
 import { formatAddress, type Channel, type Endpoint, type Listener, type Loop } from '@rpc/loop';
+import { rpcError } from '@rpc/core';
 
 /**
  * Unsent log bytes a client may fall behind by before it is disconnected, so a client that never reads costs bounded
@@ -42,6 +43,8 @@ export class LogListener implements AsyncDisposable {
   /** Clients that receive the log. */
   readonly #clients = new Set<Channel>();
   #listener: Listener | undefined;
+  #starting: Promise<Listener> | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(loop: Loop, endpoint: Endpoint, host: LogListenerHost, login?: LogLogin) {
     this.#loop = loop;
@@ -51,11 +54,12 @@ export class LogListener implements AsyncDisposable {
   }
 
   /** Listens; resolves once log clients can connect. */
-  async start(): Promise<this> {
-    this.#listener ??= await this.#loop.listen(this.#endpoint, (channel) =>
-      this.#accept(channel, this.#host, this.#login),
-    );
-    return this;
+  start(): Promise<this> {
+    if (this.#closing) return Promise.reject(rpcError('RPC_CLOSED', 'the log listener was closed; make a new one'));
+    this.#starting ??= this.#loop
+      .listen(this.#endpoint, (channel) => this.#accept(channel, this.#host, this.#login))
+      .then((listener) => (this.#listener = listener));
+    return this.#starting.then(() => this);
   }
 
   /** The bound address, once started. */
@@ -78,7 +82,13 @@ export class LogListener implements AsyncDisposable {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
     await this.#listener?.close();
     for (const channel of this.#clients) channel.close();
   }

@@ -48,7 +48,7 @@ function isDisconnect(msg: Uint8Array): boolean {
  * Requests without an id (Perl clients) are answered one at a time, in order;
  * requests with an id (@rpc clients) run concurrently and answer with that id.
  */
-export class ServerConnection implements Session {
+export class ServerConnection implements Session, AsyncDisposable {
   readonly cid: number;
   readonly objects = new ObjectTable();
   readonly features: PeerFeatures;
@@ -106,6 +106,10 @@ export class ServerConnection implements Session {
   /** Ends the connection, after writing what it has queued. */
   close(): Promise<void> {
     return this.#conn.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Handles one message from the client. */

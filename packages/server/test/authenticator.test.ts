@@ -41,7 +41,7 @@ describe('Authenticator', () => {
         answerAt(world, connection, 'guess2'),
         answerAt(world, connection, 'guess3'),
       ]);
-      await new Promise((resolve) => world.loop.timer(0, resolve)); // the cut-off is a task after the last answer
+      await new Promise<void>((resolve) => world.loop.timer(0, resolve)); // the cut-off is a task after the last answer
       return { answers, cut: cutOff() };
     });
     expect(seen.answers).toEqual([

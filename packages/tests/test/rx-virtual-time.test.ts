@@ -85,7 +85,7 @@ describe('an Event::RPC conversation in virtual time', () => {
           .catch((e: RpcError) => e.code);
         seen.push(`${deadline} at ${loop.now()}`);
         // The server gives up on the call too, at its own deadline: the same virtual instant, one task later.
-        await new Promise((resolve) => loop.timer(0, resolve));
+        await new Promise<void>((resolve) => loop.timer(0, resolve));
         const cancelled = Clock.cancelled;
         await using timeout = new Client({ host: 'memory', port: server.port, loop, deadlineMs: 5000 });
         await timeout.connect();

@@ -1,0 +1,107 @@
+import * as net from 'node:net';
+import { AsyncClient, AsyncServer, Multiplexer, type MuxEvent } from '@rpc/async';
+import { Client } from '@rpc/client';
+import type { Address } from '@rpc/loop';
+import { MprpcClient, MprpcServer } from '@rpc/mprpc';
+import { MsgServer, connect } from '@rpc/msg';
+import { Server, type ServerConnection } from '@rpc/server';
+import { disposableSocket, waitFor } from '@rpc/testkit';
+import { adapters } from '../src/adapters.js';
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+const accepting = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const portOf = (address: Address): number => ('port' in address ? address.port : 0);
+
+/**
+ * close() called twice at once: the second call must not resolve before the first one's work is done (a caller
+ * that awaits it, as `await using` does after an explicit close, must find everything closed), and a third, later
+ * call resolves too.
+ */
+async function closeTwice(thing: { close(): Promise<void> }, closed: () => Promise<boolean> | boolean): Promise<void> {
+  void thing.close();
+  await thing.close();
+  expect(await closed()).toBe(true);
+  await thing.close();
+}
+
+describe('close() twice at once resolves when the first close is done', () => {
+  it.each(adapters)('a $name loop listener', async (adapter) => {
+    const listener = await adapter.loop().listen({ host: '127.0.0.1', port: 0 }, (channel) => channel.destroy());
+    const port = portOf(listener.address);
+    await closeTwice(listener, async () => !(await accepting(port)));
+  });
+
+  it('a MsgServer and one of its connections', async () => {
+    const server = await new MsgServer({ host: '127.0.0.1', port: 0, login: () => () => undefined }).start();
+    const client = await connect(server.address, () => undefined);
+    await waitFor(() => server.connections.size === 1, 'the server to accept');
+    const [accepted] = server.connections;
+    await closeTwice(client, () => client.closed);
+    await waitFor(() => accepted?.closed === true, 'the server end to close');
+    await closeTwice(server, async () => !(await accepting(portOf(server.address))));
+  });
+
+  it('an Event::RPC Server with its log listener, one of its connections, and a client', async () => {
+    const server = new Server({ host: '127.0.0.1', port: 0, startLogListener: true, classes: {} });
+    let session: ServerConnection | undefined;
+    server.on('connect', (connection) => (session = connection));
+    await server.start();
+    const port = server.port;
+    expect(await accepting(port + 1)).toBe(true); // the log listener
+    const client = new Client({ host: '127.0.0.1', port });
+    await client.connect();
+    await waitFor(() => session !== undefined, 'the server to see the client');
+    let gone = false;
+    client.on('disconnect', () => (gone = true));
+    await closeTwice(session as ServerConnection, () =>
+      waitFor(() => gone, 'the client to see the end').then(() => true),
+    );
+    await closeTwice(client, () => true);
+    await closeTwice(server, async () => !(await accepting(port)) && !(await accepting(port + 1)));
+  });
+
+  it('an MprpcServer, one of its peers, and a client', async () => {
+    const server = await new MprpcServer({ host: '127.0.0.1', port: 0 }).start();
+    const port = portOf(server.address);
+    const client = await new MprpcClient({ host: '127.0.0.1', port }).connect();
+    await waitFor(() => server.peers.size === 1, 'the server to accept');
+    const [peer] = server.peers;
+    let gone = false;
+    client.on('disconnect', () => (gone = true));
+    await closeTwice(peer as NonNullable<typeof peer>, () => waitFor(() => gone, 'the end').then(() => true));
+    await closeTwice(client, () => true);
+    await closeTwice(server, async () => !(await accepting(port)));
+  });
+
+  it('an AsyncServer, a listener of its multiplexer, the multiplexer, and a client', async () => {
+    const mux = new Multiplexer();
+    const server = await new AsyncServer({ mux, host: '127.0.0.1', port: 0, procedures: {} }).start();
+    const port = portOf(server.address);
+    const client = await new AsyncClient({ host: '127.0.0.1', port }).connect();
+    await closeTwice(client, () => true);
+    await closeTwice(server, async () => !(await accepting(port)));
+    const listener = await mux.listen({ host: '127.0.0.1', port: 0 });
+    await closeTwice(listener, async () => !(await accepting(portOf(listener.address))));
+    const other = await mux.listen({ host: '127.0.0.1', port: 0 });
+    await using raw = disposableSocket(net.connect(portOf(other.address), '127.0.0.1'));
+    let event = await mux.next();
+    while (!event.done && !(event.value.type === 'accepted' && event.value.listener === other))
+      event = await mux.next();
+    const accepted = event.value as Extract<MuxEvent, { type: 'accepted' }>;
+    // Closing the connection takes a round trip to `raw`: the second close() must wait for it too.
+    await closeTwice(mux, async () => accepted.connection.closed && !(await accepting(portOf(other.address))));
+    expect(raw.destroyed || raw.readableEnded).toBe(true);
+    const left: string[] = [];
+    for await (const event of mux) left.push(event.type); // what was queued, then the end
+    expect(left.every((type) => type === 'accepted' || type === 'closed')).toBe(true);
+  });
+});
