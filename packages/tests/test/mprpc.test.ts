@@ -45,12 +45,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
         res?.result('noted');
       },
     });
-    try {
-      await server.start();
-    } catch (error) {
-      await server.close();
-      throw error;
-    }
+    await server.start();
     const address = server.address;
     const port = 'port' in address ? address.port : address.path;
     return { server, port, notes, held, [Symbol.asyncDispose]: () => server.close() };
@@ -64,12 +59,7 @@ describe.each(adapters)('MessagePack-RPC on the $name loop', (adapter) => {
       ...(typeof port === 'number' ? { host: '127.0.0.1' } : {}),
       ...options,
     });
-    try {
-      return await c.connect();
-    } catch (error) {
-      await c.close();
-      throw error;
-    }
+    return await c.connect();
   }
 
   describe.each([

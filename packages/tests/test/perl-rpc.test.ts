@@ -17,12 +17,7 @@ const formats = [
 
 async function ourServer(options: Partial<ConstructorParameters<typeof Server>[0]> = {}): Promise<Server> {
   const server = new Server({ host: '127.0.0.1', port: 0, logger: quiet, classes: perlContractClasses(), ...options });
-  try {
-    await server.setupListeners();
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
+  await server.setupListeners();
   return server;
 }
 

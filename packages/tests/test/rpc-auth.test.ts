@@ -41,24 +41,14 @@ async function authServer(
     authPasswdHref: users,
     ...options,
   });
-  try {
-    await server.setupListeners();
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
+  await server.setupListeners();
   return { server, logger, [Symbol.asyncDispose]: () => server.close() };
 }
 
 /** A client logged in to the server at `port`; closed again if the login fails. */
 async function login(port: number, options: Partial<ClientOptions>): Promise<Client> {
   const client = new Client({ host: '127.0.0.1', port, ...options });
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
+  await client.connect();
   return client;
 }
 

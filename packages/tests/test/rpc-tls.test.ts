@@ -36,12 +36,7 @@ async function ourTlsServer(
     sslPasswdCb: async () => pki.passphrase,
     ...options,
   });
-  try {
-    await server.setupListeners();
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
+  await server.setupListeners();
   return { server, logger, [Symbol.asyncDispose]: () => server.close() };
 }
 

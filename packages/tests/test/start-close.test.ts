@@ -1,11 +1,11 @@
 import * as net from 'node:net';
 import { AsyncClient, AsyncServer, Multiplexer, type MuxEvent } from '@rpc/async';
-import { Client } from '@rpc/client';
+import { Client, crypt } from '@rpc/client';
 import type { Address } from '@rpc/loop';
 import { MprpcClient, MprpcServer } from '@rpc/mprpc';
 import { MsgServer, connect } from '@rpc/msg';
 import { Server, type ServerConnection } from '@rpc/server';
-import { disposableSocket, waitFor } from '@rpc/testkit';
+import { disposableServer, disposableSocket, waitFor } from '@rpc/testkit';
 import { adapters } from '../src/adapters.js';
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
@@ -20,6 +20,67 @@ const accepting = (port: number): Promise<boolean> =>
   });
 
 const portOf = (address: Address): number => ('port' in address ? address.port : 0);
+
+/** A listening node:net server on a port whose predecessor is free: the Event::RPC log listener's place (port + 1). */
+async function blockNextPort(): Promise<{ port: number } & AsyncDisposable> {
+  for (;;) {
+    const blocker = disposableServer(net.createServer((socket) => socket.destroy()));
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    if (!(await accepting(taken - 1)))
+      return { port: taken - 1, [Symbol.asyncDispose]: () => blocker[Symbol.asyncDispose]() };
+    await blocker[Symbol.asyncDispose]();
+  }
+}
+
+describe('a start() or connect() that fails leaves nothing open, so there is nothing to close', () => {
+  it('a Server whose log listener cannot listen closes its main listener again', async () => {
+    await using free = await blockNextPort();
+    const server = new Server({ host: '127.0.0.1', port: free.port, startLogListener: true, classes: {} });
+    await expect(server.start()).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' });
+    expect(await accepting(free.port)).toBe(false);
+    await expect(server.start()).rejects.toMatchObject({ code: 'LOOP_ADDRESS_IN_USE' }); // the same failure, kept
+  });
+
+  it('a Client whose login is refused closes its half-made connection', async () => {
+    await using server = await new Server({
+      host: '127.0.0.1',
+      port: 0,
+      classes: {},
+      authRequired: true,
+      authPasswdHref: { fred: crypt('fred', 'secret') },
+    }).start();
+    let disconnects = 0;
+    server.on('disconnect', () => disconnects++);
+    const client = new Client({ host: '127.0.0.1', port: server.port, authUser: 'fred', authPass: 'wrong' });
+    await expect(client.connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await waitFor(() => disconnects === 1, 'the server to see the client go');
+    expect(server.clientsConnected).toBe(0);
+  });
+
+  it.each(adapters)(
+    'a MsgServer, an MprpcServer and an AsyncServer on a taken port, on the $name loop',
+    async (adapter) => {
+      const loop = adapter.loop();
+      await using taken = await new MsgServer({
+        host: '127.0.0.1',
+        port: 0,
+        login: () => () => undefined,
+        loop,
+      }).start();
+      const port = portOf(taken.address);
+      const inUse = { code: 'LOOP_ADDRESS_IN_USE' };
+      await expect(
+        new MsgServer({ host: '127.0.0.1', port, login: () => undefined, loop }).start(),
+      ).rejects.toMatchObject(inUse);
+      await expect(new MprpcServer({ host: '127.0.0.1', port, loop }).start()).rejects.toMatchObject(inUse);
+      await using mux = new Multiplexer({ loop });
+      await expect(new AsyncServer({ mux, host: '127.0.0.1', port, procedures: {} }).start()).rejects.toMatchObject(
+        inUse,
+      );
+    },
+  );
+});
 
 /**
  * close() called twice at once: the second call must not resolve before the first one's work is done (a caller
