@@ -1,10 +1,12 @@
 import { Emitter, type Address, type Channel, type Subscription } from '@rpc/loop';
+import type { ByteBudget } from './byte-budget.js';
 import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { messagePerChunk, type MessageDecoder } from './framing.js';
 import { handlesOf, type LoopHandles } from './handles.js';
 import { Outbox } from './outbox.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
+import { Watchdog } from './watchdog.js';
 
 /** A message as sent: bytes, or text sent as UTF-8. */
 export type Message = Uint8Array | string;
@@ -20,6 +22,21 @@ interface ConnectionEvents {
   disconnect: (error?: Error) => void;
   /** A handler threw while being told of the close: there is no connection left to close, so it is reported here. */
   error: (error: Error) => void;
+}
+
+/** What one connection has done and holds, for a server's stats(). Times are milliseconds since the epoch. */
+export interface ConnectionStats {
+  readonly connectedAt: number;
+  /** The last byte either way. */
+  readonly lastActivityAt: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  /** Bytes queued and not yet handed to the operating system (the send queue and the channel's buffer). */
+  readonly queuedBytes: number;
+  /** Bytes held for a message not yet complete. */
+  readonly partialBytes: number;
 }
 
 interface Waiter {
@@ -54,6 +71,13 @@ export class Connection implements AsyncDisposable {
   readonly #waiters: Waiter[] = [];
   /** The loop's registered handles: this connection is one while it has a handler (eventLoop). */
   readonly #handles: LoopHandles;
+  /** The server's memory for queued and partial messages, shared by its connections. */
+  readonly #budget: ByteBudget | undefined;
+  /** The peer left a send queue past half full unread: closes the connection unless it reads on. */
+  readonly #stall: Watchdog;
+  /** A message begun and not yet complete. */
+  readonly #slowMessage: Watchdog;
+  readonly #idle: Watchdog | undefined;
   #handler: MessageHandler | undefined;
   #inbox: Uint8Array[] = [];
   #inboxBytes = 0;
@@ -62,6 +86,16 @@ export class Connection implements AsyncDisposable {
   /** Inside the channel's data callback: sendLater() leaves the flush to the end of it. */
   #reading = false;
   #awaitingDrain = false;
+  /** Our queue is past half of maxQueueBytes: reading pauses, so that the peer sends no more work. */
+  #sendBlocked = false;
+  /** Partial-message bytes charged to the budget. */
+  #partial = 0;
+  readonly #connectedAt = Date.now();
+  #lastActivityAt = this.#connectedAt;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #messagesIn = 0;
+  #messagesOut = 0;
   /** close() or destroy() was called: no more sending. */
   #closing = false;
   /** destroy() was called: messages still being decoded are dropped. */
@@ -70,21 +104,41 @@ export class Connection implements AsyncDisposable {
   #error: Error | undefined;
   readonly #done: Promise<void>;
 
-  /** Frames any Channel; `connect()` and `MsgServer` make these for you. */
-  constructor(channel: Channel, options?: MsgOptions, onMessage?: MessageHandler) {
+  /**
+   * Frames any Channel; `connect()` and `MsgServer` make these for you.
+   * `budget` is MsgServer's: the memory its connections share.
+   */
+  constructor(channel: Channel, options?: MsgOptions, onMessage?: MessageHandler, budget?: ByteBudget) {
     this.#channel = channel;
     this.#options = resolveOptions(options);
-    this.#handles = handlesOf(this.#options.loop);
+    this.#budget = budget;
+    const { loop, sendTimeoutMs, messageTimeoutMs, idleTimeoutMs } = this.#options;
+    this.#stall = new Watchdog(loop, sendTimeoutMs, () =>
+      this.destroy(msgError('MSG_SEND_TIMEOUT', `the peer read nothing of its answers for ${sendTimeoutMs} ms`)),
+    );
+    this.#slowMessage = new Watchdog(loop, messageTimeoutMs, () =>
+      this.destroy(msgError('MSG_MESSAGE_TIMEOUT', `a message took longer than ${messageTimeoutMs} ms to arrive`)),
+    );
+    if (idleTimeoutMs > 0) {
+      this.#idle = new Watchdog(loop, idleTimeoutMs, () => {
+        this.#error ??= msgError('MSG_IDLE_TIMEOUT', `nothing either way for ${idleTimeoutMs} ms`);
+        void this.close();
+      });
+      this.#idle.start();
+    }
+    this.#handles = handlesOf(loop);
     this.#handler = onMessage;
     if (onMessage !== undefined) this.#handles.register(this);
     // A channel that keeps message boundaries (WebSocket) frames the messages itself.
     const framing = channel.messageBoundaries ? messagePerChunk : this.#options.framing;
     this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
-    this.#outbox = new Outbox(framing);
+    this.#outbox = new Outbox(framing, budget);
     this.#done = new Promise((resolve) => this.#events.on('disconnect', () => resolve()));
     channel.on('drain', () => {
-      this.#awaitingDrain = false;
+      this.#stall.touch();
+      this.#setAwaitingDrain(false);
       this.#flush();
+      if (this.#sendBlocked) this.#checkBacklog();
     });
     channel.on('close', (error) => this.#onClose(error));
     // A chunk of a byte stream holds many messages: what the handlers queue in answer leaves as soon as the
@@ -92,6 +146,10 @@ export class Connection implements AsyncDisposable {
     // over one message per chunk, many in one turn: their answers wait for the end of the turn instead.
     const answerPerChunk = !channel.messageBoundaries;
     channel.on('data', (chunk) => {
+      this.#bytesIn += chunk.length;
+      this.#lastActivityAt = Date.now();
+      this.#idle?.touch();
+      const messages = this.#messagesIn;
       this.#reading = answerPerChunk;
       try {
         this.#decoder.push(chunk);
@@ -100,6 +158,8 @@ export class Connection implements AsyncDisposable {
       } finally {
         this.#reading = false;
       }
+      if (this.#decoder.bufferedBytes !== this.#partial || messages !== this.#messagesIn)
+        this.#partialChanged(messages);
       if (answerPerChunk && this.#outbox.length > 0 && !this.#closing) this.#flush();
     });
   }
@@ -160,6 +220,19 @@ export class Connection implements AsyncDisposable {
   /** Bytes handed to the channel and not yet to the operating system. */
   get bufferedBytes(): number {
     return this.#channel.bufferedAmount;
+  }
+
+  stats(): ConnectionStats {
+    return {
+      connectedAt: this.#connectedAt,
+      lastActivityAt: this.#lastActivityAt,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      queuedBytes: this.#outbox.bytes + this.#channel.bufferedAmount,
+      partialBytes: this.#decoder.bufferedBytes,
+    };
   }
 
   get closed(): boolean {
@@ -276,31 +349,90 @@ export class Connection implements AsyncDisposable {
         `message of ${payload.length} bytes exceeds maxPacketSize ${maxPacketSize}`,
       );
     }
-    if (this.#outbox.length > 0 && this.#outbox.bytes + payload.length > maxQueueBytes) {
-      throw msgError(
-        'MSG_QUEUE_FULL',
-        `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`,
-      );
+    if (this.#outbox.length > 0) {
+      if (this.#outbox.bytes + payload.length > maxQueueBytes) {
+        throw msgError(
+          'MSG_QUEUE_FULL',
+          `send queue holds ${this.#outbox.bytes} bytes; maxQueueBytes is ${maxQueueBytes}`,
+        );
+      }
+      if (this.#budget !== undefined && !this.#budget.fits(payload.length)) {
+        throw msgError(
+          'MSG_SERVER_BUSY',
+          `the server's connections hold ${this.#budget.used} bytes; maxBufferedBytes is ${this.#budget.limit}`,
+        );
+      }
     }
     this.#outbox.push(payload);
+    this.#messagesOut++;
+    if (!this.#sendBlocked) this.#checkBacklog();
+  }
+
+  /** Pauses reading past half of maxQueueBytes held unsent, resumes below a quarter: the peer's work waits for it. */
+  #checkBacklog(): void {
+    const held = this.#outbox.bytes + this.#channel.bufferedAmount;
+    const max = this.#options.maxQueueBytes;
+    const blocked = this.#sendBlocked ? held > max / 4 : held > max / 2;
+    if (blocked === this.#sendBlocked) return;
+    this.#sendBlocked = blocked;
+    this.#outbox.holding = blocked || this.#awaitingDrain;
+    if (blocked) this.#stall.start();
+    else this.#stall.stop();
+    this.#updateReading();
+  }
+
+  #setAwaitingDrain(waiting: boolean): void {
+    this.#awaitingDrain = waiting;
+    this.#outbox.holding = waiting || this.#sendBlocked;
+  }
+
+  #updateReading(): void {
+    if (this.#closing) return; // close() reads on, to see the peer's end
+    if (this.#inboxFull || this.#sendBlocked) this.#channel.pause();
+    else this.#channel.resume();
+  }
+
+  /** Charges partial-message bytes to the server's budget and times each message from its first byte. */
+  #partialChanged(messagesBefore: number): void {
+    const partial = this.#decoder.bufferedBytes;
+    this.#budget?.charge(partial - this.#partial);
+    this.#partial = partial;
+    if (messagesBefore !== this.#messagesIn) this.#slowMessage.stop();
+    if (partial === 0) return;
+    this.#slowMessage.start();
+    const budget = this.#budget;
+    if (budget !== undefined && budget.used > budget.limit) {
+      this.destroy(
+        msgError('MSG_SERVER_BUSY', `a partial message would pass the server's maxBufferedBytes of ${budget.limit}`),
+      );
+    }
   }
 
   /** Hands the whole queue to the channel regardless of backpressure (sendNow, close). */
   #writeAll(onFlushed?: (error?: Error) => void): void {
     const chunks = this.#outbox.length > 0 ? this.#outbox.take(Infinity) : [];
-    if (!this.#channel.writev(chunks, onFlushed)) this.#awaitingDrain = true;
+    this.#wrote(chunks);
+    if (!this.#channel.writev(chunks, onFlushed)) this.#setAwaitingDrain(true);
+  }
+
+  #wrote(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) this.#bytesOut += chunk.length;
+    this.#lastActivityAt = Date.now();
+    this.#idle?.touch();
   }
 
   /** Writes one batch per drain, so that a long queue on one connection leaves the loop to the others. */
   #flush(): void {
     while (this.#outbox.length > 0 && !this.#awaitingDrain && !this.#closed) {
       const chunks = this.#outbox.take(BATCH_BYTES);
+      this.#wrote(chunks);
       const ok = chunks.length === 1 ? this.#channel.write(chunks[0] as Uint8Array) : this.#channel.writev(chunks);
-      if (!ok) this.#awaitingDrain = true;
+      if (!ok) this.#setAwaitingDrain(true);
     }
   }
 
   #deliver(payload: Uint8Array): void {
+    this.#messagesIn++;
     if (this.#discarding) return;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) return waiter.resolve(payload);
@@ -323,7 +455,7 @@ export class Connection implements AsyncDisposable {
     this.#inboxBytes += payload.length;
     if (!this.#inboxFull && this.#inboxBytes >= this.#options.receiveBufferBytes) {
       this.#inboxFull = true;
-      this.#channel.pause();
+      this.#updateReading();
     }
   }
 
@@ -332,13 +464,19 @@ export class Connection implements AsyncDisposable {
     this.#inboxBytes -= msg.length;
     if (this.#inboxFull && this.#inboxBytes < this.#options.receiveBufferBytes / 2) {
       this.#inboxFull = false;
-      this.#channel.resume();
+      this.#updateReading();
     }
     return msg;
   }
 
   #onClose(channelError: Error | undefined): void {
     this.#closed = true;
+    this.#stall.stop();
+    this.#slowMessage.stop();
+    this.#idle?.stop();
+    this.#outbox.clear();
+    this.#budget?.charge(-this.#partial);
+    this.#partial = 0;
     this.#error ??= channelError;
     const error = this.#error;
     for (const waiter of this.#waiters.splice(0)) {

@@ -8,6 +8,19 @@ export const MSG_ERRORS = {
   MSG_CLOSED: TransportError,
   /** sendLater past maxQueueBytes: the peer is not reading. */
   MSG_QUEUE_FULL: TransportError,
+  /** The peer read nothing of a send queue past half full for sendTimeoutMs; the connection is closed. */
+  MSG_SEND_TIMEOUT: TransportError,
+  /** A message took longer than messageTimeoutMs to arrive once begun; the connection is closed. */
+  MSG_MESSAGE_TIMEOUT: TransportError,
+  /** Nothing either way for idleTimeoutMs; the connection is closed. */
+  MSG_IDLE_TIMEOUT: TransportError,
+  /**
+   * The server's memory for queued and partial messages (maxBufferedBytes) is spent: sendLater refuses, or a partial
+   * message that would pass it closes its connection.
+   */
+  MSG_SERVER_BUSY: TransportError,
+  /** Past maxConnections or maxConnectionsPerAddress: the new connection is closed at once. */
+  MSG_TOO_MANY_CONNECTIONS: TransportError,
   /** Sending more than maxPacketSize. */
   MSG_MESSAGE_TOO_LARGE: UsageError,
   /** A message handler threw (its `cause`); its connection is closed. */

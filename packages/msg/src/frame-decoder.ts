@@ -25,9 +25,9 @@ export class FrameDecoder implements MessageDecoder {
     this.maxMessageSize = maxMessageSize;
   }
 
-  /** Bytes held for a frame not yet complete (header included). */
+  /** Bytes of a frame begun and not yet complete, its header included: 0 only between frames. */
   get bufferedBytes(): number {
-    return this.#headerFill + this.#received;
+    return this.#expected < 0 ? this.#headerFill : HEADER_SIZE + this.#received;
   }
 
   /**

@@ -4,8 +4,13 @@ import { msgError } from './errors.js';
 export const HEADER_SIZE = 4;
 /** The largest length four bytes can declare: 4 GiB − 1. */
 export const MAX_PACKET_SIZE_LIMIT = 0xffff_ffff;
-/** Event::RPC's default: 2 GiB. Both peers must use the same limit. */
-export const DEFAULT_MAX_PACKET_SIZE = 2 ** 31;
+/**
+ * 16 MiB: what a server on the open network can afford per connection (grpc-js
+ * allows 4 MiB, ws 100 MiB). Both peers must use the same limit.
+ */
+export const DEFAULT_MAX_PACKET_SIZE = 16 * 1024 * 1024;
+/** Event::RPC's default, 2 GiB: for a server whose Perl clients send larger messages. */
+export const PERL_MAX_PACKET_SIZE = 2 ** 31;
 
 /** Reads the unsigned big-endian length at `offset`. */
 export function readLength(bytes: Uint8Array, offset: number): number {

@@ -1,5 +1,5 @@
 export { connect, type ConnectOptions } from './connect.js';
-export { Connection, type Message, type MessageHandler } from './connection.js';
+export { Connection, type ConnectionStats, type Message, type MessageHandler } from './connection.js';
 export { defaultLoop } from './default-loop.js';
 export { eventLoop, type EventLoopOptions } from './event-loop.js';
 export {
@@ -25,10 +25,11 @@ export {
   encodeFrame,
   HEADER_SIZE,
   MAX_PACKET_SIZE_LIMIT,
+  PERL_MAX_PACKET_SIZE,
   readLength,
   writeLength,
 } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
 export { lengthPrefixed, messagePerChunk, type Framing, type MessageDecoder } from './framing.js';
 export type { MsgOptions } from './options.js';
-export { MsgServer, type Login, type MsgServerEvents, type MsgServerOptions } from './server.js';
+export { MsgServer, type Login, type MsgServerEvents, type MsgServerOptions, type MsgServerStats } from './server.js';

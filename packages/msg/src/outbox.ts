@@ -1,21 +1,36 @@
+import type { ByteBudget } from './byte-budget.js';
 import { lengthPrefixed, type Framing } from './framing.js';
 
 /** Payloads at least this long are written from their own buffer instead of being copied into the batch. */
 const COPY_LIMIT = 16 * 1024;
 
 /**
+ * Whether keeping `payload` keeps much more alive than itself: a small
+ * view into a codec's shared write buffer (msgpackr and cbor-x answer with
+ * views of a buffer that may have grown to the largest message encoded).
+ */
+function wasteful(payload: Uint8Array): boolean {
+  return payload.buffer.byteLength > 2 * payload.byteLength + 4096;
+}
+
+/**
  * Messages waiting to be written. take() turns a run of them into as few
  * chunks as possible: small frames are copied into one buffer, large
  * payloads are passed by reference, so one writev() carries a whole batch.
+ * What it holds is charged to `budget` (the server's), if given.
  */
 export class Outbox {
   readonly #framing: Framing;
+  readonly #budget: ByteBudget | undefined;
   #queue: Uint8Array[] = [];
   #head = 0;
   #bytes = 0;
+  /** Payloads that will wait (the peer is not reading) are copied out of shared buffers, so bytes are what is held. */
+  #holding = false;
 
-  constructor(framing: Framing = lengthPrefixed) {
+  constructor(framing: Framing = lengthPrefixed, budget?: ByteBudget) {
     this.#framing = framing;
+    this.#budget = budget;
   }
 
   /** Bytes waiting, headers included. */
@@ -28,8 +43,30 @@ export class Outbox {
   }
 
   push(payload: Uint8Array): void {
-    this.#queue.push(payload);
-    this.#bytes += this.#framing.headerSize + payload.length;
+    this.#queue.push(this.#holding && wasteful(payload) ? payload.slice() : payload);
+    this.#charge(this.#framing.headerSize + payload.length);
+  }
+
+  /**
+   * Set while messages wait for the peer to read: from then on every payload
+   * that would keep a larger shared buffer alive is copied, those waiting too.
+   */
+  set holding(holding: boolean) {
+    if (holding && !this.#holding) {
+      const queue = this.#queue;
+      for (let i = this.#head; i < queue.length; i++) {
+        const payload = queue[i] as Uint8Array;
+        if (wasteful(payload)) queue[i] = payload.slice();
+      }
+    }
+    this.#holding = holding;
+  }
+
+  /** Drops everything (the connection is gone), giving its bytes back to the budget. */
+  clear(): void {
+    this.#charge(-this.#bytes);
+    this.#queue = [];
+    this.#head = 0;
   }
 
   /** Removes frames worth up to `budget` bytes (always at least one) and returns them as write chunks. */
@@ -87,7 +124,7 @@ export class Outbox {
   #remove(stop: number, bytes: number): void {
     const queue = this.#queue;
     const start = this.#head;
-    this.#bytes -= bytes;
+    this.#charge(-bytes);
     this.#head = stop;
     if (stop === queue.length) {
       this.#queue = [];
@@ -98,6 +135,11 @@ export class Outbox {
     } else {
       for (let i = start; i < stop; i++) queue[i] = EMPTY; // let sent payloads be collected
     }
+  }
+
+  #charge(bytes: number): void {
+    this.#bytes += bytes;
+    this.#budget?.charge(bytes);
   }
 }
 

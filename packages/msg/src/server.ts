@@ -7,7 +7,8 @@ import {
   type Subscription,
   type TlsOptions,
 } from '@rpc/loop';
-import { Connection, type MessageHandler } from './connection.js';
+import { ByteBudget } from './byte-budget.js';
+import { Connection, type ConnectionStats, type MessageHandler } from './connection.js';
 import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { handlesOf, type LoopHandles } from './handles.js';
@@ -33,6 +34,35 @@ export interface MsgServerOptions extends MsgOptions {
   readonly tls?: TlsOptions;
   /** Decides for each connection whether to accept it, and with which handler. */
   readonly login: Login;
+  /** Connections open at once, logging in or logged in; more are closed at once (default 10,000). */
+  readonly maxConnections?: number;
+  /** Connections open at once from one IP address (default 256; Unix sockets are not counted). */
+  readonly maxConnectionsPerAddress?: number;
+  /** Bytes all connections together may hold in send queues and partial messages (default 128 MiB). */
+  readonly maxBufferedBytes?: number;
+}
+
+/** A server's figures: totals count closed connections too. */
+export interface MsgServerStats {
+  /** Open connections, those still logging in included. */
+  readonly connections: number;
+  /** Connections closed at once for passing maxConnections or maxConnectionsPerAddress. */
+  readonly refused: number;
+  /** Bytes held in send queues and partial messages, all connections together (what maxBufferedBytes bounds). */
+  readonly bufferedBytes: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+}
+
+/** Node's default TLS handshake timeout is 120 s; a client that never says hello is dropped sooner. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+function limit(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0)
+    throw msgError('MSG_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
+  return value;
 }
 
 export interface MsgServerEvents {
@@ -63,18 +93,30 @@ export class MsgServer implements AsyncDisposable {
   /** The loop's registered handles: a listening server is one until closed (eventLoop). */
   readonly #handles: LoopHandles;
   #options: ResolvedOptions;
+  readonly #budget: ByteBudget;
+  readonly #maxConnections: number;
+  readonly #maxPerAddress: number;
+  /** Open connections by IP address. */
+  readonly #perAddress = new Map<string, number>();
+  /** Figures of connections that have closed. */
+  #gone = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+  #refused = 0;
   #listener: Listener | undefined;
   #starting: Promise<this> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: MsgServerOptions) {
-    const { host, port, path, tls, login, ...msgOptions } = options;
+    const { host, port, path, tls, login, maxConnections, maxConnectionsPerAddress, maxBufferedBytes, ...msgOptions } =
+      options;
     if (typeof login !== 'function')
       throw msgError('MSG_INVALID_OPTION', 'login must be a function returning a message handler');
     this.#options = resolveOptions(msgOptions);
-    this.#endpoint =
-      path !== undefined ? { path, ...(tls ? { tls } : {}) } : { host, port: port ?? 0, ...(tls ? { tls } : {}) };
+    this.#maxConnections = limit('maxConnections', maxConnections ?? 10_000);
+    this.#maxPerAddress = limit('maxConnectionsPerAddress', maxConnectionsPerAddress ?? 256);
+    this.#budget = new ByteBudget(limit('maxBufferedBytes', maxBufferedBytes ?? 128 * 1024 * 1024));
+    const secure = tls ? { tls: { handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...tls } } : {};
+    this.#endpoint = path !== undefined ? { path, ...secure } : { host, port: port ?? 0, ...secure };
     this.#login = login;
     this.#handles = handlesOf(this.#options.loop);
   }
@@ -113,6 +155,17 @@ export class MsgServer implements AsyncDisposable {
     return this.#connections;
   }
 
+  stats(): MsgServerStats {
+    const totals = { ...this.#gone };
+    for (const conn of [...this.#pending, ...this.#connections]) add(totals, conn.stats());
+    return {
+      connections: this.#pending.size + this.#connections.size,
+      refused: this.#refused,
+      bufferedBytes: this.#budget.used,
+      ...totals,
+    };
+  }
+
   on<K extends keyof MsgServerEvents>(event: K, listener: MsgServerEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -148,8 +201,28 @@ export class MsgServer implements AsyncDisposable {
 
   async #accept(channel: Channel): Promise<void> {
     channel.pause(); // nothing is read until login has answered
-    const conn = new Connection(channel, this.#options);
+    const address = 'host' in channel.remote ? channel.remote.host : undefined;
+    if (!this.#admit(address)) {
+      this.#refused++;
+      channel.destroy();
+      const where = address ?? 'a Unix socket';
+      this.#events.emit(
+        'error',
+        msgError('MSG_TOO_MANY_CONNECTIONS', `refused a connection from ${where}: too many connections`, {
+          data: { address },
+        }),
+      );
+      return;
+    }
+    const conn = new Connection(channel, this.#options, undefined, this.#budget);
     conn.on('error', (error) => this.#events.emit('error', error, conn));
+    conn.on('disconnect', () => {
+      add(this.#gone, conn.stats());
+      if (address === undefined) return;
+      const open = (this.#perAddress.get(address) ?? 1) - 1;
+      if (open === 0) this.#perAddress.delete(address);
+      else this.#perAddress.set(address, open);
+    });
     let handler: MessageHandler | null | undefined | false;
     this.#pending.add(conn);
     try {
@@ -177,9 +250,28 @@ export class MsgServer implements AsyncDisposable {
     channel.resume();
   }
 
+  /** Counts a new connection from `address` in, unless it would pass a limit. */
+  #admit(address: string | undefined): boolean {
+    if (this.#pending.size + this.#connections.size >= this.#maxConnections) return false;
+    if (address === undefined) return true;
+    const open = this.#perAddress.get(address) ?? 0;
+    if (open >= this.#maxPerAddress) return false;
+    this.#perAddress.set(address, open + 1);
+    return true;
+  }
+
   /** Calls login: one event of the loop (counted when called, not when an async login answers). */
   #answer(conn: Connection): ReturnType<Login> {
     this.#handles.dispatched();
     return this.#login(conn);
   }
+}
+
+type Totals = { bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number };
+
+function add(totals: Totals, stats: ConnectionStats): void {
+  totals.bytesIn += stats.bytesIn;
+  totals.bytesOut += stats.bytesOut;
+  totals.messagesIn += stats.messagesIn;
+  totals.messagesOut += stats.messagesOut;
 }

@@ -1,4 +1,5 @@
 import { FrameDecoder } from '@rpc/msg';
+import { ByteBudget } from '../src/byte-budget.js';
 import { Outbox } from '../src/outbox.js';
 
 function decode(chunks: Uint8Array[]): Uint8Array[] {
@@ -52,5 +53,53 @@ describe('Outbox', () => {
     }
     for (const p of decode(outbox.take(Infinity))) got.push(new Uint32Array(p.buffer)[0] as number);
     expect(got).toEqual(sent);
+  });
+
+  describe('while the peer is not reading (holding)', () => {
+    // Views of 20 KiB travel by reference in take(), so what the outbox kept can be seen.
+    const shared = new Uint8Array(1024 * 1024);
+    const view = (at: number): Uint8Array => shared.subarray(at, at + 20_000);
+    const buffersTaken = (outbox: Outbox): ArrayBufferLike[] =>
+      outbox
+        .take(Infinity)
+        .map((chunk) => chunk.buffer)
+        .filter((buffer) => buffer.byteLength === shared.byteLength);
+
+    it('keeps views as they are while the peer reads', () => {
+      const outbox = new Outbox();
+      outbox.push(view(0));
+      expect(buffersTaken(outbox)).toEqual([shared.buffer]);
+    });
+
+    it('copies small views out of a large shared buffer, those already waiting too', () => {
+      const outbox = new Outbox();
+      outbox.push(view(0));
+      outbox.holding = true;
+      outbox.push(view(20_000));
+      expect(outbox.bytes).toBe(2 * 20_004);
+      expect(buffersTaken(outbox)).toEqual([]);
+    });
+
+    it('keeps a view that is most of its buffer', () => {
+      const outbox = new Outbox();
+      outbox.holding = true;
+      outbox.push(shared.subarray(0, 600_000));
+      expect(buffersTaken(outbox)).toEqual([shared.buffer]);
+    });
+  });
+
+  it('charges a shared budget with what it holds, and gives it back when taken or cleared', () => {
+    const budget = new ByteBudget(1000);
+    const a = new Outbox(undefined, budget);
+    const b = new Outbox(undefined, budget);
+    a.push(new Uint8Array(100));
+    b.push(new Uint8Array(200));
+    expect(budget.used).toBe(308);
+    expect(budget.fits(692)).toBe(true);
+    expect(budget.fits(693)).toBe(false);
+    a.take(Infinity);
+    expect(budget.used).toBe(204);
+    b.clear();
+    expect(budget.used).toBe(0);
   });
 });

@@ -86,8 +86,11 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
     });
 
     it('round-trips a 64 MiB message intact', async () => {
-      await using server = await echoServer();
-      await using client = await connect(server.address);
+      const maxPacketSize = 64 * 1024 * 1024;
+      await using server = await startServer(local, () => (conn, message) => message && conn.sendLater(message), {
+        maxPacketSize,
+      });
+      await using client = await connect(server.address, undefined, { maxPacketSize });
       const big = Buffer.alloc(64 * 1024 * 1024);
       for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
       await client.sendNow(big);
@@ -239,10 +242,14 @@ describe.each(adapters)('Msg on the $name loop', (adapter) => {
 
     it('lets a slow reader queue up without losing anything while another connection keeps flowing', async () => {
       const accepted: Connection[] = [];
-      await using server = await startServer(local, (conn) => {
-        accepted.push(conn);
-        return () => undefined;
-      });
+      await using server = await startServer(
+        local,
+        (conn) => {
+          accepted.push(conn);
+          return () => undefined;
+        },
+        { maxQueueBytes: 64 * 1024 * 1024 },
+      );
       // The slow reader holds at most 64 KiB unread before it stops reading from its socket.
       await using slow = await connect(server.address, undefined, { receiveBufferBytes: 64 * 1024 });
       await waitFor(() => accepted.length === 1, 'the slow client');
