@@ -42,6 +42,16 @@ export const RPC_ERRORS = {
   RPC_STARTED: UsageError,
   /** Starting a server or connecting a client that was closed. */
   RPC_CLOSED: UsageError,
+  /** The server closed with the call still running, past its shutdownTimeoutMs; the call's signal aborted too. */
+  RPC_SHUTDOWN: TransportError,
+  /** A connection went past a per-connection limit of the server (calls in flight, queued requests, objects). */
+  RPC_LIMIT: ProtocolError,
+  /** A connection sent more malformed requests than the server allows; it was closed. */
+  RPC_PROTOCOL_ERRORS: ProtocolError,
+  /** Negotiation and login took longer than the server's loginTimeoutMs; the connection was closed. */
+  RPC_LOGIN_TIMEOUT: TransportError,
+  /** An answer could not be sent (its connection's queue is full, or the codec cannot carry it). */
+  RPC_ANSWER_FAILED: TransportError,
 } as const satisfies ErrorTable;
 
 export type RpcErrorCode = keyof typeof RPC_ERRORS;

@@ -37,6 +37,7 @@ export { Connector } from './connector.js';
 export { PendingCalls, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
 export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logger } from './logger.js';
+export { LogThrottle } from './log-throttle.js';
 export { findMethod, instanceMethod } from './methods.js';
 export { newObjectId } from './object-id.js';
 export { ObjectTable, type HeldObject } from './object-table.js';
@@ -55,3 +56,4 @@ export {
   type RequestEnvelope,
 } from './protocol.js';
 export { rcOf, returnList, type ReturnList } from './results.js';
+export { ErrorCounts, type ConnectionReport, type ServerStats } from './stats.js';

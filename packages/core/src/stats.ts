@@ -1,0 +1,54 @@
+import type { RpcError } from '@rpc/loop';
+
+/** One connection's figures in a server's stats(). Times are milliseconds since the epoch. */
+export interface ConnectionReport {
+  /** The server's number for the connection (Event::RPC's cid). */
+  readonly id: number;
+  /** The peer's address, as `formatAddress` writes it. */
+  readonly remote: string;
+  readonly connectedAt: number;
+  /** The last byte either way. */
+  readonly lastActivityAt: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Bytes of answers queued and not yet handed to the operating system. */
+  readonly queuedBytes: number;
+  /** Bytes of a message begun and not yet complete. */
+  readonly partialBytes: number;
+  /** Calls being served. */
+  readonly callsInFlight: number;
+  /** Calls received and waiting for the ones before them (Event::RPC's in-order requests). */
+  readonly callsQueued: number;
+  readonly callsServed: number;
+}
+
+/** What every server's stats() reports; totals count connections that have closed too. */
+export interface ServerStats {
+  readonly connections: number;
+  /** Connections closed at once for passing maxConnections or maxConnectionsPerAddress. */
+  readonly refused: number;
+  readonly callsInFlight: number;
+  readonly callsQueued: number;
+  readonly callsServed: number;
+  /** Errors by code: what peers sent wrong, limits they reached, answers that could not be sent. */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Bytes held in send queues and partial messages, all connections together (what maxBufferedBytes bounds). */
+  readonly bufferedBytes: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly perConnection: readonly ConnectionReport[];
+}
+
+/** Errors counted by code, for stats(). */
+export class ErrorCounts {
+  readonly #counts = new Map<string, number>();
+
+  count(error: RpcError | string): void {
+    const code = typeof error === 'string' ? error : error.code;
+    this.#counts.set(code, (this.#counts.get(code) ?? 0) + 1);
+  }
+
+  toJSON(): Record<string, number> {
+    return Object.fromEntries(this.#counts);
+  }
+}
