@@ -30,6 +30,7 @@ export interface Session {
 export type Answering = Answer | Promise<Answer>;
 
 const fail = (msg: string): Answer => ({ ok: 0, msg });
+const unknownObject = (oid: string): Answer => fail(`Illegal access to unknown object with oid=${oid}`);
 const denied = (className: string, method: string): Answer => fail(`Access denied to ${className}->${method}`);
 
 function errorText(error: unknown): string {
@@ -89,8 +90,8 @@ export class Dispatcher {
         case 'new':
           return this.#construct(request, session);
         case 'client_destroy':
-          session.objects.release(request.oid);
-          return { ok: 1 };
+          // Releasing an id this connection does not hold is an error, as every other use of an unknown id.
+          return session.objects.release(request.oid) ? { ok: 1 } : unknownObject(request.oid);
         case 'classes_list':
           return { ok: 1, classes: this.#visible(session).map((exported) => exported.name) };
         case 'class_info': {
@@ -135,7 +136,7 @@ export class Dispatcher {
     if (!session.authorized) return fail('Authorization required');
     const { oid, method } = request;
     const held = session.objects.get(oid);
-    if (held === undefined) return fail(`Illegal access to unknown object with oid=${oid}`);
+    if (held === undefined) return unknownObject(oid);
     const exported = this.classes.get(held.className);
     const kind = exported?.methods.get(method);
     if (exported === undefined || (kind !== 1 && kind !== '_object'))

@@ -40,7 +40,7 @@ export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logg
 export { LogThrottle } from './log-throttle.js';
 export { findMethod, instanceMethod } from './methods.js';
 export { newObjectId } from './object-id.js';
-export { ObjectTable, type HeldObject } from './object-table.js';
+export { ObjectTable, type HeldObject, type ObjectLimits } from './object-table.js';
 export {
   DISCONNECT,
   EVENT_RPC_PROTOCOL,

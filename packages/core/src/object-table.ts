@@ -1,3 +1,4 @@
+import { rpcError } from './errors.js';
 import { newObjectId } from './object-id.js';
 
 export interface HeldObject {
@@ -23,14 +24,40 @@ interface Entry extends HeldObject {
  * can use only ids from its own table; the same object keeps its id for as
  * long as it is held.
  */
+export interface ObjectLimits {
+  /** Ids held at once (default: no limit). */
+  readonly maxObjects?: number;
+  /** References held at once, all ids together (default: no limit). */
+  readonly maxReferences?: number;
+}
+
 export class ObjectTable {
   readonly #byId = new Map<string, Entry>();
   readonly #idOf = new WeakMap<object, string>();
+  readonly #maxObjects: number;
+  readonly #maxReferences: number;
+  #references = 0;
 
-  /** Counts one more reference to `object`, registering it under `className` if it is new here; returns its id. */
+  constructor(limits: ObjectLimits = {}) {
+    this.#maxObjects = limits.maxObjects ?? Infinity;
+    this.#maxReferences = limits.maxReferences ?? Infinity;
+  }
+
+  /**
+   * Counts one more reference to `object`, registering it under `className` if it is new here; returns its id. Throws
+   * RPC_LIMIT past maxObjects or maxReferences.
+   */
   add(object: object, className: string, pinned = false): string {
     const known = this.#idOf.get(object);
     const entry = known === undefined ? undefined : this.#byId.get(known);
+    if (this.#references >= this.#maxReferences)
+      throw rpcError(
+        'RPC_LIMIT',
+        `the connection holds ${this.#references} references; the limit is ${this.#maxReferences}`,
+      );
+    if (entry === undefined && this.#byId.size >= this.#maxObjects)
+      throw rpcError('RPC_LIMIT', `the connection holds ${this.#byId.size} objects; the limit is ${this.#maxObjects}`);
+    this.#references++;
     if (entry !== undefined) {
       entry.refs++;
       entry.pinned ||= pinned;
@@ -55,7 +82,10 @@ export class ObjectTable {
   release(id: string): boolean {
     const entry = this.#byId.get(id);
     if (entry === undefined) return false;
-    if (entry.refs > 0) entry.refs--;
+    if (entry.refs > 0) {
+      entry.refs--;
+      this.#references--;
+    }
     if (entry.refs === 0 && !entry.pinned) {
       this.#byId.delete(id);
       this.#idOf.delete(entry.object);
@@ -66,6 +96,19 @@ export class ObjectTable {
   /** Forgets everything, however many references it had (the connection is gone). */
   clear(): void {
     this.#byId.clear();
+    this.#references = 0;
+  }
+
+  /** References held, all ids together. */
+  get references(): number {
+    return this.#references;
+  }
+
+  /** Ids held, by class. */
+  byClass(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const { className } of this.#byId.values()) counts[className] = (counts[className] ?? 0) + 1;
+    return counts;
   }
 
   /** Ids held. */

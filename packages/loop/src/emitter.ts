@@ -11,6 +11,17 @@ type Listener = (...args: never[]) => void;
  */
 export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   readonly #listeners = new Map<keyof Events, Set<Listener>>();
+  readonly #onListenerError: ((error: unknown, event: keyof Events) => void) | undefined;
+
+  /**
+   * Without `onListenerError` a listener that throws stops the emit and the
+   * error reaches the emitter's caller, as with Node's EventEmitter; with
+   * it, each listener's error goes there and the other listeners still run
+   * (a server whose own bookkeeping must not depend on its users' code).
+   */
+  constructor(options: { readonly onListenerError?: (error: unknown, event: keyof Events) => void } = {}) {
+    this.#onListenerError = options.onListenerError;
+  }
 
   on<K extends keyof Events>(event: K, listener: Events[K]): Subscription {
     let set = this.#listeners.get(event);
@@ -26,7 +37,17 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): boolean {
     const set = this.#listeners.get(event);
     if (set === undefined || set.size === 0) return false;
-    for (const listener of set) (listener as (...a: Parameters<Events[K]>) => void)(...args);
+    const onError = this.#onListenerError;
+    for (const listener of set) {
+      if (onError === undefined) (listener as (...a: Parameters<Events[K]>) => void)(...args);
+      else {
+        try {
+          (listener as (...a: Parameters<Events[K]>) => void)(...args);
+        } catch (error) {
+          onError(error, event);
+        }
+      }
+    }
     return true;
   }
 

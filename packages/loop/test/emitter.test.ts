@@ -29,3 +29,20 @@ describe('Emitter', () => {
     expect(closes).toBe(1);
   });
 });
+
+describe('Emitter with onListenerError', () => {
+  it('hands each throwing listener to it and still calls the others', () => {
+    const caught: Array<[unknown, string]> = [];
+    const emitter = new Emitter<{ tick: (n: number) => void }>({
+      onListenerError: (error, event) => caught.push([error, String(event)]),
+    });
+    const seen: number[] = [];
+    emitter.on('tick', () => {
+      throw new Error('listener bug');
+    });
+    emitter.on('tick', (n) => seen.push(n));
+    expect(emitter.emit('tick', 1)).toBe(true);
+    expect(seen).toEqual([1]);
+    expect(caught).toEqual([[new Error('listener bug'), 'tick']]);
+  });
+});

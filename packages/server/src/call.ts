@@ -12,6 +12,8 @@ export class Call {
   /** The request id of an @rpc client; undefined for Perl clients, whose calls are answered in order. */
   readonly id: number | undefined;
   deadline: Timer | undefined;
+  /** Its answer has been sent, or the server has given up on it: a later answer is dropped. */
+  answered = false;
   #controller: AbortController | undefined;
   #reason: Error | undefined;
 

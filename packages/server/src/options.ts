@@ -32,10 +32,50 @@ export interface ServerSettings {
   messageFormats: readonly MessageFormat[];
   insecureFormatsOk: boolean;
   /**
-   * Largest message either way (default 2 GiB, as Event::RPC); clients must use the same. May be changed at any time,
+   * Largest message either way (default 16 MiB; Event::RPC's is 2 GiB, `PERL_MAX_PACKET_SIZE`); clients must use the
+   * same. Until a client has negotiated and logged in, its messages may be at most 64 KiB. May be changed at any time,
    * for open connections too.
    */
   maxPacketSize: number;
+  /** Connections open at once; more are closed at once (default 10,000). */
+  maxConnections: number;
+  /** Connections open at once from one IP address (default 256). */
+  maxConnectionsPerAddress: number;
+  /** Bytes all connections together may hold in unsent answers and incomplete messages (default 128 MiB). */
+  maxBufferedBytes: number;
+  /**
+   * Bytes of answers one connection may hold unsent (default 16 MiB): past half, its requests are not read until it
+   * reads.
+   */
+  maxQueueBytes: number;
+  /** Calls with ids (@rpc clients) one connection runs at once; more are answered with an error (default 1024). */
+  maxCallsInFlight: number;
+  /** Calls one Perl client sends ahead, waiting their turn; more close the connection (default 256). */
+  maxQueuedRequests: number;
+  /** Objects one connection holds at once; more `new` calls are answered with an error (default 10,000). */
+  maxObjects: number;
+  /** References to objects one connection holds at once, all objects together (default 1,000,000). */
+  maxReferences: number;
+  /** Requests that do not decode before a connection is closed (default 5). */
+  maxProtocolErrors: number;
+  /** Time from connecting to a negotiated format and, where required, a login (default 30 s). */
+  loginTimeoutMs: number;
+  /** Time a message may take to arrive once its first byte has (default 60 s). */
+  messageTimeoutMs: number;
+  /** Time a client may leave its answers unread, past half of maxQueueBytes, before it is closed (default 30 s). */
+  sendTimeoutMs: number;
+  /**
+   * Close connections silent this long either way (default 0: never, as Event::RPC; Perl clients keep idle connections
+   * open).
+   */
+  idleTimeoutMs: number;
+  /**
+   * Time a call may run before its client is answered with RPC_DEADLINE and its `activeSignal` aborts (default 0:
+   * none).
+   */
+  callDeadlineMs: number;
+  /** Time close() gives calls running to finish before answering them with RPC_SHUTDOWN (default 5 s). */
+  shutdownTimeoutMs: number;
   /**
    * Import classes given as modules when a client first uses them (default true); with false they are imported at
    * start.
@@ -72,6 +112,22 @@ export interface ServerSettings {
   authAccess: AccessRules | ((user: string, className: string, method: string) => boolean) | undefined;
   /** Failed logins on one connection before it is closed; each failure slows the next answer (default 5). */
   authMaxFailures: number;
+  /**
+   * Failed logins from one client address, over all its connections, before its further logins are refused unchecked
+   * for authFailureWindowMs (default 20). IPv6 clients count by their /64 network.
+   */
+  authFailuresPerAddress: number;
+  /**
+   * Failed logins as one user, from anywhere, before that user's logins are refused unchecked for authFailureWindowMs
+   * from every address it has not logged in from before (default 10).
+   */
+  authFailuresPerUser: number;
+  /** How long failed logins are counted, and how long a limit reached refuses logins (default 10 minutes). */
+  authFailureWindowMs: number;
+  /** Credential checks running at once server-wide, whatever the number of connections (default 2). */
+  authMaxConcurrentChecks: number;
+  /** Logins waiting for a check beyond those running; further ones are refused at once (default 32). */
+  authMaxQueuedChecks: number;
 
   /** Serve the log listener over TLS too (with the ssl key and certificate). */
   logListenerSsl: boolean;

@@ -6,13 +6,14 @@ import {
   RpcError,
   rpcError,
   type Answer,
+  type ConnectionReport,
   type Dispatcher,
   type IncomingRequest,
   type PeerFeatures,
   type Session,
 } from '@rpc/core';
 import type { LoginRequest } from './authenticator.js';
-import type { Address, Loop } from '@rpc/loop';
+import { formatAddress, type Address, type Loop, type Timer } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 import type { Authenticator, ConnectionAuth } from './authenticator.js';
 import { activeCall, Call } from './call.js';
@@ -32,7 +33,42 @@ export interface ConnectionHost {
   log(level: number, message: string): void;
   /** Tells the server's `call` subscribers. */
   called(connection: ServerConnection, request: Readonly<IncomingRequest>): void;
+  /** What one connection may hold and how long it may take (defaults: CONNECTION_LIMITS). */
+  readonly limits?: Partial<ConnectionLimits>;
+  /** An error that ended a connection or one of its answers: counted, logged and told to the server's listeners. */
+  failed?(connection: ServerConnection, error: RpcError): void;
 }
+
+/** What one client may make the server hold, and for how long. */
+export interface ConnectionLimits {
+  /** Calls with ids (@rpc clients) served at once; more are answered with an error at once. */
+  readonly maxCallsInFlight: number;
+  /** Calls without ids (Perl clients) waiting for the one before them; past it the connection is closed. */
+  readonly maxQueuedRequests: number;
+  /** Object ids the connection holds at once; a `new` past it is answered with an error. */
+  readonly maxObjects: number;
+  /** References to its objects the connection holds at once, all ids together. */
+  readonly maxReferences: number;
+  /** Requests that do not decode before the connection is closed. */
+  readonly maxProtocolErrors: number;
+  /** Time from connecting to a negotiated format and, where required, a login (0: none). */
+  readonly loginTimeoutMs: number;
+  /** Time a call may run before the client is answered with an error and its signal aborts (0: none). */
+  readonly callDeadlineMs: number;
+}
+
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  maxCallsInFlight: 1024,
+  maxQueuedRequests: 256,
+  maxObjects: 10_000,
+  maxReferences: 1_000_000,
+  maxProtocolErrors: 5,
+  loginTimeoutMs: 30_000,
+  callDeadlineMs: 0,
+};
+
+/** The largest message before negotiation and login are done: none of theirs comes near it. */
+export const LOGIN_PACKET_SIZE = 64 * 1024;
 
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
 const WITH_SCRAM: PeerFeatures = { ...FEATURES, scram: true };
@@ -50,8 +86,9 @@ function isDisconnect(msg: Uint8Array): boolean {
  */
 export class ServerConnection implements Session, AsyncDisposable {
   readonly cid: number;
-  readonly objects = new ObjectTable();
+  readonly objects: ObjectTable;
   readonly features: PeerFeatures;
+  readonly #limits: ConnectionLimits;
   readonly #conn: Connection;
   readonly #login: ConnectionAuth | undefined;
   readonly #host: ConnectionHost;
@@ -62,14 +99,30 @@ export class ServerConnection implements Session, AsyncDisposable {
   readonly #queue: IncomingRequest[] = [];
   #serving: Call | undefined;
   #codec: Codec | undefined;
+  /** Negotiated and, where required, logged in: the full packet size applies and the login clock stops. */
+  #open = false;
+  #loginTimer: Timer | undefined;
+  #protocolErrors = 0;
+  #callsServed = 0;
+  /** Set by shutdown(): resolves once no call is left. */
+  #drained: (() => void) | undefined;
 
   constructor(cid: number, conn: Connection, host: ConnectionHost) {
     this.cid = cid;
     this.#conn = conn;
     this.#host = host;
+    const limits = (this.#limits = { ...CONNECTION_LIMITS, ...host.limits });
+    this.objects = new ObjectTable(limits);
     this.#negotiation = new ServerNegotiation({ formats: host.formats, insecureFormatsOk: host.insecureFormatsOk });
-    this.#login = host.auth?.forConnection(cid, conn.secure, () => void conn.close());
+    const address = 'host' in conn.remote ? conn.remote.host : undefined;
+    this.#login = host.auth?.forConnection(cid, conn.secure, () => void this.close(), address);
     this.features = host.auth?.scram ? WITH_SCRAM : FEATURES;
+    this.applyPacketLimit();
+    if (limits.loginTimeoutMs > 0) {
+      this.#loginTimer = host.loop.timer(limits.loginTimeoutMs, () =>
+        this.#end(rpcError('RPC_LOGIN_TIMEOUT', `no format and login within ${limits.loginTimeoutMs} ms`)),
+      );
+    }
   }
 
   /** The user this connection logged in as (Event::RPC's auth_user). */
@@ -105,7 +158,53 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /** Ends the connection, after writing what it has queued. */
   close(): Promise<void> {
+    this.#loginTimer?.cancel();
     return this.#conn.close();
+  }
+
+  /**
+   * @internal The largest message this connection takes now: small until negotiation and login are done, so that a
+   * client nobody knows yet cannot make the server buffer or decode much.
+   */
+  applyPacketLimit(): void {
+    const limit = this.#host.maxPacketSize;
+    this.#conn.maxPacketSize = this.#open ? limit : Math.min(limit, LOGIN_PACKET_SIZE);
+  }
+
+  /**
+   * @internal Closes once every call has answered, or after `timeoutMs` answering those still running with
+   * RPC_SHUTDOWN (their signals abort); requests arriving meanwhile are refused.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (this.#busy()) {
+      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+      const timer = this.#host.loop.timer(timeoutMs, () => {
+        const reason = rpcError('RPC_SHUTDOWN', `the server closed with the call still running after ${timeoutMs} ms`);
+        for (const call of [this.#serving, ...this.#inFlight.values()]) if (call) this.#giveUp(call, reason);
+        for (const request of this.#queue.splice(0)) this.#answer({ ok: 0, msg: reason.message, id: request.id });
+      });
+      await drained;
+      timer.cancel();
+    }
+    await this.#conn.close();
+  }
+
+  /** @internal This connection's figures for the server's stats(). */
+  report(): ConnectionReport {
+    const stats = this.#conn.stats();
+    return {
+      id: this.cid,
+      remote: formatAddress(this.#conn.remote),
+      connectedAt: stats.connectedAt,
+      lastActivityAt: stats.lastActivityAt,
+      bytesIn: stats.bytesIn,
+      bytesOut: stats.bytesOut,
+      queuedBytes: stats.queuedBytes,
+      partialBytes: stats.partialBytes,
+      callsInFlight: this.#inFlight.size + (this.#serving === undefined ? 0 : 1),
+      callsQueued: this.#queue.length,
+      callsServed: this.#callsServed,
+    };
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -125,15 +224,38 @@ export class ServerConnection implements Session, AsyncDisposable {
       if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new Error('a request must be a map');
       request = readRequest(map as Record<string, unknown>);
     } catch (error) {
-      this.#host.log(1, `cid=${this.cid}: Unexpected error on incoming RPC call: ${(error as Error).message}`);
-      this.#answer({ ok: 0, msg: `Unexpected error on incoming RPC call: ${(error as Error).message}` });
-      return;
+      return this.#malformed(error as Error);
     }
     this.#request(request);
   }
 
+  /** As Event::RPC, the client is told and may go on; but only a few times, or it is closed. */
+  #malformed(error: Error): void {
+    const text = `Unexpected error on incoming RPC call: ${error.message}`;
+    if (++this.#protocolErrors > this.#limits.maxProtocolErrors) {
+      const limit = this.#limits.maxProtocolErrors;
+      return this.#end(rpcError('RPC_PROTOCOL_ERRORS', `more than ${limit} malformed requests; last: ${text}`));
+    }
+    if (this.#protocolErrors === 1) this.#host.log(1, `cid=${this.cid}: ${text}`); // the rest are counted
+    this.#answer({ ok: 0, msg: text });
+  }
+
+  /** Ends the connection over `error`: counted, logged, reported; queued answers are dropped. */
+  #end(error: RpcError): void {
+    if (this.#conn.closed) return;
+    if (this.#host.failed) this.#host.failed(this, error);
+    else this.#host.log(1, `cid=${this.cid}: ${error.message}`);
+    this.#conn.destroy(error);
+  }
+
+  #busy(): boolean {
+    return this.#serving !== undefined || this.#inFlight.size > 0 || this.#queue.length > 0;
+  }
+
   /** @internal The client has gone: frees everything it held and cancels what it was waiting for. */
   ended(): void {
+    this.#loginTimer?.cancel();
+    this.#drained?.();
     const gone = rpcError('RPC_DISCONNECTED', 'the client disconnected');
     for (const call of this.#inFlight.values()) call.cancel(gone);
     this.#serving?.cancel(gone);
@@ -147,12 +269,18 @@ export class ServerConnection implements Session, AsyncDisposable {
     if (request.cmd === 'cancel') {
       if (this.authorized)
         this.#inFlight.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
+    } else if (this.#drained !== undefined) {
+      this.#answer({ ok: 0, msg: 'the server is shutting down', ...(id === undefined ? {} : { id }) });
     } else if (typeof id === 'number') {
-      this.#serve(new Call(this, id), request);
+      if (this.#inFlight.size < this.#limits.maxCallsInFlight) return this.#serve(new Call(this, id), request);
+      this.#answer({ ok: 0, msg: `too many calls in flight (the limit is ${this.#limits.maxCallsInFlight})`, id });
     } else if (this.#serving === undefined) {
       this.#serve(new Call(this, undefined), request);
-    } else {
+    } else if (this.#queue.length < this.#limits.maxQueuedRequests) {
       this.#queue.push(request);
+    } else {
+      // Answers without ids must keep their order: a refusal cannot jump the queue, so the connection goes.
+      this.#end(rpcError('RPC_LIMIT', `more than ${this.#limits.maxQueuedRequests} requests waiting their turn`));
     }
   }
 
@@ -163,6 +291,7 @@ export class ServerConnection implements Session, AsyncDisposable {
     if (step.codec) {
       this.#codec = step.codec;
       this.#host.log(2, `cid=${this.cid}: message format ${step.codec.name}`);
+      this.#checkOpen();
     }
     if (step.request !== null && typeof step.request === 'object')
       this.#request(readRequest(step.request as Record<string, unknown>));
@@ -179,45 +308,83 @@ export class ServerConnection implements Session, AsyncDisposable {
       call.deadline = this.#host.loop.timer(deadlineMs, () =>
         call.cancel(rpcError('RPC_DEADLINE', `past the call's deadline of ${deadlineMs} ms`)),
       );
+    } else if (this.#limits.callDeadlineMs > 0) {
+      const ms = this.#limits.callDeadlineMs;
+      call.deadline = this.#host.loop.timer(ms, () =>
+        this.#giveUp(call, rpcError('RPC_DEADLINE', `the call ran past the server's deadline of ${ms} ms`)),
+      );
     }
     const answer = activeCall.run(call, () => this.#host.dispatcher.dispatch(request, this));
-    if (answer instanceof Promise) void answer.then((a) => this.#finish(call, a));
-    else this.#finish(call, answer);
+    if (answer instanceof Promise) {
+      answer.then(
+        (a) => this.#finish(call, a),
+        (error: unknown) => this.#finish(call, { ok: 0, msg: String(error) }), // the dispatcher does not reject
+      );
+    } else this.#finish(call, answer);
+  }
+
+  /** The server stops waiting for `call`: its client is answered with `reason` now, and its signal aborts. */
+  #giveUp(call: Call, reason: RpcError): void {
+    this.#finish(call, { ok: 0, msg: reason.message });
+    call.cancel(reason);
   }
 
   #finish(call: Call, answer: Answer): void {
+    if (call.answered) return; // given up on already
+    call.answered = true;
     call.deadline?.cancel();
+    this.#callsServed++;
+    if (!this.#open) this.#checkOpen();
     if (call.id === undefined) {
       this.#serving = undefined;
       this.#answer(answer);
       const next = this.#queue.shift();
       if (next !== undefined) this.#serve(new Call(this, undefined), next);
-      return;
+    } else {
+      this.#inFlight.delete(call.id);
+      // A call the client cancelled, or whose own deadline passed, is not answered: the client stopped waiting.
+      if (!call.cancelled) {
+        answer.id = call.id;
+        this.#answer(answer);
+      }
     }
-    this.#inFlight.delete(call.id);
-    if (call.cancelled) return; // the client stopped waiting
-    answer.id = call.id;
-    this.#answer(answer);
+    if (this.#drained !== undefined && !this.#busy()) this.#drained();
+  }
+
+  /** Once negotiated and logged in, the client may send messages of the full size and the login clock stops. */
+  #checkOpen(): void {
+    if (this.#codec === undefined || !this.authorized) return;
+    this.#open = true;
+    this.#loginTimer?.cancel();
+    this.applyPacketLimit();
   }
 
   #answer(answer: Answer): void {
     if (this.#conn.closed || this.#codec === undefined) return;
-    let bytes = this.#codec.encode(answer);
-    const limit = this.#host.maxPacketSize;
-    if (bytes.length > limit) {
-      // As Event::RPC: the client gets an error (under `rc`, not `ok`), the connection stays usable.
-      this.#host.log(1, `ERROR: response packet exceeds limit of ${limit} bytes`);
-      bytes = this.#codec.encode({
-        rc: 0,
-        msg: `Response packed exceeds limit of ${limit} bytes`,
-        ...(answer.id === undefined ? {} : { id: answer.id }),
-      });
-    }
     try {
-      this.#conn.sendLater(bytes);
+      this.#conn.sendLater(this.#encode(answer, this.#codec));
     } catch (error) {
-      // The connection is closing (the client left, or a login limit closed it): nobody reads this answer.
-      if (!(error instanceof RpcError && error.code === 'MSG_CLOSED')) throw error;
+      // Closing anyway (the client left, or a login limit closed it): nobody reads this answer.
+      if (error instanceof RpcError && error.code === 'MSG_CLOSED') return;
+      // The client is not reading (its queue or the server's memory is full): it cannot be told, so it goes.
+      this.#end(rpcError('RPC_ANSWER_FAILED', `cannot queue an answer: ${(error as Error).message}`, { cause: error }));
     }
+  }
+
+  /** The answer's bytes; an answer the format cannot carry or over the size limit becomes an error for the client. */
+  #encode(answer: Answer, codec: Codec): Uint8Array {
+    const id = answer.id === undefined ? {} : { id: answer.id };
+    let bytes: Uint8Array;
+    try {
+      bytes = codec.encode(answer);
+    } catch (error) {
+      this.#host.log(1, `cid=${this.cid}: cannot encode an answer in ${codec.name}: ${(error as Error).message}`);
+      return codec.encode({ ok: 0, msg: `cannot send the answer: ${(error as Error).message}`, ...id });
+    }
+    const limit = this.#host.maxPacketSize;
+    if (bytes.length <= limit) return bytes;
+    // As Event::RPC: the client gets an error (under `rc`, not `ok`), the connection stays usable.
+    this.#host.log(1, `ERROR: response packet exceeds limit of ${limit} bytes`);
+    return codec.encode({ rc: 0, msg: `Response packed exceeds limit of ${limit} bytes`, ...id });
   }
 }

@@ -3,10 +3,14 @@ import {
   ClassRegistry,
   debugLogger,
   Dispatcher,
+  ErrorCounts,
   formatLogLine,
   formatRegistry,
+  LogThrottle,
+  RpcError,
   rpcError,
   type ClassImpl,
+  type ServerStats,
   type ExportedClass,
   type IncomingRequest,
   type Logger,
@@ -21,7 +25,7 @@ import { ModuleLoader } from './module-loader.js';
 import type { ServerOptions, ServerSettings } from './options.js';
 import { activeCall } from './call.js';
 import { serverTlsOptions } from './tls-options.js';
-import { ServerConnection, type ConnectionHost } from './server-connection.js';
+import { CONNECTION_LIMITS, ServerConnection, type ConnectionHost } from './server-connection.js';
 
 /** Without a logger the server is silent; NODE_DEBUG=rpc shows every line. */
 const defaultLogger = debugLogger(rpcDebugLog);
@@ -38,6 +42,15 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   messageFormats: [],
   insecureFormatsOk: false,
   maxPacketSize: DEFAULT_MAX_PACKET_SIZE,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
+  maxBufferedBytes: 128 * 1024 * 1024,
+  maxQueueBytes: 16 * 1024 * 1024,
+  ...CONNECTION_LIMITS,
+  messageTimeoutMs: 60_000,
+  sendTimeoutMs: 30_000,
+  idleTimeoutMs: 0,
+  shutdownTimeoutMs: 5_000,
   loadModules: true,
   autoReloadModules: false,
   loop: undefined,
@@ -51,9 +64,24 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   authModule: undefined,
   authAccess: undefined,
   authMaxFailures: 5,
+  authFailuresPerAddress: 20,
+  authFailuresPerUser: 10,
+  authFailureWindowMs: 600_000,
+  authMaxConcurrentChecks: 2,
+  authMaxQueuedChecks: 32,
   logListenerSsl: false,
   logListenerAuth: false,
 };
+
+/** Event::RPC's stats, as every @rpc server reports them, with what only an Event::RPC server holds. */
+export interface EventRpcServerStats extends ServerStats {
+  /** Object ids clients hold, by class. */
+  readonly objects: Readonly<Record<string, number>>;
+  /** References clients hold to them, all together. */
+  readonly references: number;
+  /** Failed logins by client address, within the login limiter's window. */
+  readonly failedLogins: Readonly<Record<string, number>>;
+}
 
 export interface ServerEvents {
   /** A client connected. */
@@ -86,7 +114,15 @@ export interface Server extends Omit<ServerSettings, 'messageFormats' | 'maxPack
 export class Server implements AsyncDisposable {
   readonly #settings: ServerSettings;
   readonly #connections = new Set<ServerConnection>();
-  readonly #events = new Emitter<ServerEvents>();
+  /** A listener that throws is logged; the server's own bookkeeping goes on. */
+  readonly #events = new Emitter<ServerEvents>({
+    onListenerError: (error, event) => this.log(1, `a '${String(event)}' listener threw: ${String(error)}`),
+  });
+  readonly #errors = new ErrorCounts();
+  readonly #throttle = new LogThrottle(() => this.#loop.now());
+  /** Figures of connections that have closed. */
+  #gone = { callsServed: 0 };
+  #authenticator: Authenticator | undefined;
   #formats: CodecRegistry;
   #msg: MsgServer | undefined;
   #logListener: LogListener | undefined;
@@ -149,6 +185,7 @@ export class Server implements AsyncDisposable {
   set maxPacketSize(bytes: number) {
     if (this.#msg !== undefined) this.#msg.maxPacketSize = bytes; // checks the value
     this.#settings.maxPacketSize = bytes;
+    for (const connection of this.#connections) connection.applyPacketLimit();
   }
 
   /** The connection whose call is being served (undefined outside a call); right under concurrent async calls. */
@@ -188,9 +225,55 @@ export class Server implements AsyncDisposable {
   log(levelOrMessage: number | string, message?: string): void {
     const [level, text] = typeof levelOrMessage === 'number' ? [levelOrMessage, message ?? ''] : [1, levelOrMessage];
     const logger = this.#logger;
-    logger?.log(level, text);
+    try {
+      logger?.log(level, text);
+    } catch {
+      // A logger that throws cannot be told so; the server goes on without that line.
+    }
     if (this.#logListener !== undefined && level <= (logger?.minLevel ?? LOG_LISTENER_LEVEL))
       this.#logListener.write(formatLogLine(level, text));
+  }
+
+  /**
+   * The server's figures now: connections, calls, memory held, errors by code, objects by class, failed logins by
+   * address; per connection too.
+   */
+  stats(): EventRpcServerStats {
+    const perConnection = [...this.#connections].map((connection) => connection.report());
+    const msg = this.#msg?.stats();
+    const objects: Record<string, number> = {};
+    let references = 0;
+    for (const connection of this.#connections) {
+      for (const [name, count] of Object.entries(connection.objects.byClass()))
+        objects[name] = (objects[name] ?? 0) + count;
+      references += connection.objects.references;
+    }
+    const sum = (key: 'callsInFlight' | 'callsQueued' | 'callsServed'): number =>
+      perConnection.reduce((total, report) => total + report[key], 0);
+    return {
+      connections: this.#connections.size,
+      refused: msg?.refused ?? 0,
+      callsInFlight: sum('callsInFlight'),
+      callsQueued: sum('callsQueued'),
+      callsServed: this.#gone.callsServed + sum('callsServed'),
+      errors: this.#errors.toJSON(),
+      bufferedBytes: msg?.bufferedBytes ?? 0,
+      bytesIn: msg?.bytesIn ?? 0,
+      bytesOut: msg?.bytesOut ?? 0,
+      perConnection,
+      objects,
+      references,
+      failedLogins: Object.fromEntries(this.#authenticator?.failedLogins() ?? []),
+    };
+  }
+
+  /** Counts an error, logs it (once per kind every 10 s, with a count of the rest) and tells `error` listeners. */
+  #failed(error: Error, where = ''): void {
+    const code = error instanceof RpcError ? error.code : 'ERROR';
+    this.#errors.count(code);
+    const line = this.#throttle.line(code, `${where}${error.message}`);
+    if (line !== undefined) this.log(1, line);
+    this.#events.emit('error', error);
   }
 
   /**
@@ -222,6 +305,8 @@ export class Server implements AsyncDisposable {
     if (this.#stopped) return this.#done;
     this.#stopped = true;
     await this.#listening?.catch(() => undefined);
+    const timeoutMs = this.#settings.shutdownTimeoutMs;
+    await Promise.all([...this.#connections].map((connection) => connection.shutdown(timeoutMs)));
     await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
     this.#stop?.();
   }
@@ -260,6 +345,7 @@ export class Server implements AsyncDisposable {
     const log = (level: number, text: string): void => this.log(level, text);
     const tls = await serverTlsOptions(s);
     const auth = await Authenticator.create(s, { loop: this.#loop, log });
+    this.#authenticator = auth;
     const logger = this.#logger;
     const host: ConnectionHost = {
       dispatcher: new Dispatcher(classes, s.loadModules ? { prepare: (exported) => loader.prepare(exported) } : {}),
@@ -276,19 +362,26 @@ export class Server implements AsyncDisposable {
       ),
       log,
       called: (connection, request) => this.#events.emit('call', connection, request),
+      limits: s,
+      failed: (connection, error) => this.#failed(error, `cid=${connection.cid}: `),
     };
     this.#msg = await new MsgServer({
       host: s.host,
       port: s.port,
       ...(tls ? { tls } : {}),
-      login: (conn) => this.#accept(new ServerConnection(this.#nextCid++, conn, host)),
+      // After close() has begun, new connections are turned away while the others finish.
+      login: (conn) => (this.#stopped ? null : this.#accept(new ServerConnection(this.#nextCid++, conn, host))),
       loop: this.#loop,
       maxPacketSize: s.maxPacketSize,
+      maxConnections: s.maxConnections,
+      maxConnectionsPerAddress: s.maxConnectionsPerAddress,
+      maxBufferedBytes: s.maxBufferedBytes,
+      maxQueueBytes: s.maxQueueBytes,
+      messageTimeoutMs: s.messageTimeoutMs,
+      sendTimeoutMs: s.sendTimeoutMs,
+      idleTimeoutMs: s.idleTimeoutMs,
     }).start();
-    this.#msg.on('error', (error) => {
-      this.log(1, error.message);
-      this.#events.emit('error', error);
-    });
+    this.#msg.on('error', (error) => this.#failed(error));
     const address = this.#msg.address;
     if ('port' in address) s.port = address.port;
     const where = formatAddress({ host: s.host, port: s.port });
@@ -321,19 +414,28 @@ export class Server implements AsyncDisposable {
   }
 
   #accept(connection: ServerConnection) {
-    const hook = this.#settings.connectionHook;
     this.#connections.add(connection);
     this.log(2, `cid=${connection.cid}: new connection from ${formatAddress(connection.remote)}`);
-    hook?.(connection, 'connect');
+    this.#hook(connection, 'connect');
     this.#events.emit('connect', connection);
     return (_conn: unknown, msg: Uint8Array | undefined, error?: Error): void => {
       if (msg !== undefined) return connection.receive(msg);
       connection.ended();
+      this.#gone.callsServed += connection.report().callsServed;
       this.#connections.delete(connection);
       this.log(2, `cid=${connection.cid}: client disconnected${error ? `: ${error.message}` : ''}`);
-      hook?.(connection, 'disconnect');
+      this.#hook(connection, 'disconnect');
       this.#events.emit('disconnect', connection, error);
     };
+  }
+
+  /** Runs connectionHook; one that throws is logged, and the connection goes on. */
+  #hook(connection: ServerConnection, event: 'connect' | 'disconnect'): void {
+    try {
+      this.#settings.connectionHook?.(connection, event);
+    } catch (error) {
+      this.log(1, `cid=${connection.cid}: connectionHook threw on ${event}: ${String(error)}`);
+    }
   }
 
   /**

@@ -10,6 +10,11 @@ const settings = {
   authModule: undefined,
   authAccess: undefined,
   authMaxFailures: 3,
+  authFailuresPerAddress: 20,
+  authFailuresPerUser: 10,
+  authFailureWindowMs: 600_000,
+  authMaxConcurrentChecks: 2,
+  authMaxQueuedChecks: 32,
 };
 
 async function login(world = virtualWorld()) {

@@ -1,17 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { Client, crypt, RemoteError, type ClientOptions } from '@rpc/client';
-import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
-import { msgpackCodec } from '@rpc/codec-msgpack';
-import { ScramClient } from '@rpc/auth';
+import { PasswdHash, ScramClient, type AuthModule } from '@rpc/auth';
 import type { Logger } from '@rpc/core';
 import type { Loop } from '@rpc/loop';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
-import { connect, type Connection } from '@rpc/msg';
 import { Server, type ServerOptions } from '@rpc/server';
 import { waitFor } from '@rpc/testkit';
 import { VirtualTimeScheduler } from 'rxjs';
 import { runPerlSecureClient, startPerlServer } from '../src/perl-peer.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
+import { rawSession } from './rpc-helpers.js';
 
 const users = { fred: crypt('fred', 's3cret'), nick: crypt('nick', 'other') };
 
@@ -50,36 +48,6 @@ async function login(port: number, options: Partial<ClientOptions>): Promise<Cli
   const client = new Client({ host: '127.0.0.1', port, ...options });
   await client.connect();
   return client;
-}
-
-/** A session speaking the protocol by hand; `await using` closes its connection. */
-interface RawSession extends AsyncDisposable {
-  readonly conn: Connection;
-  ask(request: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
-
-/** Speaks the protocol by hand on a Msg connection, as an eavesdropper replaying captured bytes would. */
-async function rawSession(port: number, loop?: Loop): Promise<RawSession> {
-  const conn = await connect({ host: '127.0.0.1', port }, undefined, loop === undefined ? {} : { loop });
-  try {
-    const codec = msgpackCodec();
-    const negotiation = new ClientNegotiation({ formats: new CodecRegistry([codec]) });
-    let message = negotiation.start();
-    for (;;) {
-      await conn.sendNow(message);
-      const step = negotiation.receive((await conn.receive()) as Uint8Array);
-      if (step.codec) break;
-      message = step.reply as Uint8Array;
-    }
-    const ask = async (request: Record<string, unknown>) => {
-      await conn.sendNow(codec.encode(request));
-      return codec.decode((await conn.receive()) as Uint8Array) as Record<string, unknown>;
-    };
-    return { conn, ask, [Symbol.asyncDispose]: () => conn.close() };
-  } catch (error) {
-    await conn.close();
-    throw error;
-  }
 }
 
 describe('logging in to our server', () => {
@@ -166,7 +134,8 @@ describe('logging in to our server', () => {
     await runInVirtualTime(
       scheduler,
       async () => {
-        await using s = await authServer({ authMaxFailures: 3, loop }, logger);
+        // No login clock: the virtual clock jumps while a password check runs on real crypto.
+        await using s = await authServer({ authMaxFailures: 3, loginTimeoutMs: 0, loop }, logger);
         const { server } = s;
         await using guesser = await rawSession(server.port, loop);
         const times: number[] = [];
@@ -198,6 +167,48 @@ describe('logging in to our server', () => {
       },
       { realWaitMs: 10_000, hold: () => held },
     );
+  });
+
+  it('refuses an address that failed too often, over many connections, without checking, as Event::RPC refuses', async () => {
+    // The built-in module, counting what the server asks of it: a lookup for each SCRAM login, a check for each token.
+    const passwords = await PasswdHash.from(users);
+    let asked = 0;
+    const authModule: AuthModule = {
+      checkCredentials(user, pass) {
+        asked++;
+        return passwords.checkCredentials(user, pass);
+      },
+      scramCredentials(user) {
+        asked++;
+        return passwords.scramCredentials(user);
+      },
+    };
+    const lines: string[] = [];
+    await using s = await authServer(
+      { authPasswdHref: undefined, authModule, authFailuresPerAddress: 3 },
+      recorder((line) => lines.push(line)),
+    );
+    const { server } = s;
+    // Three clients guess once each, each on a connection of its own: no connection reaches authMaxFailures.
+    const guesses = await Promise.all(
+      [1, 2, 3].map((i) =>
+        login(server.port, { authUser: 'fred', authPass: crypt('fred', `guess${i}`) }).catch((e: unknown) => e),
+      ),
+    );
+    for (const guess of guesses) expect(guess).toMatchObject({ code: 'AUTH_FAILED', message: 'Illegal credentials' });
+    expect(asked).toBe(3);
+    // Now even the right password is refused from 127.0.0.1, unchecked, with the answer a wrong one gets.
+    const refused = await login(server.port, { authUser: 'nick', authPass: crypt('nick', 'other') }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ code: 'AUTH_FAILED', message: 'Illegal credentials' });
+    expect(
+      await runPerlSecureClient(server.port, ['--auth-user', 'fred', '--auth-pass', crypt('fred', 's3cret')]),
+    ).toEqual({ error: 'Illegal credentials\n -- called via Event::RPC::Client' });
+    expect(asked).toBe(3);
+    expect(lines.filter((line) => line.includes('127.0.0.1 refused'))).toEqual([
+      'Logins from 127.0.0.1 refused for 600 s: 3 failed logins',
+    ]);
   });
 
   it('grants each user only what the access list gives them', async () => {

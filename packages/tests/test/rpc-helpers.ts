@@ -1,4 +1,8 @@
 import { Client, type ClientOptions } from '@rpc/client';
+import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
+import { msgpackCodec } from '@rpc/codec-msgpack';
+import type { Loop } from '@rpc/loop';
+import { connect, type Connection } from '@rpc/msg';
 import { Server, type ServerOptions } from '@rpc/server';
 import { testClasses } from '../src/test-classes.js';
 
@@ -79,5 +83,42 @@ export async function refusedCallsScenario(
     if (inFlight !== undefined) expect(await inFlight).toBe('in flight');
     const numbers = Array.from({ length: 100 }, (_, i) => i);
     expect(await Promise.all(numbers.map((i) => echoes.echo(i)))).toEqual(numbers);
+  }
+}
+
+/** A session speaking the protocol by hand; `await using` closes its connection. */
+export interface RawSession extends AsyncDisposable {
+  readonly conn: Connection;
+  /** Sends a request and waits for the next answer. */
+  ask(request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Queues a request without waiting. */
+  send(request: Record<string, unknown>): void;
+  /** The next answer. */
+  next(): Promise<Record<string, unknown>>;
+}
+
+/** Speaks the protocol by hand on a Msg connection, as an eavesdropper replaying captured bytes would. */
+export async function rawSession(port: number, loop?: Loop): Promise<RawSession> {
+  const conn = await connect({ host: '127.0.0.1', port }, undefined, loop === undefined ? {} : { loop });
+  try {
+    const codec = msgpackCodec();
+    const negotiation = new ClientNegotiation({ formats: new CodecRegistry([codec]) });
+    let message = negotiation.start();
+    for (;;) {
+      await conn.sendNow(message);
+      const step = negotiation.receive((await conn.receive()) as Uint8Array);
+      if (step.codec) break;
+      message = step.reply as Uint8Array;
+    }
+    const send = (request: Record<string, unknown>): void => conn.sendLater(codec.encode(request));
+    const next = async () => codec.decode((await conn.receive()) as Uint8Array) as Record<string, unknown>;
+    const ask = (request: Record<string, unknown>) => {
+      send(request);
+      return next();
+    };
+    return { conn, ask, send, next, [Symbol.asyncDispose]: () => conn.close() };
+  } catch (error) {
+    await conn.close();
+    throw error;
   }
 }
