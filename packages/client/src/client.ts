@@ -18,6 +18,7 @@ import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, toParam, type ProxyHost, type Receipt } from './proxy.js';
 import { defaultLogger } from './platform.js';
 import { Requests } from './requests.js';
+import { KeepAlive } from './keep-alive.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
 
@@ -50,6 +51,9 @@ export class Client implements ProxyHost, AsyncDisposable {
   readonly #collector = new FinalizationRegistry<Receipt>((receipt) => this.#collected(receipt));
   readonly #reportError: (error: Error) => undefined;
   #conn: Connection | undefined;
+  #keepAlive: KeepAlive | undefined;
+  /** Messages received, for the keep-alive. */
+  #heard = 0;
   #codec: Codec | undefined;
   #requests: Requests | undefined;
   #features: PeerFeatures = {};
@@ -151,8 +155,30 @@ export class Client implements ProxyHost, AsyncDisposable {
       throw error;
     }
     this.#announced = true;
+    this.#startKeepAlive(conn, requests);
     this.#events.emit('connect');
     return this;
+  }
+
+  #startKeepAlive(conn: Connection, requests: Requests): void {
+    const intervalMs = this.#options.keepAliveMs ?? 30_000;
+    if (intervalMs === 0) return;
+    const client = this;
+    this.#keepAlive = new KeepAlive(
+      {
+        loop: this.#loop,
+        get heard() {
+          return client.#heard;
+        },
+        canPing: () => requests.pipelined || requests.pending === 0,
+        ping: (deadlineMs) => requests.send({ cmd: 'version' }, { deadlineMs }),
+        dead: (error) => {
+          this.#events.emit('error', error);
+          conn.destroy(error);
+        },
+      },
+      intervalMs,
+    );
   }
 
   /**
@@ -310,6 +336,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   #answer(requests: Requests, msg: Uint8Array): void {
+    this.#heard++;
     let answer: Answer;
     try {
       answer = (this.#codec as Codec).decode(msg) as Answer;
@@ -324,6 +351,8 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   #closed(requests: Requests, error: Error | undefined): void {
+    this.#keepAlive?.stop();
+    this.#keepAlive = undefined;
     this.#conn = undefined;
     this.#requests = undefined;
     this.#connector.lost();

@@ -15,10 +15,18 @@ export interface ClientOptions {
   readonly connectTimeoutMs?: number;
   /** The default deadline of every call, in milliseconds (none by default); a call's own `deadlineMs` wins. */
   readonly deadlineMs?: number;
+  /**
+   * Ping the server after this long without a message from it, and close the connection when the ping is not answered
+   * within the same time (default 30 s; 0: never). With a Perl server no ping waits behind a call.
+   */
+  readonly keepAliveMs?: number;
   /** Called with errors instead of rejecting: the call then resolves undefined, as Event::RPC's error_cb. */
   readonly errorCallback?: (client: Client, error: Error) => void;
   readonly insecureFormatsOk?: boolean;
-  /** Must match the server's (default 2 GiB); also a property of the client, changeable at any time. */
+  /**
+   * Must match the server's (default 16 MiB; Event::RPC's is 2 GiB, `PERL_MAX_PACKET_SIZE`); also a property of the
+   * client, changeable at any time.
+   */
   readonly maxPacketSize?: number;
   /**
    * Formats this client speaks, in order of preference: Event::RPC names (`'CBOR'`, `'JSON'`, `'MSGP'`) or codec

@@ -33,6 +33,11 @@ export class Requests {
     this.#calls = new PendingCalls({ loop });
   }
 
+  /** Requests sent or waiting, not yet answered. */
+  get pending(): number {
+    return this.#calls.size;
+  }
+
   /** Sends `request` and resolves with its answer; a refusal (`ok: 0`) rejects with RPC_REMOTE. */
   send(request: Request, limits: CallLimits = {}): Promise<Answer> {
     if (this.#conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
