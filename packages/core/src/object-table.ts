@@ -32,8 +32,9 @@ export interface ObjectLimits {
 }
 
 export class ObjectTable {
-  readonly #byId = new Map<string, Entry>();
-  readonly #idOf = new WeakMap<object, string>();
+  // Made at the first object: most connections of a busy server hold none, and each table costs hundreds of bytes.
+  #byId: Map<string, Entry> | undefined;
+  #idOf: WeakMap<object, string> | undefined;
   readonly #maxObjects: number;
   readonly #maxReferences: number;
   #references = 0;
@@ -48,15 +49,17 @@ export class ObjectTable {
    * RPC_LIMIT past maxObjects or maxReferences.
    */
   add(object: object, className: string, pinned = false): string {
-    const known = this.#idOf.get(object);
-    const entry = known === undefined ? undefined : this.#byId.get(known);
+    const byId = (this.#byId ??= new Map());
+    const idOf = (this.#idOf ??= new WeakMap());
+    const known = idOf.get(object);
+    const entry = known === undefined ? undefined : byId.get(known);
     if (this.#references >= this.#maxReferences)
       throw rpcError(
         'RPC_LIMIT',
         `the connection holds ${this.#references} references; the limit is ${this.#maxReferences}`,
       );
-    if (entry === undefined && this.#byId.size >= this.#maxObjects)
-      throw rpcError('RPC_LIMIT', `the connection holds ${this.#byId.size} objects; the limit is ${this.#maxObjects}`);
+    if (entry === undefined && byId.size >= this.#maxObjects)
+      throw rpcError('RPC_LIMIT', `the connection holds ${byId.size} objects; the limit is ${this.#maxObjects}`);
     this.#references++;
     if (entry !== undefined) {
       entry.refs++;
@@ -64,38 +67,39 @@ export class ObjectTable {
       return known as string;
     }
     const id = newObjectId(className);
-    this.#byId.set(id, { object, className, refs: 1, pinned });
-    this.#idOf.set(object, id);
+    byId.set(id, { object, className, refs: 1, pinned });
+    idOf.set(object, id);
     return id;
   }
 
   get(id: string): HeldObject | undefined {
-    return this.#byId.get(id);
+    return this.#byId?.get(id);
   }
 
   /** References the client holds to `id` (0 when it holds none). */
   refs(id: string): number {
-    return this.#byId.get(id)?.refs ?? 0;
+    return this.#byId?.get(id)?.refs ?? 0;
   }
 
   /** Drops one reference (client_destroy); the id is forgotten at zero unless pinned. Returns whether it was held. */
   release(id: string): boolean {
-    const entry = this.#byId.get(id);
+    const entry = this.#byId?.get(id);
     if (entry === undefined) return false;
     if (entry.refs > 0) {
       entry.refs--;
       this.#references--;
     }
     if (entry.refs === 0 && !entry.pinned) {
-      this.#byId.delete(id);
-      this.#idOf.delete(entry.object);
+      this.#byId?.delete(id);
+      this.#idOf?.delete(entry.object);
     }
     return true;
   }
 
   /** Forgets everything, however many references it had (the connection is gone). */
   clear(): void {
-    this.#byId.clear();
+    this.#byId = undefined;
+    this.#idOf = undefined;
     this.#references = 0;
   }
 
@@ -107,20 +111,20 @@ export class ObjectTable {
   /** Ids held, by class. */
   byClass(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const { className } of this.#byId.values()) counts[className] = (counts[className] ?? 0) + 1;
+    for (const { className } of this.objects()) counts[className] = (counts[className] ?? 0) + 1;
     return counts;
   }
 
   /** Ids held. */
   get size(): number {
-    return this.#byId.size;
+    return this.#byId?.size ?? 0;
   }
 
   ids(): string[] {
-    return [...this.#byId.keys()];
+    return [...(this.#byId?.keys() ?? [])];
   }
 
   objects(): IterableIterator<HeldObject> {
-    return this.#byId.values();
+    return (this.#byId ?? new Map<string, Entry>()).values();
   }
 }

@@ -10,7 +10,9 @@ type Listener = (...args: never[]) => void;
  * above the loop also runs in browsers. `on` returns a Subscription.
  */
 export class Emitter<Events extends { [K in keyof Events]: Listener }> {
-  readonly #listeners = new Map<keyof Events, Set<Listener>>();
+  // One listener as itself, more as an array replaced on change, rather than Sets: a server holds emitters for every
+  // connection, and a Set costs hundreds of bytes. An emit calls the listeners there were when it began.
+  readonly #listeners: { [K in keyof Events]?: Listener | readonly Listener[] } = {};
   readonly #onListenerError: ((error: unknown, event: keyof Events) => void) | undefined;
 
   /**
@@ -24,21 +26,17 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   on<K extends keyof Events>(event: K, listener: Events[K]): Subscription {
-    let set = this.#listeners.get(event);
-    if (set === undefined) this.#listeners.set(event, (set = new Set()));
-    set.add(listener);
-    const dispose = (): void => {
-      set.delete(listener);
-    };
-    return { dispose, [Symbol.dispose]: dispose };
+    const now = this.#listeners[event];
+    this.#listeners[event] = now === undefined ? listener : [...listed(now), listener];
+    return new Unsubscribe(this, event, listener);
   }
 
   /** Calls every listener of `event`; returns whether there was one. */
   emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): boolean {
-    const set = this.#listeners.get(event);
-    if (set === undefined || set.size === 0) return false;
+    const listeners = this.#listeners[event];
+    if (listeners === undefined) return false;
     const onError = this.#onListenerError;
-    for (const listener of set) {
+    for (const listener of listed(listeners)) {
       if (onError === undefined) (listener as (...a: Parameters<Events[K]>) => void)(...args);
       else {
         try {
@@ -52,10 +50,46 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   listenerCount(event: keyof Events): number {
-    return this.#listeners.get(event)?.size ?? 0;
+    const listeners = this.#listeners[event];
+    return listeners === undefined ? 0 : listed(listeners).length;
   }
 
   removeAllListeners(): void {
-    this.#listeners.clear();
+    for (const event of Object.keys(this.#listeners)) delete this.#listeners[event as keyof Events];
+  }
+
+  /** Removes `listener` from `event` (what a subscription's dispose() does). */
+  off<K extends keyof Events>(event: K, listener: Events[K]): void {
+    const listeners = listed(this.#listeners[event]);
+    const at = listeners.indexOf(listener);
+    if (at < 0) return;
+    const rest = listeners.filter((_, i) => i !== at);
+    this.#listeners[event] = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest;
+  }
+}
+
+function listed(listeners: Listener | readonly Listener[] | undefined): readonly Listener[] {
+  return listeners === undefined ? [] : typeof listeners === 'function' ? [listeners] : listeners;
+}
+
+/** A subscription as one small object without a closure, since most callers never use it. */
+class Unsubscribe<Events extends { [K in keyof Events]: Listener }, K extends keyof Events> implements Subscription {
+  #emitter: Emitter<Events> | undefined;
+  readonly #event: K;
+  readonly #listener: Events[K];
+
+  constructor(emitter: Emitter<Events>, event: K, listener: Events[K]) {
+    this.#emitter = emitter;
+    this.#event = event;
+    this.#listener = listener;
+  }
+
+  dispose(): void {
+    this.#emitter?.off(this.#event, this.#listener);
+    this.#emitter = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -74,9 +74,9 @@ export class Connection implements AsyncDisposable {
   /** The server's memory for queued and partial messages, shared by its connections. */
   readonly #budget: ByteBudget | undefined;
   /** The peer left a send queue past half full unread: closes the connection unless it reads on. */
-  readonly #stall: Watchdog;
+  #stall: Watchdog | undefined;
   /** A message begun and not yet complete. */
-  readonly #slowMessage: Watchdog;
+  #slowMessage: Watchdog | undefined;
   readonly #idle: Watchdog | undefined;
   #handler: MessageHandler | undefined;
   #inbox: Uint8Array[] = [];
@@ -102,7 +102,8 @@ export class Connection implements AsyncDisposable {
   #discarding = false;
   #closed = false;
   #error: Error | undefined;
-  readonly #done: Promise<void>;
+  /** Made when first asked for: an idle connection holds as little as it can (a server keeps thousands). */
+  #done: Promise<void> | undefined;
 
   /**
    * Frames any Channel; `connect()` and `MsgServer` make these for you.
@@ -112,13 +113,7 @@ export class Connection implements AsyncDisposable {
     this.#channel = channel;
     this.#options = resolveOptions(options);
     this.#budget = budget;
-    const { loop, sendTimeoutMs, messageTimeoutMs, idleTimeoutMs } = this.#options;
-    this.#stall = new Watchdog(loop, sendTimeoutMs, () =>
-      this.destroy(msgError('MSG_SEND_TIMEOUT', `the peer read nothing of its answers for ${sendTimeoutMs} ms`)),
-    );
-    this.#slowMessage = new Watchdog(loop, messageTimeoutMs, () =>
-      this.destroy(msgError('MSG_MESSAGE_TIMEOUT', `a message took longer than ${messageTimeoutMs} ms to arrive`)),
-    );
+    const { loop, idleTimeoutMs } = this.#options;
     if (idleTimeoutMs > 0) {
       this.#idle = new Watchdog(loop, idleTimeoutMs, () => {
         this.#error ??= msgError('MSG_IDLE_TIMEOUT', `nothing either way for ${idleTimeoutMs} ms`);
@@ -133,9 +128,8 @@ export class Connection implements AsyncDisposable {
     const framing = channel.messageBoundaries ? messagePerChunk : this.#options.framing;
     this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
     this.#outbox = new Outbox(framing, budget);
-    this.#done = new Promise((resolve) => this.#events.on('disconnect', () => resolve()));
     channel.on('drain', () => {
-      this.#stall.touch();
+      this.#stall?.touch();
       this.#setAwaitingDrain(false);
       this.#flush();
       if (this.#sendBlocked) this.#checkBacklog();
@@ -246,6 +240,9 @@ export class Connection implements AsyncDisposable {
 
   /** Resolves once the connection has closed, for whatever reason. */
   get done(): Promise<void> {
+    this.#done ??= this.#closed
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#events.on('disconnect', () => resolve()));
     return this.#done;
   }
 
@@ -323,7 +320,7 @@ export class Connection implements AsyncDisposable {
       const grace = this.#options.loop.timer(this.#options.disconnectTimeoutMs, () => this.#channel.destroy());
       this.#events.on('disconnect', () => grace.cancel());
     }
-    return this.#done;
+    return this.done;
   }
 
   /** Closes at once, dropping anything unsent. */
@@ -368,6 +365,22 @@ export class Connection implements AsyncDisposable {
     if (!this.#sendBlocked) this.#checkBacklog();
   }
 
+  #stallWatch(): Watchdog {
+    const ms = this.#options.sendTimeoutMs;
+    this.#stall ??= new Watchdog(this.#options.loop, ms, () =>
+      this.destroy(msgError('MSG_SEND_TIMEOUT', `the peer read nothing of its answers for ${ms} ms`)),
+    );
+    return this.#stall;
+  }
+
+  #messageWatch(): Watchdog {
+    const ms = this.#options.messageTimeoutMs;
+    this.#slowMessage ??= new Watchdog(this.#options.loop, ms, () =>
+      this.destroy(msgError('MSG_MESSAGE_TIMEOUT', `a message took longer than ${ms} ms to arrive`)),
+    );
+    return this.#slowMessage;
+  }
+
   /** Pauses reading past half of maxQueueBytes held unsent, resumes below a quarter: the peer's work waits for it. */
   #checkBacklog(): void {
     const held = this.#outbox.bytes + this.#channel.bufferedAmount;
@@ -376,8 +389,8 @@ export class Connection implements AsyncDisposable {
     if (blocked === this.#sendBlocked) return;
     this.#sendBlocked = blocked;
     this.#outbox.holding = blocked || this.#awaitingDrain;
-    if (blocked) this.#stall.start();
-    else this.#stall.stop();
+    if (blocked) this.#stallWatch().start();
+    else this.#stall?.stop();
     this.#updateReading();
   }
 
@@ -397,9 +410,9 @@ export class Connection implements AsyncDisposable {
     const partial = this.#decoder.bufferedBytes;
     this.#budget?.charge(partial - this.#partial);
     this.#partial = partial;
-    if (messagesBefore !== this.#messagesIn) this.#slowMessage.stop();
+    if (messagesBefore !== this.#messagesIn) this.#slowMessage?.stop();
     if (partial === 0) return;
-    this.#slowMessage.start();
+    this.#messageWatch().start();
     const budget = this.#budget;
     if (budget !== undefined && budget.used > budget.limit) {
       this.destroy(
@@ -471,8 +484,8 @@ export class Connection implements AsyncDisposable {
 
   #onClose(channelError: Error | undefined): void {
     this.#closed = true;
-    this.#stall.stop();
-    this.#slowMessage.stop();
+    this.#stall?.stop();
+    this.#slowMessage?.stop();
     this.#idle?.stop();
     this.#outbox.clear();
     this.#budget?.charge(-this.#partial);

@@ -13,7 +13,8 @@ export class FrameDecoder implements MessageDecoder {
   /** The largest payload a header may declare; may be changed at any time, and applies from the next header. */
   maxMessageSize: number;
   readonly #onFrame: (payload: Uint8Array) => void;
-  readonly #header = new Uint8Array(HEADER_SIZE);
+  /** The header read so far when it is split over chunks: its bytes as a number, and how many there were. */
+  #header = 0;
   #headerFill = 0;
   /** Payload length of the frame being assembled, or -1 while reading a header. */
   #expected = -1;
@@ -44,13 +45,13 @@ export class FrameDecoder implements MessageDecoder {
           length = readLength(chunk, offset);
           offset += HEADER_SIZE;
         } else {
-          const take = Math.min(HEADER_SIZE - this.#headerFill, end - offset);
-          this.#header.set(chunk.subarray(offset, offset + take), this.#headerFill);
-          this.#headerFill += take;
-          offset += take;
+          while (this.#headerFill < HEADER_SIZE && offset < end) {
+            this.#header = this.#header * 256 + (chunk[offset++] as number);
+            this.#headerFill++;
+          }
           if (this.#headerFill < HEADER_SIZE) return;
-          this.#headerFill = 0;
-          length = readLength(this.#header, 0);
+          length = this.#header;
+          this.#header = this.#headerFill = 0;
         }
         if (length > this.maxMessageSize) {
           throw msgError(

@@ -33,8 +33,8 @@ export interface ConnectionHost {
   log(level: number, message: string): void;
   /** Tells the server's `call` subscribers. */
   called(connection: ServerConnection, request: Readonly<IncomingRequest>): void;
-  /** What one connection may hold and how long it may take (defaults: CONNECTION_LIMITS). */
-  readonly limits?: Partial<ConnectionLimits>;
+  /** What one connection may hold and how long it may take (default CONNECTION_LIMITS); shared by all. */
+  readonly limits?: ConnectionLimits;
   /** An error that ended a connection or one of its answers: counted, logged and told to the server's listeners. */
   failed?(connection: ServerConnection, error: RpcError): void;
 }
@@ -92,9 +92,11 @@ export class ServerConnection implements Session, AsyncDisposable {
   readonly #conn: Connection;
   readonly #login: ConnectionAuth | undefined;
   readonly #host: ConnectionHost;
-  readonly #negotiation: ServerNegotiation;
+  /** Until a format is agreed. */
+  #negotiation: ServerNegotiation | undefined;
   /** Calls with an id that have not answered yet, for `cancel`. */
-  readonly #inFlight = new Map<number, Call>();
+  /** Made at the first call with an id: Perl clients never need it. */
+  #inFlight: Map<number, Call> | undefined;
   /** Requests without an id waiting for the one before them to answer. */
   readonly #queue: IncomingRequest[] = [];
   #serving: Call | undefined;
@@ -111,9 +113,8 @@ export class ServerConnection implements Session, AsyncDisposable {
     this.cid = cid;
     this.#conn = conn;
     this.#host = host;
-    const limits = (this.#limits = { ...CONNECTION_LIMITS, ...host.limits });
+    const limits = (this.#limits = host.limits ?? CONNECTION_LIMITS);
     this.objects = new ObjectTable(limits);
-    this.#negotiation = new ServerNegotiation({ formats: host.formats, insecureFormatsOk: host.insecureFormatsOk });
     const address = 'host' in conn.remote ? conn.remote.host : undefined;
     this.#login = host.auth?.forConnection(cid, conn.secure, () => void this.close(), address);
     this.features = host.auth?.scram ? WITH_SCRAM : FEATURES;
@@ -158,7 +159,7 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /** Ends the connection, after writing what it has queued. */
   close(): Promise<void> {
-    this.#loginTimer?.cancel();
+    this.#stopLoginClock();
     return this.#conn.close();
   }
 
@@ -180,7 +181,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       const timer = this.#host.loop.timer(timeoutMs, () => {
         const reason = rpcError('RPC_SHUTDOWN', `the server closed with the call still running after ${timeoutMs} ms`);
-        for (const call of [this.#serving, ...this.#inFlight.values()]) if (call) this.#giveUp(call, reason);
+        for (const call of [this.#serving, ...(this.#inFlight?.values() ?? [])]) if (call) this.#giveUp(call, reason);
         for (const request of this.#queue.splice(0)) this.#answer({ ok: 0, msg: reason.message, id: request.id });
       });
       await drained;
@@ -201,7 +202,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       bytesOut: stats.bytesOut,
       queuedBytes: stats.queuedBytes,
       partialBytes: stats.partialBytes,
-      callsInFlight: this.#inFlight.size + (this.#serving === undefined ? 0 : 1),
+      callsInFlight: (this.#inFlight?.size ?? 0) + (this.#serving === undefined ? 0 : 1),
       callsQueued: this.#queue.length,
       callsServed: this.#callsServed,
     };
@@ -249,15 +250,15 @@ export class ServerConnection implements Session, AsyncDisposable {
   }
 
   #busy(): boolean {
-    return this.#serving !== undefined || this.#inFlight.size > 0 || this.#queue.length > 0;
+    return this.#serving !== undefined || (this.#inFlight?.size ?? 0) > 0 || this.#queue.length > 0;
   }
 
   /** @internal The client has gone: frees everything it held and cancels what it was waiting for. */
   ended(): void {
-    this.#loginTimer?.cancel();
+    this.#stopLoginClock();
     this.#drained?.();
     const gone = rpcError('RPC_DISCONNECTED', 'the client disconnected');
-    for (const call of this.#inFlight.values()) call.cancel(gone);
+    for (const call of this.#inFlight?.values() ?? []) call.cancel(gone);
     this.#serving?.cancel(gone);
     this.#queue.length = 0;
     this.#login?.close();
@@ -268,11 +269,11 @@ export class ServerConnection implements Session, AsyncDisposable {
     const id = request.id;
     if (request.cmd === 'cancel') {
       if (this.authorized)
-        this.#inFlight.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
+        this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
     } else if (this.#drained !== undefined) {
       this.#answer({ ok: 0, msg: 'the server is shutting down', ...(id === undefined ? {} : { id }) });
     } else if (typeof id === 'number') {
-      if (this.#inFlight.size < this.#limits.maxCallsInFlight) return this.#serve(new Call(this, id), request);
+      if ((this.#inFlight?.size ?? 0) < this.#limits.maxCallsInFlight) return this.#serve(new Call(this, id), request);
       this.#answer({ ok: 0, msg: `too many calls in flight (the limit is ${this.#limits.maxCallsInFlight})`, id });
     } else if (this.#serving === undefined) {
       this.#serve(new Call(this, undefined), request);
@@ -285,11 +286,13 @@ export class ServerConnection implements Session, AsyncDisposable {
   }
 
   #negotiate(msg: Uint8Array): void {
-    const step = this.#negotiation.receive(msg);
+    const negotiation = (this.#negotiation ??= this.#newNegotiation());
+    const step = negotiation.receive(msg);
     if (step.reply) this.#conn.sendLater(step.reply);
     if (step.error) this.#host.log(1, `cid=${this.cid}: ${step.error.message}`);
     if (step.codec) {
       this.#codec = step.codec;
+      this.#negotiation = undefined;
       this.#host.log(2, `cid=${this.cid}: message format ${step.codec.name}`);
       this.#checkOpen();
     }
@@ -297,12 +300,22 @@ export class ServerConnection implements Session, AsyncDisposable {
       this.#request(readRequest(step.request as Record<string, unknown>));
   }
 
+  /** Cancels the login timer and lets it go: an idle connection keeps nothing it no longer needs. */
+  #stopLoginClock(): void {
+    this.#loginTimer?.cancel();
+    this.#loginTimer = undefined;
+  }
+
+  #newNegotiation(): ServerNegotiation {
+    return new ServerNegotiation({ formats: this.#host.formats, insecureFormatsOk: this.#host.insecureFormatsOk });
+  }
+
   #serve(call: Call, request: IncomingRequest): void {
     if (this.#host.logLevel >= 4)
       this.#host.log(4, `cid=${this.cid}: RPC command: ${request.cmd === 'unknown' ? request.name : request.cmd}`);
     this.#host.called(this, request);
     if (call.id === undefined) this.#serving = call;
-    else this.#inFlight.set(call.id, call);
+    else (this.#inFlight ??= new Map()).set(call.id, call);
     const deadlineMs = request.deadlineMs;
     if (deadlineMs !== undefined) {
       call.deadline = this.#host.loop.timer(deadlineMs, () =>
@@ -341,7 +354,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       const next = this.#queue.shift();
       if (next !== undefined) this.#serve(new Call(this, undefined), next);
     } else {
-      this.#inFlight.delete(call.id);
+      this.#inFlight?.delete(call.id);
       // A call the client cancelled, or whose own deadline passed, is not answered: the client stopped waiting.
       if (!call.cancelled) {
         answer.id = call.id;
@@ -355,7 +368,7 @@ export class ServerConnection implements Session, AsyncDisposable {
   #checkOpen(): void {
     if (this.#codec === undefined || !this.authorized) return;
     this.#open = true;
-    this.#loginTimer?.cancel();
+    this.#stopLoginClock();
     this.applyPacketLimit();
   }
 

@@ -362,7 +362,15 @@ export class Server implements AsyncDisposable {
       ),
       log,
       called: (connection, request) => this.#events.emit('call', connection, request),
-      limits: s,
+      limits: {
+        maxCallsInFlight: s.maxCallsInFlight,
+        maxQueuedRequests: s.maxQueuedRequests,
+        maxObjects: s.maxObjects,
+        maxReferences: s.maxReferences,
+        maxProtocolErrors: s.maxProtocolErrors,
+        loginTimeoutMs: s.loginTimeoutMs,
+        callDeadlineMs: s.callDeadlineMs,
+      },
       failed: (connection, error) => this.#failed(error, `cid=${connection.cid}: `),
     };
     this.#msg = await new MsgServer({

@@ -9,6 +9,8 @@ export interface ChildServer extends AsyncDisposable {
   readonly port: number;
   /** What it wrote to stderr so far. */
   stderr(): string;
+  /** Writes `line` to its stdin and resolves with the next line it prints. */
+  ask(line: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -35,18 +37,36 @@ export async function startChildServer(command: string, args: string[], cwd: str
     })();
     return closing;
   };
+  /** Lines printed after READY, and who waits for the next one. */
+  const printed: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  const ask = (line: string): Promise<string> => {
+    child.stdin.write(`${line}\n`);
+    return new Promise((resolve) => waiting.push(resolve));
+  };
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let out = '';
+      let ready = false;
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        const match = /READY (\d+)/.exec(out);
-        if (match) resolve(Number(match[1]));
+        if (!ready) {
+          const match = /READY (\d+)\n?/.exec(out);
+          if (!match) return;
+          ready = true;
+          out = out.slice(match.index + match[0].length);
+          resolve(Number(match[1]));
+        }
+        for (let end = out.indexOf('\n'); end >= 0; end = out.indexOf('\n')) {
+          printed.push(out.slice(0, end));
+          out = out.slice(end + 1);
+        }
+        while (printed.length > 0 && waiting.length > 0) waiting.shift()?.(printed.shift() as string);
       });
       child.on('error', reject);
       child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${errors}`)));
     });
-    return { port, stderr: () => errors, close, [Symbol.asyncDispose]: close };
+    return { port, stderr: () => errors, ask, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await close();
     throw error;
