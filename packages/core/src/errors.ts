@@ -44,6 +44,8 @@ export const RPC_ERRORS = {
   RPC_CLOSED: UsageError,
   /** The server closed with the call still running, past its shutdownTimeoutMs; the call's signal aborted too. */
   RPC_SHUTDOWN: TransportError,
+  /** A request that is not of the protocol's shape (a server counts it; the client is answered with the text). */
+  RPC_BAD_REQUEST: ProtocolError,
   /** A connection went past a per-connection limit of the server (calls in flight, queued requests, objects). */
   RPC_LIMIT: ProtocolError,
   /** A connection sent more malformed requests than the server allows; it was closed. */

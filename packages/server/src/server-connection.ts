@@ -35,8 +35,10 @@ export interface ConnectionHost {
   called(connection: ServerConnection, request: Readonly<IncomingRequest>): void;
   /** What one connection may hold and how long it may take (default CONNECTION_LIMITS); shared by all. */
   readonly limits?: ConnectionLimits;
-  /** An error that ended a connection or one of its answers: counted, logged and told to the server's listeners. */
+  /** An error that ends a connection: logged and told to the server's listeners (counted once it has closed). */
   failed?(connection: ServerConnection, error: RpcError): void;
+  /** Counts an error that ends nothing (a malformed request), for the server's stats. */
+  counted?(code: string): void;
 }
 
 /** What one client may make the server hold, and for how long. */
@@ -222,7 +224,8 @@ export class ServerConnection implements Session, AsyncDisposable {
     let request: IncomingRequest;
     try {
       const map = this.#codec.decode(msg);
-      if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new Error('a request must be a map');
+      if (map === null || typeof map !== 'object' || Array.isArray(map))
+        throw rpcError('RPC_BAD_REQUEST', 'a request must be a map');
       request = readRequest(map as Record<string, unknown>);
     } catch (error) {
       return this.#malformed(error as Error);
@@ -232,6 +235,7 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /** As Event::RPC, the client is told and may go on; but only a few times, or it is closed. */
   #malformed(error: Error): void {
+    this.#host.counted?.(error instanceof RpcError ? error.code : 'RPC_BAD_REQUEST');
     const text = `Unexpected error on incoming RPC call: ${error.message}`;
     if (++this.#protocolErrors > this.#limits.maxProtocolErrors) {
       const limit = this.#limits.maxProtocolErrors;

@@ -267,10 +267,13 @@ export class Server implements AsyncDisposable {
     };
   }
 
-  /** Counts an error, logs it (once per kind every 10 s, with a count of the rest) and tells `error` listeners. */
-  #failed(error: Error, where = ''): void {
+  /**
+   * Logs an error (once per code every 10 s, with a count of the rest) and tells `error` listeners; counts it too,
+   * unless it ends a connection, which is counted once that has closed.
+   */
+  #failed(error: Error, where = '', count = true): void {
     const code = error instanceof RpcError ? error.code : 'ERROR';
-    this.#errors.count(code);
+    if (count) this.#errors.count(code);
     const line = this.#throttle.line(code, `${where}${error.message}`);
     if (line !== undefined) this.log(1, line);
     this.#events.emit('error', error);
@@ -371,7 +374,8 @@ export class Server implements AsyncDisposable {
         loginTimeoutMs: s.loginTimeoutMs,
         callDeadlineMs: s.callDeadlineMs,
       },
-      failed: (connection, error) => this.#failed(error, `cid=${connection.cid}: `),
+      failed: (connection, error) => this.#failed(error, `cid=${connection.cid}: `, false),
+      counted: (code) => this.#errors.count(code),
     };
     this.#msg = await new MsgServer({
       host: s.host,
@@ -429,6 +433,7 @@ export class Server implements AsyncDisposable {
     return (_conn: unknown, msg: Uint8Array | undefined, error?: Error): void => {
       if (msg !== undefined) return connection.receive(msg);
       connection.ended();
+      if (error instanceof RpcError) this.#errors.count(error.code);
       this.#gone.callsServed += connection.report().callsServed;
       this.#connections.delete(connection);
       this.log(2, `cid=${connection.cid}: client disconnected${error ? `: ${error.message}` : ''}`);

@@ -14,17 +14,21 @@ export interface LoadServer extends ChildServer {
   stats(collect?: boolean): Promise<LoadStats>;
 }
 
-const fixture = join(__dirname, '..', 'fixtures', 'load-server.mjs');
+/** The fixtures folder: found from this file under jest (CommonJS); ES module callers pass it. */
+const defaultFixtures = (): string => join(__dirname, '..', 'fixtures');
 
 /**
  * An Event::RPC server in its own process (fixtures/load-server.mjs, from the built packages), with its defaults
  * but for `options`, so that its memory is its own: as many file descriptors as the system allows it.
  */
-export async function startLoadServer(options: Record<string, unknown> = {}): Promise<LoadServer> {
+export async function startLoadServer(
+  options: Record<string, unknown> = {},
+  fixtures = defaultFixtures(),
+): Promise<LoadServer> {
   const script = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
   const child = await startChildServer(
     'sh',
-    ['-c', script, process.execPath, '--expose-gc', fixture, JSON.stringify(options)],
+    ['-c', script, process.execPath, '--expose-gc', join(fixtures, 'load-server.mjs'), JSON.stringify(options)],
     process.cwd(),
   );
   return {
@@ -33,14 +37,12 @@ export async function startLoadServer(options: Record<string, unknown> = {}): Pr
   };
 }
 
-const clientsFixture = join(__dirname, '..', 'fixtures', 'idle-clients.mjs');
-
 /** `count` connections to `port` from another process, negotiated and idle; close() closes them and waits. */
 export async function openIdleClients(port: number, count: number): Promise<{ opened: number } & AsyncDisposable> {
   const script = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
   const child = await startChildServer(
     'sh',
-    ['-c', script, process.execPath, clientsFixture, String(port), String(count)],
+    ['-c', script, process.execPath, join(defaultFixtures(), 'idle-clients.mjs'), String(port), String(count)],
     process.cwd(),
   );
   return {
