@@ -29,6 +29,9 @@ class NodeListener implements Listener {
         ? { path: isUnixEndpoint(endpoint) ? endpoint.path : String(bound) }
         : { host: bound.address, port: bound.port };
     server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+      // Node reports a handshake that failed or timed out but leaves the socket open: a client that never says
+      // hello would hold it for ever.
+      socket.destroy();
       this.#events.emit('error', tlsClientError(err, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`));
     });
     server.on('error', (err) => this.#events.emit('error', listenError(err, endpoint)));

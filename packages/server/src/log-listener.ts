@@ -8,6 +8,10 @@ import { rpcError } from '@rpc/core';
 const MAX_BACKLOG = 1024 * 1024;
 /** The longest login line accepted. */
 const MAX_LOGIN = 1024;
+/** Log clients at once, logged in or not: more are closed at once. */
+const MAX_CLIENTS = 64;
+/** How long a log client may take to send its login line (typed by hand in telnet, perhaps). */
+const LOGIN_TIMEOUT_MS = 30_000;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
@@ -25,8 +29,8 @@ export interface LogListenerHost {
   log(level: number, message: string): void;
 }
 
-/** Checks a log client's `AUTH <user> <password>` line. */
-export type LogLogin = (user: string, password: string) => Promise<boolean>;
+/** Checks a log client's `AUTH <user> <password>` line; `address` is the client's IP, for the login limits. */
+export type LogLogin = (user: string, password: string, address: string | undefined) => Promise<boolean>;
 
 /**
  * Event::RPC's log listener: every client connected to it (with telnet, nc
@@ -42,6 +46,8 @@ export class LogListener implements AsyncDisposable {
   readonly #login: LogLogin | undefined;
   /** Clients that receive the log. */
   readonly #clients = new Set<Channel>();
+  /** Every client connected, logged in or not. */
+  readonly #open = new Set<Channel>();
   #listener: Listener | undefined;
   #starting: Promise<Listener> | undefined;
   #closing: Promise<void> | undefined;
@@ -90,7 +96,7 @@ export class LogListener implements AsyncDisposable {
   async #close(): Promise<void> {
     await this.#starting?.catch(() => undefined);
     await this.#listener?.close();
-    for (const channel of this.#clients) channel.close();
+    for (const channel of this.#open) channel.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -99,11 +105,17 @@ export class LogListener implements AsyncDisposable {
 
   #accept(channel: Channel, host: LogListenerHost, login: LogLogin | undefined): void {
     const peer = formatAddress(channel.remote);
+    if (this.#open.size >= MAX_CLIENTS) {
+      host.log(1, `Log client ${peer} refused: ${MAX_CLIENTS} log clients are connected`);
+      return channel.destroy();
+    }
+    this.#open.add(channel);
     const admit = (): void => {
       this.#clients.add(channel);
       host.log(2, `New log client ${peer} connected`);
     };
     channel.on('close', () => {
+      this.#open.delete(channel);
       if (this.#clients.delete(channel)) host.log(2, `Log client ${peer} disconnected`);
     });
     if (login === undefined) {
@@ -112,6 +124,12 @@ export class LogListener implements AsyncDisposable {
     }
     let typed = '';
     let checking = false;
+    const clock = this.#loop.timer(LOGIN_TIMEOUT_MS, () => {
+      if (checking) return;
+      host.log(1, `Log client ${peer}: no login within ${LOGIN_TIMEOUT_MS / 1000} s`);
+      channel.destroy();
+    });
+    channel.on('close', () => clock.cancel());
     channel.on('data', (chunk) => {
       if (checking || this.#clients.has(channel)) return;
       typed += fromUtf8.decode(chunk);
@@ -121,8 +139,12 @@ export class LogListener implements AsyncDisposable {
         return;
       }
       checking = true;
+      clock.cancel();
+      const address = 'host' in channel.remote ? channel.remote.host : undefined;
       const match = /^AUTH (\S+) (.*?)\r?$/.exec(typed.slice(0, end));
-      const checked = match ? login(match[1] as string, match[2] as string).catch(() => false) : Promise.resolve(false);
+      const checked = match
+        ? login(match[1] as string, match[2] as string, address).catch(() => false)
+        : Promise.resolve(false);
       void checked.then((ok) => {
         if (!ok) {
           host.log(1, `Log client ${peer}: illegal credentials`);

@@ -413,7 +413,8 @@ export class Server implements AsyncDisposable {
       throw rpcError('RPC_INVALID_OPTION', 'logListenerAuth needs authRequired');
     const endpoint = { host: s.host, port: s.port + 1, ...(s.logListenerSsl ? { tls } : {}) };
     const login = s.logListenerAuth
-      ? (user: string, password: string) => (auth as Authenticator).checkPassword(user, password)
+      ? (user: string, password: string, address: string | undefined) =>
+          (auth as Authenticator).checkPassword(user, password, address)
       : undefined;
     this.#logListener = await new LogListener(this.#loop, endpoint, this, login).start();
     const where = formatAddress(endpoint);

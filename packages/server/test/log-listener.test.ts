@@ -51,6 +51,43 @@ describe('LogListener', () => {
   });
 });
 
+describe('LogListener limits', () => {
+  it('refuses clients past 64 at once, logged in or not, and closes those still logging in when closed', async () => {
+    const notes: string[] = [];
+    const listener = await new LogListener(
+      nodeLoop,
+      { host: '127.0.0.1', port: 0 },
+      { log: (_l, m) => notes.push(m) },
+      async () => false,
+    ).start();
+    const { port } = listener.address as { port: number };
+    const sockets = Array.from({ length: 65 }, () => disposableSocket(net.connect(port, '127.0.0.1')));
+    const closed = sockets.map((socket) => new Promise((resolve) => socket.on('close', resolve)));
+    await Promise.race(closed); // the 65th, refused
+    expect(notes.filter((n) => n.includes('refused: 64 log clients are connected'))).toHaveLength(1);
+    await listener.close();
+    await Promise.all(closed); // the other 64, never logged in, closed with the listener
+  });
+
+  it('passes the client address to the login check', async () => {
+    const seen: Array<string | undefined> = [];
+    await using listener = await new LogListener(
+      nodeLoop,
+      { host: '127.0.0.1', port: 0 },
+      { log: () => undefined },
+      async (_user, _password, address) => {
+        seen.push(address);
+        return true;
+      },
+    ).start();
+    const { port } = listener.address as { port: number };
+    await using client = disposableSocket(net.connect(port, '127.0.0.1'));
+    client.write('AUTH fred secret\n');
+    await waitFor(() => listener.clients === 1, 'the login');
+    expect(seen).toEqual(['127.0.0.1']);
+  });
+});
+
 describe('logListenerExposure', () => {
   it('warns about a log listener reachable from the network without TLS and login, never about loopback', () => {
     expect(logListenerExposure('127.0.0.1', false, false)).toBeUndefined();

@@ -5,7 +5,7 @@ import type { Logger } from '@rpc/core';
 import { crypt } from '@rpc/client';
 import { encodeFrame } from '@rpc/msg';
 import { Server, type ServerOptions } from '@rpc/server';
-import { disposableSocket, waitFor } from '@rpc/testkit';
+import { disposableSocket, testPkiFiles, waitFor } from '@rpc/testkit';
 import { type RawSession, rawSession } from './rpc-helpers.js';
 
 /** What a hostile or careless client gets to run. */
@@ -235,6 +235,22 @@ describe('abuse', () => {
 });
 
 describe('time and shutdown', () => {
+  it('drops a TLS client that never says hello after the handshake timeout', async () => {
+    const pki = await testPkiFiles();
+    await using s = await start({
+      ssl: true,
+      sslKeyFile: pki.keyFile,
+      sslCertFile: pki.certFile,
+      sslOpts: { handshakeTimeout: 300 }, // the default is 10 s
+    });
+    const errors: Error[] = [];
+    s.server.on('error', (error) => errors.push(error));
+    await using silent = disposableSocket(net.connect(s.server.port, '127.0.0.1'));
+    await new Promise((resolve) => silent.on('close', resolve));
+    await waitFor(() => errors.length === 1, 'the TLS error');
+    expect(errors[0]).toMatchObject({ code: 'LOOP_TLS_FAILED' });
+  });
+
   it('answers a call past callDeadlineMs with RPC_DEADLINE and aborts its signal', async () => {
     await using s = await start({ callDeadlineMs: 100 });
     await using session = await withWork(s.server.port);
