@@ -14,7 +14,9 @@ export class Caller<V extends readonly unknown[] = unknown[]> {
   /** @internal */
   readonly id: number;
   readonly procedure: string;
-  #returned = false;
+  #state: 'waiting' | 'returned' | 'given up' = 'waiting';
+  #abort: AbortController | undefined;
+  #reason: Error | undefined;
 
   /** @internal */
   constructor(connection: Connection, id: number, procedure: string) {
@@ -25,13 +27,38 @@ export class Caller<V extends readonly unknown[] = unknown[]> {
 
   /** True once return() was called for this caller. */
   get returned(): boolean {
-    return this.#returned;
+    return this.#state === 'returned';
   }
 
-  /** @internal marks the caller answered; false if it already was. */
-  settle(): boolean {
-    if (this.#returned) return false;
-    this.#returned = true;
+  /**
+   * Aborts when nobody waits for the values any more: the client went (RPC_DISCONNECTED), or the server closed past
+   * its shutdownTimeoutMs (RPC_SHUTDOWN). A return after that is dropped. Made on first use.
+   */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#reason !== undefined) this.#abort.abort(this.#reason);
+    }
+    return this.#abort.signal;
+  }
+
+  /**
+   * @internal marks the caller answered: 'send' the values, 'drop' them (given up on: nobody waits), or 'twice' (a
+   * second return).
+   */
+  settle(): 'send' | 'drop' | 'twice' {
+    const state = this.#state;
+    if (state === 'returned') return 'twice';
+    this.#state = 'returned';
+    return state === 'waiting' ? 'send' : 'drop';
+  }
+
+  /** @internal stops waiting for the procedure; false if it has returned already. */
+  giveUp(reason: Error): boolean {
+    if (this.#state !== 'waiting') return false;
+    this.#state = 'given up';
+    this.#reason = reason;
+    this.#abort?.abort(reason);
     return true;
   }
 }

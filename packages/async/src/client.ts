@@ -10,9 +10,11 @@ import {
   type CallLimits,
   type CallMessage,
 } from '@rpc/core';
-import { Emitter, type Endpoint, type Loop, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
+import type { Endpoint, Loop, RpcError, Subscription, TlsOptions } from '@rpc/loop';
 import { connect, defaultLoop, type Connection, type ConnectOptions } from '@rpc/msg';
+import { describeThrown } from './answer.js';
 import { asyncError } from './errors.js';
+import { GuardedEmitter } from './guarded-emitter.js';
 import type { ArgsOf, ProcedureName, Procedures, Untyped, ValuesOf } from './procedures.js';
 
 /** Where the server is: a TCP host (default localhost) and port, or a Unix socket path. */
@@ -39,7 +41,10 @@ export interface AsyncClientEvents {
   connect: () => void;
   /** The connection closed: `error` says why, none for a clean end. Calls outstanding failed (RPC_DISCONNECTED). */
   disconnect: (error?: Error) => void;
-  /** The connection failed, or the server sent something that is not a return (then `disconnect` follows). */
+  /**
+   * The connection failed, or the server sent something that is not a return (then `disconnect` follows), or a
+   * listener threw (ASYNC_LISTENER_FAILED).
+   */
   error: (error: Error) => void;
 }
 
@@ -50,7 +55,12 @@ export interface AsyncClientEvents {
 export class AsyncClient<Api extends Procedures<Api> = Untyped> implements AsyncDisposable {
   readonly #options: AsyncClientOptions;
   readonly #codec: Codec;
-  readonly #events = new Emitter<AsyncClientEvents>();
+  readonly #events = new GuardedEmitter<AsyncClientEvents>((thrown, event) => {
+    // A throwing `error` listener has nobody left to tell; another's throw is reported, not thrown into our socket.
+    if (event === 'error') return;
+    const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
+    this.#events.emit('error', asyncError('ASYNC_LISTENER_FAILED', text, { cause: thrown }));
+  });
   readonly #loop: Loop;
   readonly #calls: PendingCalls<unknown[]>;
   readonly #connector = new Connector(() => this.#open());

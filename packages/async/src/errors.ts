@@ -11,6 +11,8 @@ export const ASYNC_ERRORS = {
   ASYNC_ALREADY_RETURNED: UsageError,
   /** A procedure threw on a call (its `cause`); that client is disconnected. */
   ASYNC_HANDLER_FAILED: UsageError,
+  /** An event listener threw (its `cause`); reported by the `error` event, and the server went on. */
+  ASYNC_LISTENER_FAILED: UsageError,
   /** A message that is not a procedure call (server) or a return (client); the connection is closed. */
   ASYNC_BAD_MESSAGE: ProtocolError,
 } as const satisfies ErrorTable;

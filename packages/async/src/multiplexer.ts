@@ -1,6 +1,7 @@
 import type { Address, Endpoint, Listener, Loop, ReadableSource, Subscription } from '@rpc/loop';
 import { rpcError } from '@rpc/core';
 import { Connection, connect, defaultLoop, type MsgOptions } from '@rpc/msg';
+import { ConnectionGate } from './connection-gate.js';
 
 /** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
 export interface MuxListener extends AsyncDisposable {
@@ -24,8 +25,17 @@ export type MuxEvent =
 export type EventHandler = (event: MuxEvent) => MuxEvent | undefined;
 
 export interface MultiplexerOptions extends MsgOptions {
-  /** Events held before connections stop being read (default 1024): a loop that falls behind slows its peers down. */
+  /**
+   * Events held before connections stop being read (default 1024): a loop that falls behind slows its peers down.
+   * Past it, each connection still adds the message it has in hand, and its accepted and closed events.
+   */
   readonly maxQueuedEvents?: number;
+}
+
+/** A listener's own: the connection options of its connections, and the limits they share. */
+export interface MuxListenOptions extends MsgOptions {
+  /** Limits the connections it accepts, alone or with other listeners (default: a gate of its own, msg's limits). */
+  readonly gate?: ConnectionGate;
 }
 
 interface Waiter {
@@ -50,6 +60,8 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   readonly #listeners = new Set<Listener>();
   readonly #connections = new Set<Connection>();
   readonly #subscriptions = new Set<Subscription>();
+  /** Message events in the queue, by connection (a server's calls waiting for io()). */
+  readonly #queuedBy = new Map<Connection, number>();
   /** Pumps waiting for room in the queue. */
   #roomWaiters: Array<() => void> = [];
   #closed = false;
@@ -58,16 +70,32 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   constructor(options: MultiplexerOptions = {}) {
     this.#options = options;
     this.loop = options.loop ?? defaultLoop();
-    this.#maxQueued = options.maxQueuedEvents ?? 1024;
+    const max = options.maxQueuedEvents ?? 1024;
+    if (!Number.isInteger(max) || max <= 0)
+      throw rpcError('RPC_INVALID_OPTION', `maxQueuedEvents must be a positive whole number, got ${max}`);
+    this.#maxQueued = max;
   }
 
-  /** Listens at `endpoint`; each connection it accepts is reported as an `accepted` event. */
-  async listen(endpoint: Endpoint): Promise<MuxListener> {
+  /**
+   * Listens at `endpoint`; each connection it accepts is reported as an `accepted` event. `options` set its
+   * connections' limits (over the multiplexer's), and the gate that counts them.
+   */
+  async listen(endpoint: Endpoint, options: MuxListenOptions = {}): Promise<MuxListener> {
     this.#ensureOpen();
+    const { gate = new ConnectionGate(), ...own } = options;
+    const connectionOptions = { ...this.#options, ...own, loop: this.loop };
     let self: MuxListener | undefined;
     const listener = await this.loop.listen(endpoint, (channel) => {
+      if (!gate.admit(channel)) return;
+      let connection: Connection;
+      try {
+        connection = new Connection(channel, connectionOptions, undefined, gate.budget);
+      } catch {
+        gate.release(channel.remote);
+        return channel.destroy(); // options out of range: refused, rather than thrown into the accept callback
+      }
+      gate.track(connection);
       // A Loop hands over no channel before listen() has resolved and the code below has run: `self` is set.
-      const connection = new Connection(channel, { ...this.#options, loop: this.loop });
       this.#push({ type: 'accepted', listener: self as MuxListener, connection });
       this.#pump(connection);
     });
@@ -104,6 +132,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
   next(): Promise<IteratorResult<MuxEvent>> {
     const event = this.#queue.shift();
     if (event !== undefined) {
+      if (event.type === 'message') this.#unqueued(event.connection);
       this.#makeRoom();
       return Promise.resolve({ value: event, done: false });
     }
@@ -132,6 +161,11 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
     return this.#queue.length;
   }
 
+  /** Messages of `connection` waiting in the queue. */
+  queuedFor(connection: Connection): number {
+    return this.#queuedBy.get(connection) ?? 0;
+  }
+
   /** Closes listeners, connections and watches; next() then drains what was queued and ends. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -158,8 +192,15 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
 
   #push(event: MuxEvent): void {
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve({ value: event, done: false });
-    else this.#queue.push(event);
+    if (waiter !== undefined) return waiter.resolve({ value: event, done: false });
+    this.#queue.push(event);
+    if (event.type === 'message') this.#queuedBy.set(event.connection, this.queuedFor(event.connection) + 1);
+  }
+
+  #unqueued(connection: Connection): void {
+    const left = this.queuedFor(connection) - 1;
+    if (left > 0) this.#queuedBy.set(connection, left);
+    else this.#queuedBy.delete(connection);
   }
 
   #makeRoom(): void {

@@ -1,9 +1,11 @@
 import { Connector, rpcError, type CallLimits } from '@rpc/core';
-import { Emitter, type Subscription } from '@rpc/loop';
+import type { Subscription } from '@rpc/loop';
 import { connect, defaultLoop } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
+import { describeThrown, mprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
+import { GuardedEmitter } from './guarded-emitter.js';
 import type { Handlers, MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
 import { resolveHandlerOptions, type CommonOptions } from './options.js';
 import { MprpcPeer } from './peer.js';
@@ -22,7 +24,10 @@ export interface MprpcClientEvents {
   connect: () => void;
   /** The connection closed: `error` says why, none for a clean end. Calls in flight failed (RPC_DISCONNECTED). */
   disconnect: (error?: Error) => void;
-  /** The connection failed or the server broke the protocol (`disconnect` follows), or a notification handler threw. */
+  /**
+   * The connection failed or the server broke the protocol (`disconnect` follows), or a notification handler threw,
+   * or another listener did (MPRPC_LISTENER_FAILED).
+   */
   error: (error: Error) => void;
 }
 
@@ -37,7 +42,12 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
 {
   readonly #options: MprpcClientOptions;
   readonly #handlers = new Map<string, MprpcHandler>();
-  readonly #events = new Emitter<MprpcClientEvents>();
+  readonly #events = new GuardedEmitter<MprpcClientEvents>((thrown, event) => {
+    // A throwing `error` listener has nobody left to tell; another's throw is reported, not thrown into our socket.
+    if (event === 'error') return;
+    const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
+    this.#events.emit('error', mprpcError('MPRPC_LISTENER_FAILED', text, { cause: thrown }));
+  });
   readonly #connector = new Connector(() => this.#open());
   #peer: MprpcPeer<Remote> | undefined;
 
@@ -109,6 +119,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
     const limits = resolveHandlerOptions(o.handlerOptions);
     const loop = o.loop ?? defaultLoop();
     const conn = await connect(endpointOf(o.port, o.host ?? '127.0.0.1', o.tls), undefined, {
+      ...limits.connection,
       loop,
       maxPacketSize: limits.maxMessageSize,
       framing: msgpackValues,

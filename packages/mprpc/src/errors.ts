@@ -1,4 +1,4 @@
-import { rpcError } from '@rpc/core';
+import { rpcError, type RpcErrorCode } from '@rpc/core';
 import { errorFactory, ProtocolError, UsageError, type ErrorTable } from '@rpc/loop';
 
 /**
@@ -13,6 +13,8 @@ export const MPRPC_ERRORS = {
   MPRPC_HANDLER_FAILED: UsageError,
   /** A limit that is not a positive whole number. */
   MPRPC_INVALID_OPTION: UsageError,
+  /** An event listener threw (its `cause`); reported by the `error` event, and the server or client went on. */
+  MPRPC_LISTENER_FAILED: UsageError,
   /** A message that is not MessagePack-RPC (request, response or notification); the connection is closed. */
   MPRPC_BAD_MESSAGE: ProtocolError,
   /** Bytes that start no MessagePack value; the connection is closed. */
@@ -25,6 +27,25 @@ export type MprpcErrorCode = keyof typeof MPRPC_ERRORS;
 
 /** Makes the errors of @rpc/mprpc. */
 export const mprpcError = errorFactory(MPRPC_ERRORS);
+
+/** What was thrown, as text, whatever it is (String() itself throws for some objects). */
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  try {
+    return String(thrown);
+  } catch {
+    return typeof thrown;
+  }
+}
+
+/**
+ * An error the server answers with on its own (a limit, a shutdown, an answer that could not be sent): MessagePack-RPC
+ * lets the error be any value, so it carries the code for programs and the message for people; our client reads the
+ * message, as it does neovim's.
+ */
+export function wireError(code: RpcErrorCode, message: string): { code: RpcErrorCode; message: string } {
+  return { code, message };
+}
 
 /** The peer's error (RPC_REMOTE), kept as it came in `data`, with a message read from it. */
 export function remoteError(data: unknown) {

@@ -23,7 +23,7 @@ export type {
   ResultOf,
   Untyped,
 } from './methods.js';
-export type { CommonOptions, HandlerOptions } from './options.js';
+export type { CommonOptions, HandlerOptions, ServerHandlerOptions } from './options.js';
 export { MprpcPeer, type PeerOptions } from './peer.js';
 export { MprpcServer, type MprpcServerEvents, type MprpcServerOptions } from './server.js';
 export { ValueSplitter } from './value-splitter.js';

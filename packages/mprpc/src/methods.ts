@@ -21,6 +21,11 @@ export type MethodName<T> = keyof T & string;
 export interface MprpcResult<R = unknown> {
   result(value: R): void;
   error(error: unknown): void;
+  /**
+   * Aborts when nobody waits for the answer any more: the connection went (RPC_DISCONNECTED), or the server closed
+   * past its shutdownTimeoutMs (RPC_SHUTDOWN). An answer after that is dropped.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**

@@ -11,19 +11,21 @@ import {
   rpcError,
   type CallLimits,
   type CallMessage,
+  type ErrorCounts,
   type NotificationMessage,
   type RequestMessage,
 } from '@rpc/core';
-import type { Address, Loop, RpcError } from '@rpc/loop';
+import { RpcError, type Address, type Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
-import { mprpcError, remoteError } from './errors.js';
-import type { MethodName, Methods, MprpcHandler, MprpcResult, ParamsOf, ResultOf, Untyped } from './methods.js';
+import { describeThrown, mprpcError, remoteError, wireError } from './errors.js';
+import type { MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
+import { Reply } from './reply.js';
 
 export interface PeerOptions {
   readonly codec: Codec;
   /** Runs the deadlines of our calls. */
   readonly loop: Loop;
-  /** Requests from this peer being served at once; more are answered with an error at once. */
+  /** Requests from this peer being served at once; more are answered with an error at once (RPC_LIMIT). */
   readonly maxInFlight: number;
   /** Our calls waiting for an answer at once; more are refused (RPC_TOO_MANY_CALLS). */
   readonly maxCalls: number;
@@ -33,14 +35,22 @@ export interface PeerOptions {
   handlerFor(method: string): MprpcHandler | undefined;
   /** A request or notification is about to be served. */
   onCall?(message: RequestMessage | NotificationMessage): void;
-  /** A handler threw on a notification (MPRPC_HANDLER_FAILED): nobody can be answered, the connection stays. */
+  /**
+   * Something went wrong that leaves the connection open: a handler threw on a notification (MPRPC_HANDLER_FAILED),
+   * or onCall threw (MPRPC_LISTENER_FAILED).
+   */
   onError?(error: RpcError): void;
+  /**
+   * Counts, by code, what is refused or fails without an event: requests past maxInFlight (RPC_LIMIT), answers that
+   * could not be sent (RPC_ANSWER_FAILED), requests refused while the server closes (RPC_SHUTDOWN).
+   */
+  readonly errors?: ErrorCounts;
+  /** A request stopped being served (answered, or given up): a closing server waits until none is left. */
+  onSettled?(): void;
 }
 
-/** An error a handler gave, as it goes on the wire: MessagePack cannot carry an Error, so its message does. */
-function wireError(error: unknown): unknown {
-  return error instanceof Error ? error.message : (error ?? 'error');
-}
+/** The connection is closing or closed: nobody is left to answer, and its caller hears RPC_DISCONNECTED. */
+const closing = (failure: unknown): boolean => failure instanceof RpcError && failure.code === 'MSG_CLOSED';
 
 /**
  * One MessagePack-RPC connection, either side: it serves the peer's
@@ -48,13 +58,21 @@ function wireError(error: unknown): unknown {
  * of its own (typed by the peer's methods, `Remote`), matched to their
  * answers by id in any order. Made over a Connection, it takes the
  * connection's messages; when the connection goes, calls still waiting fail
- * with RPC_DISCONNECTED.
+ * with RPC_DISCONNECTED, and requests still served are given up.
+ *
+ * Nothing on the way out throws into a handler or a socket callback: an
+ * answer that cannot be sent is replaced by an error answer, and if not even
+ * that can be sent, the connection is closed with RPC_ANSWER_FAILED.
  */
 export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements AsyncDisposable {
   readonly #conn: Connection;
   readonly #options: PeerOptions;
   readonly #calls: PendingCalls<unknown>;
-  #serving = 0;
+  /** The peer's requests being served. */
+  readonly #serving = new Set<Reply>();
+  #served = 0;
+  /** The server is closing: requests are refused with RPC_SHUTDOWN. */
+  #refusing = false;
 
   constructor(conn: Connection, options: PeerOptions) {
     this.#conn = conn;
@@ -65,7 +83,9 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     };
     conn.on('disconnect', (error) => {
       const message = error ? `connection lost: ${error.message}` : 'the connection closed with the call in flight';
-      this.#calls.rejectAll(rpcError('RPC_DISCONNECTED', message, { cause: error }));
+      const lost = rpcError('RPC_DISCONNECTED', message, { cause: error });
+      this.#calls.rejectAll(lost);
+      this.#giveUp(lost);
     });
   }
 
@@ -80,6 +100,16 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
   /** Our calls waiting for an answer from the peer. */
   get callsInFlight(): number {
     return this.#calls.size;
+  }
+
+  /** The peer's requests being served now. */
+  get serving(): number {
+    return this.#serving.size;
+  }
+
+  /** The peer's requests answered by their handlers so far. */
+  get served(): number {
+    return this.#served;
   }
 
   /** Calls `method` on the peer; resolves with its result, rejects with RPC_REMOTE (its error in `data`). */
@@ -115,6 +145,25 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     return this.close();
   }
 
+  /** @internal The server is closing: requests are answered at once with RPC_SHUTDOWN, notifications dropped. */
+  refuseCalls(): void {
+    this.#refusing = true;
+  }
+
+  /** @internal Gives up on the requests still served (RPC_SHUTDOWN), answering each with that error. */
+  giveUpCalls(message: string): void {
+    const error = rpcError('RPC_SHUTDOWN', message);
+    for (const reply of this.#giveUp(error)) {
+      this.#options.errors?.count('RPC_SHUTDOWN');
+      this.#answer(
+        reply.id,
+        reply.method,
+        wireError('RPC_SHUTDOWN', `${message}; ${reply.method} did not finish`),
+        null,
+      );
+    }
+  }
+
   #receive(bytes: Uint8Array): void {
     let message: CallMessage | undefined;
     try {
@@ -131,43 +180,40 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
       else this.#calls.reject(message.id, remoteError(message.error));
       return;
     }
-    this.#options.onCall?.(message);
-    if (message.type === REQUEST) this.#serve(message);
+    try {
+      this.#options.onCall?.(message);
+    } catch (thrown) {
+      const text = `onCall threw: ${describeThrown(thrown)}`;
+      this.#report(mprpcError('MPRPC_LISTENER_FAILED', text, { cause: thrown })); // and the call is served
+    }
+    if (this.#refusing) this.#refuse(message);
+    else if (message.type === REQUEST) this.#serve(message);
     else if (message.type === NOTIFICATION) this.#notified(message);
   }
 
   #serve({ id, method, params }: RequestMessage): void {
     const handler = this.#options.handlerFor(method);
-    if (handler === undefined) return this.#send(responseArray(id, `Method not found: ${method}`, null));
-    if (this.#serving >= this.#options.maxInFlight) {
-      return this.#send(
-        responseArray(id, `too many calls in flight (the limit is ${this.#options.maxInFlight})`, null),
-      );
+    if (handler === undefined) return this.#answer(id, method, `Method not found: ${method}`, null);
+    const max = this.#options.maxInFlight;
+    if (this.#serving.size >= max) {
+      this.#options.errors?.count('RPC_LIMIT');
+      return this.#answer(id, method, wireError('RPC_LIMIT', `too many calls in flight (the limit is ${max})`), null);
     }
-    this.#serving++;
-    let answered = false;
-    const answer = (error: unknown, result: unknown): void => {
-      if (answered) throw mprpcError('MPRPC_ALREADY_ANSWERED', `request ${id} (${method}) was answered already`);
-      answered = true;
-      this.#serving--;
-      if (this.#conn.closed) return;
-      try {
-        this.#send(responseArray(id, error, result));
-      } catch (failure) {
-        // A result MessagePack cannot carry, or one over the size limit: the caller still gets an answer.
-        this.#send(responseArray(id, `cannot send the result of ${method}: ${(failure as Error).message}`, null));
-      }
-    };
-    const res: MprpcResult = {
-      result: (value) => answer(null, value),
-      error: (error) => answer(wireError(error), null),
-    };
+    const reply = new Reply(id, method, this.#replied);
+    this.#serving.add(reply);
     try {
-      handler(res, ...params);
+      handler(reply, ...params);
     } catch (error) {
-      if (!answered) res.error(error);
+      if (reply.serving) reply.error(error);
     }
   }
+
+  readonly #replied = (reply: Reply, error: unknown, result: unknown): void => {
+    this.#serving.delete(reply);
+    this.#served++;
+    this.#answer(reply.id, reply.method, error, result);
+    this.#options.onSettled?.();
+  };
 
   #notified({ method, params }: NotificationMessage): void {
     const handler = this.#options.handlerFor(method);
@@ -175,15 +221,64 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     try {
       handler(undefined, ...params);
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      this.#options.onError?.(
-        mprpcError('MPRPC_HANDLER_FAILED', `notification ${method} failed: ${text}`, { cause: error }),
-      );
+      const text = `notification ${method} failed: ${describeThrown(error)}`;
+      this.#report(mprpcError('MPRPC_HANDLER_FAILED', text, { cause: error }));
     }
+  }
+
+  /** While the server closes: a request is answered with RPC_SHUTDOWN, a notification dropped. */
+  #refuse(message: RequestMessage | NotificationMessage): void {
+    this.#options.errors?.count('RPC_SHUTDOWN');
+    if (message.type !== REQUEST) return;
+    const text = `the server is shutting down; ${message.method} was not called`;
+    this.#answer(message.id, message.method, wireError('RPC_SHUTDOWN', text), null);
+  }
+
+  /** Stops serving every request still in flight; returns those that were. */
+  #giveUp(reason: Error): Reply[] {
+    const given = [...this.#serving].filter((reply) => reply.giveUp(reason));
+    this.#serving.clear();
+    if (given.length > 0) this.#options.onSettled?.();
+    return given;
+  }
+
+  /**
+   * Sends an answer. One that cannot be sent (a result MessagePack cannot carry, over the size limit, or a full
+   * queue) is replaced by an error answer, so that the caller hears of it; if not even that can be sent, the
+   * connection is closed (RPC_ANSWER_FAILED). Nothing is thrown: a throw would land in the handler's code, or in a
+   * timer's callback with nothing to catch it.
+   */
+  #answer(id: number, method: string, error: unknown, result: unknown): void {
+    let failure: unknown;
+    try {
+      return this.#send(responseArray(id, error, result));
+    } catch (thrown) {
+      failure = thrown;
+    }
+    if (this.#conn.closed || closing(failure)) return;
+    this.#options.errors?.count('RPC_ANSWER_FAILED');
+    const text = `cannot send the result of ${method}: ${describeThrown(failure)}`;
+    try {
+      return this.#send(responseArray(id, wireError('RPC_ANSWER_FAILED', text), null));
+    } catch (thrown) {
+      failure = thrown;
+    }
+    if (this.#conn.closed || closing(failure)) return;
+    const fatal = `${text}; nor an error in its place (${describeThrown(failure)}), so the connection was closed`;
+    this.#conn.destroy(rpcError('RPC_ANSWER_FAILED', fatal, { cause: failure }));
   }
 
   #send(message: unknown[]): void {
     this.#conn.sendLater(this.#options.codec.encode(message));
+  }
+
+  /** Tells onError, which must not throw back into the connection's callbacks. */
+  #report(error: RpcError): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // An error hook that throws has nobody left to tell.
+    }
   }
 
   /** Closes the connection over the peer's mistake; its owner hears of it when the connection has closed. */

@@ -1,19 +1,32 @@
-import type { NotificationMessage, RequestMessage } from '@rpc/core';
-import { rpcError } from '@rpc/core';
-import { Emitter, type Address, type Subscription } from '@rpc/loop';
+import { ErrorCounts, rpcError, type NotificationMessage, type RequestMessage, type ServerStats } from '@rpc/core';
+import { RpcError, type Address, type Loop, type Subscription } from '@rpc/loop';
 import { defaultLoop, MsgServer, type Connection } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
+import { Drain } from './drain.js';
 import { endpointOf } from './endpoint.js';
+import { describeThrown, mprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
+import { GuardedEmitter } from './guarded-emitter.js';
 import type { Handlers, Methods, MprpcHandler, Untyped } from './methods.js';
-import { resolveHandlerOptions, type CommonOptions } from './options.js';
+import {
+  resolveHandlerOptions,
+  resolveServerLimits,
+  resolveShutdownTimeout,
+  type CommonOptions,
+  type ServerHandlerOptions,
+} from './options.js';
 import { MprpcPeer } from './peer.js';
+import { connectionReport, serverStats } from './server-stats.js';
 
 export interface MprpcServerOptions extends CommonOptions {
   /** TCP port (0 picks one), or the path of a Unix socket. */
   readonly port: number | string;
   /** The interface to bind (AnyEvent::MPRPC's `address`); all when undefined. `'unix/'` makes `port` a socket path. */
   readonly host?: string;
+  /** Every limit on what clients may make the server spend: each connection's, and what they share. */
+  readonly handlerOptions?: ServerHandlerOptions;
+  /** How long close() lets calls in flight finish before answering them with RPC_SHUTDOWN (default 5 s; 0: none). */
+  readonly shutdownTimeoutMs?: number;
 }
 
 export interface MprpcServerEvents<Remote extends Methods<Remote>> {
@@ -26,7 +39,8 @@ export interface MprpcServerEvents<Remote extends Methods<Remote>> {
   /**
    * Something went wrong with one client (AnyEvent's on_error): its connection failed or broke the
    * protocol (then `disconnect` follows), or a handler threw on a notification (the connection stays);
-   * `peer` is undefined for a client that never got as far as connecting (a failed TLS handshake).
+   * `peer` is undefined for a client that never got as far as connecting (a failed TLS handshake, a
+   * connection past maxConnections). A listener that throws is reported here too (MPRPC_LISTENER_FAILED).
    */
   error: (error: Error, peer: MprpcPeer<Remote> | undefined) => void;
 }
@@ -37,6 +51,11 @@ export interface MprpcServerEvents<Remote extends Methods<Remote>> {
  * serve back (`Remote`). `await server.start()` listens; register methods
  * with regCb, before or after. Each method gets a result handle to answer
  * with, now or later, and for a notification none.
+ *
+ * What one client does ends at most its own connection: limits
+ * (handlerOptions) bound what it can make the server hold, an answer that
+ * cannot be sent closes only its connection, and event listeners that throw
+ * are reported, not thrown.
  */
 export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends Methods<Remote> = Untyped>
   implements AsyncDisposable
@@ -45,20 +64,38 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
   /** Peers made by login, connected or not yet (a connection that closes before it connects is forgotten with it). */
   readonly #made = new WeakMap<Connection, MprpcPeer<Remote>>();
   readonly #peers = new Map<Connection, MprpcPeer<Remote>>();
-  readonly #events = new Emitter<MprpcServerEvents<Remote>>();
+  /** The server's number for each connection, in stats(). */
+  readonly #ids = new WeakMap<Connection, number>();
+  readonly #events = new GuardedEmitter<MprpcServerEvents<Remote>>((thrown, event, args) =>
+    this.#listenerFailed(thrown, event, args),
+  );
+  readonly #errors = new ErrorCounts();
+  readonly #drain = new Drain();
   readonly #server: MsgServer;
+  readonly #loop: Loop;
+  readonly #shutdownTimeoutMs: number;
+  #nextId = 1;
+  /** Calls served to clients that have gone. */
+  #servedBefore = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: MprpcServerOptions) {
     const limits = resolveHandlerOptions(options.handlerOptions);
+    const shared = resolveServerLimits(options.handlerOptions);
+    this.#shutdownTimeoutMs = resolveShutdownTimeout(options.shutdownTimeoutMs);
     const codec = mprpcCodec(limits.extensions);
     const loop = options.loop ?? defaultLoop();
+    this.#loop = loop;
     this.#server = new MsgServer({
       ...endpointOf(options.port, options.host, options.tls),
+      ...limits.connection,
+      ...shared,
       loop,
       maxPacketSize: limits.maxMessageSize,
       framing: msgpackValues,
       login: (conn) => {
+        if (this.#closed) return false; // closing: no new clients
         const peer: MprpcPeer<Remote> = new MprpcPeer(conn, {
           ...limits,
           codec,
@@ -66,13 +103,16 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
           deadlineMs: options.deadlineMs,
           handlerFor: (method) => this.#handlers.get(method),
           onCall: (message) => this.#events.emit('call', peer, message),
-          onError: (error) => this.#events.emit('error', error, peer),
+          onError: (error) => this.#error(error, peer),
+          errors: this.#errors,
+          onSettled: () => this.#drain.check(),
         });
         this.#made.set(conn, peer);
+        this.#ids.set(conn, this.#nextId++);
         return conn.onMessage; // the peer's own
       },
     });
-    this.#server.on('error', (error, conn) => this.#events.emit('error', error, conn && this.#made.get(conn)));
+    this.#server.on('error', (error, conn) => this.#error(error, conn && this.#made.get(conn)));
     this.#server.on('connect', (conn) => {
       const peer = this.#made.get(conn);
       if (peer === undefined) return;
@@ -83,7 +123,8 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
       const peer = this.#peers.get(conn);
       if (peer === undefined) return;
       this.#peers.delete(conn);
-      if (error) this.#events.emit('error', error, peer);
+      this.#servedBefore += peer.served;
+      if (error) this.#error(error, peer);
       this.#events.emit('disconnect', peer, error);
     });
   }
@@ -122,13 +163,54 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
     return this.#events.on(event, listener);
   }
 
-  /** Stops listening and closes every connection. */
+  /**
+   * The server's figures: connections, refusals, calls, errors by code, bytes buffered and carried, and each client's
+   * line. Calls queued are always 0: MessagePack-RPC serves each request as it comes.
+   */
+  stats(): ServerStats {
+    const reports = [...this.#peers].map(([conn, peer]) =>
+      connectionReport(conn, { id: this.#ids.get(conn) ?? 0, serving: peer.serving, served: peer.served }),
+    );
+    return serverStats(this.#server.stats(), reports, this.#servedBefore, this.#errors);
+  }
+
+  /**
+   * Stops taking clients and calls (requests are answered with RPC_SHUTDOWN, notifications dropped), lets the calls
+   * in flight finish for shutdownTimeoutMs, answers those left with RPC_SHUTDOWN, then closes every connection after
+   * writing what it has queued. Resolves once all are closed; calling it again waits for the same close.
+   */
   close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
-    return this.#server.close();
+    const peers = (): MprpcPeer<Remote>[] => [...this.#peers.values()];
+    for (const peer of peers()) peer.refuseCalls();
+    const ms = this.#shutdownTimeoutMs;
+    const drained = await this.#drain.wait(this.#loop, ms, () => peers().some((peer) => peer.serving > 0));
+    if (!drained) for (const peer of peers()) peer.giveUpCalls(`the server closed after waiting ${ms} ms`);
+    await this.#server.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Counts `error` by its code and tells the `error` listeners. */
+  #error(error: Error, peer: MprpcPeer<Remote> | undefined): void {
+    this.#errors.count(error instanceof RpcError ? error : error.name);
+    this.#events.emit('error', error, peer);
+  }
+
+  #listenerFailed(thrown: unknown, event: keyof MprpcServerEvents<Remote>, args: readonly unknown[]): void {
+    const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
+    const failure = mprpcError('MPRPC_LISTENER_FAILED', text, { cause: thrown });
+    if (event === 'error') return this.#errors.count(failure); // nobody left to tell
+    this.#error(
+      failure,
+      args.find((arg): arg is MprpcPeer<Remote> => arg instanceof MprpcPeer),
+    );
   }
 }

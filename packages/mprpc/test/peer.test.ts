@@ -201,6 +201,40 @@ describe('MprpcPeer', () => {
       });
     }));
 
+  it('serves a call whose onCall hook throws, and reports the throw to onError', () =>
+    virtually(async (loop) => {
+      const reported: string[] = [];
+      await using pp = await peers(loop, {
+        onCall: () => {
+          throw new Error('hook broke');
+        },
+        onError: (error) => {
+          reported.push(`${error.code}: ${error.message}`);
+          throw new Error('so did the error hook'); // nobody left to tell: dropped
+        },
+      });
+      expect(await pp.left.call('sum', 1, 2)).toBe(3);
+      expect(pp.right.serving).toBe(0);
+      expect(pp.right.served).toBe(1);
+      expect(reported).toContain('MPRPC_LISTENER_FAILED: onCall threw: hook broke');
+    }));
+
+  it('gives up the requests it serves when the connection goes: their signal aborts, a late answer is dropped', () =>
+    virtually(async (loop) => {
+      await using pp = await peers(loop);
+      const { left, right, held, leftConn } = pp;
+      const call = left.call('hold', 'x').catch((error: unknown) => error);
+      await left.call('sum', 0, 0);
+      expect(right.serving).toBe(1);
+      leftConn.destroy();
+      expect(await call).toMatchObject({ code: 'RPC_DISCONNECTED' });
+      await pp.rightConn.done;
+      const res = held.get('x') as MprpcResult;
+      expect(res.signal.reason).toMatchObject({ code: 'RPC_DISCONNECTED' });
+      expect(right.serving).toBe(0);
+      expect(() => res.result('late')).not.toThrow();
+    }));
+
   it('closes the connection over a message that is not MessagePack-RPC', () =>
     virtually(async (loop) => {
       await using pp = await peers(loop);

@@ -48,7 +48,7 @@ describe('keepAliveMs', () => {
       let versions = 0;
       server.on('call', (_connection, request) => void (request.cmd === 'version' && versions++));
       await using client = await new Client({ host: '127.0.0.1', port: server.port, keepAliveMs, loop }).connect();
-      await new Promise((resolve) => loop.timer(600_000, resolve));
+      await new Promise<void>((resolve) => loop.timer(600_000, resolve));
       expect(client.connected).toBe(true);
       return versions;
     });

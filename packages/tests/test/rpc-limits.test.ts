@@ -188,6 +188,17 @@ describe('memory, before login too', () => {
     expect(s.server.stats().objects).toEqual({ Work: 2 });
   });
 
+  it('counts a request that is not a map as RPC_BAD_REQUEST, and answers it with an error', async () => {
+    await using s = await start();
+    await using session = await withWork(s.server.port);
+    await session.conn.sendNow(Uint8Array.of(0x93, 1, 2, 3)); // [1, 2, 3] in MessagePack
+    expect(await session.next()).toEqual({
+      ok: 0,
+      msg: 'Unexpected error on incoming RPC call: a request must be a map',
+    });
+    expect(s.server.stats().errors).toEqual({ RPC_BAD_REQUEST: 1 });
+  });
+
   it('answers the release of an id the connection does not hold with an error', async () => {
     await using s = await start();
     await using session = await withWork(s.server.port);
@@ -213,6 +224,7 @@ describe('abuse', () => {
     await session.conn.sendNow(new Uint8Array([0xc1]));
     await session.conn.done;
     expect(errors).toEqual([expect.objectContaining({ code: 'RPC_PROTOCOL_ERRORS' })]);
+    expect(s.server.stats().errors).toEqual({ CODEC_MALFORMED: 3, RPC_PROTOCOL_ERRORS: 1 });
     const logged = s.logger.lines.filter((line) => /^cid=1: (Unexpected error|more than)/.test(line));
     expect(logged).toEqual([
       expect.stringMatching(/^cid=1: Unexpected error on incoming RPC call/),

@@ -1,0 +1,137 @@
+import { rpcError } from '@rpc/core';
+import type { Address, Channel, RpcError } from '@rpc/loop';
+import { msgError, type Connection } from '@rpc/msg';
+
+/** The server memory bound a Connection of @rpc/msg takes: its ByteBudget, which @rpc/msg does not export. */
+type MsgBudget = NonNullable<ConstructorParameters<typeof Connection>[3]>;
+/** Its public members, which are all a Connection uses: this file fails to compile if they change. */
+type BudgetMembers = { [K in keyof MsgBudget]: MsgBudget[K] };
+
+/** Bytes the gate's connections hold in send queues and partial messages, against maxBufferedBytes. */
+class SharedBytes implements BudgetMembers {
+  readonly limit: number;
+  #used = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get used(): number {
+    return this.#used;
+  }
+
+  fits(bytes: number): boolean {
+    return this.#used + bytes <= this.limit;
+  }
+
+  charge(bytes: number): void {
+    this.#used += bytes;
+  }
+}
+
+export interface ConnectionGateOptions {
+  /** Connections open at once; more are closed as they come (default 10,000, as MsgServer). */
+  readonly maxConnections?: number;
+  /** Connections open at once from one IP address (default 256; Unix sockets are not counted). */
+  readonly maxConnectionsPerAddress?: number;
+  /** Bytes all connections together may hold in send queues and partial messages (default 128 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** Told of each connection refused (MSG_TOO_MANY_CONNECTIONS), which was closed at once. */
+  readonly onRefused?: (error: RpcError) => void;
+}
+
+function whole(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0)
+    throw rpcError('RPC_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
+  return value;
+}
+
+/**
+ * What the connections accepted by one or more of a multiplexer's listeners
+ * share, as MsgServer keeps it for its own: how many are open, how many from
+ * one address, and the memory they hold in send queues and partial messages.
+ * Give one to `mux.listen(endpoint, { gate })`; each listener has its own
+ * otherwise, and an AsyncServer shares one among its listeners.
+ */
+export class ConnectionGate {
+  readonly #maxConnections: number;
+  readonly #maxPerAddress: number;
+  readonly #bytes: SharedBytes;
+  readonly #onRefused: ((error: RpcError) => void) | undefined;
+  /** Open connections by IP address. */
+  readonly #perAddress = new Map<string, number>();
+  readonly #connections = new WeakSet<Connection>();
+  #open = 0;
+  #refused = 0;
+
+  constructor(options: ConnectionGateOptions = {}) {
+    this.#maxConnections = whole('maxConnections', options.maxConnections ?? 10_000);
+    this.#maxPerAddress = whole('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? 256);
+    this.#bytes = new SharedBytes(whole('maxBufferedBytes', options.maxBufferedBytes ?? 128 * 1024 * 1024));
+    this.#onRefused = options.onRefused;
+  }
+
+  /** Connections admitted and not yet closed. */
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Connections closed at once for passing maxConnections or maxConnectionsPerAddress. */
+  get refused(): number {
+    return this.#refused;
+  }
+
+  /** Bytes held in send queues and partial messages, all connections together (what maxBufferedBytes bounds). */
+  get bufferedBytes(): number {
+    return this.#bytes.used;
+  }
+
+  /** Whether `connection` was admitted here (its bytes are in bufferedBytes). */
+  holds(connection: Connection): boolean {
+    return this.#connections.has(connection);
+  }
+
+  /** @internal Counts `channel` in, or closes it (and says so) if it would pass a limit. */
+  admit(channel: Channel): boolean {
+    const address = 'host' in channel.remote ? channel.remote.host : undefined;
+    const open = address === undefined ? 0 : (this.#perAddress.get(address) ?? 0);
+    if (this.#open < this.#maxConnections && open < this.#maxPerAddress) {
+      this.#open++;
+      if (address !== undefined) this.#perAddress.set(address, open + 1);
+      return true;
+    }
+    this.#refused++;
+    channel.destroy();
+    const where = address ?? 'a Unix socket';
+    const error = msgError('MSG_TOO_MANY_CONNECTIONS', `refused a connection from ${where}: too many connections`, {
+      data: { address },
+    });
+    try {
+      this.#onRefused?.(error);
+    } catch {
+      // We are in the loop's accept callback: a throw would end the process, and there is nobody else to tell.
+    }
+    return false;
+  }
+
+  /** @internal The budget for a Connection of an admitted channel. */
+  get budget(): MsgBudget {
+    return this.#bytes as unknown as MsgBudget; // its public members are checked above
+  }
+
+  /** @internal Counts `connection` (of an admitted channel) out again when it closes. */
+  track(connection: Connection): void {
+    this.#connections.add(connection);
+    const remote = connection.remote;
+    connection.on('disconnect', () => this.release(remote));
+  }
+
+  /** @internal Counts out a connection admitted from `remote` (closed, or never made). */
+  release(remote: Address): void {
+    this.#open--;
+    if (!('host' in remote)) return;
+    const open = (this.#perAddress.get(remote.host) ?? 1) - 1;
+    if (open === 0) this.#perAddress.delete(remote.host);
+    else this.#perAddress.set(remote.host, open);
+  }
+}
