@@ -10,11 +10,10 @@ import {
   type CallLimits,
   type CallMessage,
 } from '@rpc/core';
-import type { Endpoint, Loop, RpcError, Subscription, TlsOptions } from '@rpc/loop';
+import { Emitter, type Endpoint, type Loop, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
 import { connect, defaultLoop, type Connection, type ConnectOptions } from '@rpc/msg';
 import { describeThrown } from './answer.js';
 import { asyncError } from './errors.js';
-import { GuardedEmitter } from './guarded-emitter.js';
 import type { ArgsOf, ProcedureName, Procedures, Untyped, ValuesOf } from './procedures.js';
 
 /** Where the server is: a TCP host (default localhost) and port, or a Unix socket path. */
@@ -55,11 +54,13 @@ export interface AsyncClientEvents {
 export class AsyncClient<Api extends Procedures<Api> = Untyped> implements AsyncDisposable {
   readonly #options: AsyncClientOptions;
   readonly #codec: Codec;
-  readonly #events = new GuardedEmitter<AsyncClientEvents>((thrown, event) => {
-    // A throwing `error` listener has nobody left to tell; another's throw is reported, not thrown into our socket.
-    if (event === 'error') return;
-    const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
-    this.#events.emit('error', asyncError('ASYNC_LISTENER_FAILED', text, { cause: thrown }));
+  readonly #events = new Emitter<AsyncClientEvents>({
+    onListenerError: (thrown, event) => {
+      // A throwing `error` listener has nobody left to tell; another's throw is reported, not thrown into our socket.
+      if (event === 'error') return;
+      const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
+      this.#events.emit('error', asyncError('ASYNC_LISTENER_FAILED', text, { cause: thrown }));
+    },
   });
   readonly #loop: Loop;
   readonly #calls: PendingCalls<unknown[]>;

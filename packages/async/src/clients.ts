@@ -2,7 +2,7 @@ import type { ConnectionReport, ErrorCounts, ServerStats } from '@rpc/core';
 import { formatAddress } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 import type { Caller } from './caller.js';
-import type { ConnectionGate } from './connection-gate.js';
+import type { ConnectionGate } from '@rpc/msg';
 import type { Multiplexer } from './multiplexer.js';
 
 /** What a server keeps for one client. */

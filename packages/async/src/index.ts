@@ -17,7 +17,7 @@ export {
 } from '@rpc/loop';
 export type { CallLimits } from '@rpc/core';
 export { ASYNC_ERRORS, asyncError, type AsyncErrorCode } from './errors.js';
-export { ConnectionGate, type ConnectionGateOptions } from './connection-gate.js';
+export { ConnectionGate, type ConnectionGateOptions } from '@rpc/msg';
 export {
   Multiplexer,
   type EventHandler,

@@ -1,7 +1,7 @@
 import type { Address, Endpoint, Listener, Loop, ReadableSource, Subscription } from '@rpc/loop';
 import { rpcError } from '@rpc/core';
 import { Connection, connect, defaultLoop, type MsgOptions } from '@rpc/msg';
-import { ConnectionGate } from './connection-gate.js';
+import { ConnectionGate } from '@rpc/msg';
 
 /** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
 export interface MuxListener extends AsyncDisposable {

@@ -2,7 +2,7 @@ import type { Codec } from '@rpc/codec';
 import { rpcError } from '@rpc/core';
 import type { TlsOptions } from '@rpc/loop';
 import type { MsgOptions } from '@rpc/msg';
-import type { ConnectionGateOptions } from './connection-gate.js';
+import type { ConnectionGateOptions } from '@rpc/msg';
 import type { Multiplexer } from './multiplexer.js';
 import type { ProcedureMap, Procedures, Untyped } from './procedures.js';
 

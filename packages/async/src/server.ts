@@ -1,6 +1,7 @@
 import type { Codec } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import {
+  Drain,
   ErrorCounts,
   parseCallMessage,
   REQUEST,
@@ -9,15 +10,13 @@ import {
   type RequestMessage,
   type ServerStats,
 } from '@rpc/core';
-import { RpcError, type Address, type Endpoint, type Subscription } from '@rpc/loop';
+import { Emitter, RpcError, type Address, type Endpoint, type Subscription } from '@rpc/loop';
 import { Connection, msgError } from '@rpc/msg';
 import { describeThrown, sendAnswer } from './answer.js';
 import { Caller } from './caller.js';
 import { Clients, type Client } from './clients.js';
-import { ConnectionGate } from './connection-gate.js';
-import { Drain } from './drain.js';
+import { ConnectionGate } from '@rpc/msg';
 import { asyncError } from './errors.js';
-import { GuardedEmitter } from './guarded-emitter.js';
 import type { Multiplexer, MuxEvent, MuxListener, MuxListenOptions } from './multiplexer.js';
 import type { Procedure, Procedures, Untyped } from './procedures.js';
 import { checkServerOptions, TLS_HANDSHAKE_TIMEOUT_MS, type AsyncServerOptions } from './server-options.js';
@@ -70,9 +69,9 @@ export class AsyncServer<Api extends Procedures<Api> = Untyped> implements Async
   readonly #turnedAway = new WeakSet<Connection>();
   /** Errors the `error` event has told already, so that the close they cause is not told again. */
   readonly #reported = new WeakSet<Error>();
-  readonly #events = new GuardedEmitter<AsyncServerEvents>((thrown, event, args) =>
-    this.#listenerFailed(thrown, event, args),
-  );
+  readonly #events = new Emitter<AsyncServerEvents>({
+    onListenerError: (thrown, event, args) => this.#listenerFailed(thrown, event, args),
+  });
   readonly #errors = new ErrorCounts();
   readonly #drain = new Drain();
   #starting: Promise<this> | undefined;

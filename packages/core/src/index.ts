@@ -23,6 +23,7 @@ export {
   type MethodMapOf,
 } from './export-class.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
+export { Drain } from './drain.js';
 export {
   CancelError,
   ProtocolError,

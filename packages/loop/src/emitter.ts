@@ -5,6 +5,9 @@ export interface Subscription extends Disposable {
 
 type Listener = (...args: never[]) => void;
 
+/** Told what a listener threw, for which event and with which arguments. */
+export type ListenerErrorHook<Events> = (error: unknown, event: keyof Events, args: readonly unknown[]) => void;
+
 /**
  * A small typed event emitter without Node's `events` module, so that code
  * above the loop also runs in browsers. `on` returns a Subscription.
@@ -13,7 +16,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   // One listener as itself, more as an array replaced on change, rather than Sets: a server holds emitters for every
   // connection, and a Set costs hundreds of bytes. An emit calls the listeners there were when it began.
   readonly #listeners: { [K in keyof Events]?: Listener | readonly Listener[] } = {};
-  readonly #onListenerError: ((error: unknown, event: keyof Events) => void) | undefined;
+  readonly #onListenerError: ListenerErrorHook<Events> | undefined;
 
   /**
    * Without `onListenerError` a listener that throws stops the emit and the
@@ -21,7 +24,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
    * it, each listener's error goes there and the other listeners still run
    * (a server whose own bookkeeping must not depend on its users' code).
    */
-  constructor(options: { readonly onListenerError?: (error: unknown, event: keyof Events) => void } = {}) {
+  constructor(options: { readonly onListenerError?: ListenerErrorHook<Events> } = {}) {
     this.#onListenerError = options.onListenerError;
   }
 
@@ -42,7 +45,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
         try {
           (listener as (...a: Parameters<Events[K]>) => void)(...args);
         } catch (error) {
-          onError(error, event);
+          onError(error, event, args);
         }
       }
     }

@@ -1,11 +1,10 @@
 import { Connector, rpcError, type CallLimits } from '@rpc/core';
-import type { Subscription } from '@rpc/loop';
+import { Emitter, type Subscription } from '@rpc/loop';
 import { connect, defaultLoop } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
 import { describeThrown, mprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
-import { GuardedEmitter } from './guarded-emitter.js';
 import type { Handlers, MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
 import { resolveHandlerOptions, type CommonOptions } from './options.js';
 import { MprpcPeer } from './peer.js';
@@ -42,11 +41,13 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
 {
   readonly #options: MprpcClientOptions;
   readonly #handlers = new Map<string, MprpcHandler>();
-  readonly #events = new GuardedEmitter<MprpcClientEvents>((thrown, event) => {
-    // A throwing `error` listener has nobody left to tell; another's throw is reported, not thrown into our socket.
-    if (event === 'error') return;
-    const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
-    this.#events.emit('error', mprpcError('MPRPC_LISTENER_FAILED', text, { cause: thrown }));
+  readonly #events = new Emitter<MprpcClientEvents>({
+    onListenerError: (thrown, event) => {
+      // A throwing `error` listener has nobody left to tell; another's throw is reported, not thrown into our socket.
+      if (event === 'error') return;
+      const text = `a '${event}' listener threw: ${describeThrown(thrown)}`;
+      this.#events.emit('error', mprpcError('MPRPC_LISTENER_FAILED', text, { cause: thrown }));
+    },
   });
   readonly #connector = new Connector(() => this.#open());
   #peer: MprpcPeer<Remote> | undefined;

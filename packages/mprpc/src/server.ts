@@ -1,12 +1,17 @@
-import { ErrorCounts, rpcError, type NotificationMessage, type RequestMessage, type ServerStats } from '@rpc/core';
-import { RpcError, type Address, type Loop, type Subscription } from '@rpc/loop';
+import {
+  Drain,
+  ErrorCounts,
+  rpcError,
+  type NotificationMessage,
+  type RequestMessage,
+  type ServerStats,
+} from '@rpc/core';
+import { Emitter, RpcError, type Address, type Loop, type Subscription } from '@rpc/loop';
 import { defaultLoop, MsgServer, type Connection } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
-import { Drain } from './drain.js';
 import { endpointOf } from './endpoint.js';
 import { describeThrown, mprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
-import { GuardedEmitter } from './guarded-emitter.js';
 import type { Handlers, Methods, MprpcHandler, Untyped } from './methods.js';
 import {
   resolveHandlerOptions,
@@ -66,9 +71,9 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
   readonly #peers = new Map<Connection, MprpcPeer<Remote>>();
   /** The server's number for each connection, in stats(). */
   readonly #ids = new WeakMap<Connection, number>();
-  readonly #events = new GuardedEmitter<MprpcServerEvents<Remote>>((thrown, event, args) =>
-    this.#listenerFailed(thrown, event, args),
-  );
+  readonly #events = new Emitter<MprpcServerEvents<Remote>>({
+    onListenerError: (thrown, event, args) => this.#listenerFailed(thrown, event, args),
+  });
   readonly #errors = new ErrorCounts();
   readonly #drain = new Drain();
   readonly #server: MsgServer;
@@ -186,6 +191,7 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
 
   async #close(): Promise<void> {
     this.#closed = true;
+    await this.#server.stopListening();
     const peers = (): MprpcPeer<Remote>[] => [...this.#peers.values()];
     for (const peer of peers()) peer.refuseCalls();
     const ms = this.#shutdownTimeoutMs;

@@ -54,6 +54,9 @@ const BATCH_BYTES = 256 * 1024;
  */
 const FLUSH_EVERY = 32;
 const utf8 = new TextEncoder();
+/** What holding one received message costs beyond its bytes (the view and the slot), for receiveBufferBytes. */
+const MESSAGE_COST = 64;
+const EMPTY = new Uint8Array(0);
 
 /**
  * One end of a framed message connection: the Msg toolkit's connection
@@ -79,7 +82,10 @@ export class Connection implements AsyncDisposable {
   #slowMessage: Watchdog | undefined;
   readonly #idle: Watchdog | undefined;
   #handler: MessageHandler | undefined;
+  /** Messages received and not yet taken, from #inboxHead on (an index, since shift() is slow on long arrays). */
   #inbox: Uint8Array[] = [];
+  #inboxHead = 0;
+  /** What the inbox holds, counting MESSAGE_COST for each message so that empty ones count too. */
   #inboxBytes = 0;
   #inboxFull = false;
   #flushScheduled = false;
@@ -172,7 +178,12 @@ export class Connection implements AsyncDisposable {
     this.#handler = handler;
     if (handler === undefined) this.#handles.deregister(this);
     else if (!this.#closed) this.#handles.register(this);
-    while (this.#handler === handler && handler !== undefined && this.#inbox.length > 0 && !this.#discarding) {
+    while (
+      this.#handler === handler &&
+      handler !== undefined &&
+      this.#inboxHead < this.#inbox.length &&
+      !this.#discarding
+    ) {
       this.#dispatch(handler, this.#takeFromInbox());
     }
   }
@@ -291,7 +302,7 @@ export class Connection implements AsyncDisposable {
    * rejects with the error that closed it otherwise.
    */
   receive(): Promise<Uint8Array | undefined> {
-    const msg = this.#inbox.length > 0 ? this.#takeFromInbox() : undefined;
+    const msg = this.#inboxHead < this.#inbox.length ? this.#takeFromInbox() : undefined;
     if (msg !== undefined) return Promise.resolve(msg);
     if (this.#closed) return this.#error ? Promise.reject(this.#error) : Promise.resolve(undefined);
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
@@ -450,7 +461,7 @@ export class Connection implements AsyncDisposable {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) return waiter.resolve(payload);
     const handler = this.#handler;
-    if (handler === undefined || this.#inbox.length > 0) return this.#addToInbox(payload);
+    if (handler === undefined || this.#inboxHead < this.#inbox.length) return this.#addToInbox(payload);
     this.#dispatch(handler, payload);
   }
 
@@ -465,7 +476,7 @@ export class Connection implements AsyncDisposable {
 
   #addToInbox(payload: Uint8Array): void {
     this.#inbox.push(payload);
-    this.#inboxBytes += payload.length;
+    this.#inboxBytes += payload.length + MESSAGE_COST;
     if (!this.#inboxFull && this.#inboxBytes >= this.#options.receiveBufferBytes) {
       this.#inboxFull = true;
       this.#updateReading();
@@ -473,8 +484,17 @@ export class Connection implements AsyncDisposable {
   }
 
   #takeFromInbox(): Uint8Array {
-    const msg = this.#inbox.shift() as Uint8Array;
-    this.#inboxBytes -= msg.length;
+    const inbox = this.#inbox;
+    const msg = inbox[this.#inboxHead] as Uint8Array;
+    inbox[this.#inboxHead++] = EMPTY;
+    if (this.#inboxHead === inbox.length) {
+      this.#inbox = [];
+      this.#inboxHead = 0;
+    } else if (this.#inboxHead > 1024 && this.#inboxHead * 2 > inbox.length) {
+      this.#inbox = inbox.slice(this.#inboxHead);
+      this.#inboxHead = 0;
+    }
+    this.#inboxBytes -= msg.length + MESSAGE_COST;
     if (this.#inboxFull && this.#inboxBytes < this.#options.receiveBufferBytes / 2) {
       this.#inboxFull = false;
       this.#updateReading();

@@ -7,8 +7,8 @@ import {
   type Subscription,
   type TlsOptions,
 } from '@rpc/loop';
-import { ByteBudget } from './byte-budget.js';
 import { Connection, type ConnectionStats, type MessageHandler } from './connection.js';
+import { ConnectionGate } from './connection-gate.js';
 import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { handlesOf, type LoopHandles } from './handles.js';
@@ -59,12 +59,6 @@ export interface MsgServerStats {
 /** Node's default TLS handshake timeout is 120 s; a client that never says hello is dropped sooner. */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-function limit(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0)
-    throw msgError('MSG_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
-  return value;
-}
-
 export interface MsgServerEvents {
   /** Login accepted a connection. */
   connect: (conn: Connection) => void;
@@ -93,14 +87,10 @@ export class MsgServer implements AsyncDisposable {
   /** The loop's registered handles: a listening server is one until closed (eventLoop). */
   readonly #handles: LoopHandles;
   #options: ResolvedOptions;
-  readonly #budget: ByteBudget;
-  readonly #maxConnections: number;
-  readonly #maxPerAddress: number;
-  /** Open connections by IP address. */
-  readonly #perAddress = new Map<string, number>();
+  /** Counts connections in and out, and the memory they share. */
+  readonly #gate: ConnectionGate;
   /** Figures of connections that have closed. */
   #gone = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
-  #refused = 0;
   #listener: Listener | undefined;
   #starting: Promise<this> | undefined;
   #closed = false;
@@ -112,9 +102,12 @@ export class MsgServer implements AsyncDisposable {
     if (typeof login !== 'function')
       throw msgError('MSG_INVALID_OPTION', 'login must be a function returning a message handler');
     this.#options = resolveOptions(msgOptions);
-    this.#maxConnections = limit('maxConnections', maxConnections ?? 10_000);
-    this.#maxPerAddress = limit('maxConnectionsPerAddress', maxConnectionsPerAddress ?? 256);
-    this.#budget = new ByteBudget(limit('maxBufferedBytes', maxBufferedBytes ?? 128 * 1024 * 1024));
+    this.#gate = new ConnectionGate({
+      ...(maxConnections === undefined ? {} : { maxConnections }),
+      ...(maxConnectionsPerAddress === undefined ? {} : { maxConnectionsPerAddress }),
+      ...(maxBufferedBytes === undefined ? {} : { maxBufferedBytes }),
+      onRefused: (error) => this.#events.emit('error', error),
+    });
     const secure = tls ? { tls: { handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...tls } } : {};
     this.#endpoint = path !== undefined ? { path, ...secure } : { host, port: port ?? 0, ...secure };
     this.#login = login;
@@ -160,14 +153,20 @@ export class MsgServer implements AsyncDisposable {
     for (const conn of [...this.#pending, ...this.#connections]) add(totals, conn.stats());
     return {
       connections: this.#pending.size + this.#connections.size,
-      refused: this.#refused,
-      bufferedBytes: this.#budget.used,
+      refused: this.#gate.refused,
+      bufferedBytes: this.#gate.bufferedBytes,
       ...totals,
     };
   }
 
   on<K extends keyof MsgServerEvents>(event: K, listener: MsgServerEvents[K]): Subscription {
     return this.#events.on(event, listener);
+  }
+
+  /** Stops accepting connections; those open stay until they or close() end them (a server draining its calls). */
+  async stopListening(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    await this.#listener?.close();
   }
 
   /** Stops accepting and closes every connection (after writing what each has queued). */
@@ -201,28 +200,11 @@ export class MsgServer implements AsyncDisposable {
 
   async #accept(channel: Channel): Promise<void> {
     channel.pause(); // nothing is read until login has answered
-    const address = 'host' in channel.remote ? channel.remote.host : undefined;
-    if (!this.#admit(address)) {
-      this.#refused++;
-      channel.destroy();
-      const where = address ?? 'a Unix socket';
-      this.#events.emit(
-        'error',
-        msgError('MSG_TOO_MANY_CONNECTIONS', `refused a connection from ${where}: too many connections`, {
-          data: { address },
-        }),
-      );
-      return;
-    }
-    const conn = new Connection(channel, this.#options, undefined, this.#budget);
+    if (!this.#gate.admit(channel)) return; // closed and reported
+    const conn = new Connection(channel, this.#options, undefined, this.#gate.budget);
+    this.#gate.track(conn);
     conn.on('error', (error) => this.#events.emit('error', error, conn));
-    conn.on('disconnect', () => {
-      add(this.#gone, conn.stats());
-      if (address === undefined) return;
-      const open = (this.#perAddress.get(address) ?? 1) - 1;
-      if (open === 0) this.#perAddress.delete(address);
-      else this.#perAddress.set(address, open);
-    });
+    conn.on('disconnect', () => add(this.#gone, conn.stats()));
     let handler: MessageHandler | null | undefined | false;
     this.#pending.add(conn);
     try {
@@ -248,16 +230,6 @@ export class MsgServer implements AsyncDisposable {
     conn.onMessage = handler;
     this.#events.emit('connect', conn);
     channel.resume();
-  }
-
-  /** Counts a new connection from `address` in, unless it would pass a limit. */
-  #admit(address: string | undefined): boolean {
-    if (this.#pending.size + this.#connections.size >= this.#maxConnections) return false;
-    if (address === undefined) return true;
-    const open = this.#perAddress.get(address) ?? 0;
-    if (open >= this.#maxPerAddress) return false;
-    this.#perAddress.set(address, open + 1);
-    return true;
   }
 
   /** Calls login: one event of the loop (counted when called, not when an async login answers). */

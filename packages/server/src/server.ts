@@ -308,6 +308,7 @@ export class Server implements AsyncDisposable {
     if (this.#stopped) return this.#done;
     this.#stopped = true;
     await this.#listening?.catch(() => undefined);
+    await this.#msg?.stopListening();
     const timeoutMs = this.#settings.shutdownTimeoutMs;
     await Promise.all([...this.#connections].map((connection) => connection.shutdown(timeoutMs)));
     await Promise.all([this.#msg?.close(), this.#logListener?.close()]);

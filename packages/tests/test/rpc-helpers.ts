@@ -122,3 +122,17 @@ export async function rawSession(port: number, loop?: Loop): Promise<RawSession>
     throw error;
   }
 }
+
+/**
+ * Starts the server `make()` builds. A server with a log listener takes port + 1 too, which another test's server
+ * may hold (port 0 picks only the main port free): then it tries again with a new server, a few times.
+ */
+export async function startServer(make: () => Server): Promise<Server> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await make().start();
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: string }).code !== 'LOOP_ADDRESS_IN_USE') throw error;
+    }
+  }
+}

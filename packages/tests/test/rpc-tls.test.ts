@@ -7,6 +7,7 @@ import { destroySocket, testPkiFiles, waitFor, type TestPkiFiles } from '@rpc/te
 import type { ChildServer } from '../src/child-server.js';
 import { runPerlSecureClient, startPerlServer } from '../src/perl-peer.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
+import { startServer } from './rpc-helpers.js';
 
 // TLS between every pair of peers: our client and server, the Perl Event::RPC client and server.
 // The certificates are made for this run (testkit); the server's key is encrypted (sslPasswdCb).
@@ -25,18 +26,20 @@ async function ourTlsServer(
   options: Partial<ServerOptions> = {},
 ): Promise<{ server: Server; logger: ReturnType<typeof recorder> } & AsyncDisposable> {
   const logger = recorder();
-  const server = new Server({
-    host: '127.0.0.1',
-    port: 0,
-    logger,
-    classes: perlContractClasses(),
-    ssl: true,
-    sslKeyFile: pki.encryptedKeyFile,
-    sslCertFile: pki.certFile,
-    sslPasswdCb: async () => pki.passphrase,
-    ...options,
-  });
-  await server.setupListeners();
+  const server = await startServer(
+    () =>
+      new Server({
+        host: '127.0.0.1',
+        port: 0,
+        logger,
+        classes: perlContractClasses(),
+        ssl: true,
+        sslKeyFile: pki.encryptedKeyFile,
+        sslCertFile: pki.certFile,
+        sslPasswdCb: async () => pki.passphrase,
+        ...options,
+      }),
+  );
   return { server, logger, [Symbol.asyncDispose]: () => server.close() };
 }
 

@@ -9,7 +9,7 @@ import { Server, type ClassSpec, type Logger, type ServerOptions } from '@rpc/se
 import { disposableSocket, waitFor } from '@rpc/testkit';
 import { EventRpcTest, type EventRpcTest2, testClasses } from '../src/test-classes.js';
 import { adapters } from '../src/adapters.js';
-import { pair as serverClientPair, quiet, refusedCallsScenario } from './rpc-helpers.js';
+import { pair as serverClientPair, quiet, refusedCallsScenario, startServer } from './rpc-helpers.js';
 
 type Test = RemoteObject<EventRpcTest>;
 
@@ -328,14 +328,16 @@ describe('server options', () => {
 
   it('streams log lines to clients of the log listener on port + 1', async () => {
     const lines: string[] = [];
-    await using server = new Server({
-      host: '127.0.0.1',
-      port: 0,
-      classes: testClasses,
-      startLogListener: true,
-      logger: { log: (_l, m) => lines.push(m), minLevel: 2 },
-    });
-    await server.setupListeners();
+    await using server = await startServer(
+      () =>
+        new Server({
+          host: '127.0.0.1',
+          port: 0,
+          classes: testClasses,
+          startLogListener: true,
+          logger: { log: (_l, m) => lines.push(m), minLevel: 2 },
+        }),
+    );
     expect(lines).toContain(`Started log listener on 127.0.0.1:${server.port + 1}`);
     const net = await import('node:net');
     await using watcher = disposableSocket(net.connect(server.port + 1, '127.0.0.1'));

@@ -7,6 +7,7 @@ import { MsgServer, connect } from '@rpc/msg';
 import { Server, type ServerConnection } from '@rpc/server';
 import { disposableServer, disposableSocket, waitFor } from '@rpc/testkit';
 import { adapters } from '../src/adapters.js';
+import { startServer } from './rpc-helpers.js';
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
 const accepting = (port: number): Promise<boolean> =>
@@ -112,10 +113,12 @@ describe('close() twice at once resolves when the first close is done', () => {
   });
 
   it('an Event::RPC Server with its log listener, one of its connections, and a client', async () => {
-    const server = new Server({ host: '127.0.0.1', port: 0, startLogListener: true, classes: {} });
     let session: ServerConnection | undefined;
-    server.on('connect', (connection) => (session = connection));
-    await server.start();
+    const server = await startServer(() => {
+      const made = new Server({ host: '127.0.0.1', port: 0, startLogListener: true, classes: {} });
+      made.on('connect', (connection) => (session = connection));
+      return made;
+    });
     const port = server.port;
     expect(await accepting(port + 1)).toBe(true); // the log listener
     const client = new Client({ host: '127.0.0.1', port });

@@ -1,33 +1,7 @@
-import { rpcError } from '@rpc/core';
 import type { Address, Channel, RpcError } from '@rpc/loop';
-import { msgError, type Connection } from '@rpc/msg';
-
-/** The server memory bound a Connection of @rpc/msg takes: its ByteBudget, which @rpc/msg does not export. */
-type MsgBudget = NonNullable<ConstructorParameters<typeof Connection>[3]>;
-/** Its public members, which are all a Connection uses: this file fails to compile if they change. */
-type BudgetMembers = { [K in keyof MsgBudget]: MsgBudget[K] };
-
-/** Bytes the gate's connections hold in send queues and partial messages, against maxBufferedBytes. */
-class SharedBytes implements BudgetMembers {
-  readonly limit: number;
-  #used = 0;
-
-  constructor(limit: number) {
-    this.limit = limit;
-  }
-
-  get used(): number {
-    return this.#used;
-  }
-
-  fits(bytes: number): boolean {
-    return this.#used + bytes <= this.limit;
-  }
-
-  charge(bytes: number): void {
-    this.#used += bytes;
-  }
-}
+import { ByteBudget } from './byte-budget.js';
+import type { Connection } from './connection.js';
+import { msgError } from './errors.js';
 
 export interface ConnectionGateOptions {
   /** Connections open at once; more are closed as they come (default 10,000, as MsgServer). */
@@ -42,21 +16,20 @@ export interface ConnectionGateOptions {
 
 function whole(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0)
-    throw rpcError('RPC_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
+    throw msgError('MSG_INVALID_OPTION', `${name} must be a positive whole number, got ${value}`);
   return value;
 }
 
 /**
- * What the connections accepted by one or more of a multiplexer's listeners
- * share, as MsgServer keeps it for its own: how many are open, how many from
- * one address, and the memory they hold in send queues and partial messages.
- * Give one to `mux.listen(endpoint, { gate })`; each listener has its own
- * otherwise, and an AsyncServer shares one among its listeners.
+ * What the connections accepted by one or more listeners share: how many are
+ * open, how many from one address, and the memory they hold in send queues
+ * and partial messages. Each MsgServer has one; give one to RPC::Async's
+ * `mux.listen(endpoint, { gate })` to share it among listeners.
  */
 export class ConnectionGate {
   readonly #maxConnections: number;
   readonly #maxPerAddress: number;
-  readonly #bytes: SharedBytes;
+  readonly #bytes: ByteBudget;
   readonly #onRefused: ((error: RpcError) => void) | undefined;
   /** Open connections by IP address. */
   readonly #perAddress = new Map<string, number>();
@@ -67,7 +40,7 @@ export class ConnectionGate {
   constructor(options: ConnectionGateOptions = {}) {
     this.#maxConnections = whole('maxConnections', options.maxConnections ?? 10_000);
     this.#maxPerAddress = whole('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? 256);
-    this.#bytes = new SharedBytes(whole('maxBufferedBytes', options.maxBufferedBytes ?? 128 * 1024 * 1024));
+    this.#bytes = new ByteBudget(whole('maxBufferedBytes', options.maxBufferedBytes ?? 128 * 1024 * 1024));
     this.#onRefused = options.onRefused;
   }
 
@@ -91,7 +64,7 @@ export class ConnectionGate {
     return this.#connections.has(connection);
   }
 
-  /** @internal Counts `channel` in, or closes it (and says so) if it would pass a limit. */
+  /** Counts `channel` in, or closes it (and says so) if it would pass a limit. */
   admit(channel: Channel): boolean {
     const address = 'host' in channel.remote ? channel.remote.host : undefined;
     const open = address === undefined ? 0 : (this.#perAddress.get(address) ?? 0);
@@ -114,19 +87,19 @@ export class ConnectionGate {
     return false;
   }
 
-  /** @internal The budget for a Connection of an admitted channel. */
-  get budget(): MsgBudget {
-    return this.#bytes as unknown as MsgBudget; // its public members are checked above
+  /** The memory the admitted channels' Connections share: give it to their constructor. */
+  get budget(): ByteBudget {
+    return this.#bytes;
   }
 
-  /** @internal Counts `connection` (of an admitted channel) out again when it closes. */
+  /** Counts `connection` (of an admitted channel) out again when it closes. */
   track(connection: Connection): void {
     this.#connections.add(connection);
     const remote = connection.remote;
     connection.on('disconnect', () => this.release(remote));
   }
 
-  /** @internal Counts out a connection admitted from `remote` (closed, or never made). */
+  /** Counts out a connection admitted from `remote` (closed, or never made). */
   release(remote: Address): void {
     this.#open--;
     if (!('host' in remote)) return;
