@@ -1,17 +1,7 @@
 import type { Codec } from '@rpc/codec';
-import { responseArray, rpcError, type ErrorCounts } from '@rpc/core';
+import { describeThrown, responseArray, rpcError, type ErrorCounts } from '@rpc/core';
 import { RpcError } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
-
-/** What was thrown, as text, whatever it is (String() itself throws for some objects). */
-export function describeThrown(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
-  try {
-    return String(thrown);
-  } catch {
-    return typeof thrown;
-  }
-}
 
 /** The connection is closing or closed: nobody is left to answer, and its caller hears RPC_DISCONNECTED. */
 const closing = (failure: unknown): boolean => failure instanceof RpcError && failure.code === 'MSG_CLOSED';

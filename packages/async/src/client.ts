@@ -1,6 +1,7 @@
 import type { Codec } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import {
+  describeThrown,
   Connector,
   parseCallMessage,
   PendingCalls,
@@ -12,7 +13,6 @@ import {
 } from '@rpc/core';
 import { Emitter, type Endpoint, type Loop, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
 import { connect, defaultLoop, type Connection, type ConnectOptions } from '@rpc/msg';
-import { describeThrown } from './answer.js';
 import { asyncError } from './errors.js';
 import type { ArgsOf, ProcedureName, Procedures, Untyped, ValuesOf } from './procedures.js';
 

@@ -1,8 +1,6 @@
-import type { ConnectionReport, ErrorCounts, ServerStats } from '@rpc/core';
-import { formatAddress } from '@rpc/loop';
-import type { Connection } from '@rpc/msg';
+import { connectionReport, type ConnectionReport, type ErrorCounts, type ServerStats } from '@rpc/core';
+import type { Connection, ConnectionGate } from '@rpc/msg';
 import type { Caller } from './caller.js';
-import type { ConnectionGate } from '@rpc/msg';
 import type { Multiplexer } from './multiplexer.js';
 
 /** What a server keeps for one client. */
@@ -99,18 +97,9 @@ export class Clients {
 
 function reportOf(client: Client, mux: Multiplexer): ConnectionReport {
   const { connection } = client;
-  const stats = connection.stats();
-  return {
-    id: client.id,
-    remote: formatAddress(connection.remote),
-    connectedAt: stats.connectedAt,
-    lastActivityAt: stats.lastActivityAt,
-    bytesIn: stats.bytesIn,
-    bytesOut: stats.bytesOut,
-    queuedBytes: stats.queuedBytes,
-    partialBytes: stats.partialBytes,
+  return connectionReport(client.id, connection.remote, connection.stats(), {
     callsInFlight: client.serving.size,
     callsQueued: mux.queuedFor(connection),
     callsServed: client.served,
-  };
+  });
 }

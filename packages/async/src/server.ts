@@ -1,6 +1,7 @@
 import type { Codec } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import {
+  describeThrown,
   Drain,
   ErrorCounts,
   parseCallMessage,
@@ -12,7 +13,7 @@ import {
 } from '@rpc/core';
 import { Emitter, RpcError, type Address, type Endpoint, type Subscription } from '@rpc/loop';
 import { Connection, msgError } from '@rpc/msg';
-import { describeThrown, sendAnswer } from './answer.js';
+import { sendAnswer } from './answer.js';
 import { Caller } from './caller.js';
 import { Clients, type Client } from './clients.js';
 import { ConnectionGate } from '@rpc/msg';

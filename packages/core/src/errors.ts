@@ -60,3 +60,13 @@ export type RpcErrorCode = keyof typeof RPC_ERRORS;
 
 /** Makes the errors of @rpc/core, @rpc/server and @rpc/client. */
 export const rpcError = errorFactory(RPC_ERRORS);
+
+/** What was thrown, as text, whatever it is (String() itself throws for some objects). */
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  try {
+    return String(thrown);
+  } catch {
+    return typeof thrown;
+  }
+}

@@ -33,7 +33,7 @@ export {
   UsageError,
   type ErrorKind,
 } from '@rpc/loop';
-export { RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
+export { describeThrown, RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
 export { Connector } from './connector.js';
 export { PendingCalls, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
@@ -57,4 +57,11 @@ export {
   type RequestEnvelope,
 } from './protocol.js';
 export { rcOf, returnList, type ReturnList } from './results.js';
-export { ErrorCounts, type ConnectionReport, type ServerStats } from './stats.js';
+export {
+  connectionReport,
+  ErrorCounts,
+  type CallFigures,
+  type ConnectionReport,
+  type ServerStats,
+  type TrafficFigures,
+} from './stats.js';

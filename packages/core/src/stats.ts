@@ -1,4 +1,4 @@
-import type { RpcError } from '@rpc/loop';
+import { formatAddress, type Address, type RpcError } from '@rpc/loop';
 
 /** One connection's figures in a server's stats(). Times are milliseconds since the epoch. */
 export interface ConnectionReport {
@@ -20,6 +20,40 @@ export interface ConnectionReport {
   /** Calls received and waiting for the ones before them (Event::RPC's in-order requests). */
   readonly callsQueued: number;
   readonly callsServed: number;
+}
+
+/** A connection's traffic as @rpc/msg's `conn.stats()` tells it. */
+export interface TrafficFigures {
+  readonly connectedAt: number;
+  readonly lastActivityAt: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly queuedBytes: number;
+  readonly partialBytes: number;
+}
+
+/** A connection's calls as its server counts them. */
+export type CallFigures = Pick<ConnectionReport, 'callsInFlight' | 'callsQueued' | 'callsServed'>;
+
+/** One connection's line of stats(): its traffic, and its calls as its server counts them. */
+export function connectionReport(
+  id: number,
+  remote: Address,
+  traffic: TrafficFigures,
+  calls: CallFigures,
+): ConnectionReport {
+  const { connectedAt, lastActivityAt, bytesIn, bytesOut, queuedBytes, partialBytes } = traffic;
+  return {
+    id,
+    remote: formatAddress(remote),
+    connectedAt,
+    lastActivityAt,
+    bytesIn,
+    bytesOut,
+    queuedBytes,
+    partialBytes,
+    ...calls,
+  };
 }
 
 /** What every server's stats() reports; totals count connections that have closed too. */

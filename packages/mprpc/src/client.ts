@@ -1,9 +1,9 @@
-import { Connector, rpcError, type CallLimits } from '@rpc/core';
+import { describeThrown, Connector, rpcError, type CallLimits } from '@rpc/core';
 import { Emitter, type Subscription } from '@rpc/loop';
 import { connect, defaultLoop } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
-import { describeThrown, mprpcError } from './errors.js';
+import { mprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
 import type { Handlers, MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
 import { resolveHandlerOptions, type CommonOptions } from './options.js';

@@ -28,16 +28,6 @@ export type MprpcErrorCode = keyof typeof MPRPC_ERRORS;
 /** Makes the errors of @rpc/mprpc. */
 export const mprpcError = errorFactory(MPRPC_ERRORS);
 
-/** What was thrown, as text, whatever it is (String() itself throws for some objects). */
-export function describeThrown(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
-  try {
-    return String(thrown);
-  } catch {
-    return typeof thrown;
-  }
-}
-
 /**
  * An error the server answers with on its own (a limit, a shutdown, an answer that could not be sent): MessagePack-RPC
  * lets the error be any value, so it carries the code for programs and the message for people; our client reads the

@@ -1,5 +1,6 @@
 import type { Codec } from '@rpc/codec';
 import {
+  describeThrown,
   notificationArray,
   NOTIFICATION,
   parseCallMessage,
@@ -17,7 +18,7 @@ import {
 } from '@rpc/core';
 import { RpcError, type Address, type Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
-import { describeThrown, mprpcError, remoteError, wireError } from './errors.js';
+import { mprpcError, remoteError, wireError } from './errors.js';
 import type { MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
 import { Reply } from './reply.js';
 

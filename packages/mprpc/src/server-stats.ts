@@ -1,32 +1,5 @@
 import type { ConnectionReport, ErrorCounts, ServerStats } from '@rpc/core';
-import { formatAddress } from '@rpc/loop';
-import type { Connection, MsgServerStats } from '@rpc/msg';
-
-/** What the server knows of one client, beside its Connection. */
-export interface PeerFigures {
-  readonly id: number;
-  /** Requests being served, and answered so far. */
-  readonly serving: number;
-  readonly served: number;
-}
-
-/** One client's line of stats(), from its connection's figures and its peer's. */
-export function connectionReport(conn: Connection, peer: PeerFigures): ConnectionReport {
-  const stats = conn.stats();
-  return {
-    id: peer.id,
-    remote: formatAddress(conn.remote),
-    connectedAt: stats.connectedAt,
-    lastActivityAt: stats.lastActivityAt,
-    bytesIn: stats.bytesIn,
-    bytesOut: stats.bytesOut,
-    queuedBytes: stats.queuedBytes,
-    partialBytes: stats.partialBytes,
-    callsInFlight: peer.serving,
-    callsQueued: 0, // MessagePack-RPC serves each request as it comes: none waits for another
-    callsServed: peer.served,
-  };
-}
+import type { MsgServerStats } from '@rpc/msg';
 
 /**
  * The server's stats(): connections, refusals, buffered bytes and traffic as MsgServer counts them; calls from the

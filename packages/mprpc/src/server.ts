@@ -1,4 +1,6 @@
 import {
+  connectionReport,
+  describeThrown,
   Drain,
   ErrorCounts,
   rpcError,
@@ -10,7 +12,7 @@ import { Emitter, RpcError, type Address, type Loop, type Subscription } from '@
 import { defaultLoop, MsgServer, type Connection } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
 import { endpointOf } from './endpoint.js';
-import { describeThrown, mprpcError } from './errors.js';
+import { mprpcError } from './errors.js';
 import { msgpackValues } from './framing.js';
 import type { Handlers, Methods, MprpcHandler, Untyped } from './methods.js';
 import {
@@ -21,7 +23,7 @@ import {
   type ServerHandlerOptions,
 } from './options.js';
 import { MprpcPeer } from './peer.js';
-import { connectionReport, serverStats } from './server-stats.js';
+import { serverStats } from './server-stats.js';
 
 export interface MprpcServerOptions extends CommonOptions {
   /** TCP port (0 picks one), or the path of a Unix socket. */
@@ -174,7 +176,11 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
    */
   stats(): ServerStats {
     const reports = [...this.#peers].map(([conn, peer]) =>
-      connectionReport(conn, { id: this.#ids.get(conn) ?? 0, serving: peer.serving, served: peer.served }),
+      connectionReport(this.#ids.get(conn) ?? 0, conn.remote, conn.stats(), {
+        callsInFlight: peer.serving,
+        callsQueued: 0, // MessagePack-RPC serves each request as it comes: none waits for another
+        callsServed: peer.served,
+      }),
     );
     return serverStats(this.#server.stats(), reports, this.#servedBefore, this.#errors);
   }

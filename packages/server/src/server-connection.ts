@@ -1,5 +1,6 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import {
+  connectionReport,
   DISCONNECT,
   ObjectTable,
   readRequest,
@@ -13,7 +14,7 @@ import {
   type Session,
 } from '@rpc/core';
 import type { LoginRequest } from './authenticator.js';
-import { formatAddress, type Address, type Loop, type Timer } from '@rpc/loop';
+import type { Address, Loop, Timer } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
 import type { Authenticator, ConnectionAuth } from './authenticator.js';
 import { activeCall, Call } from './call.js';
@@ -194,20 +195,11 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /** @internal This connection's figures for the server's stats(). */
   report(): ConnectionReport {
-    const stats = this.#conn.stats();
-    return {
-      id: this.cid,
-      remote: formatAddress(this.#conn.remote),
-      connectedAt: stats.connectedAt,
-      lastActivityAt: stats.lastActivityAt,
-      bytesIn: stats.bytesIn,
-      bytesOut: stats.bytesOut,
-      queuedBytes: stats.queuedBytes,
-      partialBytes: stats.partialBytes,
+    return connectionReport(this.cid, this.#conn.remote, this.#conn.stats(), {
       callsInFlight: (this.#inFlight?.size ?? 0) + (this.#serving === undefined ? 0 : 1),
       callsQueued: this.#queue.length,
       callsServed: this.#callsServed,
-    };
+    });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
