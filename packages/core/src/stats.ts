@@ -1,11 +1,7 @@
 import { formatAddress, type Address, type RpcError } from '@rpc/loop';
 
-/** One connection's figures in a server's stats(). Times are milliseconds since the epoch. */
-export interface ConnectionReport {
-  /** The server's number for the connection (Event::RPC's cid). */
-  readonly id: number;
-  /** The peer's address, as `formatAddress` writes it. */
-  readonly remote: string;
+/** A connection's traffic as @rpc/msg's `conn.stats()` tells it. Times are milliseconds since the epoch. */
+export interface TrafficFigures {
   readonly connectedAt: number;
   /** The last byte either way. */
   readonly lastActivityAt: number;
@@ -15,6 +11,10 @@ export interface ConnectionReport {
   readonly queuedBytes: number;
   /** Bytes of a message begun and not yet complete. */
   readonly partialBytes: number;
+}
+
+/** A connection's calls as its server counts them. */
+export interface CallFigures {
   /** Calls being served. */
   readonly callsInFlight: number;
   /** Calls received and waiting for the ones before them (Event::RPC's in-order requests). */
@@ -22,18 +22,13 @@ export interface ConnectionReport {
   readonly callsServed: number;
 }
 
-/** A connection's traffic as @rpc/msg's `conn.stats()` tells it. */
-export interface TrafficFigures {
-  readonly connectedAt: number;
-  readonly lastActivityAt: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly queuedBytes: number;
-  readonly partialBytes: number;
+/** One connection's figures in a server's stats(). */
+export interface ConnectionReport extends TrafficFigures, CallFigures {
+  /** The server's number for the connection (Event::RPC's cid). */
+  readonly id: number;
+  /** The peer's address, as `formatAddress` writes it. */
+  readonly remote: string;
 }
-
-/** A connection's calls as its server counts them. */
-export type CallFigures = Pick<ConnectionReport, 'callsInFlight' | 'callsQueued' | 'callsServed'>;
 
 /** One connection's line of stats(): its traffic, and its calls as its server counts them. */
 export function connectionReport(

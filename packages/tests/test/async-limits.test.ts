@@ -1,7 +1,3 @@
-// No client can take an AsyncServer down: what one client does ends at most its own connection, with a coded reason
-// and an `error` event, and the program's loop goes on serving the others. Real sockets where backpressure matters;
-// shutdown and timeouts in virtual time.
-import * as net from 'node:net';
 import {
   AsyncClient,
   AsyncServer,
@@ -12,11 +8,11 @@ import {
   type RpcError,
 } from '@rpc/async';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import type { ServerStats } from '@rpc/core';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import type { Connection } from '@rpc/msg';
-import { disposableSocket, waitFor } from '@rpc/testkit';
+import { waitFor } from '@rpc/testkit';
 import { VirtualTimeScheduler } from 'rxjs';
+import { settled, silentClient, zero } from './limit-helpers.js';
 
 const codec = msgpackCodec();
 /** A call as RPC::Async frames it: a 4-byte length, then MessagePack. */
@@ -70,24 +66,6 @@ async function serve(options: Options = {}) {
     },
   };
 }
-
-/** A raw client that writes what it is given and never reads a byte. */
-async function silentClient(port: number): Promise<net.Socket & AsyncDisposable> {
-  const socket = disposableSocket(net.connect(port, '127.0.0.1'));
-  socket.pause();
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return socket;
-}
-
-/** What must be zero once every client has gone. */
-const settled = (stats: ServerStats) => ({
-  connections: stats.connections,
-  callsInFlight: stats.callsInFlight,
-  callsQueued: stats.callsQueued,
-  bufferedBytes: stats.bufferedBytes,
-  perConnection: stats.perConnection.length,
-});
-const zero = { connections: 0, callsInFlight: 0, callsQueued: 0, bufferedBytes: 0, perConnection: 0 };
 
 describe('an AsyncServer facing a client that does not read', () => {
   it.each([

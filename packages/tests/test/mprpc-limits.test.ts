@@ -1,9 +1,4 @@
-// No client can take an MprpcServer down: what one client does ends at most its own connection, with a coded reason
-// and an `error` event, and the server goes on serving the others. Real sockets where backpressure matters; shutdown
-// and timeouts in virtual time.
-import * as net from 'node:net';
 import { msgpackCodec } from '@rpc/codec-msgpack';
-import type { ServerStats } from '@rpc/core';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import {
   MprpcClient,
@@ -13,8 +8,9 @@ import {
   type MprpcServerOptions,
   type RpcError,
 } from '@rpc/mprpc';
-import { disposableSocket, waitFor } from '@rpc/testkit';
+import { waitFor } from '@rpc/testkit';
 import { VirtualTimeScheduler } from 'rxjs';
+import { settled, silentClient, zero } from './limit-helpers.js';
 
 const codec = msgpackCodec();
 const request = (id: number, method: string, ...params: unknown[]): Uint8Array => codec.encode([0, id, method, params]);
@@ -38,24 +34,6 @@ async function serve(options: Partial<MprpcServerOptions> = {}) {
   await server.start();
   return { server, held, errors, port: server.port as number, [Symbol.asyncDispose]: () => server.close() };
 }
-
-/** A raw client that writes what it is given and never reads a byte. */
-async function silentClient(port: number): Promise<net.Socket & AsyncDisposable> {
-  const socket = disposableSocket(net.connect(port, '127.0.0.1'));
-  socket.pause();
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return socket;
-}
-
-/** What must be zero once every client has gone. */
-const settled = (stats: ServerStats) => ({
-  connections: stats.connections,
-  callsInFlight: stats.callsInFlight,
-  callsQueued: stats.callsQueued,
-  bufferedBytes: stats.bufferedBytes,
-  perConnection: stats.perConnection.length,
-});
-const zero = { connections: 0, callsInFlight: 0, callsQueued: 0, bufferedBytes: 0, perConnection: 0 };
 
 describe('an MprpcServer facing a client that does not read', () => {
   it.each([
