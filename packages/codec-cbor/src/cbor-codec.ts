@@ -1,17 +1,20 @@
 import { addExtension, Decoder, Encoder, Tag } from 'cbor-x';
 import {
+  checkHeap,
   type Codec,
   type CodecOptions,
   decodeSafely,
   DEFAULT_MAX_DEPTH,
   formatError,
   isCodecError,
+  maxHeapBytesOf,
   PERL_OBJECT_TAG,
   sanitize,
   type SanitizeRules,
   setKey,
   TaggedValue,
 } from '@rpc/codec';
+import { CborHeapScan, WORST_PER_BYTE } from './heap-scan.js';
 
 /**
  * Bignums (tags 2 and 3) longer than this are refused: cbor-x builds them in quadratic time, and RPC has no use for
@@ -106,6 +109,7 @@ function needsWire(value: unknown, depth = 0): boolean {
  */
 export function cborCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxHeapBytes = maxHeapBytesOf(options, 'CBOR');
   const encoder = new Encoder({
     useRecords: false,
     mapsAsObjects: true,
@@ -115,7 +119,9 @@ export function cborCodec(options: CodecOptions = {}): Codec {
     structuredClone: false,
   });
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, pack: false, structuredClone: false });
-  const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject };
+  const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject, maxHeapBytes };
+  const heapScan = new CborHeapScan(maxDepth);
+  const scan = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit);
   installOnce();
   return {
     name: 'CBOR',
@@ -130,6 +136,7 @@ export function cborCodec(options: CodecOptions = {}): Codec {
     },
     decode(bytes: Uint8Array): unknown {
       return decodeSafely('CBOR', maxDepth, () => {
+        checkHeap('CBOR', bytes, maxHeapBytes, WORST_PER_BYTE, scan);
         decoding++;
         try {
           return sanitize(decoder.decode(bytes), rules, bytes.length);

@@ -1,4 +1,5 @@
 import {
+  checkHeap,
   type Codec,
   type CodecOptions,
   decodeSafely,
@@ -6,7 +7,10 @@ import {
   formatError,
   isCodecError,
   latin1,
+  maxHeapBytesOf,
+  tooLarge,
 } from '@rpc/codec';
+import { JsonHeapScan, MAX_TEXT_LENGTH, WORST_PER_BYTE } from './heap-scan.js';
 import { scan } from './scan.js';
 import { parseTagged } from './tagged-parser.js';
 import { needsWriter, writeJson } from './writer.js';
@@ -58,6 +62,9 @@ function positionOf(error: unknown): number | undefined {
  */
 export function jsonCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxHeapBytes = maxHeapBytesOf(options, 'JSON');
+  const heapScan = new JsonHeapScan(maxDepth);
+  const priceOf = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit);
   return {
     name: 'JSON',
     insecure: false,
@@ -72,16 +79,24 @@ export function jsonCodec(options: CodecOptions = {}): Codec {
       return latin1Bytes(text ?? 'null');
     },
     decode(bytes: Uint8Array): unknown {
+      // The text is one string: past V8's longest, making it would throw a RangeError.
+      if (bytes.length > MAX_TEXT_LENGTH)
+        throw tooLarge('JSON', bytes.length, MAX_TEXT_LENGTH, { limit: 'the longest string JavaScript can hold' });
+      checkHeap('JSON', bytes, maxHeapBytes, WORST_PER_BYTE, priceOf);
       const facts = scan(bytes, maxDepth);
       if (facts.tooDeepAt >= 0)
         throw formatError('CODEC_TOO_DEEP', 'JSON', `nesting deeper than ${maxDepth}`, { offset: facts.tooDeepAt });
-      const text = facts.ascii ? ascii.decode(bytes) : latin1(bytes);
-      if (facts.firstTag >= 0) return decodeSafely('JSON', maxDepth, () => parseTagged(text));
-      try {
-        return JSON.parse(text);
-      } catch (error) {
-        throw formatError('CODEC_MALFORMED', 'JSON', 'not valid JSON', { offset: positionOf(error), cause: error });
-      }
+      // decodeSafely: whatever else V8 cannot make (a string, an array) leaves as a codec error too.
+      return decodeSafely('JSON', maxDepth, () => {
+        const text = facts.ascii ? ascii.decode(bytes) : latin1(bytes);
+        if (facts.firstTag >= 0) return parseTagged(text);
+        try {
+          return JSON.parse(text);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          throw formatError('CODEC_MALFORMED', 'JSON', 'not valid JSON', { offset: positionOf(error), cause: error });
+        }
+      });
     },
   };
 }

@@ -61,4 +61,45 @@ describe('jsonCodec', () => {
       expect.objectContaining({ code: 'CODEC_TOO_DEEP', data: { format: 'JSON', offset: 3 } }),
     );
   });
+
+  // V8's longest string is 2^29 - 24 characters: a longer text used to escape as a plain RangeError. These tests fake
+  // the size rather than allocate 512 MiB.
+  it('refuses a text longer than the longest string JavaScript holds with CODEC_TOO_LARGE, before reading it', () => {
+    const bytes = new Uint8Array(8);
+    Object.defineProperty(bytes, 'length', { value: 2 ** 29 });
+    expect(() => jsonCodec({ maxHeapBytes: Number.POSITIVE_INFINITY }).decode(bytes)).toThrow(
+      expect.objectContaining({
+        name: 'ProtocolError',
+        code: 'CODEC_TOO_LARGE',
+        message:
+          'JSON: the decoded message would take more than the longest string JavaScript can hold (512.0 MiB): ' +
+          `at least ${2 ** 29} bytes`,
+        data: expect.objectContaining({ format: 'JSON', maxHeapBytes: 2 ** 29 - 24 }),
+      }),
+    );
+  });
+
+  it.each([
+    [
+      'the text (TextDecoder)',
+      TextDecoder.prototype,
+      'decode',
+      new Error('Cannot create a string longer than 0x1fffffe8 characters'),
+    ],
+    ['the value (JSON.parse)', JSON, 'parse', new RangeError('Invalid string length')],
+  ] as const)(
+    'lets what V8 cannot make of %s out as CODEC_TOO_LARGE, not as a RangeError',
+    (_what, object, method, error) => {
+      const spy = jest.spyOn(object as unknown as Record<string, () => unknown>, method).mockImplementation(() => {
+        throw error;
+      });
+      try {
+        expect(() => json.decode(Buffer.from('["abc"]'))).toThrow(
+          expect.objectContaining({ code: 'CODEC_TOO_LARGE', data: expect.objectContaining({ format: 'JSON' }) }),
+        );
+      } finally {
+        spy.mockRestore();
+      }
+    },
+  );
 });

@@ -13,9 +13,13 @@ export class MsgpackExtension {
   ) {}
 }
 
-/** An extension-26 payload as msgpackr read it, before sanitizing. */
+/**
+ * An extension-26 payload, still undecoded: it is read after the message (see {@link readTagged}), since msgpackr
+ * copies the whole input for every unpack started inside another, which made a message of n tagged values take
+ * time in n².
+ */
 export class RawTagged {
-  constructor(readonly data: unknown) {}
+  constructor(readonly payload: Uint8Array) {}
 }
 
 /**
@@ -92,13 +96,12 @@ export function installExtensions(keep: Iterable<number>): void {
     writers = true;
     // Extension 26 carries [className, ...values] as a MessagePack array, so any MessagePack reader can open it.
     const inner = new Packr(WRITE_OPTIONS);
-    const innerReader = new Unpackr(READ_OPTIONS);
     addExtension({
       Class: TaggedValue,
       type: PERL_OBJECT_TAG,
       pack: (value: TaggedValue) => inner.pack([value.className, ...value.values]),
     });
-    installDecoder(PERL_OBJECT_TAG, (payload) => new RawTagged(innerReader.unpack(payload)));
+    installDecoder(PERL_OBJECT_TAG, (payload) => new RawTagged(payload));
     // msgpackr lets an extension write its own bytes, so one class serves every type.
     addExtension({
       Class: MsgpackExtension,
@@ -115,6 +118,14 @@ export function installExtensions(keep: Iterable<number>): void {
     installDecoder(WRITER_TYPE, (data) => kept(WRITER_TYPE, data));
   }
   for (const type of keep) installDecoder(type, (data) => kept(type, data));
+}
+
+let innerReader: Unpackr | undefined;
+
+/** The MessagePack value in an extension-26 payload, read once the message around it has been (never inside it). */
+export function readTagged(raw: RawTagged): unknown {
+  innerReader ??= new Unpackr(READ_OPTIONS);
+  return innerReader.unpack(raw.payload);
 }
 
 function kept(type: number, data: Uint8Array): unknown {

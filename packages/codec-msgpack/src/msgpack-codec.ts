@@ -1,10 +1,12 @@
 import { Packr, Unpackr } from 'msgpackr';
 import {
+  checkHeap,
   type Codec,
   type CodecOptions,
   decodeSafely,
   DEFAULT_MAX_DEPTH,
   formatError,
+  maxHeapBytesOf,
   mentionsProto,
   sanitize,
   sanitizeInPlace,
@@ -17,8 +19,10 @@ import {
   MsgpackExtension,
   RawTagged,
   READ_OPTIONS,
+  readTagged,
   WRITE_OPTIONS,
 } from './extension.js';
+import { MsgpackHeapScan, WORST_PER_BYTE } from './heap-scan.js';
 
 export interface MsgpackCodecOptions extends CodecOptions {
   /**
@@ -36,8 +40,10 @@ export interface MsgpackCodecOptions extends CodecOptions {
 export const MSGPACK_FORMAT = 'MSGP';
 
 function extension(value: object): { className: unknown; values: unknown } | undefined {
-  if (!(value instanceof RawTagged) || !Array.isArray(value.data)) return undefined;
-  return { className: value.data[0], values: value.data.slice(1) };
+  if (!(value instanceof RawTagged)) return undefined;
+  const data = readTagged(value);
+  if (!Array.isArray(data)) return undefined;
+  return { className: data[0], values: data.slice(1) };
 }
 
 /**
@@ -47,6 +53,7 @@ function extension(value: object): { className: unknown; values: unknown } | und
  */
 export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxHeapBytes = maxHeapBytesOf(options, MSGPACK_FORMAT);
   const kept = new Set(options.extensions ?? []);
   for (const type of kept) {
     if (!isKeepableExtension(type))
@@ -67,7 +74,11 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     bytes: 'keep',
     tag: extension,
     keep: (value) => value instanceof MsgpackExtension,
+    maxHeapBytes,
   };
+  const heapScan = new MsgpackHeapScan(maxDepth);
+  const scanObjects = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit, false);
+  const scanMaps = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit, true);
   return {
     name: MSGPACK_FORMAT,
     insecure: false,
@@ -80,11 +91,14 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     },
     decode(bytes: Uint8Array): unknown {
       return decodeSafely(MSGPACK_FORMAT, maxDepth, () =>
-        decodingWith(kept, () =>
-          mentionsProto(bytes)
-            ? sanitize(unpackr.unpack(bytes), rules, bytes.length)
-            : sanitizeInPlace(objectUnpackr.unpack(bytes), rules, bytes.length),
-        ),
+        decodingWith(kept, () => {
+          if (mentionsProto(bytes)) {
+            checkHeap(MSGPACK_FORMAT, bytes, maxHeapBytes, WORST_PER_BYTE.maps, scanMaps);
+            return sanitize(unpackr.unpack(bytes), rules, bytes.length);
+          }
+          checkHeap(MSGPACK_FORMAT, bytes, maxHeapBytes, WORST_PER_BYTE.objects, scanObjects);
+          return sanitizeInPlace(objectUnpackr.unpack(bytes), rules, bytes.length);
+        }),
       );
     },
   };

@@ -1,5 +1,14 @@
-import { setKey, type TaggedValue } from '@rpc/codec';
-import { malformed, tooDeep } from './errors.js';
+import {
+  FAST_PROPERTIES,
+  HEAP_COST as C,
+  HeapMeter,
+  latin1Cost,
+  propertiesCost,
+  setKey,
+  type TaggedValue,
+  textCost,
+} from '@rpc/codec';
+import { malformed, SEREAL_FORMAT, tooDeep } from './errors.js';
 import { readHeader } from './header.js';
 import { blessed, type ReferentKind } from './objects.js';
 import { Tag, TAG_MASK, tagName, TRACK_FLAG } from './tags.js';
@@ -11,6 +20,15 @@ interface Tracked {
   readonly cost: number;
 }
 
+/** What remembering a position costs (a tracked item, a class name, a copied string): a Map entry and a record. */
+const REMEMBERED = 96;
+
+/**
+ * Heap bytes per input byte in the worst case: a tracked empty hash (0xd0) is an object, its slot and a tracked
+ * item, 168 bytes from one byte. A message whose worst case fits maxHeapBytes cannot pass it, and is read unlimited.
+ */
+export const WORST_PER_BYTE = 168;
+
 const MAX_U64 = 2n ** 64n - 1n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -21,10 +39,12 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
  * against the bytes left before anything is allocated, nesting against
  * `maxDepth`, and every tag, including those reached again through REFP, ALIAS
  * or COPY, is paid from a budget of one per input byte, so that shared
- * references cannot expand a message into a tree larger than itself.
+ * references cannot expand a message into a tree larger than itself. Each
+ * value is priced in heap bytes (HEAP_COST) just before it is built, and a
+ * message that would take more than `maxHeapBytes` is refused there.
  */
-export function decodeSereal(bytes: Uint8Array, maxDepth: number): unknown {
-  return new Reader(bytes, maxDepth).document();
+export function decodeSereal(bytes: Uint8Array, maxDepth: number, maxHeapBytes: number): unknown {
+  return new Reader(bytes, maxDepth, maxHeapBytes).document();
 }
 
 function isString(tag: number): boolean {
@@ -48,8 +68,9 @@ class Reader {
   /** Strings read again through COPY, by position: shared, so that copies cost no memory. */
   #copies: Map<number, string> | undefined;
   #view: DataView | undefined;
+  readonly #heap: HeapMeter;
 
-  constructor(bytes: Uint8Array, maxDepth: number) {
+  constructor(bytes: Uint8Array, maxDepth: number, maxHeapBytes: number) {
     const header = readHeader(bytes);
     this.#bytes = bytes;
     this.#end = bytes.length;
@@ -58,6 +79,7 @@ class Reader {
     this.#offsetBase = header.offsetBase;
     this.#pos = header.bodyStart;
     this.#budget = bytes.length;
+    this.#heap = new HeapMeter(SEREAL_FORMAT, maxHeapBytes);
   }
 
   document(): unknown {
@@ -96,6 +118,7 @@ class Reader {
     const before = this.#budget;
     this.#spend(1, at);
     if ((tag & TRACK_FLAG) === 0 || this.#copying) return this.#item(tag & TAG_MASK, at, depth);
+    this.#heap.charge(REMEMBERED, at);
     const value = this.#item(tag & TAG_MASK, at, depth);
     // Registered once finished: a REFP met before then is a cycle (or a forward reference), and is refused.
     (this.#tracked ??= new Map()).set(at, { value, cost: before - this.#budget });
@@ -110,9 +133,9 @@ class Reader {
     if (t >= Tag.ARRAYREF_0) return this.#array(t - Tag.ARRAYREF_0, depth, at);
     switch (t) {
       case Tag.VARINT:
-        return this.#integer(false);
+        return this.#boxed(this.#integer(false), at);
       case Tag.ZIGZAG:
-        return this.#integer(true);
+        return this.#boxed(this.#integer(true), at);
       case Tag.FLOAT:
         return this.#float(4);
       case Tag.DOUBLE:
@@ -201,8 +224,16 @@ class Reader {
     throw malformed('varint longer than 10 bytes', this.#pos - 1);
   }
 
+  /** An integer, priced: past 32 bits it is a HeapNumber or a BigInt, not a small integer. */
+  #boxed(value: number | bigint, at: number): number | bigint {
+    if (typeof value === 'bigint') this.#heap.charge(C.bigint, at);
+    else if (value > 0x7fffffff || value < -0x80000000) this.#heap.charge(C.number, at);
+    return value;
+  }
+
   #float(size: 4 | 8): number {
     if (this.#end - this.#pos < size) throw malformed('the document ends early', this.#end);
+    this.#heap.charge(C.number, this.#pos);
     const view = (this.#view ??= new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength));
     const value = size === 4 ? view.getFloat32(this.#pos, true) : view.getFloat64(this.#pos, true);
     this.#pos += size;
@@ -222,6 +253,7 @@ class Reader {
   #latin1(length: number): string {
     const start = this.#pos;
     if (length > this.#end - start) throw malformed(`a string of ${length} bytes runs past the input`, start);
+    this.#heap.charge(latin1Cost(length), start);
     this.#pos = start + length;
     return latin1Text(this.#bytes, start, start + length);
   }
@@ -229,6 +261,7 @@ class Reader {
   /** STR_UTF8: text (its length was checked by #length). */
   #utf8(length: number): string {
     const start = this.#pos;
+    this.#heap.charge(textCost(length), start);
     this.#pos = start + length;
     return utf8Text(this.#bytes, start, start + length);
   }
@@ -248,6 +281,7 @@ class Reader {
       t === Tag.STR_UTF8
         ? this.#utf8(this.#length())
         : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
+    this.#heap.charge(REMEMBERED, at);
     copies.set(at, text);
     return text;
   }
@@ -261,14 +295,18 @@ class Reader {
     return this.#pos + length;
   }
 
-  /** A hash key: a string, or a COPY of an earlier one (how Perl repeats keys). */
-  #key(): string {
+  /**
+   * A hash key: a string, or a COPY of an earlier one (how Perl repeats keys). A key written out is one the message
+   * has not used before: in a `small` hash, a new hidden class.
+   */
+  #key(small: boolean): string {
     const at = this.#skipMarkers();
     const t = this.#byte() & TAG_MASK;
     this.#spend(1, at);
     if (t === Tag.COPY) return this.#copiedString(at);
     if (!isString(t)) throw malformed(`a hash key must be a string, not ${tagName(t)}`, at);
     if (this.#copying) return this.#stringAt(at);
+    if (small) this.#heap.charge(C.newKey, at);
     return t === Tag.STR_UTF8
       ? this.#utf8(this.#length())
       : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
@@ -344,6 +382,7 @@ class Reader {
 
   #array(count: number, depth: number, at: number): unknown[] {
     if (depth >= this.#maxDepth) throw tooDeep(this.#maxDepth, at);
+    this.#heap.charge(C.array + count * C.slot, at);
     const out = new Array<unknown>(count);
     for (let i = 0; i < count; i++) out[i] = this.#value(depth + 1);
     return out;
@@ -351,9 +390,11 @@ class Reader {
 
   #hash(count: number, depth: number, at: number): Record<string, unknown> {
     if (depth >= this.#maxDepth) throw tooDeep(this.#maxDepth, at);
+    this.#heap.charge(C.object + propertiesCost(count) + count * C.slot, at);
     const out: Record<string, unknown> = {};
+    const small = count <= FAST_PROPERTIES;
     for (let i = 0; i < count; i++) {
-      const key = this.#key();
+      const key = this.#key(small);
       setKey(out, key, this.#value(depth + 1));
     }
     return out;
@@ -375,6 +416,7 @@ class Reader {
           ? this.#utf8(this.#length())
           : this.#latin1(t === Tag.BINARY ? this.#length() : t - Tag.SHORT_BINARY_0);
     else throw malformed(`a class name must be a string, not ${tagName(t)}`, at);
+    this.#heap.charge(REMEMBERED, at);
     (this.#classNames ??= new Map()).set(at, name);
     return name;
   }
@@ -408,6 +450,7 @@ class Reader {
     const value = this.#value(depth);
     if (t === Tag.REFP) referentAt = this.#offsetBase + this.#peekOffset(refAt);
     const object = blessed(className, freeze, kind, value, refAt);
+    this.#heap.charge(blessedCost(object), refAt);
     // Read again through COPY, the object is a copy: REFPs keep meaning the first one.
     if (this.#copying) return object;
     for (const position of [refAt, referentAt]) {
@@ -425,4 +468,11 @@ class Reader {
     this.#pos = back;
     return offset;
   }
+}
+
+/** What blessed() built around the value: the TaggedValue, its [reftype, payload] pair or a hash's key-value list. */
+function blessedCost(object: TaggedValue): number {
+  const pair = object.values[0];
+  const pairs = Array.isArray(pair) && pair[0] === 'HASH' && Array.isArray(pair[1]) ? pair[1].length : 0;
+  return C.box + 2 * (C.array + 2 * C.slot) + (pairs > 0 ? C.array + pairs * C.slot : 0);
 }

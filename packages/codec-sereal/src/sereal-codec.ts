@@ -1,6 +1,13 @@
-import { type Codec, type CodecOptions, decodeSafely, DEFAULT_MAX_DEPTH, isCodecError } from '@rpc/codec';
+import {
+  type Codec,
+  type CodecOptions,
+  decodeSafely,
+  DEFAULT_MAX_DEPTH,
+  isCodecError,
+  maxHeapBytesOf,
+} from '@rpc/codec';
 import { SEREAL_FORMAT, unencodable } from './errors.js';
-import { decodeSereal } from './reader.js';
+import { decodeSereal, WORST_PER_BYTE } from './reader.js';
 import { SerealWriter } from './writer.js';
 
 /**
@@ -13,6 +20,7 @@ import { SerealWriter } from './writer.js';
  */
 export function serealCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxHeapBytes = maxHeapBytesOf(options, SEREAL_FORMAT);
   const writer = new SerealWriter(maxDepth);
   return {
     name: SEREAL_FORMAT,
@@ -26,7 +34,9 @@ export function serealCodec(options: CodecOptions = {}): Codec {
       }
     },
     decode(bytes: Uint8Array): unknown {
-      return decodeSafely(SEREAL_FORMAT, maxDepth, () => decodeSereal(bytes, maxDepth));
+      // The reader prices each value as it builds it; a message whose worst case fits cannot pass, and is not priced.
+      const limit = bytes.length * WORST_PER_BYTE <= maxHeapBytes ? Number.POSITIVE_INFINITY : maxHeapBytes;
+      return decodeSafely(SEREAL_FORMAT, maxDepth, () => decodeSereal(bytes, maxDepth, limit));
     },
   };
 }

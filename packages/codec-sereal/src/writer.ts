@@ -40,8 +40,9 @@ export class SerealWriter {
   constructor(readonly maxDepth: number) {}
 
   encode(value: unknown): Uint8Array {
-    if (this.#buf.length - this.#pos < MIN_ROOM) this.#replace(DEFAULT_SIZE);
+    // Past the document before (its view keeps it), so that a fresh buffer starts empty rather than with a copy of it.
     this.#start = this.#pos;
+    if (this.#buf.length - this.#pos < MIN_ROOM) this.#replace(DEFAULT_SIZE);
     for (const byte of HEADER) this.#buf[this.#pos++] = byte;
     this.#body = this.#pos;
     try {

@@ -154,3 +154,44 @@ describe('shared references cannot amplify a message', () => {
     expect(value[count]).toBe(text);
   });
 });
+
+describe('heap', () => {
+  // What an ARRAY, HASH, string or COPY will take is counted before it is built, once a message is large enough to
+  // reach maxHeapBytes at all (168 heap bytes per input byte at worst).
+  it('refuses an ARRAY whose slots alone pass maxHeapBytes before allocating it', () => {
+    const count = 2 ** 20;
+    const input = bytes([0x28, 0x2b, ...varint(count), ...new Array(count).fill(0x25)]);
+    const { error, ms } = timed(input, serealCodec({ maxHeapBytes: 4 * 2 ** 20 }));
+    expect(error).toMatchObject({
+      name: 'ProtocolError',
+      code: 'CODEC_TOO_LARGE',
+      data: { format: 'SERL', offset: 7, maxHeapBytes: 4 * 2 ** 20, heapBytes: 48 + 8 * count },
+    });
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('counts containers read again through COPY, which the value budget lets through', () => {
+    // [[1 x 1000], 'x' x 20000, COPY of the first x 10]: 11,000 values from 21,000 bytes, 108 kB of heap.
+    const body = [0x28, 0x2b, 12];
+    const inner = body.length + 1;
+    body.push(0x28, 0x2b, ...varint(1000), ...new Array(1000).fill(0x01));
+    body.push(0x26, ...varint(20_000), ...new Array(20_000).fill(0x78));
+    for (let i = 0; i < 10; i++) body.push(0x2f, ...varint(inner));
+    expect(sereal.decode(bytes(body))).toHaveLength(12);
+    expectRefused(
+      bytes(body),
+      'CODEC_TOO_LARGE',
+      /more than maxHeapBytes \(64000 bytes\)/,
+      serealCodec({ maxHeapBytes: 64_000 }),
+    );
+  });
+
+  it('counts each value just before building it: 16 MiB of empty hashes is refused after a few', () => {
+    const count = 16 * 2 ** 20;
+    const input = new Uint8Array(6 + 5 + count).fill(0x50); // HASHREF_0 each
+    input.set([...HEADER, 0x2b, ...varint(count)]);
+    const { error, ms } = timed(input);
+    expect(error).toMatchObject({ code: 'CODEC_TOO_LARGE', data: { format: 'SERL', offset: 6 } });
+    expect(ms).toBeLessThan(1000);
+  });
+});

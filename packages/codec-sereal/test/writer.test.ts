@@ -216,6 +216,15 @@ describe('the output buffer', () => {
     expect(codec.decode(codec.encode('after'))).toBe('after');
   });
 
+  // The check for room at the start of a document used to copy the document before into the fresh buffer.
+  it('starts a fresh buffer empty when the document before left it full', () => {
+    const codec = serealCodec();
+    const bytes = codec.encode(new Uint8Array(8192).fill(0x61));
+    const text = codec.encode('x'.repeat(8192)); // ends with less room than a document needs
+    expect(codec.decode(codec.encode([1, 2, 3]))).toEqual([1, 2, 3]);
+    expect([codec.decode(bytes), codec.decode(text)]).toEqual(['a'.repeat(8192), 'x'.repeat(8192)]);
+  });
+
   it('drops a document that failed half way, keeping the one before intact', () => {
     const codec = serealCodec();
     const before = codec.encode({ keep: 'me' });

@@ -5,7 +5,8 @@
  * 2^53), strings, Uint8Array, Date, arrays, plain objects with string keys,
  * and {@link TaggedValue}. Decoders treat bytes as hostile: they return plain
  * objects in which `__proto__` and `constructor` are ordinary keys, refuse
- * nesting deeper than `maxDepth`, and throw only the codec errors (CODEC_*).
+ * nesting deeper than `maxDepth` and values larger than `maxHeapBytes`, and
+ * throw only the codec errors (CODEC_*).
  */
 export interface Codec {
   /** The name used in negotiation: 'JSON', 'CBOR', 'MSGP'. */
@@ -22,6 +23,19 @@ export interface Codec {
 export interface CodecOptions {
   /** Deepest nesting of arrays, maps and tags a decoder accepts (default 512, as JSON::XS and CBOR::XS). */
   readonly maxDepth?: number;
+  /**
+   * The largest heap, in bytes, a decoded message may take, estimated before decoding (default 64 MiB): a larger one
+   * is refused with CODEC_TOO_LARGE before its value is built. A message so small that its worst case fits is never
+   * refused and never scanned, so the check costs nothing on the small messages of most calls.
+   */
+  readonly maxHeapBytes?: number;
 }
 
 export const DEFAULT_MAX_DEPTH = 512;
+
+/**
+ * Four times the default maxPacketSize of @rpc/msg (16 MiB): a string or binary up to that size always decodes, and
+ * structured data averaging up to four heap bytes per wire byte; a few such messages at once stay far below V8's
+ * default heap limit (2 to 4 GiB on 64-bit machines).
+ */
+export const DEFAULT_MAX_HEAP_BYTES = 64 * 1024 * 1024;

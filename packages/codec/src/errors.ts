@@ -4,8 +4,13 @@ import { errorFactory, ProtocolError, RpcError, UsageError, type ErrorTable } fr
 export const CODEC_ERRORS = {
   /** Bytes that do not decode (`data.format`, and `data.offset` where the decoder can tell). */
   CODEC_MALFORMED: ProtocolError,
-  /** Bytes nesting deeper than maxDepth, or a message that expands past its budget. */
+  /** Bytes nesting deeper than maxDepth. */
   CODEC_TOO_DEEP: ProtocolError,
+  /**
+   * A message whose decoded value would take more heap than maxHeapBytes (`data.heapBytes`, the estimate, and
+   * `data.maxHeapBytes`), or a JSON text longer than the longest string JavaScript can hold.
+   */
+  CODEC_TOO_LARGE: ProtocolError,
   /** A value the format cannot carry: a cycle, a function, nesting past maxDepth. */
   CODEC_UNENCODABLE: UsageError,
   /** A codec option out of range. */

@@ -1,4 +1,7 @@
+import { DEFAULT_MAX_HEAP_BYTES } from './codec.js';
 import { formatError } from './errors.js';
+import { tooLarge } from './heap-budget.js';
+import { HEAP_COST, latin1Cost, propertiesCost } from './heap-cost.js';
 import { TaggedValue } from './tagged-value.js';
 
 export interface SanitizeRules {
@@ -11,6 +14,11 @@ export interface SanitizeRules {
   readonly tag?: (value: object) => { className: unknown; values: unknown } | undefined;
   /** Objects of the format's own value classes, passed on as they are (MessagePack extensions). */
   readonly keep?: (value: object) => boolean;
+  /**
+   * The heap the walk may spend on what it builds (maxHeapBytes): copies, objects made from Maps, latin-1 strings.
+   * A pre-scan prices a message as written; this catches what shared references expand it into.
+   */
+  readonly maxHeapBytes?: number;
 }
 
 const latin1Chunk = 0x2000;
@@ -36,10 +44,13 @@ export function setKey(target: Record<string, unknown>, key: string, value: unkn
 
 /**
  * Turns what a binary decoder produced (Maps, byte arrays, tag objects) into
- * the plain value model of {@link Codec}, enforcing the nesting limit and a
- * node budget: without shared references every value costs at least one
- * input byte, so a tree larger than its input is a peer amplifying through
- * references (CBOR tags 28/29 and 6, MessagePack structured clone) and is refused.
+ * the plain value model of {@link Codec}, enforcing the nesting limit, a
+ * node budget and a heap budget: without shared references every value costs
+ * at least one input byte, so a tree larger than its input is a peer
+ * amplifying through references (CBOR tags 28/29 and 6, MessagePack
+ * structured clone) and is refused; and what the walk builds is priced as it
+ * goes (a byte string shared a thousand times becomes a thousand strings), and
+ * refused with CODEC_TOO_LARGE past maxHeapBytes.
  */
 export function sanitize(value: unknown, rules: SanitizeRules, inputBytes: number): unknown {
   return new Walk(rules, inputBytes + 1, false).value(value, 0);
@@ -69,6 +80,8 @@ export function mentionsProto(bytes: Uint8Array): boolean {
 
 class Walk {
   #budget: number;
+  /** Heap bytes the walk may still spend. */
+  #heap: number;
 
   constructor(
     readonly rules: SanitizeRules,
@@ -76,6 +89,14 @@ class Walk {
     readonly inPlace: boolean,
   ) {
     this.#budget = budget;
+    this.#heap = rules.maxHeapBytes ?? DEFAULT_MAX_HEAP_BYTES;
+  }
+
+  #charge(bytes: number): void {
+    if ((this.#heap -= bytes) < 0) {
+      const limit = this.rules.maxHeapBytes ?? DEFAULT_MAX_HEAP_BYTES;
+      throw tooLarge(this.rules.format, limit - this.#heap, limit);
+    }
   }
 
   value(value: unknown, depth: number): unknown {
@@ -90,20 +111,29 @@ class Walk {
     if (value === null || typeof value !== 'object') {
       if (value === undefined) return null;
       // Integers that a double holds exactly are numbers, however the peer encoded them.
-      if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
+      if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) {
+        this.#charge(HEAP_COST.number);
+        return Number(value);
+      }
       return value;
     }
     if (depth >= rules.maxDepth)
       throw formatError('CODEC_TOO_DEEP', rules.format, `nesting deeper than ${rules.maxDepth}`);
-    if (value instanceof Uint8Array) return rules.bytes === 'latin1' ? latin1(value) : value;
+    if (value instanceof Uint8Array) {
+      if (rules.bytes === 'keep') return value;
+      this.#charge(latin1Cost(value.length));
+      return latin1(value);
+    }
     if (Array.isArray(value)) {
+      if (!this.inPlace) this.#charge(HEAP_COST.array + HEAP_COST.slot * value.length);
       const out = this.inPlace ? value : new Array<unknown>(value.length);
       for (let i = 0; i < value.length; i++) out[i] = this.value(value[i], depth + 1);
       return out;
     }
     if (value instanceof Map) {
+      this.#charge(HEAP_COST.object + propertiesCost(value.size));
       const out: Record<string, unknown> = {};
-      for (const [key, item] of value) setKey(out, mapKey(key, rules), this.value(item, depth + 1));
+      for (const [key, item] of value) setKey(out, this.key(key), this.value(item, depth + 1));
       return out;
     }
     if (value instanceof Date || rules.keep?.(value)) return value;
@@ -119,8 +149,10 @@ class Walk {
         }
         return source;
       }
+      const keys = Object.keys(source);
+      this.#charge(HEAP_COST.object + propertiesCost(keys.length));
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(source)) setKey(out, key, this.value(source[key], depth + 1));
+      for (const key of keys) setKey(out, key, this.value(source[key], depth + 1));
       return out;
     }
     throw formatError(
@@ -132,17 +164,25 @@ class Walk {
 
   /** A TaggedValue from `[className, ...values]`, checking its shape. */
   tagged(className: unknown, values: unknown, depth: number): TaggedValue {
-    const name = className instanceof Uint8Array ? latin1(className) : className;
+    const name = className instanceof Uint8Array ? this.key(className) : className;
     if (typeof name !== 'string' || !Array.isArray(values)) {
       throw formatError('CODEC_MALFORMED', this.rules.format, 'a tagged value needs a class name and an array');
     }
+    this.#charge(HEAP_COST.box);
     return new TaggedValue(name, this.value(values, depth + 1) as unknown[]);
   }
-}
 
-function mapKey(key: unknown, rules: SanitizeRules): string {
-  if (typeof key === 'string') return key;
-  if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return String(key);
-  if (key instanceof Uint8Array) return latin1(key);
-  throw formatError('CODEC_MALFORMED', rules.format, 'map key is not a string or number');
+  /** A map key (or class name) as a string: byte strings as latin-1, numbers and booleans as written. */
+  key(key: unknown): string {
+    if (typeof key === 'string') return key;
+    if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') {
+      this.#charge(HEAP_COST.string);
+      return String(key);
+    }
+    if (key instanceof Uint8Array) {
+      this.#charge(latin1Cost(key.length));
+      return latin1(key);
+    }
+    throw formatError('CODEC_MALFORMED', this.rules.format, 'map key is not a string or number');
+  }
 }

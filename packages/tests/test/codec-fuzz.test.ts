@@ -8,6 +8,16 @@ import { cborCodec } from '@rpc/codec-cbor';
 import { jsonCodec } from '@rpc/codec-json';
 import { msgpackCodec } from '@rpc/codec-msgpack';
 import { serealCodec } from '@rpc/codec-sereal';
+import {
+  foreignObject,
+  FUZZ_FORMATS,
+  type FuzzFormat,
+  mutate,
+  prototypeChange,
+  randomInput,
+  randomValue,
+  Rng,
+} from '@rpc/testkit';
 
 const SEED = Number(process.env.CODEC_FUZZ_SEED ?? 0xc0dec);
 const RANDOM_INPUTS = 3000;
@@ -17,303 +27,26 @@ const SLOW_MS = 250;
 /** Tries before a decode counts as slow: a machine busy elsewhere can stall one, not every one. */
 const SLOW_TRIES = 3;
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-class Rng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-  bytes(n: number): number[] {
-    return Array.from({ length: n }, () => this.int(256));
-  }
-}
-
-const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
+const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
+const tagged = (className: string, values: unknown[]) => new TaggedValue(className, values);
+const SEREAL_HEADER = FUZZ_FORMATS.SERL.header;
 
 interface Target {
   readonly codec: Codec;
-  /** Byte runs that mean something to this format: length headers declaring huge sizes, tags, extensions, structure. */
-  readonly tokens: readonly number[][];
-  /** Bytes random inputs are drawn from half the time, so that they get past the first byte. */
-  readonly alphabet?: readonly number[];
-  /** A header random inputs start with half the time, so that they reach the body (Sereal). */
-  readonly header?: readonly number[];
+  /** The same codec with a heap limit so small that every input is priced before it is decoded. */
+  readonly tight: Codec;
+  readonly format: FuzzFormat;
 }
 
-const FF4 = [0xff, 0xff, 0xff, 0xff];
-const SEREAL_HEADER = [0x3d, 0xf3, 0x72, 0x6c, 0x05, 0x00];
+const TIGHT = { maxHeapBytes: 4096 };
 const targets: Target[] = [
-  {
-    codec: jsonCodec(),
-    tokens: [
-      '"',
-      '[',
-      ']',
-      '{',
-      '}',
-      '(',
-      ')',
-      '("A")[',
-      ',',
-      ':',
-      '\\',
-      '\\u0000',
-      '\\ud800',
-      'null',
-      'true',
-      '-',
-      '1e999',
-      '99999999999999999999',
-      '"__proto__":',
-      '\u00ff',
-    ].map(ascii),
-    alphabet: ascii('[]{}(),:"\\ 0123456789-+.eEtrufalsn\u00e9'),
-  },
-  {
-    codec: cborCodec(),
-    tokens: [
-      [0x9b, 0, 0, 0, 1, 0, 0, 0, 0], // array of 2^32 items
-      [0x9b, ...FF4, ...FF4],
-      [0x9a, ...FF4],
-      [0xba, ...FF4], // map
-      [0x5a, ...FF4], // byte string
-      [0x7b, 0x7f, ...FF4, 0xff, 0xff, 0xff], // text string
-      [0x9f],
-      [0xbf],
-      [0x5f],
-      [0x7f],
-      [0xff], // indefinite lengths and break
-      [0xc1],
-      [0xc2],
-      [0xd8, 0x1a],
-      [0xd8, 0x1b],
-      [0xd8, 0x1c],
-      [0xd8, 0x1d, 0x00],
-      [0xd9, 0x01, 0x02],
-      [0xd9, 0x01, 0x03],
-      [0xd9, 0xe0, 0x00], // tags
-      [0xa1, 0x69, ...ascii('__proto__')],
-      [0xf7],
-      [0xfb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
-    ],
-  },
-  {
-    codec: msgpackCodec(),
-    tokens: [
-      [0xdd, ...FF4], // array32
-      [0xdf, ...FF4], // map32
-      [0xdb, ...FF4], // str32
-      [0xc6, ...FF4], // bin32
-      [0xc9, ...FF4, 0x1a], // ext32, type 26
-      [0xdc, 0xff, 0xff],
-      [0xde, 0xff, 0xff],
-      [0xc7, 0x03, 0x1a],
-      [0xd4, 0x72, 0x00],
-      [0xd4, 0x65, 0x00],
-      [0xd6, 0x69, 0, 0, 0, 0],
-      [0xd6, 0x70, 0, 0, 0, 0],
-      [0xd4, 0x73, 0x90],
-      [0xc7, 0x09, 0x74],
-      [0xd6, 0xff, 0, 0, 0, 0],
-      [0x81, 0xa9, ...ascii('__proto__')],
-      [0xc1],
-      [0xd3, ...FF4, ...FF4],
-    ],
-  },
-  {
-    codec: serealCodec(),
-    tokens: [
-      [0x28, 0x2b, ...FF4, 0x0f], // REFN ARRAY of 2^32-1 items
-      [0x28, 0x2a, ...FF4, 0x0f], // REFN HASH
-      [0x26, ...FF4, 0x0f], // BINARY
-      [0x27, ...FF4, 0x0f], // STR_UTF8
-      [0x20, ...FF4, ...FF4, 0xff, 0x01],
-      [0x21, ...FF4, ...FF4, 0xff, 0x01], // 64-bit VARINT, ZIGZAG
-      [0x29, 0x01],
-      [0x29, 0x03],
-      [0x2e, 0x02],
-      [0x2f, 0x01],
-      [0x2f, 0x03],
-      [0x2d, 0x03],
-      [0x33, 0x03], // REFP, ALIAS, COPY, OBJECTV(_FREEZE)
-      [0xab, 0x00],
-      [0xa8],
-      [0xaa, 0x00],
-      [0xe3, 0x61, 0x62, 0x63],
-      [0xc1], // tracked items
-      [0x2c, 0x61, 0x41],
-      [0x32, 0x61, 0x41, 0x28, 0x2b, 0x00], // OBJECT, OBJECT_FREEZE
-      [0x30],
-      [0x3f],
-      [0x31],
-      [0x24],
-      [0x38],
-      [0x3c],
-      [0x3e],
-      [0x39],
-      [0x35],
-      [0x51, 0x69, ...ascii('__proto__')],
-      [0x4f],
-      [0x5f],
-      [0x7f],
-      SEREAL_HEADER,
-      [0x3d, 0x73, 0x72, 0x6c, 0x01, 0x00],
-      [0x3d, 0xf3, 0x72, 0x6c, 0x35, 0x00],
-      [0x05, ...FF4], // headers, a suffix size
-    ],
-    header: SEREAL_HEADER,
-  },
+  { codec: jsonCodec(), tight: jsonCodec(TIGHT), format: FUZZ_FORMATS.JSON },
+  { codec: cborCodec(), tight: cborCodec(TIGHT), format: FUZZ_FORMATS.CBOR },
+  { codec: msgpackCodec(), tight: msgpackCodec(TIGHT), format: FUZZ_FORMATS.MSGP },
+  { codec: serealCodec(), tight: serealCodec(TIGHT), format: FUZZ_FORMATS.SERL },
 ];
-
-const STRINGS = [
-  '',
-  'exec',
-  'My::Class=HASH(0x55d1c0ffee)',
-  'Grüße',
-  '你好',
-  '😀',
-  'quote " back \\ nul \u0000',
-  '(not a tag)',
-  '[{"nested":1}]',
-];
-const NUMBERS = [
-  0,
-  1,
-  -1,
-  23,
-  24,
-  255,
-  256,
-  -129,
-  65535,
-  65536,
-  2 ** 32,
-  -(2 ** 31) - 1,
-  Number.MAX_SAFE_INTEGER,
-  0.5,
-  -2.5e-8,
-  1e300,
-];
-const KEYS = ['cmd', 'oid', 'method', 'params', '__proto__', 'constructor', 'toString', 'polluted', '', '0'];
-
-/** A value every codec can encode, from the value model of Codec. */
-function randomValue(rng: Rng, depth: number): unknown {
-  switch (rng.int(depth >= 4 ? 7 : 10)) {
-    case 0:
-      return rng.pick([null, true, false]);
-    case 1:
-      return rng.pick(NUMBERS);
-    case 2:
-      return rng.next() * 2e6 - 1e6;
-    case 3:
-      return rng.pick(STRINGS);
-    case 4:
-      return new Uint8Array(rng.bytes(rng.int(40)));
-    case 5:
-      return rng.pick([2n ** 64n - 1n, -(2n ** 63n), new Date(1_700_000_000_000)]);
-    case 6:
-      return 'x'.repeat(rng.pick([23, 24, 255, 256, 1000]));
-    case 7:
-      return Array.from({ length: rng.int(6) }, () => randomValue(rng, depth + 1));
-    case 8: {
-      const out: Record<string, unknown> = {};
-      // defineProperty: a '__proto__' key must be data, not a prototype change.
-      for (let n = rng.int(5); n > 0; n--)
-        Object.defineProperty(out, rng.pick(KEYS), {
-          value: randomValue(rng, depth + 1),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      return out;
-    }
-    default:
-      return new TaggedValue(
-        rng.pick(['My::Class', 'Event_RPC_Test2', '']),
-        Array.from({ length: rng.int(4) }, () => randomValue(rng, depth + 1)),
-      );
-  }
-}
-
-function mutate(rng: Rng, input: Uint8Array, target: Target): Uint8Array {
-  const bytes = [...input];
-  for (let n = 1 + rng.int(4); n > 0; n--) {
-    const at = rng.int(bytes.length + 1);
-    switch (rng.int(7)) {
-      case 0: // flip bits
-        if (at < bytes.length) bytes[at] = (bytes[at] as number) ^ (1 + rng.int(255));
-        break;
-      case 1: // overwrite with a high byte, which in binary formats often means "long length follows"
-        if (at < bytes.length) bytes[at] = rng.pick([0xff, 0xfe, 0x9f, 0xbf, 0xdd, 0xdf, 0xdb, 0x80, 0x00]);
-        break;
-      case 2: // insert random bytes
-        bytes.splice(at, 0, ...rng.bytes(1 + rng.int(3)));
-        break;
-      case 3: // delete bytes
-        bytes.splice(at, 1 + rng.int(3));
-        break;
-      case 4: // truncate
-        bytes.length = at;
-        break;
-      case 5: // insert a format token
-        bytes.splice(at, 0, ...rng.pick(target.tokens));
-        break;
-      default: {
-        // overwrite with a format token: a header in place of a header
-        const token = rng.pick(target.tokens);
-        bytes.splice(at, token.length, ...token);
-      }
-    }
-  }
-  return new Uint8Array(bytes);
-}
-
-/** Describes the first object in `value` that is not plain data, or undefined. */
-function foreignObject(value: unknown): string | undefined {
-  const seen = new Set<object>();
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (typeof item === 'function' || typeof item === 'symbol') return `a ${typeof item}`;
-    if (item === null || typeof item !== 'object' || seen.has(item)) continue;
-    seen.add(item);
-    if (item instanceof Uint8Array || item instanceof Date) continue;
-    if (item instanceof TaggedValue) {
-      if (typeof item.className !== 'string') return 'a TaggedValue without a string class name';
-      for (const inner of item.values) stack.push(inner);
-      continue;
-    }
-    const proto: unknown = Object.getPrototypeOf(item);
-    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-      return `an object with prototype ${String((proto as { constructor?: { name?: string } }).constructor?.name)}`;
-    }
-    for (const key of Reflect.ownKeys(item)) {
-      const descriptor = Object.getOwnPropertyDescriptor(item, key);
-      if (descriptor?.get !== undefined || descriptor?.set !== undefined) return `an accessor property ${String(key)}`;
-      stack.push(descriptor?.value);
-    }
-  }
-  return undefined;
-}
-
-const prototypeKeys = (proto: object): string => Reflect.ownKeys(proto).map(String).sort().join(',');
-const objectKeys = prototypeKeys(Object.prototype);
-const arrayKeys = prototypeKeys(Array.prototype);
 
 /** The fastest of `tries` decodes of `input`, in ms (whether they threw does not matter here). */
 function fastestDecodeMs(codec: Codec, input: Uint8Array, tries: number): number {
@@ -345,12 +78,11 @@ function problemWith(codec: Codec, input: Uint8Array, canary: { bytes: Uint8Arra
     return `took ${ms.toFixed(0)} ms, and over ${SLOW_MS} ms in each of ${SLOW_TRIES} tries`;
   }
   if (!threw) {
-    const foreign = foreignObject(value);
+    const foreign = foreignObject(value, TaggedValue);
     if (foreign !== undefined) return `returned ${foreign}`;
   }
-  if (({} as Record<string, unknown>).polluted !== undefined) return 'polluted Object.prototype.polluted';
-  if (prototypeKeys(Object.prototype) !== objectKeys) return 'added keys to Object.prototype';
-  if (prototypeKeys(Array.prototype) !== arrayKeys) return 'added keys to Array.prototype';
+  const changed = prototypeChange();
+  if (changed !== undefined) return changed;
   // A decoder with module-level state must be back to normal for the next message.
   let after: string;
   try {
@@ -385,45 +117,51 @@ describe.each(targets.map((t, i) => [t.codec.name, t, i] as const))(
     const canary = { bytes: codec.encode(request), json: JSON.stringify(request) };
 
     /** Decodes `count` inputs from `make`; returns the first few problems, each with its input as hex. */
-    function fuzz(kind: string, salt: number, count: number, make: (rng: Rng) => Uint8Array): string[] {
+    function fuzz(kind: string, salt: number, count: number, make: (rng: Rng) => Uint8Array, using = codec): string[] {
       const rng = new Rng(seed ^ salt);
       const failures: string[] = [];
       for (let i = 0; i < count && failures.length < 5; i++) {
         const input = make(rng);
-        const problem = problemWith(codec, input, canary);
+        const problem = problemWith(using, input, canary);
         if (problem !== undefined) failures.push(`  ${kind} #${i}: input ${hex(input)} ${problem}`);
       }
       return failures;
     }
 
     it(`throws only codec errors of ${codec.name} on ${RANDOM_INPUTS} random byte strings`, () => {
-      const failures = fuzz('random', 1, RANDOM_INPUTS, (rng) => {
-        const length = rng.int(65);
-        const { alphabet, header } = target;
-        if (alphabet !== undefined && rng.int(2) === 0)
-          return new Uint8Array(Array.from({ length }, () => rng.pick(alphabet)));
-        if (header !== undefined && rng.int(2) === 0) return new Uint8Array([...header, ...rng.bytes(length)]);
-        return new Uint8Array(rng.bytes(length));
-      });
+      const failures = fuzz('random', 1, RANDOM_INPUTS, (rng) => randomInput(rng, target.format));
       expect(report(codec, failures)).toBe('');
     });
 
-    it(`throws only codec errors of ${codec.name} on ${MUTATED_INPUTS} mutated encodings`, () => {
+    /** Valid encodings of random values, and problems met encoding and decoding them (the control). */
+    function validMessages(): { messages: Uint8Array[]; failures: string[] } {
       const valid = new Rng(seed);
       const messages = [canary.bytes];
       const failures: string[] = [];
       for (let i = 0; i < 200; i++) {
-        const value = randomValue(valid, 0);
+        const value = randomValue(valid, tagged);
         const error = thrownBy(() => messages.push(codec.encode(value)));
         if (error !== undefined)
           failures.push(`  encoding message #${i} threw ${String(error)}: ${inspect(value, { depth: null })}`);
       }
-      // The unmutated encodings are the control: they must decode.
       for (const bytes of messages) {
         const error = thrownBy(() => codec.decode(bytes));
         if (error !== undefined) failures.push(`  valid input ${hex(bytes)} threw ${String(error)}`);
       }
-      failures.push(...fuzz('mutated', 2, MUTATED_INPUTS, (rng) => mutate(rng, rng.pick(messages), target)));
+      return { messages, failures };
+    }
+
+    it(`throws only codec errors of ${codec.name} on ${MUTATED_INPUTS} mutated encodings`, () => {
+      const { messages, failures } = validMessages();
+      failures.push(...fuzz('mutated', 2, MUTATED_INPUTS, (rng) => mutate(rng, rng.pick(messages), target.format)));
+      expect(report(codec, failures)).toBe('');
+    });
+
+    it(`prices every input before decoding it (maxHeapBytes 4 KiB) and still throws only codec errors`, () => {
+      const { messages, failures } = validMessages();
+      const make = (rng: Rng) =>
+        rng.int(2) === 0 ? randomInput(rng, target.format) : mutate(rng, rng.pick(messages), target.format);
+      failures.push(...fuzz('priced', 3, MUTATED_INPUTS, make, target.tight));
       expect(report(codec, failures)).toBe('');
     });
   },
