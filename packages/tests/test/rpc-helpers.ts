@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { Client, type ClientOptions } from '@rpc/client';
 import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
@@ -123,14 +124,33 @@ export async function rawSession(port: number, loop?: Loop): Promise<RawSession>
   }
 }
 
+/** A free port whose next port is free too, for a server with a log listener (which takes port + 1). */
+async function freePortPair(): Promise<number> {
+  const bind = (port: number): Promise<net.Server | undefined> =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  const close = (server: net.Server | undefined): Promise<void> =>
+    new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  for (;;) {
+    const first = await bind(0);
+    const port = (first?.address() as net.AddressInfo | undefined)?.port ?? 0;
+    const second = port > 0 && port < 65535 ? await bind(port + 1) : undefined;
+    await Promise.all([close(first), close(second)]);
+    if (second !== undefined) return port;
+  }
+}
+
 /**
- * Starts the server `make()` builds. A server with a log listener takes port + 1 too, which another test's server
- * may hold (port 0 picks only the main port free): then it tries again with a new server, a few times.
+ * Starts the server `make(port)` builds on a port whose next one is free too (its log listener's). Another test may
+ * still take port + 1 in between: then it tries again on another pair, a few times.
  */
-export async function startServer(make: () => Server): Promise<Server> {
+export async function startServer(make: (port: number) => Server): Promise<Server> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await make().start();
+      return await make(await freePortPair()).start();
     } catch (error) {
       if (attempt >= 5 || (error as { code?: string }).code !== 'LOOP_ADDRESS_IN_USE') throw error;
     }

@@ -27,10 +27,10 @@ async function ourTlsServer(
 ): Promise<{ server: Server; logger: ReturnType<typeof recorder> } & AsyncDisposable> {
   const logger = recorder();
   const server = await startServer(
-    () =>
+    (port) =>
       new Server({
         host: '127.0.0.1',
-        port: 0,
+        port,
         logger,
         classes: perlContractClasses(),
         ssl: true,

@@ -329,10 +329,10 @@ describe('server options', () => {
   it('streams log lines to clients of the log listener on port + 1', async () => {
     const lines: string[] = [];
     await using server = await startServer(
-      () =>
+      (port) =>
         new Server({
           host: '127.0.0.1',
-          port: 0,
+          port,
           classes: testClasses,
           startLogListener: true,
           logger: { log: (_l, m) => lines.push(m), minLevel: 2 },

@@ -114,8 +114,8 @@ describe('close() twice at once resolves when the first close is done', () => {
 
   it('an Event::RPC Server with its log listener, one of its connections, and a client', async () => {
     let session: ServerConnection | undefined;
-    const server = await startServer(() => {
-      const made = new Server({ host: '127.0.0.1', port: 0, startLogListener: true, classes: {} });
+    const server = await startServer((port) => {
+      const made = new Server({ host: '127.0.0.1', port, startLogListener: true, classes: {} });
       made.on('connect', (connection) => (session = connection));
       return made;
     });
