@@ -8,7 +8,7 @@ export interface ConnectionGateOptions {
   readonly maxConnections?: number;
   /** Connections open at once from one IP address (default 256; Unix sockets are not counted). */
   readonly maxConnectionsPerAddress?: number;
-  /** Bytes all connections together may hold in send queues and partial messages (default 128 MiB). */
+  /** Bytes all connections together may hold in send queues and partial messages (default 64 MiB). */
   readonly maxBufferedBytes?: number;
   /** Told of each connection refused (MSG_TOO_MANY_CONNECTIONS), which was closed at once. */
   readonly onRefused?: (error: RpcError) => void;
@@ -40,7 +40,7 @@ export class ConnectionGate {
   constructor(options: ConnectionGateOptions = {}) {
     this.#maxConnections = whole('maxConnections', options.maxConnections ?? 10_000);
     this.#maxPerAddress = whole('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? 256);
-    this.#bytes = new ByteBudget(whole('maxBufferedBytes', options.maxBufferedBytes ?? 128 * 1024 * 1024));
+    this.#bytes = new ByteBudget(whole('maxBufferedBytes', options.maxBufferedBytes ?? 64 * 1024 * 1024));
     this.#onRefused = options.onRefused;
   }
 

@@ -98,7 +98,8 @@ export class Outbox {
         batch.set(payload, at);
         at += payload.length;
       } else {
-        chunks.push(batch.subarray(chunkStart, at), payload);
+        // The channel may hold it a while (a peer reading slowly): a view must not keep a large buffer alive there.
+        chunks.push(batch.subarray(chunkStart, at), wasteful(payload) ? payload.slice() : payload);
         chunkStart = at;
       }
     }
@@ -116,7 +117,7 @@ export class Outbox {
     let bytes = 0;
     while (stop < queue.length && (stop === start || bytes + (queue[stop] as Uint8Array).length <= budget))
       bytes += (queue[stop++] as Uint8Array).length;
-    const chunks = queue.slice(start, stop);
+    const chunks = queue.slice(start, stop).map((payload) => (wasteful(payload) ? payload.slice() : payload));
     this.#remove(stop, bytes);
     return chunks;
   }

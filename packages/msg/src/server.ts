@@ -38,7 +38,7 @@ export interface MsgServerOptions extends MsgOptions {
   readonly maxConnections?: number;
   /** Connections open at once from one IP address (default 256; Unix sockets are not counted). */
   readonly maxConnectionsPerAddress?: number;
-  /** Bytes all connections together may hold in send queues and partial messages (default 128 MiB). */
+  /** Bytes all connections together may hold in send queues and partial messages (default 64 MiB). */
   readonly maxBufferedBytes?: number;
 }
 

@@ -41,7 +41,7 @@ export interface ServerSettings {
   maxConnections: number;
   /** Connections open at once from one IP address (default 256). */
   maxConnectionsPerAddress: number;
-  /** Bytes all connections together may hold in unsent answers and incomplete messages (default 128 MiB). */
+  /** Bytes all connections together may hold in unsent answers and incomplete messages (default 64 MiB). */
   maxBufferedBytes: number;
   /**
    * Bytes of answers one connection may hold unsent (default 16 MiB): past half, its requests are not read until it

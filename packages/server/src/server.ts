@@ -44,7 +44,7 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   maxPacketSize: DEFAULT_MAX_PACKET_SIZE,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 256,
-  maxBufferedBytes: 128 * 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
   maxQueueBytes: 16 * 1024 * 1024,
   ...CONNECTION_LIMITS,
   messageTimeoutMs: 60_000,
