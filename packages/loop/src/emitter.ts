@@ -39,6 +39,10 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     const listeners = this.#listeners[event];
     if (listeners === undefined) return false;
     const onError = this.#onListenerError;
+    if (typeof listeners === 'function' && onError === undefined) {
+      (listeners as (...a: Parameters<Events[K]>) => void)(...args); // the usual case, without an array per emit
+      return true;
+    }
     for (const listener of listed(listeners)) {
       if (onError === undefined) (listener as (...a: Parameters<Events[K]>) => void)(...args);
       else {

@@ -373,7 +373,8 @@ export class Connection implements AsyncDisposable {
     }
     this.#outbox.push(payload);
     this.#messagesOut++;
-    if (!this.#sendBlocked) this.#checkBacklog();
+    // A backlog builds only while the channel refuses more: otherwise the queue leaves within the turn.
+    if (this.#awaitingDrain && !this.#sendBlocked) this.#checkBacklog();
   }
 
   #stallWatch(): Watchdog {
