@@ -96,6 +96,8 @@ export class Connection implements AsyncDisposable {
   #sendBlocked = false;
   /** Partial-message bytes charged to the budget. */
   #partial = 0;
+  /** Bytes in the channel charged to the budget while it refuses more. */
+  #channelHeld = 0;
   readonly #connectedAt = Date.now();
   #lastActivityAt = this.#connectedAt;
   #bytesIn = 0;
@@ -406,9 +408,16 @@ export class Connection implements AsyncDisposable {
     this.#updateReading();
   }
 
+  /**
+   * While the channel refuses more, what it holds is the server's memory too: charged to the budget until `drain`
+   * (charging it at other times would leave stale charges, since a channel tells no one as it empties).
+   */
   #setAwaitingDrain(waiting: boolean): void {
     this.#awaitingDrain = waiting;
     this.#outbox.holding = waiting || this.#sendBlocked;
+    const held = waiting ? this.#channel.bufferedAmount : 0;
+    this.#budget?.charge(held - this.#channelHeld);
+    this.#channelHeld = held;
   }
 
   #updateReading(): void {
@@ -509,7 +518,8 @@ export class Connection implements AsyncDisposable {
     this.#slowMessage?.stop();
     this.#idle?.stop();
     this.#outbox.clear();
-    this.#budget?.charge(-this.#partial);
+    this.#budget?.charge(-this.#partial - this.#channelHeld);
+    this.#channelHeld = 0;
     this.#partial = 0;
     this.#error ??= channelError;
     const error = this.#error;

@@ -180,11 +180,15 @@ describe('a peer that does not read', () => {
     socket.pause(); // reads nothing
     const request = new Uint8Array([0, 0, 0, 1, 7]);
     let sent = 0;
+    let heldAtMost = 0;
     while (server_conn?.closed !== true && sent < 100_000) {
       socket.write(request);
       sent++;
+      // What the server holds for this peer (its queue and its socket's buffer) is charged to the server's budget.
+      if (server_conn?.closed === false) heldAtMost = Math.max(heldAtMost, server.stats().bufferedBytes);
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    expect(heldAtMost).toBeGreaterThan(512 * 1024);
     await waitFor(() => server_conn?.closed === true, 'the server to close the connection');
     expect(server_conn?.error).toMatchObject({ code: 'MSG_SEND_TIMEOUT' });
     // Reading stopped long before the queue limit: fewer answers than the 1 MiB queue plus socket buffers would need.
