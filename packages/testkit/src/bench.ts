@@ -2,7 +2,8 @@
 // those (selfsigned and its crypto stack) was seen to cut 1 MiB echo throughput threefold.
 import { fork } from 'node:child_process';
 
-export { rawClient, rawEchoServer } from './raw-echo.js';
+export { inCpuModes, keepCpusAwake, type CpuMode } from './awake.js';
+export { coalescingRawClient, rawClient, rawEchoServer, type RawClient } from './raw-echo.js';
 
 /** One connection of a contender: send() issues one call or message; its answer calls the onAnswer given to open. */
 export interface BenchClient {

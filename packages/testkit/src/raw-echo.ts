@@ -41,13 +41,57 @@ export function rawEchoServer(): Promise<net.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** A raw client: `onMessage` per message, and what it sends in reply leaves in one write per 'data' event. */
-export async function rawClient(
-  port: number,
-  onMessage: () => void,
-): Promise<{ send(payload: Buffer): void; close(): void }> {
+/** A frame in one buffer: the 4-byte length, then the payload. */
+function frameOf(payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(4 + payload.length);
+  frame.writeUInt32BE(payload.length);
+  payload.copy(frame, 4);
+  return frame;
+}
+
+export interface RawClient {
+  send(payload: Buffer): void;
+  close(): void;
+}
+
+async function openSocket(port: number): Promise<net.Socket> {
   const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
   await new Promise((resolve) => socket.once('connect', resolve));
+  return socket;
+}
+
+/**
+ * The baseline: nothing waits for a later turn. A message sent outside a
+ * 'data' event is written at once; those sent while one is handled leave in
+ * one write when it is done, as a minimal hand-written client answers.
+ */
+export async function rawClient(port: number, onMessage: () => void): Promise<RawClient> {
+  const socket = await openSocket(port);
+  let replies: Buffer[] | undefined;
+  onFramesOf(socket, (frames) => {
+    replies = [];
+    for (let i = 0; i < frames.length; i++) onMessage();
+    const out = replies;
+    replies = undefined;
+    if (out.length > 0) socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+  });
+  return {
+    send(payload) {
+      const frame = frameOf(payload);
+      if (replies === undefined) socket.write(frame);
+      else replies.push(frame);
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+/**
+ * A raw client that coalesces: what it sends outside a 'data' event waits for
+ * the end of the turn (setImmediate) to leave with the rest. Slower one call
+ * at a time, it is reported beside the baseline, never as it.
+ */
+export async function coalescingRawClient(port: number, onMessage: () => void): Promise<RawClient> {
+  const socket = await openSocket(port);
   let pending: Buffer[] = [];
   let scheduled = false;
   const flush = (): void => {
@@ -62,9 +106,7 @@ export async function rawClient(
   });
   return {
     send(payload) {
-      const header = Buffer.allocUnsafe(4);
-      header.writeUInt32BE(payload.length);
-      pending.push(header, payload);
+      pending.push(frameOf(payload));
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

@@ -1,10 +1,12 @@
-// pnpm bench:rpc [--seconds S] [--rounds N] [--perl-seconds S]
+// pnpm bench:rpc [--seconds S] [--rounds N] [--perl-seconds S] [--modes idle,awake]
 // Small remote calls (get_data on one object) through @rpc/client and
 // @rpc/server, sequential and with 100 in flight on one connection, against
-// the raw node:net echo and the @rpc/msg framed echo of a request-sized
-// message in the same run; then the Perl Event::RPC client's calls per second
-// against our server and against the Perl Event::RPC server. Every server
-// runs in its own process. Prints a table, the ratios, and a JSON line.
+// the raw node:net echo (writing each message at once; the coalescing raw
+// client beside it) and the @rpc/msg framed echo of a request-sized message
+// in the same run; then the Perl Event::RPC client's calls per second against
+// our server and against the Perl Event::RPC server. Every server runs in its
+// own process; contenders take turns; medians of the rounds. All of it with
+// idle CPUs and with the CPUs kept awake. Prints tables, ratios, a JSON line.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,7 +16,10 @@ import { Client } from '@rpc/client';
 import { connect, MsgServer } from '@rpc/msg';
 import { Server } from '@rpc/server';
 import {
+  coalescingRawClient,
+  type CpuMode,
   forkServer,
+  inCpuModes,
   measure,
   median,
   newRuns,
@@ -29,8 +34,10 @@ import {
 import { startChildServer } from '../src/child-server.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
-type Contender = 'raw' | 'msg' | 'rpc';
-const contenders: Contender[] = ['raw', 'msg', 'rpc'];
+type Contender = 'raw' | 'coalescing' | 'msg' | 'rpc';
+const contenders: Contender[] = ['raw', 'coalescing', 'msg', 'rpc'];
+/** The server each contender talks to: both raw clients use the raw echo. */
+const serverOf = (kind: Contender): Exclude<Contender, 'coalescing'> => (kind === 'coalescing' ? 'raw' : kind);
 const perlDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'perl', 'rpc');
 /** About the size of a MessagePack exec request for get_data. */
 const payload = Buffer.alloc(80, 7);
@@ -57,8 +64,8 @@ async function serve(kind: Contender): Promise<void> {
 
 function opener(kind: Contender, port: number): OpenBenchClient {
   return async (onAnswer) => {
-    if (kind === 'raw') {
-      const raw = await rawClient(port, onAnswer);
+    if (kind === 'raw' || kind === 'coalescing') {
+      const raw = await (kind === 'raw' ? rawClient : coalescingRawClient)(port, onAnswer);
       return { send: () => raw.send(payload), close: () => raw.close() };
     }
     if (kind === 'msg') {
@@ -84,33 +91,17 @@ async function perlCallsPerSec(port: number, seconds: number): Promise<number> {
   return (JSON.parse(stdout) as { callsPerSec: number }).callsPerSec;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '1.5' },
-      rounds: { type: 'string', default: '3' },
-      'perl-seconds': { type: 'string', default: '2' },
-      serve: { type: 'string' },
-    },
-  });
-  if (values.serve) return serve(values.serve as Contender);
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  const perlSeconds = Number(values['perl-seconds']);
+type Summary = ReturnType<typeof summarize>;
 
-  const script = fileURLToPath(import.meta.url);
-  const servers = Object.fromEntries(
-    await Promise.all(contenders.map(async (kind) => [kind, await forkServer(script, kind)] as const)),
-  ) as Record<Contender, { port: number; kill(): void }>;
-  const perlServer = await startChildServer(
-    'perl',
-    [join(perlDir, 'server.pl'), '--port', '0', '--formats', 'CBOR,JSON'],
-    perlDir,
-  );
-
+/** `rounds` rounds of every contender in turn, then the Perl client against both servers. */
+async function runRounds(
+  ports: Record<Contender, number>,
+  perlPort: number,
+  options: { rounds: number; seconds: number; perlSeconds: number },
+) {
   const runs = Object.fromEntries(contenders.map((kind) => [kind, newRuns()])) as Record<Contender, Runs>;
   const perl = { ours: [] as number[], perl: [] as number[] };
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < options.rounds; round++) {
     // Rotate who goes first so that drift hits every contender alike.
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length] as Contender);
     for (const [scenario, window] of [
@@ -118,23 +109,21 @@ async function main(): Promise<void> {
       ['pipelined', 100],
     ] as const) {
       for (const kind of order) {
-        const { rate, rtts } = await measure(opener(kind, servers[kind].port), window, seconds);
+        const { rate, rtts } = await measure(opener(kind, ports[kind]), window, options.seconds);
         runs[kind][scenario].push(rate);
         runs[kind].rtts.push(...rtts);
       }
     }
     const pair = round % 2 === 0 ? (['ours', 'perl'] as const) : (['perl', 'ours'] as const);
     for (const which of pair)
-      perl[which].push(await perlCallsPerSec(which === 'ours' ? servers.rpc.port : perlServer.port, perlSeconds));
-    process.stderr.write(`round ${round + 1}/${rounds} done\n`);
+      perl[which].push(await perlCallsPerSec(which === 'ours' ? ports.rpc : perlPort, options.perlSeconds));
+    process.stderr.write(`round ${round + 1}/${options.rounds} done\n`);
   }
-  for (const { kill } of Object.values(servers)) kill();
-  await perlServer.close();
-
-  const [raw, msg, rpc] = contenders.map((kind) => summarize(runs[kind])) as [
-    ReturnType<typeof summarize>,
-    ReturnType<typeof summarize>,
-    ReturnType<typeof summarize>,
+  const [raw, coalescing, msg, rpc] = contenders.map((kind) => summarize(runs[kind])) as [
+    Summary,
+    Summary,
+    Summary,
+    Summary,
   ];
   const perlClient = {
     againstOurServer: Math.round(median(perl.ours)),
@@ -144,30 +133,80 @@ async function main(): Promise<void> {
     sequentialVsRaw: ratio(rpc.sequentialPerSec, raw.sequentialPerSec),
     pipelinedVsRaw: ratio(rpc.pipelinedPerSec, raw.pipelinedPerSec),
     rttP99VsRaw: ratio(rpc.rttP99Ms, raw.rttP99Ms),
+    pipelinedVsCoalescingRaw: ratio(rpc.pipelinedPerSec, coalescing.pipelinedPerSec),
     sequentialVsMsg: ratio(rpc.sequentialPerSec, msg.sequentialPerSec),
     pipelinedVsMsg: ratio(rpc.pipelinedPerSec, msg.pipelinedPerSec),
     perlClientOursVsPerl: ratio(perlClient.againstOurServer, perlClient.againstPerlServer),
   };
+  return { raw, coalescing, msg, rpc, perlClient, ratios };
+}
 
-  const row = (name: string, r: typeof raw) =>
-    `${name.padEnd(30)} ${String(r.sequentialPerSec).padStart(12)} ${String(r.pipelinedPerSec).padStart(15)} ${r.rttP50Ms.toFixed(3).padStart(9)} ${r.rttP99Ms.toFixed(3).padStart(9)}`;
+function report(mode: CpuMode, options: { rounds: number; seconds: number }, r: Awaited<ReturnType<typeof runRounds>>) {
+  const row = (name: string, x: Summary) =>
+    `${name.padEnd(32)} ${String(x.sequentialPerSec).padStart(12)} ${String(x.pipelinedPerSec).padStart(15)} ${x.rttP50Ms.toFixed(3).padStart(9)} ${x.rttP99Ms.toFixed(3).padStart(9)}`;
   console.log(
-    `small calls on one connection (echo of ${payload.length} bytes as the baseline); median of ${rounds} rounds of ${seconds}s`,
+    `\n${mode} CPUs: small calls on one connection (echo of ${payload.length} bytes as the baseline); median of ${options.rounds} rounds of ${options.seconds}s`,
   );
   console.log(
-    `${'contender'.padEnd(30)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`,
+    `${'contender'.padEnd(32)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`,
   );
-  console.log(row('raw node:net echo', raw));
-  console.log(row('@rpc/msg framed echo', msg));
-  console.log(row('@rpc/client -> @rpc/server', rpc));
+  console.log(row('raw node:net echo (writes at once)', r.raw));
+  console.log(row('raw node:net echo, coalescing', r.coalescing));
+  console.log(row('@rpc/msg framed echo', r.msg));
+  console.log(row('@rpc/client -> @rpc/server', r.rpc));
   console.log(
-    `Perl Event::RPC client (CBOR), sequential calls/s: against our server ${perlClient.againstOurServer}, against the Perl server ${perlClient.againstPerlServer}`,
+    `Perl Event::RPC client (CBOR), sequential calls/s: against our server ${r.perlClient.againstOurServer}, against the Perl server ${r.perlClient.againstPerlServer}`,
   );
+  const q = r.ratios;
   console.log(
-    `ratios: rpc/raw sequential ${ratios.sequentialVsRaw} (target >= 0.8), 100 in flight ${ratios.pipelinedVsRaw} (target >= 0.25), p99 ${ratios.rttP99VsRaw} (target <= 2); ` +
-      `rpc/msg sequential ${ratios.sequentialVsMsg}, 100 in flight ${ratios.pipelinedVsMsg}; Perl client ours/Perl ${ratios.perlClientOursVsPerl} (target >= 1)`,
+    `ratios: rpc/raw sequential ${q.sequentialVsRaw} (target >= 0.8 awake), 100 in flight ${q.pipelinedVsRaw} (target >= 0.35 awake), p99 ${q.rttP99VsRaw}; ` +
+      `rpc/coalescing raw 100 in flight ${q.pipelinedVsCoalescingRaw}; rpc/msg sequential ${q.sequentialVsMsg}, 100 in flight ${q.pipelinedVsMsg}; Perl client ours/Perl ${q.perlClientOursVsPerl}`,
   );
-  console.log(JSON.stringify({ bench: 'rpc', seconds, rounds, perlSeconds, raw, msg, rpc, perlClient, ratios }));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '1.5' },
+      rounds: { type: 'string', default: '5' },
+      'perl-seconds': { type: 'string', default: '2' },
+      modes: { type: 'string', default: 'idle,awake' },
+      serve: { type: 'string' },
+    },
+  });
+  if (values.serve) return serve(values.serve as Contender);
+  const options = {
+    seconds: Number(values.seconds),
+    rounds: Number(values.rounds),
+    perlSeconds: Number(values['perl-seconds']),
+  };
+  const modes = values.modes.split(',') as CpuMode[];
+
+  const script = fileURLToPath(import.meta.url);
+  const kinds = [...new Set(contenders.map(serverOf))];
+  const servers = Object.fromEntries(
+    await Promise.all(kinds.map(async (kind) => [kind, await forkServer(script, kind)] as const)),
+  ) as Record<ReturnType<typeof serverOf>, { port: number; kill(): void }>;
+  const ports = Object.fromEntries(contenders.map((kind) => [kind, servers[serverOf(kind)].port])) as Record<
+    Contender,
+    number
+  >;
+  const perlServer = await startChildServer(
+    'perl',
+    [join(perlDir, 'server.pl'), '--port', '0', '--formats', 'CBOR,JSON'],
+    perlDir,
+  );
+  try {
+    const results = await inCpuModes(modes, async (mode) => {
+      const result = await runRounds(ports, perlServer.port, options);
+      report(mode, options, result);
+      return result;
+    });
+    console.log(JSON.stringify({ bench: 'rpc', ...options, modes: results }));
+  } finally {
+    for (const { kill } of Object.values(servers)) kill();
+    await perlServer.close();
+  }
 }
 
 await main();
