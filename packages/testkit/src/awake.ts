@@ -5,13 +5,15 @@ import { availableParallelism } from 'node:os';
 export type CpuMode = 'idle' | 'awake';
 
 /**
- * Keeps every CPU awake with lowest-priority busy loops (`nice -n 19`), so that
- * a round trip does not wait for an idle virtual CPU to wake; the measured
- * processes still get the CPUs whenever they want them. Returns what stops them.
+ * Keeps every CPU awake with busy loops under SCHED_IDLE (`chrt --idle 0`),
+ * which run only when nothing else wants the CPU, so that a round trip does
+ * not wait for an idle virtual CPU to wake while the measured processes still
+ * get the CPUs at once (a `nice -n 19` loop is preempted later, and was seen
+ * to slow them). Returns what stops them.
  */
 export function keepCpusAwake(): () => void {
   const loops: ChildProcess[] = Array.from({ length: availableParallelism() }, () =>
-    spawn('nice', ['-n', '19', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }),
+    spawn('chrt', ['--idle', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }),
   );
   const stop = (): void => {
     for (const loop of loops) loop.kill('SIGKILL');

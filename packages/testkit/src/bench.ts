@@ -117,3 +117,36 @@ export function summarize(runs: Runs): {
     rttP99Ms: Number(percentile(rtts, 99).toFixed(4)),
   };
 }
+
+export type Summary = ReturnType<typeof summarize>;
+
+/**
+ * `rounds` rounds in which every contender, in an order rotated each round so
+ * that drift hits them alike, is measured one call at a time and with 100 in
+ * flight; `afterRound` runs at the end of each round (a benchmark's extra
+ * measurement). Resolves with each contender's medians.
+ */
+export async function roundRobin<K extends string>(
+  kinds: readonly K[],
+  open: (kind: K) => OpenBenchClient,
+  options: { readonly rounds: number; readonly seconds: number },
+  afterRound?: (round: number) => Promise<void>,
+): Promise<Record<K, Summary>> {
+  const runs = Object.fromEntries(kinds.map((kind) => [kind, newRuns()])) as Record<K, Runs>;
+  for (let round = 0; round < options.rounds; round++) {
+    const order = kinds.map((_, i) => kinds[(i + round) % kinds.length] as K);
+    for (const [scenario, window] of [
+      ['sequential', 1],
+      ['pipelined', 100],
+    ] as const) {
+      for (const kind of order) {
+        const { rate, rtts } = await measure(open(kind), window, options.seconds);
+        runs[kind][scenario].push(rate);
+        runs[kind].rtts.push(...rtts);
+      }
+    }
+    await afterRound?.(round);
+    process.stderr.write(`round ${round + 1}/${options.rounds} done\n`);
+  }
+  return Object.fromEntries(kinds.map((kind) => [kind, summarize(runs[kind])])) as Record<K, Summary>;
+}

@@ -20,16 +20,14 @@ import {
   type CpuMode,
   forkServer,
   inCpuModes,
-  measure,
   median,
-  newRuns,
   ratio,
   rawClient,
   rawEchoServer,
   reportPort,
-  summarize,
+  roundRobin,
   type OpenBenchClient,
-  type Runs,
+  type Summary,
 } from '@rpc/testkit/bench';
 import { startChildServer } from '../src/child-server.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
@@ -91,40 +89,23 @@ async function perlCallsPerSec(port: number, seconds: number): Promise<number> {
   return (JSON.parse(stdout) as { callsPerSec: number }).callsPerSec;
 }
 
-type Summary = ReturnType<typeof summarize>;
-
-/** `rounds` rounds of every contender in turn, then the Perl client against both servers. */
+/** Every contender in turn, then the Perl client against both servers, each round. */
 async function runRounds(
   ports: Record<Contender, number>,
   perlPort: number,
   options: { rounds: number; seconds: number; perlSeconds: number },
 ) {
-  const runs = Object.fromEntries(contenders.map((kind) => [kind, newRuns()])) as Record<Contender, Runs>;
   const perl = { ours: [] as number[], perl: [] as number[] };
-  for (let round = 0; round < options.rounds; round++) {
-    // Rotate who goes first so that drift hits every contender alike.
-    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length] as Contender);
-    for (const [scenario, window] of [
-      ['sequential', 1],
-      ['pipelined', 100],
-    ] as const) {
-      for (const kind of order) {
-        const { rate, rtts } = await measure(opener(kind, ports[kind]), window, options.seconds);
-        runs[kind][scenario].push(rate);
-        runs[kind].rtts.push(...rtts);
-      }
-    }
-    const pair = round % 2 === 0 ? (['ours', 'perl'] as const) : (['perl', 'ours'] as const);
-    for (const which of pair)
-      perl[which].push(await perlCallsPerSec(which === 'ours' ? ports.rpc : perlPort, options.perlSeconds));
-    process.stderr.write(`round ${round + 1}/${options.rounds} done\n`);
-  }
-  const [raw, coalescing, msg, rpc] = contenders.map((kind) => summarize(runs[kind])) as [
-    Summary,
-    Summary,
-    Summary,
-    Summary,
-  ];
+  const { raw, coalescing, msg, rpc } = await roundRobin(
+    contenders,
+    (kind) => opener(kind, ports[kind]),
+    options,
+    async (round) => {
+      const pair = round % 2 === 0 ? (['ours', 'perl'] as const) : (['perl', 'ours'] as const);
+      for (const which of pair)
+        perl[which].push(await perlCallsPerSec(which === 'ours' ? ports.rpc : perlPort, options.perlSeconds));
+    },
+  );
   const perlClient = {
     againstOurServer: Math.round(median(perl.ours)),
     againstPerlServer: Math.round(median(perl.perl)),
