@@ -177,9 +177,8 @@ export class MsgServer implements AsyncDisposable {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    await this.#starting?.catch(() => undefined);
+    await this.stopListening();
     this.#handles.deregister(this);
-    await this.#listener?.close();
     await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.close()));
   }
 

@@ -18,10 +18,6 @@ export class Watchdog {
     this.#expire = expire;
   }
 
-  get running(): boolean {
-    return this.#timer !== undefined;
-  }
-
   /** Starts counting from now; while already running it changes nothing (a trickle does not extend a deadline). */
   start(): void {
     if (this.#timer !== undefined) return;

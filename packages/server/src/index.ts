@@ -30,4 +30,4 @@ export {
 export { PERL_MAX_PACKET_SIZE } from '@rpc/msg';
 export type { ServerOptions, ServerSettings } from './options.js';
 export { Server, type EventRpcServerStats, type ServerEvents } from './server.js';
-export { CONNECTION_LIMITS, LOGIN_PACKET_SIZE, ServerConnection, type ConnectionLimits } from './server-connection.js';
+export { ServerConnection } from './server-connection.js';

@@ -2,6 +2,7 @@ import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import {
   connectionReport,
   DISCONNECT,
+  Drain,
   ObjectTable,
   readRequest,
   RpcError,
@@ -109,8 +110,8 @@ export class ServerConnection implements Session, AsyncDisposable {
   #loginTimer: Timer | undefined;
   #protocolErrors = 0;
   #callsServed = 0;
-  /** Set by shutdown(): resolves once no call is left. */
-  #drained: (() => void) | undefined;
+  /** Set by shutdown(): new requests are refused, and each call that ends tells it. */
+  #drain: Drain | undefined;
 
   constructor(cid: number, conn: Connection, host: ConnectionHost) {
     this.cid = cid;
@@ -180,15 +181,13 @@ export class ServerConnection implements Session, AsyncDisposable {
    * RPC_SHUTDOWN (their signals abort); requests arriving meanwhile are refused.
    */
   async shutdown(timeoutMs: number): Promise<void> {
-    if (this.#busy()) {
-      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
-      const timer = this.#host.loop.timer(timeoutMs, () => {
-        const reason = rpcError('RPC_SHUTDOWN', `the server closed with the call still running after ${timeoutMs} ms`);
-        for (const call of [this.#serving, ...(this.#inFlight?.values() ?? [])]) if (call) this.#giveUp(call, reason);
-        for (const request of this.#queue.splice(0)) this.#answer({ ok: 0, msg: reason.message, id: request.id });
-      });
-      await drained;
-      timer.cancel();
+    const drain = (this.#drain = new Drain());
+    if (!(await drain.wait(this.#host.loop, timeoutMs, () => !this.#conn.closed && this.#busy()))) {
+      const reason = rpcError('RPC_SHUTDOWN', `the server closed with the call still running after ${timeoutMs} ms`);
+      // The queue first: the end of the call being served would start the next one.
+      const waiting = this.#queue.splice(0).length;
+      for (const call of [this.#serving, ...(this.#inFlight?.values() ?? [])]) if (call) this.#giveUp(call, reason);
+      for (let n = 0; n < waiting; n++) this.#answer({ ok: 0, msg: reason.message });
     }
     await this.#conn.close();
   }
@@ -252,7 +251,7 @@ export class ServerConnection implements Session, AsyncDisposable {
   /** @internal The client has gone: frees everything it held and cancels what it was waiting for. */
   ended(): void {
     this.#stopLoginClock();
-    this.#drained?.();
+    this.#drain?.check();
     const gone = rpcError('RPC_DISCONNECTED', 'the client disconnected');
     for (const call of this.#inFlight?.values() ?? []) call.cancel(gone);
     this.#serving?.cancel(gone);
@@ -266,7 +265,7 @@ export class ServerConnection implements Session, AsyncDisposable {
     if (request.cmd === 'cancel') {
       if (this.authorized)
         this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
-    } else if (this.#drained !== undefined) {
+    } else if (this.#drain !== undefined) {
       this.#answer({ ok: 0, msg: 'the server is shutting down', ...(id === undefined ? {} : { id }) });
     } else if (typeof id === 'number') {
       if ((this.#inFlight?.size ?? 0) < this.#limits.maxCallsInFlight) return this.#serve(new Call(this, id), request);
@@ -357,7 +356,7 @@ export class ServerConnection implements Session, AsyncDisposable {
         this.#answer(answer);
       }
     }
-    if (this.#drained !== undefined && !this.#busy()) this.#drained();
+    this.#drain?.check();
   }
 
   /** Once negotiated and logged in, the client may send messages of the full size and the login clock stops. */

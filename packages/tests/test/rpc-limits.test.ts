@@ -199,6 +199,16 @@ describe('memory, before login too', () => {
     expect(s.server.stats().errors).toEqual({ RPC_BAD_REQUEST: 1 });
   });
 
+  it('answers a hand-out past maxReferences with an error', async () => {
+    await using s = await start({ maxReferences: 2 });
+    await using session = await rawSession(s.server.port);
+    const make = () => session.ask({ cmd: 'new', method: 'Work::new', params: [] });
+    await make();
+    await make();
+    expect(await make()).toEqual({ ok: 0, msg: 'the connection holds 2 references; the limit is 2' });
+    expect(s.server.stats()).toMatchObject({ references: 2, objects: { Work: 2 } });
+  });
+
   it('answers the release of an id the connection does not hold with an error', async () => {
     await using s = await start();
     await using session = await withWork(s.server.port);
@@ -271,6 +281,18 @@ describe('time and shutdown', () => {
     expect(await session.ask({ cmd: 'exec', oid: session.oid, method: 'slow', params: [0, 'next'] })).toMatchObject({
       rc: ['next'],
     });
+  });
+
+  it('close() answers a Perl client its call running and those queued behind it, in order, and starts none', async () => {
+    const { server } = await start({ shutdownTimeoutMs: 300 });
+    const session = await withWork(server.port);
+    for (const value of ['first', 'second', 'third'])
+      session.send({ cmd: 'exec', oid: session.oid, method: 'slow', params: [600_000, value] });
+    await waitFor(() => server.stats().callsQueued === 2, 'two calls to queue behind the first');
+    await server.close();
+    const shutdown = { ok: 0, msg: 'the server closed with the call still running after 300 ms' };
+    expect([await session.next(), await session.next(), await session.next()]).toEqual([shutdown, shutdown, shutdown]);
+    await session.conn.done;
   });
 
   it('close() lets calls finish within shutdownTimeoutMs and answers the rest with RPC_SHUTDOWN', async () => {
