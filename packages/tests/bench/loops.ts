@@ -8,16 +8,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@rpc/client';
 import { Server } from '@rpc/server';
-import {
-  forkServer,
-  measure,
-  newRuns,
-  ratio,
-  reportPort,
-  summarize,
-  type OpenBenchClient,
-  type Runs,
-} from '@rpc/testkit/bench';
+import { forkServer, ratio, reportPort, roundRobin, type OpenBenchClient, type Summary } from '@rpc/testkit/bench';
 import { adapters, type Adapter } from '../src/adapters.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
@@ -58,35 +49,18 @@ async function main(): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const servers = new Map<string, { port: number; kill(): void }>();
   for (const adapter of adapters) servers.set(adapter.name, await forkServer(script, adapter.name));
-  const runs = new Map<string, Runs>(adapters.map((adapter) => [adapter.name, newRuns()]));
-  for (let round = 0; round < rounds; round++) {
-    const order = adapters.map((_, i) => adapters[(i + round) % adapters.length] as Adapter);
-    for (const [scenario, window] of [
-      ['sequential', 1],
-      ['pipelined', 100],
-    ] as const) {
-      for (const adapter of order) {
-        const { rate, rtts } = await measure(
-          opener(adapter, servers.get(adapter.name)?.port as number),
-          window,
-          seconds,
-        );
-        const run = runs.get(adapter.name) as Runs;
-        run[scenario].push(rate);
-        run.rtts.push(...rtts);
-      }
-    }
-    process.stderr.write(`round ${round + 1}/${rounds} done\n`);
-  }
+  const names = adapters.map((adapter) => adapter.name);
+  const results = await roundRobin(
+    names,
+    (name) => opener(byName.get(name) as Adapter, servers.get(name)?.port as number),
+    { rounds, seconds },
+  );
   for (const server of servers.values()) server.kill();
 
-  const results = Object.fromEntries(
-    adapters.map((adapter) => [adapter.name, summarize(runs.get(adapter.name) as Runs)]),
-  );
-  const node = results.node as ReturnType<typeof summarize>;
+  const node = results.node as Summary;
   const ratios = Object.fromEntries(
     adapters.map((adapter) => {
-      const r = results[adapter.name] as ReturnType<typeof summarize>;
+      const r = results[adapter.name] as Summary;
       return [
         adapter.name,
         {
@@ -102,7 +76,7 @@ async function main(): Promise<void> {
     `${'adapter'.padEnd(10)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'vs node: seq'.padStart(13)} ${'100'.padStart(6)}`,
   );
   for (const adapter of adapters) {
-    const r = results[adapter.name] as ReturnType<typeof summarize>;
+    const r = results[adapter.name] as Summary;
     const q = ratios[adapter.name] as { sequential: number; pipelined: number };
     console.log(
       `${adapter.name.padEnd(10)} ${String(r.sequentialPerSec).padStart(12)} ${String(r.pipelinedPerSec).padStart(15)} ${r.rttP50Ms.toFixed(3).padStart(9)} ${r.rttP99Ms.toFixed(3).padStart(9)} ${q.sequential.toFixed(3).padStart(13)} ${q.pipelined.toFixed(3).padStart(6)}`,
