@@ -1,19 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
-/** How a benchmark ran: with idle CPUs (each wake-up costs a virtual CPU about 70 µs) or with them kept busy. */
+/** How a benchmark ran: with idle CPUs (on some virtual machines each wake-up costs about 70 µs) or with them kept busy. */
 export type CpuMode = 'idle' | 'awake';
 
 /**
- * Keeps every CPU awake with busy loops under SCHED_IDLE (`chrt --idle 0`),
- * which run only when nothing else wants the CPU, so that a round trip does
- * not wait for an idle virtual CPU to wake while the measured processes still
- * get the CPUs at once (a `nice -n 19` loop is preempted later, and was seen
- * to slow them). Returns what stops them.
+ * Keeps every CPU awake with `nice -n 19` busy loops, so that a round trip
+ * does not wait for an idle virtual CPU to wake. On some virtual machines the
+ * loops cost the measured processes more than a wake-up does (on the PVM
+ * guests this project is built on, raw sequential echo fell from 22k/s to
+ * 16k/s with them, and to 8k/s with SCHED_IDLE loops), which is why every
+ * benchmark reports both modes. Returns what stops them.
  */
 export function keepCpusAwake(): () => void {
   const loops: ChildProcess[] = Array.from({ length: availableParallelism() }, () =>
-    spawn('chrt', ['--idle', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }),
+    spawn('nice', ['-n', '19', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }),
   );
   const stop = (): void => {
     for (const loop of loops) loop.kill('SIGKILL');
