@@ -3,6 +3,7 @@ import { msgpackCodec } from '@rpc/codec-msgpack';
 import {
   describeThrown,
   Connector,
+  NO_LIMITS,
   parseCallMessage,
   PendingCalls,
   requestArray,
@@ -10,6 +11,7 @@ import {
   rpcError,
   type CallLimits,
   type CallMessage,
+  withDeadline,
 } from '@rpc/core';
 import { Emitter, type Endpoint, type Loop, type RpcError, type Subscription, type TlsOptions } from '@rpc/loop';
 import { connect, defaultLoop, type Connection, type ConnectOptions } from '@rpc/msg';
@@ -90,7 +92,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
 
   /** Calls `procedure`; resolves with the values it returned, rejects with RPC_REMOTE if the server refused. */
   call<K extends ProcedureName<Api>>(procedure: K, ...args: ArgsOf<Api[K]>): Promise<ValuesOf<Api[K]>> {
-    return this.callWith({}, procedure, ...args);
+    return this.#call(NO_LIMITS, procedure, args);
   }
 
   /** call() with a deadline (`deadlineMs`, RPC_DEADLINE) or an AbortSignal (`signal`, RPC_CANCELLED). */
@@ -99,13 +101,20 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
     procedure: K,
     ...args: ArgsOf<Api[K]>
   ): Promise<ValuesOf<Api[K]>> {
+    return this.#call(limits, procedure, args);
+  }
+
+  #call<K extends ProcedureName<Api>>(
+    limits: CallLimits,
+    procedure: K,
+    args: ArgsOf<Api[K]>,
+  ): Promise<ValuesOf<Api[K]>> {
     const conn = this.#conn;
     if (conn === undefined || conn.closed)
       return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected: await connect() first'));
     const send = (id: number): void => conn.sendLater(this.#codec.encode(requestArray(id, procedure, args)));
-    const deadlineMs = limits.deadlineMs ?? this.#options.deadlineMs;
     // RPC::Async has no way to tell the server we stopped waiting: a late return is dropped.
-    return this.#calls.call(send, { ...limits, deadlineMs }) as Promise<ValuesOf<Api[K]>>;
+    return this.#calls.call(send, withDeadline(limits, this.#options.deadlineMs)) as Promise<ValuesOf<Api[K]>>;
   }
 
   /** Calls `procedure` and tells `done` the values or the error, in RPC::Async's callback style. */

@@ -4,6 +4,7 @@ import {
   Connector,
   formatRegistry,
   methodKind,
+  NO_LIMITS,
   oidClass,
   RemoteError,
   rpcError,
@@ -11,13 +12,15 @@ import {
   type MethodKind,
   type PeerFeatures,
   type Request,
+  type RequestEnvelope,
+  withDeadline,
 } from '@rpc/core';
 import { Emitter, type Loop, type Subscription } from '@rpc/loop';
 import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
-import { createProxy, toParam, type ProxyHost, type Receipt } from './proxy.js';
+import { createProxy, paramsOf, type ProxyHost, type Receipt } from './proxy.js';
 import { defaultLogger } from './platform.js';
-import { Requests } from './requests.js';
+import { oneOrMany, Requests, resultOf, resultsOf } from './requests.js';
 import { KeepAlive } from './keep-alive.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
@@ -211,11 +214,10 @@ export class Client implements ProxyHost, AsyncDisposable {
     const constructors: Record<string, (...args: unknown[]) => Promise<RemoteObject<T>>> = {};
     for (const [method, kind] of methods) {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
+      const name = `${remote}::${method}`;
       constructors[method] = (...args) =>
         this.#reported(
-          this.#call({ cmd: 'new', method: `${remote}::${method}` }, args).then(
-            (answer) => this.#proxy(String(answer.oid)) as RemoteObject<T>,
-          ),
+          this.#call({ cmd: 'new', method: name, params: args }, undefined, (answer) => this.#newProxy<T>(answer)),
         );
     }
     return constructors as RemoteClass<T, A, S>;
@@ -223,13 +225,15 @@ export class Client implements ProxyHost, AsyncDisposable {
 
   /** Calls `method` on the object `oid` (what proxies do). */
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown> {
-    const answered = this.#call({ cmd: 'exec', oid, method }, args, options).then((answer) => {
-      const rc = Array.isArray(answer.rc) ? answer.rc : [];
-      const values = kind === '_object' ? rc.map((value) => this.#proxiesOneLevel(value)) : rc;
-      if (options?.list) return values;
-      return values.length > 1 ? values : values[0];
-    });
-    return this.#reported(answered);
+    const shape =
+      kind === '_object'
+        ? options?.list
+          ? this.#objectResults
+          : this.#objectResult
+        : options?.list
+          ? resultsOf
+          : resultOf;
+    return this.#reported(this.#call({ cmd: 'exec', oid, method, params: args }, options, shape));
   }
 
   /** Tells the server to free what a proxy holds (what releasing a proxy does): one client_destroy per receipt. */
@@ -245,31 +249,44 @@ export class Client implements ProxyHost, AsyncDisposable {
    * a CancelError when the call is cancelled or passes its deadline, a
    * TransportError when the connection goes.
    */
-  request(request: Request, options: CallOptions = {}): Promise<Answer> {
+  request(request: Request, options?: CallOptions): Promise<Answer> {
+    return this.#send({ ...request }, options, undefined); // a copy: the id and deadline are written into it
+  }
+
+  /** Sends `request` (which it may write into) and resolves with its answer as `shape` makes it. */
+  #send<R>(
+    request: Request & RequestEnvelope,
+    options: CallOptions | undefined,
+    shape: ((answer: Answer) => R) | undefined,
+  ): Promise<R> {
     const requests = this.#requests;
     if (requests === undefined || !this.connected)
       return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
-    const deadlineMs = options.deadlineMs ?? this.#options.deadlineMs;
-    return requests.send(request, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(deadlineMs === undefined ? {} : { deadlineMs }),
-    });
+    return requests.send(request, withDeadline(options ?? NO_LIMITS, this.#options.deadlineMs), shape);
   }
 
-  /** A `new` or `exec` request with `args` as its params, proxies turned into object references. */
-  #call(
-    request: { cmd: 'new'; method: string } | { cmd: 'exec'; oid: string; method: string },
-    args: unknown[],
-    options?: CallOptions,
-  ): Promise<Answer> {
-    let params: unknown[];
+  /** A `new` or `exec` request, proxies among its params turned into object references. */
+  #call<R>(
+    request:
+      | { cmd: 'new'; method: string; params: unknown[] }
+      | { cmd: 'exec'; oid: string; method: string; params: unknown[] },
+    options: CallOptions | undefined,
+    shape: (answer: Answer) => R,
+  ): Promise<R> {
     try {
-      params = args.map(toParam);
+      request.params = paramsOf(request.params);
     } catch (error) {
       return Promise.reject(error); // a released proxy among the arguments
     }
-    return this.request({ ...request, params }, options);
+    return this.#send(request, options, shape);
   }
+
+  #newProxy<T>(answer: Answer): RemoteObject<T> {
+    return this.#proxy(String(answer.oid)) as RemoteObject<T>;
+  }
+  readonly #objectResults = (answer: Answer): unknown[] =>
+    resultsOf(answer).map((value) => this.#proxiesOneLevel(value));
+  readonly #objectResult = (answer: Answer): unknown => oneOrMany(this.#objectResults(answer));
 
   get #loop(): Loop {
     return this.#options.loop ?? defaultLoop();

@@ -42,6 +42,12 @@ export function toParam(value: unknown): unknown {
   return new TaggedValue(handle.className, [['SCALAR', handle.oid]]);
 }
 
+/** `args` with proxies turned into object references: the same array when it holds none. */
+export function paramsOf(args: unknown[]): unknown[] {
+  for (const arg of args) if (toParam(arg) !== arg) return args.map(toParam);
+  return args;
+}
+
 export function isProxy(value: unknown): boolean {
   return value !== null && typeof value === 'object' && handles.has(value);
 }

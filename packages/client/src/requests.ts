@@ -1,5 +1,13 @@
 import type { Codec } from '@rpc/codec';
-import { PendingCalls, rpcError, type Answer, type CallLimits, type Request, type RequestEnvelope } from '@rpc/core';
+import {
+  NO_LIMITS,
+  PendingCalls,
+  rpcError,
+  type Answer,
+  type CallLimits,
+  type Request,
+  type RequestEnvelope,
+} from '@rpc/core';
 import type { Loop } from '@rpc/loop';
 import { msgError, type Connection } from '@rpc/msg';
 
@@ -38,29 +46,33 @@ export class Requests {
     return this.#calls.size;
   }
 
-  /** Sends `request` and resolves with its answer; a refusal (`ok: 0`) rejects with RPC_REMOTE. */
-  send(request: Request, limits: CallLimits = {}): Promise<Answer> {
+  /**
+   * Sends `request` (its id and deadline are written into it) and resolves with its answer as `shape` makes it; a
+   * refusal (`ok: 0`) rejects with RPC_REMOTE.
+   */
+  send<R = Answer>(
+    request: Request & RequestEnvelope,
+    limits: CallLimits = NO_LIMITS,
+    shape?: (answer: Answer) => R,
+  ): Promise<R> {
     if (this.#conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
     if (!this.pipelined)
-      return this.#calls.call(
-        (id) => this.#inOrder(id, this.#encode(request)),
-        limits,
-        (id) => this.#waiting.delete(id),
-      );
-    return this.#calls.call(
-      (id) =>
-        this.#conn.sendLater(
-          this.#encode({
-            ...request,
-            id,
-            ...(limits.deadlineMs === undefined ? {} : { deadlineMs: limits.deadlineMs }),
-          }),
-        ),
-      limits,
-      // The caller was answered at once; the server is told, so that it can stop and drop the answer.
-      (id) => !this.#conn.closed && this.#conn.sendLater(this.#encode({ cmd: 'cancel', target: id })),
-    );
+      return this.#calls.call((id) => this.#inOrder(id, this.#encode(request)), limits, this.#unqueue, shape);
+    const send = (id: number): void => {
+      request.id = id;
+      if (limits.deadlineMs !== undefined) request.deadlineMs = limits.deadlineMs;
+      this.#conn.sendLater(this.#encode(request));
+    };
+    return this.#calls.call(send, limits, this.#cancel, shape);
   }
+
+  /** A call given up before it was sent (in order) is not sent. */
+  readonly #unqueue = (id: number): void => void this.#waiting.delete(id);
+
+  /** The caller was answered at once; the server is told, so that it can stop and drop the answer. */
+  readonly #cancel = (id: number): void => {
+    if (!this.#conn.closed) this.#conn.sendLater(this.#encode({ cmd: 'cancel', target: id }));
+  };
 
   /** Settles the request an answer belongs to; answers nobody waits for any more are dropped. */
   receive(answer: Answer): void {
@@ -114,4 +126,19 @@ export class Requests {
       return;
     }
   }
+}
+
+/** Every value an `exec` answer returned (Perl's list context). */
+export function resultsOf(answer: Answer): unknown[] {
+  return Array.isArray(answer.rc) ? answer.rc : [];
+}
+
+/** None gives undefined, one gives itself, several an array. */
+export function oneOrMany(values: unknown[]): unknown {
+  return values.length > 1 ? values : values[0];
+}
+
+/** What an `exec` answer gives a caller by default (oneOrMany of its values). */
+export function resultOf(answer: Answer): unknown {
+  return oneOrMany(resultsOf(answer));
 }

@@ -142,16 +142,22 @@ export class Dispatcher {
     if (exported === undefined || (kind !== 1 && kind !== '_object'))
       return fail(`Illegal access to ${held.className}->${method}`);
     if (session.allows?.(held.className, method) === false) return denied(held.className, method);
-    return this.#afterPrepare(exported, () => this.#call(held, method, kind, request.params, session));
+    const loading = this.#prepare?.(exported);
+    if (loading) return settle(loading.then(() => this.#call(held, method, kind, request.params, session)));
+    return this.#call(held, method, kind, request.params, session); // no closures: this is every call
   }
 
   #call(held: HeldObject, method: string, kind: MethodKind, params: unknown[], session: Session): Answering {
     const fn: AnyFunction | undefined = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
-    return then(fn.apply(held.object, this.#params(params, session)), (result) => {
-      const rc = rcOf(result);
-      return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
-    });
+    const result: unknown = fn.apply(held.object, this.#params(params, session));
+    if (isThenable(result)) return then(result, (value) => this.#returned(value, kind, session));
+    return this.#returned(result, kind, session);
+  }
+
+  #returned(result: unknown, kind: MethodKind, session: Session): Answer {
+    const rc = rcOf(result);
+    return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
   }
 
   /** Runs `use` once the class's module is ready: at once when it is (the usual case), else after loading. */

@@ -22,7 +22,7 @@ export {
   type MethodKeys,
   type MethodMapOf,
 } from './export-class.js';
-export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
+export { Dispatcher, type Answering, type DispatcherOptions, type Session } from './dispatcher.js';
 export { Drain } from './drain.js';
 export {
   CancelError,
@@ -35,7 +35,7 @@ export {
 } from '@rpc/loop';
 export { describeThrown, RPC_ERRORS, rpcError, type RpcErrorCode } from './errors.js';
 export { Connector } from './connector.js';
-export { PendingCalls, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
+export { NO_LIMITS, PendingCalls, withDeadline, type CallLimits, type PendingCallsOptions } from './pending-calls.js';
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
 export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logger } from './logger.js';
 export { LogThrottle } from './log-throttle.js';

@@ -15,12 +15,37 @@ export interface PendingCallsOptions {
   readonly maxCalls?: number;
 }
 
-interface Pending<R> {
-  resolve(value: R): void;
-  reject(error: Error): void;
-  timer: Timer | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+/** A call waiting for its answer; `map` shapes the answer into what the caller gets. */
+class Pending<R> {
+  resolve: (value: unknown) => void = settleLater;
+  reject: (error: Error) => void = settleLater;
+  timer: Timer | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly map: ((value: R) => unknown) | undefined;
+
+  constructor(signal: AbortSignal | undefined, map: ((value: R) => unknown) | undefined) {
+    this.signal = signal;
+    this.map = map;
+  }
+}
+
+function settleLater(): void {}
+
+/** The call whose promise is being made: its executor runs at once, so one shared function can fill it in. */
+let filling: Pending<unknown> | undefined;
+function fill(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  (filling as Pending<unknown>).resolve = resolve;
+  (filling as Pending<unknown>).reject = reject;
+}
+
+/** For calls with neither a deadline nor a signal. */
+export const NO_LIMITS: CallLimits = Object.freeze({});
+
+/** `limits` with the deadline taken from `deadlineMs` when it sets none; allocates only then. */
+export function withDeadline(limits: CallLimits, deadlineMs: number | undefined): CallLimits {
+  if (deadlineMs === undefined || limits.deadlineMs !== undefined) return limits;
+  return limits.signal === undefined ? { deadlineMs } : { signal: limits.signal, deadlineMs };
 }
 
 /** Ids are 32-bit, as MessagePack-RPC's msgid, and skip those still waiting. */
@@ -58,9 +83,15 @@ export class PendingCalls<R> {
    * Starts a call: `send(id)` writes the request (a throw rejects this call
    * only). `stopped(id)` is told when the call gives up before its answer
    * (cancelled, deadline), so that the peer can be told where the protocol
-   * can say it.
+   * can say it. `map` turns the answer into the call's result (a throw
+   * rejects the call), which saves callers a promise of their own.
    */
-  call(send: (id: number) => void, limits: CallLimits = {}, stopped?: (id: number) => void): Promise<R> {
+  call<T = R>(
+    send: (id: number) => void,
+    limits: CallLimits = NO_LIMITS,
+    stopped?: (id: number) => void,
+    map?: (value: R) => T,
+  ): Promise<T> {
     const { signal, deadlineMs } = limits;
     if (signal?.aborted) return Promise.reject(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
     if (this.#calls.size >= this.#maxCalls) {
@@ -72,29 +103,48 @@ export class PendingCalls<R> {
       );
     }
     const id = this.#newId();
-    return new Promise<R>((resolve, reject) => {
+    try {
       send(id);
-      const pending: Pending<R> = { resolve, reject, timer: undefined, signal, onAbort: undefined };
-      const giveUp = (error: Error): void => {
-        if (this.reject(id, error)) stopped?.(id);
-      };
-      if (deadlineMs !== undefined)
-        pending.timer = this.#loop.timer(deadlineMs, () =>
-          giveUp(rpcError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)),
-        );
-      if (signal !== undefined) {
-        pending.onAbort = () => giveUp(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      this.#calls.set(id, pending);
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pending = new Pending<R>(signal, map);
+    filling = pending as Pending<unknown>;
+    const promise = new Promise<T>(fill as (resolve: (value: T) => void, reject: (error: Error) => void) => void);
+    filling = undefined;
+    if (deadlineMs !== undefined || signal !== undefined) this.#watch(id, pending, limits, stopped);
+    this.#calls.set(id, pending);
+    return promise;
+  }
+
+  /** Gives the call up when its deadline passes or its signal aborts. */
+  #watch(id: number, pending: Pending<R>, { signal, deadlineMs }: CallLimits, stopped?: (id: number) => void): void {
+    const giveUp = (error: Error): void => {
+      if (this.reject(id, error)) stopped?.(id);
+    };
+    if (deadlineMs !== undefined)
+      pending.timer = this.#loop.timer(deadlineMs, () =>
+        giveUp(rpcError('RPC_DEADLINE', `no answer within ${deadlineMs} ms`)),
+      );
+    if (signal !== undefined) {
+      pending.onAbort = () => giveUp(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal.reason }));
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
   }
 
   /** Settles call `id` with its answer; false if nobody waits for it (any more). */
   resolve(id: number, value: R): boolean {
     const pending = this.#take(id);
-    pending?.resolve(value);
-    return pending !== undefined;
+    if (pending === undefined) return false;
+    if (pending.map === undefined) pending.resolve(value);
+    else {
+      try {
+        pending.resolve(pending.map(value));
+      } catch (error) {
+        pending.reject(error as Error);
+      }
+    }
+    return true;
   }
 
   /** Settles call `id` with `error`; false if nobody waits for it (any more). */

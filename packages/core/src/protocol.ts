@@ -43,36 +43,37 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
  * afterwards, whatever the peer sent.
  */
 export function readRequest(map: Readonly<Record<string, unknown>>): IncomingRequest {
-  const envelope: RequestEnvelope = {};
-  if (typeof map.id === 'number') envelope.id = map.id;
-  if (typeof map.deadlineMs === 'number' && Number.isFinite(map.deadlineMs)) envelope.deadlineMs = map.deadlineMs;
+  const request = commandOf(map);
+  // Assigned rather than spread: this runs for every call.
+  if (typeof map.id === 'number') request.id = map.id;
+  if (typeof map.deadlineMs === 'number' && Number.isFinite(map.deadlineMs)) request.deadlineMs = map.deadlineMs;
+  return request;
+}
+
+function commandOf(map: Readonly<Record<string, unknown>>): IncomingRequest {
   const cmd = map.cmd;
   switch (cmd) {
     case 'version':
-      return {
-        cmd,
-        ...(map.rpc !== null && typeof map.rpc === 'object' ? { rpc: map.rpc as PeerFeatures } : {}),
-        ...envelope,
-      };
+      return map.rpc !== null && typeof map.rpc === 'object' ? { cmd, rpc: map.rpc as PeerFeatures } : { cmd };
     case 'auth':
-      return { cmd, user: text(map.user), pass: text(map.pass), ...envelope };
+      return { cmd, user: text(map.user), pass: text(map.pass) };
     case 'auth_scram':
-      return { cmd, msg: text(map.msg), ...envelope };
+      return { cmd, msg: text(map.msg) };
     case 'new':
-      return { cmd, method: text(map.method), params: list(map.params), ...envelope };
+      return { cmd, method: text(map.method), params: list(map.params) };
     case 'exec':
-      return { cmd, oid: text(map.oid), method: text(map.method), params: list(map.params), ...envelope };
+      return { cmd, oid: text(map.oid), method: text(map.method), params: list(map.params) };
     case 'classes_list':
     case 'class_info_all':
-      return { cmd, ...envelope };
+      return { cmd };
     case 'class_info':
-      return { cmd, class: text(map.class), ...envelope };
+      return { cmd, class: text(map.class) };
     case 'client_destroy':
-      return { cmd, oid: text(map.oid), ...envelope };
+      return { cmd, oid: text(map.oid) };
     case 'cancel':
-      return { cmd, target: Number(map.target), ...envelope };
+      return { cmd, target: Number(map.target) };
     default:
-      return { cmd: 'unknown', name: String(cmd), ...envelope };
+      return { cmd: 'unknown', name: String(cmd) };
   }
 }
 

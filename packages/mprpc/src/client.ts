@@ -1,4 +1,4 @@
-import { describeThrown, Connector, rpcError, type CallLimits } from '@rpc/core';
+import { describeThrown, Connector, NO_LIMITS, rpcError, type CallLimits } from '@rpc/core';
 import { Emitter, type Subscription } from '@rpc/loop';
 import { connect, defaultLoop } from '@rpc/msg';
 import { mprpcCodec } from './codec.js';
@@ -73,7 +73,9 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
 
   /** Calls `method` with `params`; resolves with the result, rejects with RPC_REMOTE (`data`: the server's error). */
   call<K extends MethodName<Remote>>(method: K, ...params: ParamsOf<Remote[K]>): Promise<ResultOf<Remote[K]>> {
-    return this.callWith({}, method, ...params);
+    if (this.#peer === undefined)
+      return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected: await connect() first'));
+    return this.#peer.request(NO_LIMITS, method, params);
   }
 
   /** call() with a deadline (`deadlineMs`, RPC_DEADLINE) or an AbortSignal (`signal`, RPC_CANCELLED). */
@@ -84,7 +86,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
   ): Promise<ResultOf<Remote[K]>> {
     if (this.#peer === undefined)
       return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected: await connect() first'));
-    return this.#peer.callWith(limits, method, ...params);
+    return this.#peer.request(limits, method, params);
   }
 
   /** Sends a notification (no answer comes back). */

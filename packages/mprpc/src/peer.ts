@@ -1,6 +1,7 @@
 import type { Codec } from '@rpc/codec';
 import {
   describeThrown,
+  NO_LIMITS,
   notificationArray,
   NOTIFICATION,
   parseCallMessage,
@@ -15,6 +16,7 @@ import {
   type ErrorCounts,
   type NotificationMessage,
   type RequestMessage,
+  withDeadline,
 } from '@rpc/core';
 import { RpcError, type Address, type Loop } from '@rpc/loop';
 import type { Connection } from '@rpc/msg';
@@ -115,7 +117,7 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
 
   /** Calls `method` on the peer; resolves with its result, rejects with RPC_REMOTE (its error in `data`). */
   call<K extends MethodName<Remote>>(method: K, ...params: ParamsOf<Remote[K]>): Promise<ResultOf<Remote[K]>> {
-    return this.callWith({}, method, ...params);
+    return this.request(NO_LIMITS, method, params);
   }
 
   /** call() with a deadline (`deadlineMs`, RPC_DEADLINE) or an AbortSignal (`signal`, RPC_CANCELLED). */
@@ -124,11 +126,19 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     method: K,
     ...params: ParamsOf<Remote[K]>
   ): Promise<ResultOf<Remote[K]>> {
+    return this.request(limits, method, params);
+  }
+
+  /** @internal callWith() with the params as an array (what the client's call() passes on). */
+  request<K extends MethodName<Remote>>(
+    limits: CallLimits,
+    method: K,
+    params: ParamsOf<Remote[K]>,
+  ): Promise<ResultOf<Remote[K]>> {
     if (this.#conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
-    const deadlineMs = limits.deadlineMs ?? this.#options.deadlineMs;
     const send = (id: number): void => this.#send(requestArray(id, method, params));
     // MessagePack-RPC cannot tell the peer that we stopped waiting: a late answer is dropped.
-    return this.#calls.call(send, { ...limits, deadlineMs }) as Promise<ResultOf<Remote[K]>>;
+    return this.#calls.call(send, withDeadline(limits, this.#options.deadlineMs)) as Promise<ResultOf<Remote[K]>>;
   }
 
   /** Sends a notification: no answer comes back. */

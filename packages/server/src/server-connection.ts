@@ -8,6 +8,7 @@ import {
   RpcError,
   rpcError,
   type Answer,
+  type Answering,
   type ConnectionReport,
   type Dispatcher,
   type IncomingRequest,
@@ -305,6 +306,8 @@ export class ServerConnection implements Session, AsyncDisposable {
     return new ServerNegotiation({ formats: this.#host.formats, insecureFormatsOk: this.#host.insecureFormatsOk });
   }
 
+  readonly #dispatch = (request: IncomingRequest): Answering => this.#host.dispatcher.dispatch(request, this);
+
   #serve(call: Call, request: IncomingRequest): void {
     if (this.#host.logLevel >= 4)
       this.#host.log(4, `cid=${this.cid}: RPC command: ${request.cmd === 'unknown' ? request.name : request.cmd}`);
@@ -322,7 +325,7 @@ export class ServerConnection implements Session, AsyncDisposable {
         this.#giveUp(call, rpcError('RPC_DEADLINE', `the call ran past the server's deadline of ${ms} ms`)),
       );
     }
-    const answer = activeCall.run(call, () => this.#host.dispatcher.dispatch(request, this));
+    const answer = activeCall.run(call, this.#dispatch, request);
     if (answer instanceof Promise) {
       answer.then(
         (a) => this.#finish(call, a),
@@ -381,11 +384,11 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /** The answer's bytes; an answer the format cannot carry or over the size limit becomes an error for the client. */
   #encode(answer: Answer, codec: Codec): Uint8Array {
-    const id = answer.id === undefined ? {} : { id: answer.id };
     let bytes: Uint8Array;
     try {
       bytes = codec.encode(answer);
     } catch (error) {
+      const id = answer.id === undefined ? {} : { id: answer.id };
       this.#host.log(1, `cid=${this.cid}: cannot encode an answer in ${codec.name}: ${(error as Error).message}`);
       return codec.encode({ ok: 0, msg: `cannot send the answer: ${(error as Error).message}`, ...id });
     }
@@ -393,6 +396,7 @@ export class ServerConnection implements Session, AsyncDisposable {
     if (bytes.length <= limit) return bytes;
     // As Event::RPC: the client gets an error (under `rc`, not `ok`), the connection stays usable.
     this.#host.log(1, `ERROR: response packet exceeds limit of ${limit} bytes`);
+    const id = answer.id === undefined ? {} : { id: answer.id };
     return codec.encode({ rc: 0, msg: `Response packed exceeds limit of ${limit} bytes`, ...id });
   }
 }
