@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 
 export { inCpuModes, keepCpusAwake, type CpuMode } from './awake.js';
 export { coalescingRawClient, rawClient, rawEchoServer, type RawClient } from './raw-echo.js';
-export { judge, printTargets, type TargetResult, type TargetRow } from './targets.js';
+export { byMode, judge, printTargets, type TargetResult, type TargetRow } from './targets.js';
 
 /** One connection of a contender: send() issues one call or message; its answer calls the onAnswer given to open. */
 export interface BenchClient {

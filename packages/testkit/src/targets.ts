@@ -12,6 +12,19 @@ export interface TargetRow {
   readonly measured: Partial<Record<CpuMode, number>>;
 }
 
+/** One figure of each mode's results. */
+export function byMode<T>(
+  results: Partial<Record<CpuMode, T>>,
+  figure: (result: T) => number,
+): Partial<Record<CpuMode, number>> {
+  const measured: Partial<Record<CpuMode, number>> = {};
+  for (const mode of ['idle', 'awake'] as const) {
+    const result = results[mode];
+    if (result !== undefined) measured[mode] = figure(result);
+  }
+  return measured;
+}
+
 /** The rows as they go into a benchmark's JSON line, each with whether the awake figure meets its target. */
 export interface TargetResult extends TargetRow {
   readonly met: boolean | null;

@@ -1,14 +1,25 @@
-// pnpm bench:loops [--seconds S] [--rounds N]
+// pnpm bench:loops [--seconds S] [--rounds N] [--modes idle,awake]
 // The small-call benchmark (Event::RPC get_data through @rpc/client and
 // @rpc/server) on each Loop adapter: the Node loop, RxJS scheduling over
 // Node's sockets, and WebSocket; sequential and with 100 in flight on one
-// connection, each server in its own process. Prints ratios to the Node
-// adapter and a JSON line.
+// connection, each server in its own process, with idle CPUs and with them
+// kept awake. Prints ratios to the Node adapter and a JSON line.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@rpc/client';
 import { Server } from '@rpc/server';
-import { forkServer, ratio, reportPort, roundRobin, type OpenBenchClient, type Summary } from '@rpc/testkit/bench';
+import {
+  byMode,
+  type CpuMode,
+  forkServer,
+  inCpuModes,
+  printTargets,
+  ratio,
+  reportPort,
+  roundRobin,
+  type OpenBenchClient,
+  type Summary,
+} from '@rpc/testkit/bench';
 import { adapters, type Adapter } from '../src/adapters.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
@@ -35,28 +46,9 @@ function opener(adapter: Adapter, port: number): OpenBenchClient {
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '1.5' },
-      rounds: { type: 'string', default: '3' },
-      serve: { type: 'string' },
-    },
-  });
-  if (values.serve) return serve(byName.get(values.serve) as Adapter);
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  const script = fileURLToPath(import.meta.url);
-  const servers = new Map<string, { port: number; kill(): void }>();
-  for (const adapter of adapters) servers.set(adapter.name, await forkServer(script, adapter.name));
-  const names = adapters.map((adapter) => adapter.name);
-  const results = await roundRobin(
-    names,
-    (name) => opener(byName.get(name) as Adapter, servers.get(name)?.port as number),
-    { rounds, seconds },
-  );
-  for (const server of servers.values()) server.kill();
+type Results = Record<string, Summary>;
 
+function report(mode: CpuMode, options: { rounds: number; seconds: number }, results: Results) {
   const node = results.node as Summary;
   const ratios = Object.fromEntries(
     adapters.map((adapter) => {
@@ -71,18 +63,63 @@ async function main(): Promise<void> {
       ];
     }),
   );
-  console.log(`small Event::RPC calls on one connection, per Loop adapter; median of ${rounds} rounds of ${seconds}s`);
   console.log(
-    `${'adapter'.padEnd(10)} ${'sequential/s'.padStart(12)} ${'100 in flight/s'.padStart(15)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'vs node: seq'.padStart(13)} ${'100'.padStart(6)}`,
+    `\n${mode} CPUs: small Event::RPC calls on one connection, per Loop adapter; median of ${options.rounds} rounds ` +
+      `of ${options.seconds}s`,
   );
+  const columns = (...cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(10) : cell.padStart([12, 15, 9, 9, 13, 6][i - 1] ?? 9))).join(' ');
+  console.log(columns('adapter', 'sequential/s', '100 in flight/s', 'p50 ms', 'p99 ms', 'vs node: seq', '100'));
   for (const adapter of adapters) {
     const r = results[adapter.name] as Summary;
     const q = ratios[adapter.name] as { sequential: number; pipelined: number };
     console.log(
-      `${adapter.name.padEnd(10)} ${String(r.sequentialPerSec).padStart(12)} ${String(r.pipelinedPerSec).padStart(15)} ${r.rttP50Ms.toFixed(3).padStart(9)} ${r.rttP99Ms.toFixed(3).padStart(9)} ${q.sequential.toFixed(3).padStart(13)} ${q.pipelined.toFixed(3).padStart(6)}`,
+      columns(
+        adapter.name,
+        String(r.sequentialPerSec),
+        String(r.pipelinedPerSec),
+        r.rttP50Ms.toFixed(3),
+        r.rttP99Ms.toFixed(3),
+        q.sequential.toFixed(3),
+        q.pipelined.toFixed(3),
+      ),
     );
   }
-  console.log(JSON.stringify({ bench: 'loops', seconds, rounds, results, ratios }));
+  return { results, ratios };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '1.5' },
+      rounds: { type: 'string', default: '5' },
+      modes: { type: 'string', default: 'idle,awake' },
+      serve: { type: 'string' },
+    },
+  });
+  if (values.serve) return serve(byName.get(values.serve) as Adapter);
+  const options = { seconds: Number(values.seconds), rounds: Number(values.rounds) };
+  const script = fileURLToPath(import.meta.url);
+  const servers = new Map<string, { port: number; kill(): void }>();
+  try {
+    for (const adapter of adapters) servers.set(adapter.name, await forkServer(script, adapter.name));
+    const names = adapters.map((adapter) => adapter.name);
+    const open = (name: string) => opener(byName.get(name) as Adapter, servers.get(name)?.port as number);
+    const modes = await inCpuModes(values.modes.split(',') as CpuMode[], async (mode) =>
+      report(mode, options, await roundRobin(names, open, options)),
+    );
+    const targets = printTargets('issue 13 targets: ratios to the Node (TCP) adapter (same run)', [
+      {
+        path: 'WebSocket adapter, 100 in flight',
+        before: '0.49',
+        target: 0.7,
+        measured: byMode(modes, (r) => (r.ratios.ws as { pipelined: number }).pipelined),
+      },
+    ]);
+    console.log(JSON.stringify({ bench: 'loops', ...options, modes, targets }));
+  } finally {
+    for (const server of servers.values()) server.kill();
+  }
 }
 
 await main();

@@ -19,8 +19,10 @@ import {
   coalescingRawClient,
   type CpuMode,
   forkServer,
+  byMode,
   inCpuModes,
   median,
+  printTargets,
   ratio,
   rawClient,
   rawEchoServer,
@@ -32,10 +34,11 @@ import {
 import { startChildServer } from '../src/child-server.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
-type Contender = 'raw' | 'coalescing' | 'msg' | 'rpc';
-const contenders: Contender[] = ['raw', 'coalescing', 'msg', 'rpc'];
-/** The server each contender talks to: both raw clients use the raw echo. */
-const serverOf = (kind: Contender): Exclude<Contender, 'coalescing'> => (kind === 'coalescing' ? 'raw' : kind);
+type Contender = 'raw' | 'coalescing' | 'msg' | 'rpc' | 'cbor';
+const contenders: Contender[] = ['raw', 'coalescing', 'msg', 'rpc', 'cbor'];
+/** The server each contender talks to: both raw clients use the raw echo, both formats the one server. */
+const serverOf = (kind: Contender): 'raw' | 'msg' | 'rpc' =>
+  kind === 'coalescing' ? 'raw' : kind === 'cbor' ? 'rpc' : kind;
 const perlDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'perl', 'rpc');
 /** About the size of a MessagePack exec request for get_data. */
 const payload = Buffer.alloc(80, 7);
@@ -70,7 +73,7 @@ function opener(kind: Contender, port: number): OpenBenchClient {
       const conn = await connect({ host: '127.0.0.1', port }, (_conn, msg) => msg && onAnswer());
       return { send: () => conn.sendLater(payload), close: () => conn.destroy() };
     }
-    const client = new Client({ host: '127.0.0.1', port });
+    const client = new Client({ host: '127.0.0.1', port, messageFormats: [kind === 'cbor' ? 'CBOR' : 'MSGP'] });
     await client.connect();
     const obj = await client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'bench');
     return { send: () => void obj.get_data().then(onAnswer), close: () => void client.close() };
@@ -96,7 +99,7 @@ async function runRounds(
   options: { rounds: number; seconds: number; perlSeconds: number },
 ) {
   const perl = { ours: [] as number[], perl: [] as number[] };
-  const { raw, coalescing, msg, rpc } = await roundRobin(
+  const { raw, coalescing, msg, rpc, cbor } = await roundRobin(
     contenders,
     (kind) => opener(kind, ports[kind]),
     options,
@@ -112,6 +115,7 @@ async function runRounds(
   };
   const ratios = {
     sequentialVsRaw: ratio(rpc.sequentialPerSec, raw.sequentialPerSec),
+    cborSequentialVsRaw: ratio(cbor.sequentialPerSec, raw.sequentialPerSec),
     pipelinedVsRaw: ratio(rpc.pipelinedPerSec, raw.pipelinedPerSec),
     rttP99VsRaw: ratio(rpc.rttP99Ms, raw.rttP99Ms),
     pipelinedVsCoalescingRaw: ratio(rpc.pipelinedPerSec, coalescing.pipelinedPerSec),
@@ -119,7 +123,7 @@ async function runRounds(
     pipelinedVsMsg: ratio(rpc.pipelinedPerSec, msg.pipelinedPerSec),
     perlClientOursVsPerl: ratio(perlClient.againstOurServer, perlClient.againstPerlServer),
   };
-  return { raw, coalescing, msg, rpc, perlClient, ratios };
+  return { raw, coalescing, msg, rpc, cbor, perlClient, ratios };
 }
 
 function report(mode: CpuMode, options: { rounds: number; seconds: number }, r: Awaited<ReturnType<typeof runRounds>>) {
@@ -135,12 +139,13 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, r: 
   console.log(row('raw node:net echo, coalescing', r.coalescing));
   console.log(row('@rpc/msg framed echo', r.msg));
   console.log(row('@rpc/client -> @rpc/server', r.rpc));
+  console.log(row('the same in CBOR', r.cbor));
   console.log(
     `Perl Event::RPC client (CBOR), sequential calls/s: against our server ${r.perlClient.againstOurServer}, against the Perl server ${r.perlClient.againstPerlServer}`,
   );
   const q = r.ratios;
   console.log(
-    `ratios: rpc/raw sequential ${q.sequentialVsRaw} (target >= 0.8 awake), 100 in flight ${q.pipelinedVsRaw} (target >= 0.35 awake), p99 ${q.rttP99VsRaw}; ` +
+    `ratios: rpc/raw sequential ${q.sequentialVsRaw}, CBOR ${q.cborSequentialVsRaw}, 100 in flight ${q.pipelinedVsRaw}, p99 ${q.rttP99VsRaw}; ` +
       `rpc/coalescing raw 100 in flight ${q.pipelinedVsCoalescingRaw}; rpc/msg sequential ${q.sequentialVsMsg}, 100 in flight ${q.pipelinedVsMsg}; Perl client ours/Perl ${q.perlClientOursVsPerl}`,
   );
 }
@@ -183,7 +188,27 @@ async function main(): Promise<void> {
       report(mode, options, result);
       return result;
     });
-    console.log(JSON.stringify({ bench: 'rpc', ...options, modes: results }));
+    const targets = printTargets(`issue 13 targets: ratios to the raw framed echo that writes at once (same run)`, [
+      {
+        path: 'Event::RPC, MessagePack, one call at a time',
+        before: '0.59',
+        target: 0.8,
+        measured: byMode(results, (r) => r.ratios.sequentialVsRaw),
+      },
+      {
+        path: 'Event::RPC, CBOR, one call at a time',
+        before: '0.63',
+        target: 0.75,
+        measured: byMode(results, (r) => r.ratios.cborSequentialVsRaw),
+      },
+      {
+        path: 'Event::RPC, 100 calls in flight',
+        before: '0.16',
+        target: 0.35,
+        measured: byMode(results, (r) => r.ratios.pipelinedVsRaw),
+      },
+    ]);
+    console.log(JSON.stringify({ bench: 'rpc', ...options, modes: results, targets }));
   } finally {
     for (const { kill } of Object.values(servers)) kill();
     await perlServer.close();
