@@ -1,10 +1,11 @@
-// pnpm bench:mprpc [--seconds S] [--rounds N] [--modes idle,awake]
+// pnpm bench:mprpc [--seconds S] [--rounds N] [--modes idle,awake] [--profile DIR]
 // MessagePack-RPC calls (@rpc/mprpc client and server, `echo` of a small
 // value) sequential and with 100 in flight on one connection, against the raw
 // framed node:net echo of a request-sized message in the same run (writing at
 // once; the coalescing raw client beside it). Each server runs in its own
 // process; medians of the rounds, with idle CPUs and with the CPUs kept awake.
-// Prints tables, the ratios, and a JSON line.
+// Prints tables, the ratios, and a JSON line. With --profile DIR it only
+// profiles @rpc/mprpc's client and server and prints their top frames.
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { MprpcClient, MprpcServer } from '@rpc/mprpc';
@@ -14,7 +15,9 @@ import {
   type CpuMode,
   forkServer,
   inCpuModes,
+  measure,
   printTargets,
+  profiled,
   ratio,
   rawClient,
   rawEchoServer,
@@ -80,16 +83,29 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, res
   return { ...results, ratios };
 }
 
+/** --profile DIR: only @rpc/mprpc's calls (100 in flight, then one at a time), client and server profiled. */
+async function profile(dir: string, seconds: number): Promise<void> {
+  const server = await forkServer(fileURLToPath(import.meta.url), 'mprpc', [], dir);
+  await profiled(dir, server, async () => {
+    for (const window of [100, 1]) {
+      const { rate } = await measure(opener('mprpc', server.port), window, seconds);
+      console.log(`${window} in flight: ${Math.round(rate)} calls/s (under the profiler)`);
+    }
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '1.5' },
       rounds: { type: 'string', default: '5' },
       modes: { type: 'string', default: 'idle,awake' },
+      profile: { type: 'string' },
       serve: { type: 'string' },
     },
   });
   if (values.serve) return serve(values.serve as Contender);
+  if (values.profile) return profile(values.profile, Number(values.seconds));
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds) };
   const script = fileURLToPath(import.meta.url);
   const servers = { raw: await forkServer(script, 'raw'), mprpc: await forkServer(script, 'mprpc') };

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
-/** How a benchmark ran: with idle CPUs (on some virtual machines each wake-up costs about 70 µs) or with them kept busy. */
+/** How a benchmark ran: with idle CPUs (on some virtual machines a wake-up costs about 70 µs) or kept busy. */
 export type CpuMode = 'idle' | 'awake';
 
 /**

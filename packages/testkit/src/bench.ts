@@ -1,8 +1,10 @@
 // The benchmark harness (@rpc/testkit/bench). Kept apart from the test helpers: loading
 // those (selfsigned and its crypto stack) was seen to cut 1 MiB echo throughput threefold.
 import { fork } from 'node:child_process';
+import { profileFlags } from './profile.js';
 
 export { inCpuModes, keepCpusAwake, type CpuMode } from './awake.js';
+export { profiled, profileFlags, topFrames } from './profile.js';
 export { coalescingRawClient, rawClient, rawEchoServer, type RawClient } from './raw-echo.js';
 export { byMode, judge, printTargets, type TargetResult, type TargetRow } from './targets.js';
 
@@ -70,25 +72,47 @@ export function ratio(a: number, b: number): number {
   return Number((a / b).toFixed(3));
 }
 
+/** A server process started by forkServer. */
+export interface ForkedServer {
+  readonly port: number;
+  readonly pid: number;
+  /** Stops it (kill() does not wait); stop() resolves once it has exited, its profile written if it was profiled. */
+  kill(): void;
+  stop(): Promise<void>;
+}
+
 /**
  * Runs `script --serve <kind> ...args` in its own process (so that client and
  * server each have a core) and resolves with the port it reports through IPC.
+ * With `profileDir`, the process runs under --cpu-prof and writes its profile there when stopped.
  */
 export async function forkServer(
   script: string,
   kind: string,
   args: string[] = [],
-): Promise<{ port: number; kill(): void }> {
-  const child = fork(script, ['--serve', kind, ...args], { execArgv: process.execArgv });
+  profileDir?: string,
+): Promise<ForkedServer> {
+  const execArgv = profileDir === undefined ? process.execArgv : [...process.execArgv, ...profileFlags(profileDir)];
+  const child = fork(script, ['--serve', kind, ...args], { execArgv });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  return { port, kill: () => child.kill() };
+  const kill = (): void => void child.kill();
+  const stop = (): Promise<void> => {
+    kill();
+    return exited;
+  };
+  return { port, pid: child.pid as number, kill, stop };
 }
 
-/** In a process started by forkServer: reports the port to the parent. */
+/**
+ * In a process started by forkServer: reports the port to the parent, and exits cleanly when stopped (so that
+ * --cpu-prof writes its profile).
+ */
 export function reportPort(port: number): void {
+  process.once('SIGTERM', () => process.exit(0));
   process.send?.({ port });
 }
 

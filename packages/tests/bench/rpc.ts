@@ -1,4 +1,4 @@
-// pnpm bench:rpc [--seconds S] [--rounds N] [--perl-seconds S] [--modes idle,awake]
+// pnpm bench:rpc [--seconds S] [--rounds N] [--perl-seconds S] [--modes idle,awake] [--profile DIR]
 // Small remote calls (get_data on one object) through @rpc/client and
 // @rpc/server, sequential and with 100 in flight on one connection, against
 // the raw node:net echo (writing each message at once; the coalescing raw
@@ -7,6 +7,7 @@
 // our server and against the Perl Event::RPC server. Every server runs in its
 // own process; contenders take turns; medians of the rounds. All of it with
 // idle CPUs and with the CPUs kept awake. Prints tables, ratios, a JSON line.
+// With --profile DIR it only profiles @rpc's client and server and prints their top frames.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -18,11 +19,14 @@ import { Server } from '@rpc/server';
 import {
   coalescingRawClient,
   type CpuMode,
+  type ForkedServer,
   forkServer,
   byMode,
   inCpuModes,
+  measure,
   median,
   printTargets,
+  profiled,
   ratio,
   rawClient,
   rawEchoServer,
@@ -150,6 +154,17 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, r: 
   );
 }
 
+/** --profile DIR: only @rpc's calls (100 in flight, then one at a time), client and server profiled. */
+async function profile(dir: string, seconds: number): Promise<void> {
+  const server = await forkServer(fileURLToPath(import.meta.url), 'rpc', [], dir);
+  await profiled(dir, server, async () => {
+    for (const window of [100, 1]) {
+      const { rate } = await measure(opener('rpc', server.port), window, seconds);
+      console.log(`${window} in flight: ${Math.round(rate)} calls/s (under the profiler)`);
+    }
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -157,10 +172,12 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '5' },
       'perl-seconds': { type: 'string', default: '2' },
       modes: { type: 'string', default: 'idle,awake' },
+      profile: { type: 'string' },
       serve: { type: 'string' },
     },
   });
   if (values.serve) return serve(values.serve as Contender);
+  if (values.profile) return profile(values.profile, Number(values.seconds));
   const options = {
     seconds: Number(values.seconds),
     rounds: Number(values.rounds),
@@ -172,7 +189,7 @@ async function main(): Promise<void> {
   const kinds = [...new Set(contenders.map(serverOf))];
   const servers = Object.fromEntries(
     await Promise.all(kinds.map(async (kind) => [kind, await forkServer(script, kind)] as const)),
-  ) as Record<ReturnType<typeof serverOf>, { port: number; kill(): void }>;
+  ) as Record<ReturnType<typeof serverOf>, ForkedServer>;
   const ports = Object.fromEntries(contenders.map((kind) => [kind, servers[serverOf(kind)].port])) as Record<
     Contender,
     number
