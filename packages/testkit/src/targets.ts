@@ -38,7 +38,7 @@ export function judge(rows: readonly TargetRow[]): TargetResult[] {
   });
 }
 
-/** Prints the rows as a table (idle and awake figures, the target, whether the awake one meets it); returns them judged. */
+/** Prints the rows as a table (idle and awake figures, the target, whether awake meets it); returns them judged. */
 export function printTargets(title: string, rows: readonly TargetRow[]): TargetResult[] {
   const judged = judge(rows);
   const width = Math.max(20, ...rows.map((row) => row.path.length));
