@@ -44,15 +44,8 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-/** Bytes of frames written per turn before yielding to other connections. */
+/** Bytes written per turn before yielding to other connections; the most held back while a chunk is handled. */
 const BATCH_BYTES = 256 * 1024;
-/**
- * Messages queued while a received chunk is handled leave at the latest
- * once this many wait: the peer starts on the first answers while later
- * ones are still being computed (twice the calls per second of holding a
- * whole chunk's answers back, with 100 small calls in flight).
- */
-const FLUSH_EVERY = 32;
 const utf8 = new TextEncoder();
 /** What holding one received message costs beyond its bytes (the view and the slot), for receiveBufferBytes. */
 const MESSAGE_COST = 64;
@@ -280,14 +273,15 @@ export class Connection implements AsyncDisposable {
 
   /**
    * Queues `msg`. Messages queued while this connection's received bytes
-   * are being handled leave together when that is done (or every 32
-   * messages); others at the end of the loop turn. Either way in bounded batches, pausing while the peer
+   * are being handled leave together when that is done (or once 256 KiB
+   * wait); others at the end of the loop turn. Either way in bounded batches, pausing while the peer
    * is not reading. Throws MSG_QUEUE_FULL rather than queue past maxQueueBytes.
    */
   sendLater(msg: Message): void {
     this.#enqueue(msg);
     if (this.#reading) {
-      if (this.#outbox.length >= FLUSH_EVERY) this.#flush();
+      // Only a large backlog leaves early: each write wakes the peer, which costs more than the calls it carries.
+      if (this.#outbox.bytes >= BATCH_BYTES) this.#flush();
     } else if (!this.#flushScheduled && !this.#awaitingDrain) {
       this.#flushScheduled = true;
       this.#options.loop.defer(() => {

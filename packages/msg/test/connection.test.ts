@@ -5,10 +5,9 @@ import { waitFor } from '@rpc/testkit';
 import { local, rawSocket, text, u32 } from './helpers.js';
 
 describe('Connection', () => {
-  it('answers the frames of one received chunk in writes of up to 32 messages', async () => {
-    // A real socket whose writes are counted: the server answers 100 frames that arrive together with 4 writes (32, 32,
-    // 32, 4).
-    let writes = 0;
+  /** A real socket whose writes are counted, behind a server answering each frame with `answer(frame)`. */
+  async function countedServer(answer: (msg: Uint8Array) => Uint8Array) {
+    const counter = { writes: 0 };
     const counted = (channel: Channel): Channel => ({
       get local() {
         return channel.local;
@@ -26,11 +25,11 @@ describe('Connection', () => {
         return channel.closed;
       },
       write: (chunk, done) => {
-        writes++;
+        counter.writes++;
         return channel.write(chunk, done);
       },
       writev: (chunks, done) => {
-        writes++;
+        counter.writes++;
         return channel.writev(chunks, done);
       },
       pause: () => channel.pause(),
@@ -39,9 +38,16 @@ describe('Connection', () => {
       destroy: (error) => channel.destroy(error),
       on: (event, listener) => channel.on(event, listener),
     });
-    await using listener = await nodeLoop.listen(local, (channel) => {
-      new MsgConnection(counted(channel), {}, (conn, msg) => msg && conn.sendLater(msg));
+    const listener = await nodeLoop.listen(local, (channel) => {
+      new MsgConnection(counted(channel), {}, (conn, msg) => msg && conn.sendLater(answer(msg)));
     });
+    return { listener, counter };
+  }
+
+  it('answers the frames of one received chunk with one write', async () => {
+    // Each write wakes the peer: 100 small answers to frames that arrived together leave at once, as a raw server's.
+    const { listener, counter } = await countedServer((msg) => msg);
+    await using _listener = listener;
     await using socket = await rawSocket(listener);
     const frames = Buffer.concat(Array.from({ length: 100 }, (_, i) => encodeFrame(u32(i))));
     let received = Buffer.alloc(0);
@@ -49,7 +55,21 @@ describe('Connection', () => {
     socket.write(frames);
     await waitFor(() => received.length === frames.length, 'the 100 answers');
     expect(received.equals(frames)).toBe(true);
-    expect(writes).toBe(4);
+    expect(counter.writes).toBe(1);
+  });
+
+  it('writes the answers to one chunk early once 256 KiB of them wait', async () => {
+    const { listener, counter } = await countedServer((msg) => Buffer.alloc(100 * 1024, msg[3] as number));
+    await using _listener = listener;
+    await using socket = await rawSocket(listener);
+    const frames = Buffer.concat(Array.from({ length: 10 }, (_, i) => encodeFrame(u32(i))));
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.write(frames);
+    await waitFor(() => received === 10 * (4 + 100 * 1024), 'the 10 answers');
+    // Not one write at the end of the chunk (1 MB held), nor one per answer.
+    expect(counter.writes).toBeGreaterThan(1);
+    expect(counter.writes).toBeLessThan(10);
   });
 
   it('decodes frames a peer writes one byte per write', async () => {
