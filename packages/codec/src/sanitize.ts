@@ -142,7 +142,8 @@ class Walk {
     if (Object.getPrototypeOf(value) === Object.prototype) {
       const source = value as Record<string, unknown>;
       if (this.inPlace) {
-        for (const key of Object.keys(source)) {
+        // for-in, not Object.keys: no array per object; a decoder's plain objects have only own keys.
+        for (const key in source) {
           const item = source[key];
           const clean = this.value(item, depth + 1);
           if (clean !== item) source[key] = clean;
