@@ -24,7 +24,11 @@ import { mprpcError, remoteError, wireError } from './errors.js';
 import type { MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, Untyped } from './methods.js';
 import { Reply } from './reply.js';
 
-export interface PeerOptions {
+/**
+ * What a peer is made with. A server hands the same object to all its peers (each allocates nothing of its own for
+ * it), which is why the callbacks are told which peer calls them.
+ */
+export interface PeerOptions<Remote extends Methods<Remote> = Untyped> {
   readonly codec: Codec;
   /** Runs the deadlines of our calls. */
   readonly loop: Loop;
@@ -37,12 +41,12 @@ export interface PeerOptions {
   /** The method serving `method`, if there is one. */
   handlerFor(method: string): MprpcHandler | undefined;
   /** A request or notification is about to be served. */
-  onCall?(message: RequestMessage | NotificationMessage): void;
+  onCall?(message: RequestMessage | NotificationMessage, peer: MprpcPeer<Remote>): void;
   /**
    * Something went wrong that leaves the connection open: a handler threw on a notification (MPRPC_HANDLER_FAILED),
    * or onCall threw (MPRPC_LISTENER_FAILED).
    */
-  onError?(error: RpcError): void;
+  onError?(error: RpcError, peer: MprpcPeer<Remote>): void;
   /**
    * Counts, by code, what is refused or fails without an event: requests past maxInFlight (RPC_LIMIT), answers that
    * could not be sent (RPC_ANSWER_FAILED), requests refused while the server closes (RPC_SHUTDOWN).
@@ -69,27 +73,25 @@ const closing = (failure: unknown): boolean => failure instanceof RpcError && fa
  */
 export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements AsyncDisposable {
   readonly #conn: Connection;
-  readonly #options: PeerOptions;
-  readonly #calls: PendingCalls<unknown>;
-  /** The peer's requests being served. */
-  readonly #serving = new Set<Reply>();
+  readonly #options: PeerOptions<Remote>;
+  // A server keeps thousands of peers, most of them idle, many never calling back: what only calls and requests
+  // need is made when first needed, as Event::RPC's ServerConnection does.
+  /** Our calls waiting for answers: made at our first call (a server's peers seldom call their clients). */
+  #calls: PendingCalls<unknown> | undefined;
+  /** The peer's requests being served: one as itself, a Set only once several are served at once. */
+  #serving: Reply | Set<Reply> | undefined;
   #served = 0;
   /** The server is closing: requests are refused with RPC_SHUTDOWN. */
   #refusing = false;
 
-  constructor(conn: Connection, options: PeerOptions) {
+  constructor(conn: Connection, options: PeerOptions<Remote>) {
     this.#conn = conn;
     this.#options = options;
-    this.#calls = new PendingCalls({ loop: options.loop, maxCalls: options.maxCalls });
-    conn.onMessage = (_conn, bytes) => {
+    // One closure for the messages and the close (told with `bytes` undefined), rather than a disconnect listener.
+    conn.onMessage = (_conn, bytes, error) => {
       if (bytes !== undefined) this.#receive(bytes);
+      else this.#lost(error);
     };
-    conn.on('disconnect', (error) => {
-      const message = error ? `connection lost: ${error.message}` : 'the connection closed with the call in flight';
-      const lost = rpcError('RPC_DISCONNECTED', message, { cause: error });
-      this.#calls.rejectAll(lost);
-      this.#giveUp(lost);
-    });
   }
 
   get remote(): Address {
@@ -102,12 +104,13 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
 
   /** Our calls waiting for an answer from the peer. */
   get callsInFlight(): number {
-    return this.#calls.size;
+    return this.#calls?.size ?? 0;
   }
 
   /** The peer's requests being served now. */
   get serving(): number {
-    return this.#serving.size;
+    const serving = this.#serving;
+    return serving === undefined ? 0 : serving instanceof Reply ? 1 : serving.size;
   }
 
   /** The peer's requests answered by their handlers so far. */
@@ -137,8 +140,9 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
   ): Promise<ResultOf<Remote[K]>> {
     if (this.#conn.closed) return Promise.reject(rpcError('RPC_NOT_CONNECTED', 'not connected'));
     const send = (id: number): void => this.#send(requestArray(id, method, params));
+    const calls = (this.#calls ??= new PendingCalls({ loop: this.#options.loop, maxCalls: this.#options.maxCalls }));
     // MessagePack-RPC cannot tell the peer that we stopped waiting: a late answer is dropped.
-    return this.#calls.call(send, withDeadline(limits, this.#options.deadlineMs)) as Promise<ResultOf<Remote[K]>>;
+    return calls.call(send, withDeadline(limits, this.#options.deadlineMs)) as Promise<ResultOf<Remote[K]>>;
   }
 
   /** Sends a notification: no answer comes back. */
@@ -186,13 +190,13 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
       return this.#fatal('a message that is not MessagePack-RPC (request, response or notification)');
     }
     if (message.type === RESPONSE) {
-      // An answer nobody waits for (any more: past its deadline, cancelled) is dropped.
-      if (message.error === null || message.error === undefined) this.#calls.resolve(message.id, message.result);
-      else this.#calls.reject(message.id, remoteError(message.error));
+      // An answer nobody waits for (any more: past its deadline, cancelled; or never asked for) is dropped.
+      if (message.error === null || message.error === undefined) this.#calls?.resolve(message.id, message.result);
+      else this.#calls?.reject(message.id, remoteError(message.error));
       return;
     }
     try {
-      this.#options.onCall?.(message);
+      this.#options.onCall?.(message, this);
     } catch (thrown) {
       const text = `onCall threw: ${describeThrown(thrown)}`;
       this.#report(mprpcError('MPRPC_LISTENER_FAILED', text, { cause: thrown })); // and the call is served
@@ -206,12 +210,15 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     const handler = this.#options.handlerFor(method);
     if (handler === undefined) return this.#answer(id, method, `Method not found: ${method}`, null);
     const max = this.#options.maxInFlight;
-    if (this.#serving.size >= max) {
+    if (this.serving >= max) {
       this.#options.errors?.count('RPC_LIMIT');
       return this.#answer(id, method, wireError('RPC_LIMIT', `too many calls in flight (the limit is ${max})`), null);
     }
-    const reply = new Reply(id, method, this.#replied);
-    this.#serving.add(reply);
+    const reply = new Reply(id, method, this);
+    const serving = this.#serving;
+    if (serving === undefined) this.#serving = reply;
+    else if (serving instanceof Reply) this.#serving = new Set([serving, reply]);
+    else serving.add(reply);
     try {
       handler(reply, ...params);
     } catch (error) {
@@ -219,12 +226,19 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     }
   }
 
-  readonly #replied = (reply: Reply, error: unknown, result: unknown): void => {
-    this.#serving.delete(reply);
+  /** @internal A request's handler answered (its Reply's owner, a ReplyOwner): the answer goes out. */
+  replied(reply: Reply, error: unknown, result: unknown): void {
+    const serving = this.#serving;
+    if (serving === reply) this.#serving = undefined;
+    else if (serving instanceof Set) {
+      serving.delete(reply);
+      // Back to nothing once empty: a connection that served many at once and went idle keeps no Set.
+      if (serving.size === 0) this.#serving = undefined;
+    }
     this.#served++;
     this.#answer(reply.id, reply.method, error, result);
     this.#options.onSettled?.();
-  };
+  }
 
   #notified({ method, params }: NotificationMessage): void {
     const handler = this.#options.handlerFor(method);
@@ -245,10 +259,20 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     this.#answer(message.id, message.method, wireError('RPC_SHUTDOWN', text), null);
   }
 
+  /** The connection has closed: our calls fail with RPC_DISCONNECTED, and the requests being served are given up. */
+  #lost(error: Error | undefined): void {
+    const message = error ? `connection lost: ${error.message}` : 'the connection closed with the call in flight';
+    const lost = rpcError('RPC_DISCONNECTED', message, { cause: error });
+    this.#calls?.rejectAll(lost);
+    this.#giveUp(lost);
+  }
+
   /** Stops serving every request still in flight; returns those that were. */
   #giveUp(reason: Error): Reply[] {
-    const given = [...this.#serving].filter((reply) => reply.giveUp(reason));
-    this.#serving.clear();
+    const serving = this.#serving;
+    if (serving === undefined) return [];
+    this.#serving = undefined;
+    const given = (serving instanceof Reply ? [serving] : [...serving]).filter((reply) => reply.giveUp(reason));
     if (given.length > 0) this.#options.onSettled?.();
     return given;
   }
@@ -286,7 +310,7 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
   /** Tells onError, which must not throw back into the connection's callbacks. */
   #report(error: RpcError): void {
     try {
-      this.#options.onError?.(error);
+      this.#options.onError?.(error, this);
     } catch {
       // An error hook that throws has nobody left to tell.
     }

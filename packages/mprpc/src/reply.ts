@@ -6,6 +6,11 @@ function handlerError(error: unknown): unknown {
   return error instanceof Error ? error.message : (error ?? 'error');
 }
 
+/** Where a Reply's answer goes (the peer that serves the request): one object for all its requests, no closure. */
+export interface ReplyOwner {
+  replied(reply: Reply, error: unknown, result: unknown): void;
+}
+
 /**
  * One request of the peer being served: the `res` its handler answers through, exactly once. Once the request is
  * given up (its connection went, or the server closed past its shutdownTimeoutMs), `signal` aborts and a late answer
@@ -14,15 +19,15 @@ function handlerError(error: unknown): unknown {
 export class Reply implements MprpcResult {
   readonly id: number;
   readonly method: string;
-  readonly #send: (reply: Reply, error: unknown, result: unknown) => void;
+  readonly #owner: ReplyOwner;
   #state: 'serving' | 'answered' | 'given up' = 'serving';
   #abort: AbortController | undefined;
   #reason: Error | undefined;
 
-  constructor(id: number, method: string, send: (reply: Reply, error: unknown, result: unknown) => void) {
+  constructor(id: number, method: string, owner: ReplyOwner) {
     this.id = id;
     this.method = method;
-    this.#send = send;
+    this.#owner = owner;
   }
 
   /** Made on first use: most handlers never look. */
@@ -61,6 +66,6 @@ export class Reply implements MprpcResult {
       throw mprpcError('MPRPC_ALREADY_ANSWERED', `request ${this.id} (${this.method}) was answered already`);
     }
     this.#state = 'answered';
-    if (state === 'serving') this.#send(this, error, result);
+    if (state === 'serving') this.#owner.replied(this, error, result);
   }
 }

@@ -22,7 +22,7 @@ import {
   type CommonOptions,
   type ServerHandlerOptions,
 } from './options.js';
-import { MprpcPeer } from './peer.js';
+import { MprpcPeer, type PeerOptions } from './peer.js';
 import { serverStats } from './server-stats.js';
 
 export interface MprpcServerOptions extends CommonOptions {
@@ -94,6 +94,18 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
     const codec = mprpcCodec(limits.extensions);
     const loop = options.loop ?? defaultLoop();
     this.#loop = loop;
+    // One for every peer: they are told apart by the argument the callbacks get, not by closures of their own.
+    const peerOptions: PeerOptions<Remote> = {
+      ...limits,
+      codec,
+      loop,
+      deadlineMs: options.deadlineMs,
+      handlerFor: (method) => this.#handlers.get(method),
+      onCall: (message, peer) => this.#events.emit('call', peer, message),
+      onError: (error, peer) => this.#error(error, peer),
+      errors: this.#errors,
+      onSettled: () => this.#drain.check(),
+    };
     this.#server = new MsgServer({
       ...endpointOf(options.port, options.host, options.tls),
       ...limits.connection,
@@ -103,18 +115,7 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
       framing: msgpackValues,
       login: (conn) => {
         if (this.#closed) return false; // closing: no new clients
-        const peer: MprpcPeer<Remote> = new MprpcPeer(conn, {
-          ...limits,
-          codec,
-          loop,
-          deadlineMs: options.deadlineMs,
-          handlerFor: (method) => this.#handlers.get(method),
-          onCall: (message) => this.#events.emit('call', peer, message),
-          onError: (error) => this.#error(error, peer),
-          errors: this.#errors,
-          onSettled: () => this.#drain.check(),
-        });
-        this.#made.set(conn, peer);
+        this.#made.set(conn, new MprpcPeer(conn, peerOptions));
         this.#ids.set(conn, this.#nextId++);
         return conn.onMessage; // the peer's own
       },
