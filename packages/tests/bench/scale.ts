@@ -52,6 +52,8 @@ const CLIENT_LOADERS = cores;
 const CONNECTIONS_PER_SERVER = 4;
 const WINDOW = 128;
 const MANY = 1000;
+/** CPU of other processes, in cores, past which a run says that its scaling is not to be trusted. */
+const OTHERS_NOTED = 0.2;
 /** Connections a load generator opens one after another rather than in batches. */
 const FEW = 64;
 const MANY_WINDOW = 4;
@@ -712,6 +714,12 @@ function reportMode(mode: CpuMode, seconds: number, result: ModeResult): void {
       `${result.scaling >= 1.6 ? 'met' : 'not met'}); per second of server CPU: ${result.scalingPerServerCpu}`,
   );
   if (result.scaling < 1.6) console.log(`  ${whyNotScaled(mode, two)}`);
+  if (Math.max(one.otherCores, two.otherCores) >= OTHERS_NOTED) {
+    console.log(
+      `  other processes used ${one.otherCores} and ${two.otherCores} cores during the 1- and 2-server runs: on a ` +
+        'shared machine the scaling is then understated; run again when it is quiet.',
+    );
+  }
   const client = result.client;
   console.log(
     `the full @rpc/client drove 2 servers to ${ratio(client.callsPerSec, two.callsPerSec)} times the lean ` +
