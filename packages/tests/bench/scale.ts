@@ -52,7 +52,7 @@ const CLIENT_LOADERS = cores;
 const CONNECTIONS_PER_SERVER = 4;
 const WINDOW = 128;
 const MANY = 1000;
-/** CPU of other processes, in cores, past which a run says that its scaling is not to be trusted. */
+/** CPU of other processes, in cores, from which a run says that its scaling is not to be trusted. */
 const OTHERS_NOTED = 0.2;
 /** Connections a load generator opens one after another rather than in batches. */
 const FEW = 64;
@@ -716,8 +716,9 @@ function reportMode(mode: CpuMode, seconds: number, result: ModeResult): void {
   if (result.scaling < 1.6) console.log(`  ${whyNotScaled(mode, two)}`);
   if (Math.max(one.otherCores, two.otherCores) >= OTHERS_NOTED) {
     console.log(
-      `  other processes used ${one.otherCores} and ${two.otherCores} cores during the 1- and 2-server runs: on a ` +
-        'shared machine the scaling is then understated; run again when it is quiet.',
+      `  other processes used ${one.otherCores} and ${two.otherCores} cores during the 1- and 2-server runs: the ` +
+        'scaling is then not to be trusted (too low when they took from 2 servers, too high when from 1); run again ' +
+        'when the machine is quiet.',
     );
   }
   const client = result.client;
