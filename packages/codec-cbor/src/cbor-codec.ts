@@ -5,13 +5,16 @@ import {
   type CodecOptions,
   decodeSafely,
   DEFAULT_MAX_DEPTH,
+  encoderBuffer,
   formatError,
   isCodecError,
+  LARGE_MESSAGE,
   maxHeapBytesOf,
   PERL_OBJECT_TAG,
   sanitize,
   type SanitizeRules,
   setKey,
+  sizeBound,
   TaggedValue,
 } from '@rpc/codec';
 import { CborHeapScan, WORST_PER_BYTE } from './heap-scan.js';
@@ -110,6 +113,7 @@ function needsWire(value: unknown, depth = 0): boolean {
 export function cborCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxHeapBytes = maxHeapBytesOf(options, 'CBOR');
+  // useBuffer is cbor-x's (as msgpackr's), missing from its typings.
   const encoder = new Encoder({
     useRecords: false,
     mapsAsObjects: true,
@@ -117,7 +121,7 @@ export function cborCodec(options: CodecOptions = {}): Codec {
     tagUint8Array: false,
     pack: false,
     structuredClone: false,
-  });
+  }) as Encoder & { useBuffer(buffer: Uint8Array): void };
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, pack: false, structuredClone: false });
   const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject, maxHeapBytes };
   const heapScan = new CborHeapScan(maxDepth);
@@ -127,11 +131,22 @@ export function cborCodec(options: CodecOptions = {}): Codec {
     name: 'CBOR',
     insecure: false,
     encode(value: unknown): Uint8Array {
+      let bound = -1;
+      let length = 0;
       try {
-        return encoder.encode(needsWire(value) ? toWire(value, 0, maxDepth) : value);
+        const wire = needsWire(value) ? toWire(value, 0, maxDepth) : value;
+        // A large message gets a write buffer of its own, made to measure (see LARGE_MESSAGE); afterwards cbor-x
+        // gets a fresh small one, so that it writes no later message into the large one.
+        bound = sizeBound(wire);
+        if (bound >= LARGE_MESSAGE) encoder.useBuffer(encoderBuffer(bound + 16)); // cbor-x keeps 10 bytes spare
+        const bytes = encoder.encode(wire);
+        length = bytes.length;
+        return bytes;
       } catch (error) {
         if (isCodecError(error)) throw error;
         throw formatError('CODEC_UNENCODABLE', 'CBOR', (error as Error).message, { cause: error });
+      } finally {
+        if (bound >= LARGE_MESSAGE || length >= LARGE_MESSAGE) encoder.useBuffer(encoderBuffer(8192));
       }
     },
     decode(bytes: Uint8Array): unknown {

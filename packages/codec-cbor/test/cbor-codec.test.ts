@@ -1,5 +1,6 @@
 import { TaggedValue } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
+import { Encoder } from 'cbor-x';
 
 const cbor = cborCodec();
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -52,5 +53,23 @@ describe('cborCodec', () => {
     const bytes = new Uint8Array(2 ** 20).fill(0xf6); // [105([...]), null, null, ...]
     bytes.set([0x9a, 0x00, 0x0f, 0xff, 0xf9, 0xd8, 0x69, 0x80]);
     expect(() => cbor.decode(bytes)).toThrow(expect.objectContaining({ code: 'CODEC_TOO_LARGE' }));
+  });
+
+  it('writes a large message as cbor-x does, alone at the start of a buffer of about its size', () => {
+    const reference = new Encoder({
+      useRecords: false,
+      mapsAsObjects: true,
+      variableMapSize: true,
+      tagUint8Array: false,
+      pack: false,
+      structuredClone: false,
+    });
+    for (const value of [{ ok: 1, data: [new Uint8Array(2 ** 21).fill(1)], id: 3 }, ['x'.repeat(2 ** 20), 7]]) {
+      const bytes = cbor.encode(value);
+      expect(Buffer.from(bytes).equals(reference.encode(value))).toBe(true);
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBeLessThan(3 * bytes.length + 100); // three bytes per character reserved
+      expect(cbor.encode([1]).buffer).not.toBe(bytes.buffer); // the next message has a buffer of its own
+    }
   });
 });

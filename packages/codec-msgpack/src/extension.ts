@@ -14,6 +14,17 @@ export class MsgpackExtension {
 }
 
 /**
+ * A long string of a large message with its UTF-8 length, written at that length: msgpackr wants room for three
+ * bytes per character, a buffer three times too large. Only ever made inside our own encode (in Node).
+ */
+export class LargeText {
+  constructor(
+    readonly text: string,
+    readonly length: number,
+  ) {}
+}
+
+/**
  * An extension-26 payload, still undecoded: it is read after the message (see {@link readTagged}), since msgpackr
  * copies the whole input for every unpack started inside another, which made a message of n tagged values take
  * time in n².
@@ -114,7 +125,22 @@ export function installExtensions(keep: Iterable<number>): void {
         return undefined;
       },
     } as never);
-    installed.delete(WRITER_TYPE); // registering the writer set a reader for its type too: replace it with ours
+    // A plain str 32, which is how msgpackr writes strings of 64K characters and more.
+    addExtension({
+      Class: LargeText,
+      type: WRITER_TYPE,
+      pack(value: LargeText, allocate: (size: number) => { target: Uint8Array; position: number }) {
+        const { length } = value;
+        const { target, position } = allocate(5 + length);
+        target.set([0xdb, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff], position);
+        const at = position + 5;
+        const buffer = target as Uint8Array & { write?(text: string, offset: number, length: number): number };
+        if (buffer.write !== undefined) buffer.write(value.text, at, length);
+        else new TextEncoder().encodeInto(value.text, target.subarray(at, at + length));
+        return undefined;
+      },
+    } as never);
+    installed.delete(WRITER_TYPE); // registering the writers set a reader for their type too: replace it with ours
     installDecoder(WRITER_TYPE, (data) => kept(WRITER_TYPE, data));
   }
   for (const type of keep) installDecoder(type, (data) => kept(type, data));

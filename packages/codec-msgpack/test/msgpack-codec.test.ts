@@ -1,5 +1,6 @@
 import { ProtocolError, TaggedValue } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
+import { Packr } from 'msgpackr';
 
 const msgpack = msgpackCodec();
 
@@ -80,5 +81,45 @@ describe('msgpackCodec', () => {
         message: expect.stringMatching(/^MSGP: bytes after the value/),
       }),
     );
+  });
+
+  describe('a large message', () => {
+    const MIB = 1024 * 1024;
+    const reference = new Packr({
+      useRecords: false,
+      encodeUndefinedAsNil: true,
+      variableMapSize: true,
+      structuredClone: false,
+      moreTypes: false,
+    });
+
+    it.each([
+      ['bytes', { ok: 1, data: [new Uint8Array(2 * MIB).fill(7)], id: 3 }],
+      ['ASCII', { ok: 1, data: ['x'.repeat(2 * MIB)], id: 3 }],
+      ['latin-1', { ok: 1, data: ['é'.repeat(MIB)] }],
+      ['CJK', ['你'.repeat(MIB), 'short']],
+      [
+        'emoji and lone surrogates (read back as U+FFFD)',
+        { a: '😀'.repeat(MIB / 2), b: `a\ud800b${'\udc00'.repeat(MIB)}` },
+      ],
+      ['a __proto__ key', JSON.parse(`{"__proto__": "${'q'.repeat(MIB)}", "k": [1, 2.5, null]}`)],
+    ])('(%s) has the bytes msgpackr writes, alone at the start of a buffer of its size', (name, value) => {
+      const bytes = msgpack.encode(value);
+      expect(Buffer.from(bytes).equals(reference.pack(value))).toBe(true);
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBeLessThan(bytes.length + 100);
+      if (!/U\+FFFD/.test(name)) expect(msgpack.decode(bytes)).toEqual(value);
+    });
+
+    it('leaves the next messages out of its buffer', () => {
+      const large = msgpack.encode({ data: [new Uint8Array(2 * MIB)] });
+      const small = msgpack.encode({ data: [1] });
+      expect(small.buffer).not.toBe(large.buffer);
+      expect(small.buffer.byteLength).toBeLessThan(MIB);
+      // One that msgpackr had to grow for (too many values to price) leaves its buffer too.
+      const many = msgpack.encode(Array.from({ length: 100 }, () => 'y'.repeat(20_000)));
+      expect(many.length).toBeGreaterThan(MIB);
+      expect(msgpack.encode({ data: [2] }).buffer).not.toBe(many.buffer);
+    });
   });
 });

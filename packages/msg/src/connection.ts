@@ -127,7 +127,7 @@ export class Connection implements AsyncDisposable {
     if (onMessage !== undefined) this.#handles.register(this);
     // A channel that keeps message boundaries (WebSocket) frames the messages itself.
     const framing = channel.messageBoundaries ? messagePerChunk : this.#options.framing;
-    this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize);
+    this.#decoder = framing.decoder((payload) => this.#deliver(payload), this.#options.maxPacketSize, budget);
     this.#outbox = new Outbox(framing, budget);
     channel.on('drain', () => {
       this.#stall?.touch();

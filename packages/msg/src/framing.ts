@@ -11,6 +11,11 @@ export interface MessageDecoder {
   readonly bufferedBytes: number;
 }
 
+/** Memory shared by a server's connections (its maxBufferedBytes): whether `bytes` more fit. */
+export interface HoldingBudget {
+  fits(bytes: number): boolean;
+}
+
 /**
  * How messages are delimited on a byte stream: the Msg toolkit's 4-byte
  * length prefix (the default), or a format whose messages delimit
@@ -19,9 +24,9 @@ export interface MessageDecoder {
 export interface Framing {
   /**
    * A decoder for one connection, calling `onMessage` with each complete message; `maxMessageSize` is checked before
-   * memory is spent.
+   * memory is spent. Memory it would hold beyond the bytes received is taken only if `budget` (a server's) fits it.
    */
-  decoder(onMessage: (message: Uint8Array) => void, maxMessageSize: number): MessageDecoder;
+  decoder(onMessage: (message: Uint8Array) => void, maxMessageSize: number, budget?: HoldingBudget): MessageDecoder;
   /** Bytes written in front of each message (0 when messages delimit themselves). */
   readonly headerSize: number;
   /** Writes the header of a `length`-byte message at `offset`. */
@@ -32,7 +37,7 @@ export interface Framing {
 
 /** The Msg toolkit's framing: a 4-byte big-endian length, then the payload (Event::RPC's too). */
 export const lengthPrefixed: Framing = {
-  decoder: (onMessage, maxMessageSize) => new FrameDecoder(onMessage, maxMessageSize),
+  decoder: (onMessage, maxMessageSize, budget) => new FrameDecoder(onMessage, maxMessageSize, budget),
   headerSize: HEADER_SIZE,
   writeHeader: writeLength,
 };

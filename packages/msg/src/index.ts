@@ -32,6 +32,12 @@ export {
   writeLength,
 } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
-export { lengthPrefixed, messagePerChunk, type Framing, type MessageDecoder } from './framing.js';
+export {
+  lengthPrefixed,
+  messagePerChunk,
+  type Framing,
+  type HoldingBudget,
+  type MessageDecoder,
+} from './framing.js';
 export type { MsgOptions } from './options.js';
 export { MsgServer, type Login, type MsgServerEvents, type MsgServerOptions, type MsgServerStats } from './server.js';

@@ -4,13 +4,20 @@ import { lengthPrefixed, type Framing } from './framing.js';
 /** Payloads at least this long are written from their own buffer instead of being copied into the batch. */
 const COPY_LIMIT = 16 * 1024;
 
+/** Payloads at least this long that start their buffer are taken to have had it made for them (see wasteful). */
+const LARGE_PAYLOAD = 1024 * 1024;
+
 /**
  * Whether keeping `payload` keeps much more alive than itself: a small
  * view into a codec's shared write buffer (msgpackr and cbor-x answer with
  * views of a buffer that may have grown to the largest message encoded).
+ * Not a large payload at the start of its buffer: a codec grew that buffer
+ * for it, reserving room it never wrote (msgpackr six times a string's
+ * length), which costs no memory; a copy would double what it holds.
  */
 function wasteful(payload: Uint8Array): boolean {
-  return payload.buffer.byteLength > 2 * payload.byteLength + 4096;
+  if (payload.buffer.byteLength <= 2 * payload.byteLength + 4096) return false;
+  return payload.byteOffset !== 0 || payload.byteLength < LARGE_PAYLOAD;
 }
 
 /**

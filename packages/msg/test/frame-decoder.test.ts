@@ -89,4 +89,60 @@ describe('FrameDecoder', () => {
     decoder.push(new Uint8Array(1000));
     expect(decoder.bufferedBytes).toBe(1004);
   });
+
+  it('assembles a large frame in a buffer of its own once a quarter has arrived, copying each later chunk in', () => {
+    const size = 2 * 1024 * 1024;
+    const payload = new Uint8Array(size).map((_, i) => i % 251);
+    const bytes = encodeFrame(payload);
+    const seen: Uint8Array[] = [];
+    const decoder = new FrameDecoder((frame) => seen.push(frame), size);
+    const held: number[] = [];
+    for (let at = 0; at < bytes.length; at += 64 * 1024) {
+      decoder.push(bytes.subarray(at, at + 64 * 1024));
+      held.push(decoder.bufferedBytes);
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toEqual(payload);
+    expect(seen[0]?.constructor).toBe(Uint8Array);
+    expect(seen[0]?.buffer.byteLength).toBe(size); // its own buffer, not a view of a chunk
+    // The bytes received until a quarter has arrived; then the whole frame, which it holds from then on.
+    expect(held[0]).toBe(64 * 1024); // header included
+    expect(held[7]).toBe(8 * 64 * 1024); // 4 bytes short of a quarter
+    expect(held[8]).toBe(4 + size);
+    expect(held.at(-2)).toBe(4 + size);
+    expect(held.at(-1)).toBe(0);
+  });
+
+  it('decodes large frames split anywhere, next to small ones', () => {
+    const big = new Uint8Array(1024 * 1024 + 3).fill(5);
+    const bytes = Buffer.concat([encodeFrame(text.encode('a')), encodeFrame(big), encodeFrame(text.encode('b'))]);
+    for (const size of [1000, 65_536, 300_001]) {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+      expect(decodeChunks(chunks, 2 * 1024 * 1024)).toEqual([text.encode('a'), big, text.encode('b')]);
+    }
+  });
+
+  it("makes a large frame's buffer only if the budget has room for it, and joins the chunks at the end if not", () => {
+    const size = 2 * 1024 * 1024;
+    const bytes = encodeFrame(new Uint8Array(size).fill(3));
+    const asked: number[] = [];
+    const seen: Uint8Array[] = [];
+    const decoder = new FrameDecoder((frame) => seen.push(frame), size, {
+      fits(bytes) {
+        asked.push(bytes);
+        return false;
+      },
+    });
+    const held: number[] = [];
+    for (let at = 0; at < bytes.length; at += 64 * 1024) {
+      decoder.push(bytes.subarray(at, at + 64 * 1024));
+      held.push(decoder.bufferedBytes);
+    }
+    // Asked, at a quarter, for the whole frame beyond what it had held before that chunk.
+    expect(asked[0]).toBe(4 + size - 8 * 64 * 1024);
+    expect(held.slice(0, -1)).toEqual(held.slice(0, -1).map((_, i) => (i + 1) * 64 * 1024));
+    expect(seen[0]?.length).toBe(size);
+    expect(seen[0]?.every((byte) => byte === 3)).toBe(true);
+  });
 });

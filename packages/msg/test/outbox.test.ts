@@ -80,6 +80,23 @@ describe('Outbox', () => {
       expect(buffersTaken(outbox)).toEqual([]);
     });
 
+    it("passes on a large payload at the start of a larger buffer: a codec's, grown for it", () => {
+      // msgpackr reserves three bytes per character of a string: a 1 MiB one written in a buffer of 3 MiB and more.
+      const grown = new Uint8Array(3 * 1024 * 1024);
+      const payload = grown.subarray(0, 1024 * 1024);
+      const outbox = new Outbox();
+      outbox.holding = true;
+      outbox.push(payload);
+      expect(outbox.take(Infinity)).toContain(payload);
+    });
+
+    it('copies a large view from inside a larger buffer', () => {
+      const grown = new Uint8Array(3 * 1024 * 1024);
+      const outbox = new Outbox();
+      outbox.push(grown.subarray(16, 16 + 1024 * 1024));
+      expect(outbox.take(Infinity).some((chunk) => chunk.buffer === grown.buffer)).toBe(false);
+    });
+
     it('keeps a view that is most of its buffer', () => {
       const outbox = new Outbox();
       outbox.holding = true;
