@@ -11,6 +11,7 @@ import {
   LARGE_MESSAGE,
   maxHeapBytesOf,
   PERL_OBJECT_TAG,
+  PRICED_AFTER_LARGE,
   sanitize,
   type SanitizeRules,
   setKey,
@@ -126,6 +127,8 @@ export function cborCodec(options: CodecOptions = {}): Codec {
   const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject, maxHeapBytes };
   const heapScan = new CborHeapScan(maxDepth);
   const scan = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit);
+  /** Messages still to price, after a large one. */
+  let priced = 0;
   installOnce();
   return {
     name: 'CBOR',
@@ -135,10 +138,13 @@ export function cborCodec(options: CodecOptions = {}): Codec {
       let length = 0;
       try {
         const wire = needsWire(value) ? toWire(value, 0, maxDepth) : value;
-        // A large message gets a write buffer of its own, made to measure (see LARGE_MESSAGE); afterwards cbor-x
-        // gets a fresh small one, so that it writes no later message into the large one.
-        bound = sizeBound(wire);
-        if (bound >= LARGE_MESSAGE) encoder.useBuffer(encoderBuffer(bound + 16)); // cbor-x keeps 10 bytes spare
+        // While large messages come, a large one gets a write buffer of its own, made to measure (see
+        // LARGE_MESSAGE); afterwards cbor-x gets a fresh small one, so that it writes no later message there.
+        if (priced > 0) {
+          priced--;
+          bound = sizeBound(wire);
+          if (bound >= LARGE_MESSAGE) encoder.useBuffer(encoderBuffer(bound + 16)); // cbor-x keeps 10 bytes spare
+        }
         const bytes = encoder.encode(wire);
         length = bytes.length;
         return bytes;
@@ -146,7 +152,10 @@ export function cborCodec(options: CodecOptions = {}): Codec {
         if (isCodecError(error)) throw error;
         throw formatError('CODEC_UNENCODABLE', 'CBOR', (error as Error).message, { cause: error });
       } finally {
-        if (bound >= LARGE_MESSAGE || length >= LARGE_MESSAGE) encoder.useBuffer(encoderBuffer(8192));
+        if (bound >= LARGE_MESSAGE || length >= LARGE_MESSAGE) {
+          encoder.useBuffer(encoderBuffer(8192));
+          priced = PRICED_AFTER_LARGE;
+        }
       }
     },
     decode(bytes: Uint8Array): unknown {

@@ -10,6 +10,7 @@ import {
   LARGE_MESSAGE,
   maxHeapBytesOf,
   mentionsProto,
+  PRICED_AFTER_LARGE,
   sanitize,
   sanitizeInPlace,
   type SanitizeRules,
@@ -117,24 +118,31 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   const heapScan = new MsgpackHeapScan(maxDepth);
   const scanObjects = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit, false);
   const scanMaps = (bytes: Uint8Array, limit: number) => heapScan.scan(bytes, limit, true);
+  /** Messages still to price, after a large one. */
+  let priced = 0;
   return {
     name: MSGPACK_FORMAT,
     insecure: false,
     encode(value: unknown): Uint8Array {
-      // A message whose few values add up to a large one gets a write buffer of its own, made to measure (see
-      // LARGE_MESSAGE): written once, and small enough for malloc to reuse its memory (in fresh memory, page faults
-      // cost more than the copy). Its long strings are written at their length, not in room for three bytes each.
-      let bound = sizeBound(value, knownSize);
+      // While large messages come, one whose few values add up to a large one gets a write buffer of its own, made
+      // to measure (see LARGE_MESSAGE): written once, and small enough for malloc to reuse its memory (in fresh
+      // memory, page faults cost more than the copy). Its long strings are written at their length, not in room for
+      // three bytes each.
+      let bound = -1;
       let packed = value;
-      if (bound >= LARGE_MESSAGE && nodeBuffer !== undefined) {
-        spared = 0;
-        const withText = withLargeText(value, (text) => nodeBuffer.byteLength(text, 'utf8'));
-        if (spared > 0) {
-          packed = withText;
-          bound -= spared;
+      if (priced > 0) {
+        priced--;
+        bound = sizeBound(value, knownSize);
+        if (bound >= LARGE_MESSAGE && nodeBuffer !== undefined) {
+          spared = 0;
+          const withText = withLargeText(value, (text) => nodeBuffer.byteLength(text, 'utf8'));
+          if (spared > 0) {
+            packed = withText;
+            bound -= spared;
+          }
         }
+        if (bound >= LARGE_MESSAGE) packr.useBuffer(encoderBuffer(bound + 16)); // msgpackr keeps 10 bytes spare
       }
-      if (bound >= LARGE_MESSAGE) packr.useBuffer(encoderBuffer(bound + 16)); // msgpackr keeps 10 bytes spare
       let length = 0;
       try {
         const bytes = packr.pack(packed);
@@ -145,7 +153,10 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       } finally {
         // Left in place, a large message's buffer would take the next messages, each small view of it keeping it
         // all alive. The message stays alone at the start of its buffer: the send queue passes it on as it is.
-        if (bound >= LARGE_MESSAGE || length >= LARGE_MESSAGE) packr.useBuffer(encoderBuffer(8192));
+        if (bound >= LARGE_MESSAGE || length >= LARGE_MESSAGE) {
+          packr.useBuffer(encoderBuffer(8192));
+          priced = PRICED_AFTER_LARGE;
+        }
       }
     },
     decode(bytes: Uint8Array): unknown {

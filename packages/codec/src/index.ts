@@ -30,5 +30,5 @@ export { decodeSafely } from './decode-safely.js';
 export { checkHeap, HeapMeter, maxHeapBytesOf, tooLarge, type HeapScan } from './heap-budget.js';
 export { FAST_PROPERTIES, HEAP_COST, latin1Cost, mapCost, propertiesCost, textCost } from './heap-cost.js';
 export { SeenKeys } from './seen-keys.js';
-export { encoderBuffer, LARGE_MESSAGE, sizeBound } from './size-bound.js';
+export { encoderBuffer, LARGE_MESSAGE, PRICED_AFTER_LARGE, sizeBound } from './size-bound.js';
 export { PERL_OBJECT_TAG, TaggedValue } from './tagged-value.js';
