@@ -1,11 +1,13 @@
-// pnpm bench:rpc [--seconds S] [--rounds N] [--perl-seconds S] [--modes idle,awake] [--profile DIR]
+// pnpm bench:rpc [--seconds S] [--rounds N] [--perl-seconds S] [--large-rounds N] [--large-seconds S]
+//   [--modes idle,awake] [--profile DIR]
 // Small remote calls (get_data on one object) through @rpc/client and
 // @rpc/server, sequential and with 100 in flight on one connection, against
 // the raw node:net echo (writing each message at once; the coalescing raw
 // client beside it) and the @rpc/msg framed echo of a request-sized message
 // in the same run; then the Perl Event::RPC client's calls per second against
 // our server and against the Perl Event::RPC server. Every server runs in its
-// own process; contenders take turns; medians of the rounds. All of it with
+// own process; contenders take turns; medians of the rounds; then 16 MiB
+// arguments echoed back (large.ts; --large-rounds 0 leaves them out). All of it with
 // idle CPUs and with the CPUs kept awake. Prints tables, ratios, a JSON line.
 // With --profile DIR it only profiles @rpc's client and server and prints their top frames.
 import { dirname, join } from 'node:path';
@@ -36,6 +38,7 @@ import {
   type Summary,
 } from '@rpc/testkit/bench';
 import { startChildServer } from '../src/child-server.js';
+import { largeEcho, largeTargets, type LargeOptions, type LargeResult, reportLarge } from './large.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
 type Contender = 'raw' | 'coalescing' | 'msg' | 'rpc' | 'cbor';
@@ -171,6 +174,8 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '1.5' },
       rounds: { type: 'string', default: '5' },
       'perl-seconds': { type: 'string', default: '2' },
+      'large-rounds': { type: 'string', default: '5' },
+      'large-seconds': { type: 'string', default: '2' },
       modes: { type: 'string', default: 'idle,awake' },
       profile: { type: 'string' },
       serve: { type: 'string' },
@@ -200,10 +205,14 @@ async function main(): Promise<void> {
     perlDir,
   );
   try {
+    const large: LargeOptions = { rounds: Number(values['large-rounds']), seconds: Number(values['large-seconds']) };
     const results = await inCpuModes(modes, async (mode) => {
       const result = await runRounds(ports, perlServer.port, options);
       report(mode, options, result);
-      return result;
+      if (large.rounds === 0) return { ...result, large: undefined };
+      const echoed = await largeEcho(large);
+      reportLarge(mode, large, echoed);
+      return { ...result, large: echoed };
     });
     const targets = printTargets(`issue 13 targets: ratios to the raw framed echo that writes at once (same run)`, [
       {
@@ -225,7 +234,11 @@ async function main(): Promise<void> {
         measured: byMode(results, (r) => r.ratios.pipelinedVsRaw),
       },
     ]);
-    console.log(JSON.stringify({ bench: 'rpc', ...options, modes: results, targets }));
+    const largeResults = Object.fromEntries(
+      Object.entries(results).flatMap(([mode, r]) => (r.large === undefined ? [] : [[mode, r.large]])),
+    ) as Partial<Record<CpuMode, LargeResult>>;
+    if (large.rounds > 0) targets.push(...largeTargets(largeResults));
+    console.log(JSON.stringify({ bench: 'rpc', ...options, large, modes: results, targets }));
   } finally {
     for (const { kill } of Object.values(servers)) kill();
     await perlServer.close();
