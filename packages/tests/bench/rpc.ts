@@ -37,7 +37,7 @@ import {
   type OpenBenchClient,
   type Summary,
 } from '@rpc/testkit/bench';
-import { startChildServer } from '../src/child-server.js';
+import { type ChildServer, startChildServer } from '../src/child-server.js';
 import { largeEcho, largeTargets, type LargeOptions, type LargeResult, reportLarge } from './large.js';
 import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
 
@@ -102,7 +102,7 @@ async function perlCallsPerSec(port: number, seconds: number): Promise<number> {
 /** Every contender in turn, then the Perl client against both servers, each round. */
 async function runRounds(
   ports: Record<Contender, number>,
-  perlPort: number,
+  perlServer: ChildServer,
   options: { rounds: number; seconds: number; perlSeconds: number },
 ) {
   const perl = { ours: [] as number[], perl: [] as number[] };
@@ -112,8 +112,18 @@ async function runRounds(
     options,
     async (round) => {
       const pair = round % 2 === 0 ? (['ours', 'perl'] as const) : (['perl', 'ours'] as const);
-      for (const which of pair)
-        perl[which].push(await perlCallsPerSec(which === 'ours' ? ports.rpc : perlPort, options.perlSeconds));
+      for (const which of pair) {
+        const port = which === 'ours' ? ports.rpc : perlServer.port;
+        const rate = await perlCallsPerSec(port, options.perlSeconds).catch((error: Error) => {
+          throw new Error(
+            `the Perl client against ${which} server failed; Perl server's stderr: ${perlServer.stderr()}`,
+            {
+              cause: error,
+            },
+          );
+        });
+        perl[which].push(rate);
+      }
     },
   );
   const perlClient = {
@@ -207,7 +217,7 @@ async function main(): Promise<void> {
   try {
     const large: LargeOptions = { rounds: Number(values['large-rounds']), seconds: Number(values['large-seconds']) };
     const results = await inCpuModes(modes, async (mode) => {
-      const result = await runRounds(ports, perlServer.port, options);
+      const result = await runRounds(ports, perlServer, options);
       report(mode, options, result);
       if (large.rounds === 0) return { ...result, large: undefined };
       const echoed = await largeEcho(large);
