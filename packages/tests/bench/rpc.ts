@@ -211,7 +211,8 @@ async function main(): Promise<void> {
   >;
   const perlServer = await startChildServer(
     'perl',
-    [join(perlDir, 'server.pl'), '--port', '0', '--formats', 'CBOR,JSON'],
+    // Its default lifetime is 120 s, shorter than both modes with the large echoes; close() stops it.
+    [join(perlDir, 'server.pl'), '--port', '0', '--formats', 'CBOR,JSON', '--lifetime', '3600'],
     perlDir,
   );
   try {
