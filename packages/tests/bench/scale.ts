@@ -15,29 +15,21 @@
 // RSS per idle connection of the Event::RPC and of the MessagePack-RPC server with 10,000 idle connections, after a
 // collection. Clients and servers share this machine's cores (and whatever else runs on it: see "others CPU").
 // Prints tables, the issue's targets, and a JSON line. `--modes none` measures only the memory, `--connections 0`
-// no memory; --loaders, --per-server and --window shape the lean load.
+// no memory; --loaders, --per-server and --window shape the lean load. The load generators are in scale/lean-load.ts,
+// the memory part in scale/idle-memory.ts, what the processes share in scale/children.ts.
 import cluster, { type Worker } from 'node:cluster';
-import { once } from 'node:events';
-import { connect as tcpConnect, type Socket } from 'node:net';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client } from '@rpc/client';
-import { ClientNegotiation, CodecRegistry } from '@rpc/codec';
-import { msgpackCodec } from '@rpc/codec-msgpack';
 import { Server } from '@rpc/server';
 import { type CpuMode, inCpuModes, median, printTargets, ratio } from '@rpc/testkit/bench';
-import { startChildServer, type ChildServer } from '../src/child-server.js';
-import { perlContractClasses, type EventRpcTest } from '../src/test-classes.js';
+import type { ChildServer } from '../src/child-server.js';
+import { perlContractClasses } from '../src/test-classes.js';
+import { answerLines, askJson, closeAll, cpuMicros, startAll, startRole, sum } from './scale/children.js';
+import { idleMemory, type IdleMemory, reportMemory, runIdleMprpc } from './scale/idle-memory.js';
+import { type Generator, type LoaderStats, runLoader } from './scale/lean-load.js';
 
-const script = fileURLToPath(import.meta.url);
-const fixtures = join(dirname(script), '..', 'fixtures');
 const cores = availableParallelism();
-/** What drives the servers: the lean generator (pre-encoded requests on plain sockets), or the full @rpc/client. */
-type Generator = 'lean' | 'client';
 /**
  * Load-generator processes of the lean generator (--loaders): one is enough, since it spends under a microsecond of
  * CPU per call, system time included (the full client: about 7), and every process more takes CPU from the servers.
@@ -55,25 +47,10 @@ const WINDOW = 128;
 const MANY = 1000;
 /** CPU of other processes, in cores, from which a run says that its scaling is not to be trusted. */
 const OTHERS_NOTED = 0.2;
-/** Connections a load generator opens one after another rather than in batches. */
-const FEW = 64;
 const MANY_WINDOW = 4;
 const WARMUP_MS = 1000;
-/** Longest waits for a child to start (and open its connections) and to answer: the run stays bounded. */
-const START_TIMEOUT_MS = 60_000;
-const ANSWER_TIMEOUT_MS = 10_000;
-/** 10,000 connections need as many file descriptors in the server and in the client process. */
-const RAISE_FDS = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
 
-// ---- In the child processes ------------------------------------------------------------------------------------
-
-/** Prints READY <ready>, answers each line on stdin with one JSON line, and runs `end` when stdin ends. */
-function answerLines(ready: number, answer: (line: string) => unknown, end: () => void = () => process.exit(0)): void {
-  process.stdout.write(`READY ${ready}\n`);
-  const lines = createInterface({ input: process.stdin });
-  lines.on('line', async (line) => process.stdout.write(`${JSON.stringify(await answer(line.trim()))}\n`));
-  lines.on('close', end);
-}
+// ---- The servers: node:cluster's primary and workers (load generators: scale/lean-load.ts) ----------------------
 
 interface WorkerStats {
   readonly pid: number;
@@ -82,13 +59,6 @@ interface WorkerStats {
   /** CPU time used so far, user and system. */
   readonly cpuMicros: number;
 }
-
-const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
-
-const cpuMicros = (): number => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
 
 /** A cluster worker: one Event::RPC server on the port all workers share; answers 'stats' from the primary. */
 async function runWorker(): Promise<void> {
@@ -138,321 +108,7 @@ async function runCluster(count: number): Promise<void> {
   });
 }
 
-interface Caller {
-  get_data(): Promise<unknown>;
-}
-
-async function openCaller(port: number): Promise<Caller> {
-  const client = new Client({ host: '127.0.0.1', port });
-  await client.connect();
-  return client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test').new('data', 'bench');
-}
-
-interface LoaderStats {
-  readonly answered: number;
-  /** Calls that failed (full client), or answers that were not a get_data result and broken sockets (lean). */
-  readonly errors: number;
-  readonly cpuMicros: number;
-  /** Only after 'stop': calls sent and never answered once the generator stopped sending and waited (lean). */
-  readonly unanswered?: number;
-}
-
-/**
- * In batches, as many at a time as a listen backlog takes; a few (up to `FEW`) one after another, which is what makes
- * node:cluster's round-robin deal them out evenly (opened at once, 4 connections often went 3 to one server, 1 to the
- * other).
- */
-async function openInBatches<T>(count: number, open: () => Promise<T>): Promise<T[]> {
-  const opened: T[] = [];
-  const batch = count <= FEW ? 1 : 250;
-  for (let done = 0; done < count; done += batch) {
-    opened.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - done) }, open))));
-  }
-  return opened;
-}
-
-/** `payload` behind its 4-byte big-endian length: the Msg toolkit's framing, which Event::RPC speaks. */
-function framed(payload: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(4 + payload.length);
-  frame.writeUInt32BE(payload.length, 0);
-  frame.set(payload, 4);
-  return frame;
-}
-
-/** The big-endian length at `at`. */
-function lengthAt(bytes: Uint8Array, at: number): number {
-  const byte = (i: number): number => bytes[at + i] as number;
-  return byte(0) * 0x100_0000 + ((byte(1) << 16) | (byte(2) << 8) | byte(3));
-}
-
-/** Reads a lean socket's bytes up to `end`: they are valid only during the call (net's onread buffer). */
-type Reader = (bytes: Uint8Array, end: number) => void;
-
-/** The buffer of every lean socket's reads (net's onread, without a Buffer and a 'data' event per read). */
-const READS = Buffer.allocUnsafe(64 * 1024);
-
-/** The frames of a socket one at a time, while a connection is set up (one request in flight at a time). */
-function setupFrames(socket: Socket): { read: Reader; next(): Promise<Buffer>; detach(): void } {
-  let buffered = Buffer.alloc(0);
-  let waiting: ((frame: Buffer) => void) | undefined;
-  let failure: Error | undefined;
-  let failed: ((error: Error) => void) | undefined;
-  const deliver = (): void => {
-    if (waiting === undefined || buffered.length < 4) return;
-    const length = buffered.readUInt32BE(0);
-    if (buffered.length < 4 + length) return;
-    const frame = buffered.subarray(4, 4 + length);
-    buffered = buffered.subarray(4 + length);
-    const resolve = waiting;
-    waiting = undefined;
-    resolve(frame);
-  };
-  const read = (bytes: Uint8Array, end: number): void => {
-    buffered = Buffer.concat([buffered, bytes.subarray(0, end)]); // a copy: `bytes` is used again
-    deliver();
-  };
-  const onEnd = (error?: Error): void => {
-    failure = error instanceof Error ? error : new Error('the server closed the connection during setup');
-    failed?.(failure);
-  };
-  socket.on('error', onEnd).on('close', onEnd);
-  return {
-    read,
-    next: () =>
-      new Promise<Buffer>((resolve, reject) => {
-        if (failure !== undefined) return reject(failure);
-        waiting = resolve;
-        failed = reject;
-        deliver();
-      }),
-    detach: () => {
-      socket.off('error', onEnd).off('close', onEnd);
-      if (buffered.length > 0) throw new Error(`${buffered.length} bytes came with nothing asked`);
-    },
-  };
-}
-
-const formats = new CodecRegistry([msgpackCodec()]);
-/**
- * The lean generator's request ids, FIRST_ID to FIRST_ID + window - 1: each call in flight on a connection has its
- * own, and all take the same bytes in MessagePack (uint16), so every request frame has one length and so has every
- * answer.
- */
-const FIRST_ID = 0x1000;
-
-/**
- * One connection of the lean generator: set up with the real protocol, then a ring of pre-encoded get_data requests
- * (ids FIRST_ID + i % window, twice over so that any run of up to `window` of them is one slice) of which a slice is
- * written for the answers each read brings. Answers are counted by their frames; one of another length than a
- * get_data answer's (an error) counts as wrong.
- */
-class LeanCaller {
-  answered = 0;
-  sent = 0;
-  errors = 0;
-  readonly #socket: Socket;
-  readonly #window: number;
-  readonly #ring: Buffer;
-  readonly #requestLength: number;
-  readonly #answerLength: number;
-  #stopped = false;
-  /** The frame being read: header bytes read so far (0 to 3) and the length they spell, then payload bytes left. */
-  #headerBytes = 0;
-  #length = 0;
-  #rest = 0;
-
-  constructor(socket: Socket, window: number, ring: Buffer, answerLength: number) {
-    this.#socket = socket;
-    this.#window = window;
-    this.#ring = ring;
-    this.#requestLength = ring.length / (2 * window);
-    this.#answerLength = answerLength;
-    socket.on('error', () => this.errors++);
-  }
-
-  start(): void {
-    this.#send(this.#window);
-  }
-
-  /** Sends no more requests: the ones in flight are still counted. */
-  stop(): void {
-    this.#stopped = true;
-  }
-
-  #send(count: number): void {
-    const at = (this.sent % this.#window) * this.#requestLength;
-    this.#socket.write(this.#ring.subarray(at, at + count * this.#requestLength));
-    this.sent += count;
-  }
-
-  /** Counts the answers that `bytes` ends, and sends as many requests. */
-  read(bytes: Uint8Array, end: number): void {
-    let answers = 0;
-    let at = 0;
-    while (at < end) {
-      if (this.#rest > 0) {
-        const take = Math.min(this.#rest, end - at);
-        at += take;
-        this.#rest -= take;
-        if (this.#rest === 0) answers++;
-        continue;
-      }
-      if (this.#headerBytes === 0 && end - at >= 4) {
-        this.#length = lengthAt(bytes, at);
-        at += 4;
-      } else {
-        this.#length = this.#length * 256 + (bytes[at++] as number);
-        if (++this.#headerBytes < 4) continue;
-        this.#headerBytes = 0;
-      }
-      if (this.#length !== this.#answerLength) this.errors++;
-      this.#rest = this.#length;
-      this.#length = 0;
-      if (this.#rest === 0) answers++;
-    }
-    this.answered += answers;
-    // More answers than calls in flight would break the ring's ids: the check after 'stop' reports it.
-    if (answers > 0 && !this.#stopped) this.#send(Math.min(answers, this.#window));
-  }
-}
-
-/** A lean connection: negotiated, ids agreed, one object made and one get_data call checked; then the ring. */
-async function openLean(port: number, window: number): Promise<LeanCaller> {
-  let reader: Reader = () => undefined;
-  const callback = (end: number, bytes: Uint8Array): boolean => {
-    reader(bytes, end);
-    return true;
-  };
-  const socket = tcpConnect({ port, host: '127.0.0.1', noDelay: true, onread: { buffer: READS, callback } });
-  const frames = setupFrames(socket);
-  reader = frames.read;
-  await once(socket, 'connect');
-  const negotiation = new ClientNegotiation({ formats });
-  let message = negotiation.start();
-  for (;;) {
-    socket.write(framed(message));
-    const step = negotiation.receive(await frames.next());
-    if (step.error) throw step.error;
-    if (step.codec) {
-      const codec = step.codec;
-      const ask = async (request: Record<string, unknown>): Promise<[Record<string, unknown>, number]> => {
-        socket.write(framed(codec.encode(request)));
-        const answer = await frames.next();
-        return [codec.decode(answer) as Record<string, unknown>, answer.length];
-      };
-      const [version] = await ask({ cmd: 'version', rpc: { ids: true, cancel: true, deadlines: true } });
-      if ((version.rpc as { ids?: unknown } | undefined)?.ids !== true) throw new Error('the server has no ids');
-      const [made] = await ask({ cmd: 'new', method: 'Event_RPC_Test::new', params: ['data', 'bench'], id: 1 });
-      if (made.ok !== 1 || typeof made.oid !== 'string') throw new Error(`new: ${JSON.stringify(made)}`);
-      const request = (id: number) => ({ cmd: 'exec', oid: made.oid, method: 'get_data', params: [], id });
-      const [answer, answerLength] = await ask(request(FIRST_ID));
-      const rc = answer.rc as unknown[] | undefined;
-      if (answer.ok !== 1 || answer.id !== FIRST_ID || rc?.length !== 1 || rc[0] !== 'bench')
-        throw new Error(`get_data: ${JSON.stringify(answer)}`);
-      frames.detach();
-      const ring = Array.from({ length: 2 * window }, (_, i) => framed(codec.encode(request(FIRST_ID + (i % window)))));
-      if (new Set(ring.map((frame) => frame.length)).size !== 1) throw new Error('request frames of several lengths');
-      const caller = new LeanCaller(socket, window, Buffer.concat(ring), answerLength);
-      reader = (bytes, end) => caller.read(bytes, end);
-      return caller;
-    }
-    message = step.reply as Uint8Array;
-  }
-}
-
-/** Resolves once every lean connection has its answers, or after `ms`. */
-async function drained(callers: readonly LeanCaller[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (callers.some((caller) => caller.answered < caller.sent) && Date.now() < deadline) await sleep(10);
-}
-
-/**
- * A load generator: `count` connections, each with one object; on 'go' keeps `window` get_data calls in flight on
- * each; every line is answered with the calls answered so far. 'stop' (lean) sends no more and waits for the answers
- * in flight, to tell how many never came. Exits when stdin ends, calls in flight or not.
- */
-async function runLoader(generator: Generator, port: number, count: number, window: number): Promise<void> {
-  if (generator === 'lean') {
-    const callers = await openInBatches(count, () => openLean(port, window));
-    const total = (pick: (caller: LeanCaller) => number): number => sum(callers.map(pick));
-    answerLines(callers.length, async (line): Promise<LoaderStats> => {
-      if (line === 'go') for (const caller of callers) caller.start();
-      if (line === 'stop') {
-        for (const caller of callers) caller.stop();
-        await drained(callers, ANSWER_TIMEOUT_MS / 2);
-      }
-      const stats = { answered: total((c) => c.answered), errors: total((c) => c.errors), cpuMicros: cpuMicros() };
-      return line === 'stop' ? { ...stats, unanswered: total((c) => c.sent - c.answered) } : stats;
-    });
-    return;
-  }
-  const callers = await openInBatches(count, () => openCaller(port));
-  let answered = 0;
-  let errors = 0;
-  // A failed call is not repeated: on a broken connection that would spin without end.
-  const call = (caller: Caller): void =>
-    void caller.get_data().then(
-      () => {
-        answered++;
-        call(caller);
-      },
-      () => errors++,
-    );
-  answerLines(callers.length, (line): LoaderStats => {
-    if (line === 'go') for (const caller of callers) for (let i = 0; i < window; i++) call(caller);
-    return { answered, errors, cpuMicros: cpuMicros() };
-  });
-}
-
-/** [0, 0, "echo", ["x"]] in MessagePack: each idle MessagePack-RPC connection has served one call. */
-const ECHO_REQUEST = Buffer.from([0x94, 0x00, 0x00, 0xa4, ...Buffer.from('echo'), 0x91, 0xa1, 0x78]);
-
-async function openIdleMprpc(port: number): Promise<Socket> {
-  const socket = tcpConnect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write(ECHO_REQUEST);
-  await once(socket, 'data'); // the answer, [1, 0, nil, "x"]: six bytes, in one read
-  return socket;
-}
-
-/** `count` idle MessagePack-RPC connections, as fixtures/idle-clients.mjs opens Event::RPC ones. */
-async function runIdleMprpc(port: number, count: number): Promise<void> {
-  const sockets = await openInBatches(count, () => openIdleMprpc(port));
-  answerLines(sockets.length, () => ({}));
-}
-
 // ---- In the benchmark's own process -----------------------------------------------------------------------------
-
-function within<T>(promise: Promise<T>, what: string, ms = START_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** This script in another process, in `role`, with as many file descriptors as the system allows. */
-function startRole(role: string, args: Record<string, number>): Promise<ChildServer> {
-  const argv = Object.entries(args).flatMap(([name, value]) => [`--${name}`, String(value)]);
-  const command = [process.execPath, ...process.execArgv, script, '--role', role, ...argv];
-  return within(startChildServer('sh', ['-c', RAISE_FDS, ...command], process.cwd()), role);
-}
-
-async function askJson<T>(child: ChildServer, line: string): Promise<T> {
-  return JSON.parse(await within(child.ask(line), line, ANSWER_TIMEOUT_MS)) as T;
-}
-
-/** Starts every child at once; what started is pushed to `into` (to be closed) even when another fails. */
-async function startAll(starts: Array<() => Promise<ChildServer>>, into: ChildServer[]): Promise<void> {
-  const results = await Promise.allSettled(starts.map((start) => start()));
-  for (const result of results) if (result.status === 'fulfilled') into.push(result.value);
-  const failed = results.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
-async function closeAll(children: readonly ChildServer[]): Promise<void> {
-  await Promise.all(children.map((child) => child.close()));
-}
 
 interface Snapshot {
   readonly at: number;
@@ -734,93 +390,6 @@ function reportMode(mode: CpuMode, seconds: number, result: ModeResult): void {
       `${ratio(result.many.callsPerSec, one.callsPerSec)} times 1 server with ${one.connections} connections`,
   );
 }
-
-// ---- Memory per idle connection -----------------------------------------------------------------------------------
-
-type ServerKind = 'eventRpc' | 'mprpc';
-
-interface MemoryStats {
-  readonly connections: number;
-  readonly heapUsed: number;
-  readonly rss: number;
-}
-
-interface IdleMemory {
-  readonly connections: number;
-  readonly heapBytesPerConn: number;
-  readonly rssBytesPerConn: number;
-  readonly before: { readonly heapUsed: number; readonly rss: number };
-  readonly after: { readonly heapUsed: number; readonly rss: number };
-}
-
-/** The server fixture, its memory its own; 'stats gc' gives its heap after a collection. */
-function startMemoryServer(kind: ServerKind, count: number): Promise<ChildServer> {
-  const limits = { maxConnections: count + 10, maxConnectionsPerAddress: count + 10 };
-  const fixture = join(fixtures, kind === 'eventRpc' ? 'load-server.mjs' : 'mprpc-load-server.mjs');
-  const command = [process.execPath, '--expose-gc', fixture, JSON.stringify(limits)];
-  return within(startChildServer('sh', ['-c', RAISE_FDS, ...command], process.cwd()), `${kind} server`);
-}
-
-/** Event::RPC: negotiated (MessagePack), which is all this server asks before calls. MessagePack-RPC: one call. */
-function openIdle(kind: ServerKind, port: number, count: number): Promise<ChildServer> {
-  if (kind === 'mprpc') return startRole('mprpc-idle', { port, count });
-  const command = [process.execPath, join(fixtures, 'idle-clients.mjs'), String(port), String(count)];
-  return within(startChildServer('sh', ['-c', RAISE_FDS, ...command], process.cwd()), 'idle clients');
-}
-
-async function untilConnections(server: ChildServer, count: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while ((await askJson<MemoryStats>(server, 'stats')).connections !== count) {
-    if (Date.now() > deadline) throw new Error(`the server never had ${count} connections`);
-    await sleep(100);
-  }
-}
-
-async function idleMemory(kind: ServerKind, count: number): Promise<IdleMemory> {
-  const children: ChildServer[] = [];
-  try {
-    await startAll([() => startMemoryServer(kind, count)], children);
-    const server = children[0] as ChildServer;
-    const before = await askJson<MemoryStats>(server, 'stats gc');
-    await startAll([() => openIdle(kind, server.port, count)], children);
-    await untilConnections(server, count);
-    const after = await askJson<MemoryStats>(server, 'stats gc');
-    return {
-      connections: count,
-      heapBytesPerConn: Math.round((after.heapUsed - before.heapUsed) / count),
-      rssBytesPerConn: Math.round((after.rss - before.rss) / count),
-      before: { heapUsed: before.heapUsed, rss: before.rss },
-      after: { heapUsed: after.heapUsed, rss: after.rss },
-    };
-  } finally {
-    await closeAll(children.reverse());
-  }
-}
-
-function reportMemory(memory: Record<ServerKind, IdleMemory>, count: number): void {
-  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-  console.log(`\nmemory per idle connection, ${count} connections, after a collection (server process only)`);
-  console.log(
-    `${'server'.padEnd(16)} ${'heap MiB before/after'.padStart(22)} ${'RSS MiB before/after'.padStart(21)} ` +
-      `${'heap B/conn'.padStart(12)} ${'RSS B/conn'.padStart(11)}`,
-  );
-  for (const [name, m] of [
-    ['Event::RPC', memory.eventRpc],
-    ['MessagePack-RPC', memory.mprpc],
-  ] as const) {
-    console.log(
-      `${name.padEnd(16)} ${`${mib(m.before.heapUsed)}/${mib(m.after.heapUsed)}`.padStart(22)} ` +
-        `${`${mib(m.before.rss)}/${mib(m.after.rss)}`.padStart(21)} ${String(m.heapBytesPerConn).padStart(12)} ` +
-        `${String(m.rssBytesPerConn).padStart(11)}`,
-    );
-  }
-  console.log(
-    'idle: Event::RPC connections have negotiated MessagePack (this server needs no login); MessagePack-RPC ones ' +
-      'have served one call. The kernel socket buffers are not in RSS.',
-  );
-}
-
-// ---- Main ---------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
