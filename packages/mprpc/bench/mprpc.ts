@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { MprpcClient, MprpcServer } from '@rpc/mprpc';
 import {
+  BENCH_OPTIONS,
   byMode,
   coalescingRawClient,
   type CpuMode,
@@ -97,11 +98,8 @@ async function profile(dir: string, seconds: number): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '1.5' },
-      rounds: { type: 'string', default: '5' },
-      modes: { type: 'string', default: 'idle,awake' },
+      ...BENCH_OPTIONS,
       profile: { type: 'string' },
-      serve: { type: 'string' },
     },
   });
   if (values.serve) return serve(values.serve as Contender);

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { connect, MsgServer } from '@rpc/msg';
 import {
+  BENCH_OPTIONS,
   type CpuMode,
   forkServer,
   inCpuModes,
@@ -150,14 +151,7 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, r: 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '1.5' },
-      rounds: { type: 'string', default: '5' },
-      modes: { type: 'string', default: 'idle,awake' },
-      serve: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ options: BENCH_OPTIONS });
   if (values.serve) return serve(values.serve as Contender);
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds) };
   const modes = values.modes.split(',') as CpuMode[];

@@ -8,6 +8,17 @@ export { profiled, profileFlags, topFrames } from './profile.js';
 export { coalescingRawClient, rawClient, rawEchoServer, type RawClient } from './raw-echo.js';
 export { byMode, judge, printTargets, type TargetResult, type TargetRow } from './targets.js';
 
+/**
+ * The command-line options every benchmark takes, for node:util's parseArgs (spread, then add or override):
+ * seconds per measurement, rounds, CPU modes, and the server role of a forked process.
+ */
+export const BENCH_OPTIONS = {
+  seconds: { type: 'string', default: '1.5' },
+  rounds: { type: 'string', default: '5' },
+  modes: { type: 'string', default: 'idle,awake' },
+  serve: { type: 'string' },
+} as const;
+
 /** One connection of a contender: send() issues one call or message; its answer calls the onAnswer given to open. */
 export interface BenchClient {
   send(): void;

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '@rpc/client';
 import { Server } from '@rpc/server';
 import {
+  BENCH_OPTIONS,
   byMode,
   type CpuMode,
   inCpuModes,
@@ -308,12 +309,10 @@ async function profile(dir: string, options: LargeOptions): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '2' },
-      rounds: { type: 'string', default: '5' },
-      mib: { type: 'string', default: '16' },
-      modes: { type: 'string', default: 'idle,awake' },
+      ...BENCH_OPTIONS,
       profile: { type: 'string' },
-      serve: { type: 'string' },
+      seconds: { type: 'string', default: '2' },
+      mib: { type: 'string', default: '16' },
     },
   });
   if (values.serve) return serve(values.serve as Contender);

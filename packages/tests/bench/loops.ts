@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@rpc/client';
 import { Server } from '@rpc/server';
 import {
+  BENCH_OPTIONS,
   byMode,
   type CpuMode,
   forkServer,
@@ -89,14 +90,7 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, res
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '1.5' },
-      rounds: { type: 'string', default: '5' },
-      modes: { type: 'string', default: 'idle,awake' },
-      serve: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ options: BENCH_OPTIONS });
   if (values.serve) return serve(byName.get(values.serve) as Adapter);
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds) };
   const script = fileURLToPath(import.meta.url);

@@ -19,6 +19,7 @@ import { Client } from '@rpc/client';
 import { connect, MsgServer } from '@rpc/msg';
 import { Server } from '@rpc/server';
 import {
+  BENCH_OPTIONS,
   coalescingRawClient,
   type CpuMode,
   type ForkedServer,
@@ -181,14 +182,11 @@ async function profile(dir: string, seconds: number): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '1.5' },
-      rounds: { type: 'string', default: '5' },
+      ...BENCH_OPTIONS,
+      profile: { type: 'string' },
       'perl-seconds': { type: 'string', default: '2' },
       'large-rounds': { type: 'string', default: '5' },
       'large-seconds': { type: 'string', default: '2' },
-      modes: { type: 'string', default: 'idle,awake' },
-      profile: { type: 'string' },
-      serve: { type: 'string' },
     },
   });
   if (values.serve) return serve(values.serve as Contender);

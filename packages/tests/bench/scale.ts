@@ -22,7 +22,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Server } from '@rpc/server';
-import { type CpuMode, inCpuModes, median, printTargets, ratio } from '@rpc/testkit/bench';
+import { BENCH_OPTIONS, type CpuMode, inCpuModes, median, printTargets, ratio } from '@rpc/testkit/bench';
 import type { ChildServer } from '../src/child-server.js';
 import { perlContractClasses } from '../src/test-classes.js';
 import { answerLines, askJson, closeAll, cpuMicros, startAll, startRole, sum } from './scale/children.js';
@@ -394,9 +394,8 @@ function reportMode(mode: CpuMode, seconds: number, result: ModeResult): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      ...BENCH_OPTIONS,
       seconds: { type: 'string', default: '2' },
-      rounds: { type: 'string', default: '5' },
-      modes: { type: 'string', default: 'idle,awake' },
       connections: { type: 'string', default: '10000' },
       loaders: { type: 'string', default: String(LEAN_LOADERS) },
       'per-server': { type: 'string', default: String(CONNECTIONS_PER_SERVER) },
