@@ -244,6 +244,14 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   /**
+   * release() without waiting (a proxy's `Symbol.dispose`, for `using`): a failure is an `error` event while
+   * connected, and nothing once the connection has gone, since the server frees a connection's objects as it ends.
+   */
+  releaseLater(receipt: Receipt): void {
+    this.release(receipt).catch((error: Error) => this.connected && this.#events.emit('error', error));
+  }
+
+  /**
    * Sends one request of the Event::RPC protocol and resolves with its
    * answer; rejects with a RemoteError (RPC_REMOTE) when the server says no,
    * a CancelError when the call is cancelled or passes its deadline, a

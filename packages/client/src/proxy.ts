@@ -19,6 +19,8 @@ export interface ProxyHost {
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown>;
   /** Releases every receipt the proxy holds (client_destroy for each). */
   release(receipt: Receipt): Promise<void>;
+  /** release() without waiting for the server, for `using`: a failure is reported, never thrown. */
+  releaseLater(receipt: Receipt): void;
 }
 
 interface Handle {
@@ -164,7 +166,11 @@ function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: ob
         case 'release':
           return handle.release;
         case Symbol.dispose:
-          return () => void handle.release();
+          return () => {
+            if (handle.released) return;
+            handle.released = true;
+            host.releaseLater(handle.receipt);
+          };
         case Symbol.asyncDispose:
           return handle.release;
         case inspectCustom:

@@ -16,6 +16,9 @@ class RecordingHost implements ProxyHost {
     this.released.push(`${receipt.oid} x${receipt.count}`);
     return Promise.resolve();
   }
+  releaseLater(receipt: Receipt): void {
+    void this.release(receipt);
+  }
 }
 
 const methods = new Map<string, MethodKind>([

@@ -32,3 +32,22 @@ it('connects once however often connect() is called, connects anew after the ser
   await expect(client.connect()).rejects.toMatchObject({ name: 'UsageError', code: 'RPC_CLOSED' });
   expect(events).toEqual(['connect', 'disconnect', 'connect', 'disconnect']);
 });
+
+it('releases a proxy leaving a `using` scope without waiting, and a client closed at once rejects nothing unhandled', async () => {
+  await using server = await new Server({ host: '127.0.0.1', classes: testClasses }).start();
+  const client = await new Client({ host: '127.0.0.1', port: server.port }).connect();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    {
+      using object = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
+      expect(await object.get_data()).toBe(1);
+    } // client_destroy is on its way; nobody waits for its answer
+    await client.close(); // before that answer: the server frees the connection's objects as it ends
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
