@@ -135,6 +135,8 @@ export interface UserRun {
   /** What the user types: written to the program's stdin, which then ends. */
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** Files that come with the program (a Perl script it runs, say), by name, written beside it. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -145,12 +147,13 @@ export interface UserRun {
 export async function runAsUser(
   name: string,
   code: string,
-  { env = {}, input = '', timeoutMs = 60_000 }: UserRun = {},
+  { env = {}, input = '', timeoutMs = 60_000, files = {} }: UserRun = {},
 ): Promise<{ stdout: string; stderr: string }> {
   const problems = (await typeCheck(new Map([[name, code]]))).get(name) ?? [];
   if (problems.length > 0) throw new Error(`${name} does not compile under strict:\n${problems.join('\n')}`);
   return inUserProject(async (dir) => {
     writeFileSync(join(dir, name), code);
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
     return runProgram(join(root, 'node_modules', '.bin', 'tsx'), [join(dir, name)], {
       cwd: dir,
       env: { ...process.env, ...env },

@@ -27,7 +27,14 @@ it.each(examples)(
   'examples/%s compiles under strict and prints what it says',
   async (name) => {
     const code = readFileSync(join(dir, name), 'utf8');
-    const { stdout, stderr } = await runAsUser(name.replace(/\.ts$/, '.mts'), code, { env: { NODE_DEBUG: '' } });
+    // Files of the same name and another kind come with the program (perl-client.pl with perl-client.ts).
+    const base = name.replace(/\.ts$/, '');
+    const files = Object.fromEntries(
+      readdirSync(dir)
+        .filter((file) => file.startsWith(`${base}.`) && file !== name)
+        .map((file) => [file, readFileSync(join(dir, file), 'utf8')]),
+    );
+    const { stdout, stderr } = await runAsUser(`${base}.mts`, code, { env: { NODE_DEBUG: '' }, files });
     expect(stdout).toBe(expectedOutput(code));
     expect(stderr).toBe('');
   },
