@@ -137,6 +137,8 @@ export interface UserRun {
   readonly timeoutMs?: number;
   /** Files that come with the program (a Perl script it runs, say), by name, written beside it. */
   readonly files?: Readonly<Record<string, string>>;
+  /** Told what the program has printed so far, each time it prints: where a test acts on what it says. */
+  readonly onStdout?: (printed: string) => void;
 }
 
 /**
@@ -147,7 +149,7 @@ export interface UserRun {
 export async function runAsUser(
   name: string,
   code: string,
-  { env = {}, input = '', timeoutMs = 60_000, files = {} }: UserRun = {},
+  { env = {}, input = '', timeoutMs = 60_000, files = {}, onStdout }: UserRun = {},
 ): Promise<{ stdout: string; stderr: string }> {
   const problems = (await typeCheck(new Map([[name, code]]))).get(name) ?? [];
   if (problems.length > 0) throw new Error(`${name} does not compile under strict:\n${problems.join('\n')}`);
@@ -159,6 +161,7 @@ export async function runAsUser(
       env: { ...process.env, ...env },
       input,
       timeoutMs,
+      onStdout,
     });
   });
 }
@@ -167,13 +170,16 @@ export async function runAsUser(
 function runProgram(
   command: string,
   args: string[],
-  o: { cwd: string; env: NodeJS.ProcessEnv; input: string; timeoutMs: number },
+  o: { cwd: string; env: NodeJS.ProcessEnv; input: string; timeoutMs: number; onStdout?: (printed: string) => void },
 ): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: o.cwd, env: o.env, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      o.onStdout?.(stdout);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill(), o.timeoutMs);
     child.on('close', (code, signal) => {
