@@ -4,7 +4,8 @@
 //  2. each source file is transpiled again to CommonJS in dist/cjs/, with the
 //     declarations copied beside it and a package.json that marks the folder as CommonJS;
 //  3. a package whose exports name `./browser` gets dist/browser.js bundled where that export's
-//     `default` points, by esbuild for browsers (which fails if anything in it needs a Node built-in).
+//     `default` points, by esbuild for browsers (which fails if anything in it needs a Node built-in);
+//  4. every public package gets a copy of the repository's LICENSE, which npm packs from the package's folder.
 // Declarations carry no module format of their own, so one set serves both.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ for (const dir of packageDirs) {
   if (manifest.exports?.['.']?.require) buildCommonJs(dir);
   const bundle = manifest.exports?.['./browser']?.default;
   if (typeof bundle === 'string') await bundleForBrowsers(dir, bundle);
+  if (!manifest.private) copyFileSync(join(root, 'LICENSE'), join(dir, 'LICENSE'));
 }
 
 async function bundleForBrowsers(dir, outfile) {

@@ -113,6 +113,7 @@ describe('published packages', () => {
         const files: string[] = pack.files.map((f: { path: string }) => f.path);
         expect(files).toEqual(
           expect.arrayContaining([
+            'LICENSE',
             'README.md',
             'package.json',
             'dist/index.js',
