@@ -26,6 +26,16 @@ import { CborHeapScan, WORST_PER_BYTE } from './heap-scan.js';
  */
 const MAX_BIGNUM_BYTES = 64;
 
+/** How the codec's cbor-x Encoder writes: plain maps and arrays, as CBOR::XS reads them. */
+export const WRITE_OPTIONS = {
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  tagUint8Array: false,
+  pack: false,
+  structuredClone: false,
+} as const;
+
 /** The value of a bignum's bytes, as cbor-x reads it. */
 function bignumValue(bytes: Uint8Array): bigint {
   let hex = '';
@@ -115,14 +125,7 @@ export function cborCodec(options: CodecOptions = {}): Codec {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxHeapBytes = maxHeapBytesOf(options, 'CBOR');
   // useBuffer is cbor-x's (as msgpackr's), missing from its typings.
-  const encoder = new Encoder({
-    useRecords: false,
-    mapsAsObjects: true,
-    variableMapSize: true,
-    tagUint8Array: false,
-    pack: false,
-    structuredClone: false,
-  }) as Encoder & { useBuffer(buffer: Uint8Array): void };
+  const encoder = new Encoder(WRITE_OPTIONS) as Encoder & { useBuffer(buffer: Uint8Array): void };
   const decoder = new Decoder({ useRecords: false, mapsAsObjects: false, pack: false, structuredClone: false });
   const rules: SanitizeRules = { format: 'CBOR', maxDepth, bytes: 'latin1', tag: perlObject, maxHeapBytes };
   const heapScan = new CborHeapScan(maxDepth);

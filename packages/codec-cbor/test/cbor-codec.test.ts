@@ -1,6 +1,7 @@
 import { TaggedValue } from '@rpc/codec';
 import { cborCodec } from '@rpc/codec-cbor';
 import { Encoder } from 'cbor-x';
+import { WRITE_OPTIONS } from '../src/cbor-codec.js';
 
 const cbor = cborCodec();
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -56,14 +57,7 @@ describe('cborCodec', () => {
   });
 
   it('writes large messages as cbor-x does, alone at the start of a buffer (after the first, of about their size)', () => {
-    const reference = new Encoder({
-      useRecords: false,
-      mapsAsObjects: true,
-      variableMapSize: true,
-      tagUint8Array: false,
-      pack: false,
-      structuredClone: false,
-    });
+    const reference = new Encoder(WRITE_OPTIONS);
     const codec = cborCodec();
     const first = codec.encode([new Uint8Array(2 ** 21)]); // written as cbor-x likes
     expect(first.byteOffset).toBe(0);

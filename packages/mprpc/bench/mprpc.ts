@@ -16,9 +16,8 @@ import {
   type CpuMode,
   forkServer,
   inCpuModes,
-  measure,
   printTargets,
-  profiled,
+  profileCalls,
   ratio,
   rawClient,
   rawEchoServer,
@@ -84,17 +83,6 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, res
   return { ...results, ratios };
 }
 
-/** --profile DIR: only @rpc/mprpc's calls (100 in flight, then one at a time), client and server profiled. */
-async function profile(dir: string, seconds: number): Promise<void> {
-  const server = await forkServer(fileURLToPath(import.meta.url), 'mprpc', [], dir);
-  await profiled(dir, server, async () => {
-    for (const window of [100, 1]) {
-      const { rate } = await measure(opener('mprpc', server.port), window, seconds);
-      console.log(`${window} in flight: ${Math.round(rate)} calls/s (under the profiler)`);
-    }
-  });
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -103,9 +91,10 @@ async function main(): Promise<void> {
     },
   });
   if (values.serve) return serve(values.serve as Contender);
-  if (values.profile) return profile(values.profile, Number(values.seconds));
-  const options = { seconds: Number(values.seconds), rounds: Number(values.rounds) };
   const script = fileURLToPath(import.meta.url);
+  if (values.profile)
+    return profileCalls(script, 'mprpc', (port) => opener('mprpc', port), values.profile, Number(values.seconds));
+  const options = { seconds: Number(values.seconds), rounds: Number(values.rounds) };
   const servers = { raw: await forkServer(script, 'raw'), mprpc: await forkServer(script, 'mprpc') };
   const port = (kind: Contender): number => (kind === 'mprpc' ? servers.mprpc : servers.raw).port;
   try {

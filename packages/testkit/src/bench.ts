@@ -1,7 +1,7 @@
 // The benchmark harness (@rpc/testkit/bench). Kept apart from the test helpers: loading
 // those (selfsigned and its crypto stack) was seen to cut 1 MiB echo throughput threefold.
 import { fork } from 'node:child_process';
-import { profileFlags } from './profile.js';
+import { profiled, profileFlags } from './profile.js';
 
 export { inCpuModes, keepCpusAwake, type CpuMode } from './awake.js';
 export { profiled, profileFlags, topFrames } from './profile.js';
@@ -185,4 +185,24 @@ export async function roundRobin<K extends string>(
     process.stderr.write(`round ${round + 1}/${options.rounds} done\n`);
   }
   return Object.fromEntries(kinds.map((kind) => [kind, summarize(runs[kind])])) as Record<K, Summary>;
+}
+
+/**
+ * A small-call benchmark's --profile DIR: `kind`'s server forked under --cpu-prof, its calls measured with 100 in
+ * flight and then one at a time for `seconds` each, client and server profiled; prints their top frames.
+ */
+export async function profileCalls(
+  script: string,
+  kind: string,
+  open: (port: number) => OpenBenchClient,
+  dir: string,
+  seconds: number,
+): Promise<void> {
+  const server = await forkServer(script, kind, [], dir);
+  await profiled(dir, server, async () => {
+    for (const window of [100, 1]) {
+      const { rate } = await measure(open(server.port), window, seconds);
+      console.log(`${window} in flight: ${Math.round(rate)} calls/s (under the profiler)`);
+    }
+  });
 }

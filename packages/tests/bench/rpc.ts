@@ -26,10 +26,9 @@ import {
   forkServer,
   byMode,
   inCpuModes,
-  measure,
   median,
   printTargets,
-  profiled,
+  profileCalls,
   ratio,
   rawClient,
   rawEchoServer,
@@ -168,17 +167,6 @@ function report(mode: CpuMode, options: { rounds: number; seconds: number }, r: 
   );
 }
 
-/** --profile DIR: only @rpc's calls (100 in flight, then one at a time), client and server profiled. */
-async function profile(dir: string, seconds: number): Promise<void> {
-  const server = await forkServer(fileURLToPath(import.meta.url), 'rpc', [], dir);
-  await profiled(dir, server, async () => {
-    for (const window of [100, 1]) {
-      const { rate } = await measure(opener('rpc', server.port), window, seconds);
-      console.log(`${window} in flight: ${Math.round(rate)} calls/s (under the profiler)`);
-    }
-  });
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -190,7 +178,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.serve) return serve(values.serve as Contender);
-  if (values.profile) return profile(values.profile, Number(values.seconds));
+  const script = fileURLToPath(import.meta.url);
+  if (values.profile)
+    return profileCalls(script, 'rpc', (port) => opener('rpc', port), values.profile, Number(values.seconds));
   const options = {
     seconds: Number(values.seconds),
     rounds: Number(values.rounds),
@@ -198,7 +188,6 @@ async function main(): Promise<void> {
   };
   const modes = values.modes.split(',') as CpuMode[];
 
-  const script = fileURLToPath(import.meta.url);
   const kinds = [...new Set(contenders.map(serverOf))];
   const servers = Object.fromEntries(
     await Promise.all(kinds.map(async (kind) => [kind, await forkServer(script, kind)] as const)),
