@@ -17,6 +17,7 @@ export function keepCpusAwake(): () => void {
     spawn('nice', ['-n', '19', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }),
   );
   const stop = (): void => {
+    process.off('exit', stop);
     for (const loop of loops) loop.kill('SIGKILL');
   };
   process.once('exit', stop); // never leave them spinning
