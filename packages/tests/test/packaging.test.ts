@@ -1,29 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures');
-const published = [
-  'loop',
-  'loop-node',
-  'loop-rxjs',
-  'loop-ws',
-  'msg',
-  'codec',
-  'codec-json',
-  'codec-cbor',
-  'codec-msgpack',
-  'codec-sereal',
-  'auth',
-  'core',
-  'server',
-  'client',
-  'async',
-  'mprpc',
-];
+// Every package that is not private is published.
+const published = readdirSync(join(root, 'packages')).filter(
+  (name) => !JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private,
+);
 
 function run(file: string): unknown {
   return JSON.parse(
