@@ -3,34 +3,50 @@
  * (https://github.com/msgpack-rpc/msgpack-rpc/blob/master/spec.md), which
  * RPC::Async's wire uses too: a request `[0, id, method, params]`, its
  * response `[1, id, error, result]` (error nil on success), and a
- * notification `[2, method, params]` that is never answered.
+ * notification `[2, method, params]` that is never answered. `REQUEST` is
+ * the type tag of a request.
  */
 export const REQUEST = 0;
+/** The type tag of a response, `[1, id, error, result]`. */
 export const RESPONSE = 1;
+/** The type tag of a notification, `[2, method, params]`, which is never answered. */
 export const NOTIFICATION = 2;
 
+/** A call that wants an answer: `[0, id, method, params]` decoded. */
 export interface RequestMessage {
+  /** Always {@link REQUEST}. */
   readonly type: typeof REQUEST;
   /** 32-bit unsigned, as PendingCalls gives out. */
   readonly id: number;
+  /** The name of the procedure to call. */
   readonly method: string;
+  /** The arguments, in order. */
   readonly params: readonly unknown[];
 }
 
+/** The answer to a request: `[1, id, error, result]` decoded. */
 export interface ResponseMessage {
+  /** Always {@link RESPONSE}. */
   readonly type: typeof RESPONSE;
+  /** The id of the request this answers. */
   readonly id: number;
   /** null (or undefined) when the call succeeded. */
   readonly error: unknown;
+  /** What the procedure returned; null when it failed. */
   readonly result: unknown;
 }
 
+/** A call that is never answered: `[2, method, params]` decoded. */
 export interface NotificationMessage {
+  /** Always {@link NOTIFICATION}. */
   readonly type: typeof NOTIFICATION;
+  /** The name of the procedure to call. */
   readonly method: string;
+  /** The arguments, in order. */
   readonly params: readonly unknown[];
 }
 
+/** Any of the three messages, told apart by `type`: what {@link parseCallMessage} gives. */
 export type CallMessage = RequestMessage | ResponseMessage | NotificationMessage;
 
 const isId = (value: unknown): value is number =>
@@ -52,9 +68,12 @@ export function parseCallMessage(value: unknown): CallMessage | undefined {
 
 /** The arrays that go on the wire, ready for the codec (null, not undefined, where MessagePack needs nil). */
 export type RequestArray = [typeof REQUEST, number, string, readonly unknown[]];
+/** A response as it goes on the wire: `[1, id, error, result]`. */
 export type ResponseArray = [typeof RESPONSE, number, unknown, unknown];
+/** A notification as it goes on the wire: `[2, method, params]`. */
 export type NotificationArray = [typeof NOTIFICATION, string, readonly unknown[]];
 
+/** A request for the wire; `id` comes from {@link PendingCalls}, which matches the response to the call. */
 export function requestArray(id: number, method: string, params: readonly unknown[]): RequestArray {
   return [REQUEST, id, method, params];
 }
@@ -64,6 +83,7 @@ export function responseArray(id: number, error: unknown, result: unknown): Resp
   return [RESPONSE, id, error ?? null, result ?? null];
 }
 
+/** A notification for the wire: a call whose result nobody waits for. */
 export function notificationArray(method: string, params: readonly unknown[]): NotificationArray {
   return [NOTIFICATION, method, params];
 }

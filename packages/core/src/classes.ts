@@ -12,7 +12,9 @@ export type ClassImpl = abstract new (...args: never[]) => object;
  * that holds the class (default `default`).
  */
 export interface ModuleRef {
+  /** The module's path (absolute, or relative to the working directory) or file URL. */
   readonly module: string | URL;
+  /** The name of the export holding the class; `default` when absent. */
   readonly export?: string;
 }
 
@@ -20,6 +22,7 @@ export interface ModuleRef {
  * A class to export: its implementation (or the module to import it from) and the methods clients may call, by kind.
  */
 export interface ClassSpec {
+  /** The class itself, or where to import it from when a client first uses it. */
   readonly impl: ClassImpl | ModuleRef;
   /**
    * `new`/other static: `_constructor`; static returning the one instance: `_singleton`; instance methods: `1` (simple)
@@ -34,7 +37,9 @@ function isConstructor(kind: MethodKind): boolean {
 
 /** One exported class, checked: every listed method exists and is a plain method. */
 export class ExportedClass {
+  /** The name clients know the class by (`My::Notebook`). */
   readonly name: string;
+  /** The methods clients may call, with their kinds: the class's method map. */
   readonly methods: ReadonlyMap<string, MethodKind>;
   /** Where the class comes from when it is loaded from a module. */
   readonly source: ModuleRef | undefined;
@@ -58,6 +63,7 @@ export class ExportedClass {
     return this.#impl !== undefined;
   }
 
+  /** The class's code; throws RPC_INVALID_OPTION while a module class is not loaded yet. */
   get impl(): ClassImpl {
     if (this.#impl === undefined) throw rpcError('RPC_INVALID_OPTION', `class '${this.name}' is not loaded yet`);
     return this.#impl;
@@ -113,14 +119,17 @@ export class ClassRegistry {
     for (const [name, spec] of Object.entries(classes)) this.#classes.set(name, new ExportedClass(name, spec));
   }
 
+  /** The exported class called `name`, or undefined when there is none. */
   get(name: string): ExportedClass | undefined {
     return this.#classes.get(name);
   }
 
+  /** The names of all exported classes (what `classes_list` answers before access rules). */
   names(): string[] {
     return [...this.#classes.keys()];
   }
 
+  /** All exported classes, in the order the option lists them. */
   values(): IterableIterator<ExportedClass> {
     return this.#classes.values();
   }

@@ -14,6 +14,10 @@ export class Connector<T> {
     this.#open = open;
   }
 
+  /**
+   * The connection: the current one, or a new one when there is none; rejects with RPC_CLOSED after close(). A failed
+   * attempt is forgotten, so the next call tries again.
+   */
   connect(): Promise<T> {
     if (this.#closed) return Promise.reject(rpcError('RPC_CLOSED', 'the client was closed; make a new one'));
     this.#current ??= this.#open().catch((error: unknown) => {

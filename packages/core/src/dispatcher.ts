@@ -15,6 +15,7 @@ import { rcOf } from './results.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
 export interface Session {
+  /** The objects this connection was given: the only ids its requests may use. */
   readonly objects: ObjectTable;
   /** False until the connection has authenticated, where authentication is required. */
   readonly authorized: boolean;
@@ -22,7 +23,7 @@ export interface Session {
   authenticate(request: Extract<Request, { cmd: 'auth' | 'auth_scram' }>): Answer | Promise<Answer>;
   /** Whether the connection's user may call `method` (a constructor too) of `className`; all when absent. */
   allows?(className: string, method: string): boolean;
-  /** The richer protocol this server offers @rpc peers in the version answer. */
+  /** The richer protocol this server offers `@rpc` peers in the version answer. */
   readonly features: PeerFeatures;
 }
 
@@ -46,6 +47,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/** How a {@link Dispatcher} gets classes ready. */
 export interface DispatcherOptions {
   /**
    * Called before a class is used by `new` or `exec`: where the server
@@ -61,6 +63,7 @@ export interface DispatcherOptions {
  * synchronously when the method does, so that a plain call costs no promise.
  */
 export class Dispatcher {
+  /** The exported classes: everything requests can reach. */
   readonly classes: ClassRegistry;
   readonly #prepare: DispatcherOptions['prepare'];
 

@@ -8,6 +8,7 @@ import type { Loop } from '@rpc/loop';
 export class Drain {
   #wake: (() => void) | undefined;
 
+  /** Waits until `busy()` is false (true) or `timeoutMs` ms pass on `loop`'s clock (false). */
   wait(loop: Loop, timeoutMs: number, busy: () => boolean): Promise<boolean> {
     if (!busy()) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -24,6 +25,7 @@ export class Drain {
     });
   }
 
+  /** A call ended: resolves the wait if nothing is busy any more. */
   check(): void {
     this.#wake?.();
   }

@@ -9,7 +9,7 @@ import {
 } from '@rpc/loop';
 
 /**
- * The codes of @rpc/core and the packages built on it: the calls every
+ * The codes of `@rpc/core` and the packages built on it: the calls every
  * protocol makes (pending calls, cancellation, deadlines) and Event::RPC's
  * own.
  */
@@ -56,9 +56,10 @@ export const RPC_ERRORS = {
   RPC_ANSWER_FAILED: TransportError,
 } as const satisfies ErrorTable;
 
+/** The `code` of an error of {@link RPC_ERRORS}. */
 export type RpcErrorCode = keyof typeof RPC_ERRORS;
 
-/** Makes the errors of @rpc/core, @rpc/server and @rpc/client. */
+/** Makes the errors of `@rpc/core`, `@rpc/server` and `@rpc/client`. */
 export const rpcError = errorFactory(RPC_ERRORS);
 
 /** What was thrown, as text, whatever it is (String() itself throws for some objects). */

@@ -1,7 +1,8 @@
 import type { ClassImpl, ClassSpec } from './classes.js';
 import type { MethodKind } from './protocol.js';
 
-type Fn = (...args: never[]) => unknown;
+/** Any function, whatever its parameters: what {@link MethodKeys} counts as a method. */
+export type Fn = (...args: never[]) => unknown;
 
 /** The method names of T. */
 export type MethodKeys<T> = { [K in keyof T]: T[K] extends Fn ? K : never }[keyof T] & string;
@@ -12,7 +13,7 @@ export type InstanceOf<C> = C extends abstract new (...args: never[]) => infer I
 /**
  * The kinds a method map may give `K` of class C: instance methods are simple or object returners, statics construct.
  */
-type KindsFor<C, K> =
+export type KindsFor<C, K> =
   K extends MethodKeys<InstanceOf<C>>
     ? 1 | '_object'
     : K extends MethodKeys<C>
@@ -32,6 +33,7 @@ export interface ExportedClassSpec<
   C extends ClassImpl = ClassImpl,
   M extends Readonly<Record<string, MethodKind>> = Readonly<Record<string, MethodKind>>,
 > extends ClassSpec {
+  /** The class itself (never a module reference: the compiler must see it). */
   readonly impl: C;
   readonly methods: M;
 }

@@ -6,7 +6,8 @@ import { serealCodec } from '@rpc/codec-sereal';
 import { rpcError } from './errors.js';
 
 /**
- * Event::RPC's names of the message formats @rpc speaks (`MSGP` is ours: MessagePack, preferred between @rpc peers).
+ * Event::RPC's names of the message formats `@rpc` speaks (`MSGP` is ours: MessagePack, preferred between `@rpc`
+ * peers).
  */
 export type FormatName = 'CBOR' | 'SERL' | 'JSON' | 'MSGP';
 

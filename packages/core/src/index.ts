@@ -18,7 +18,9 @@ export { ClassRegistry, ExportedClass, type ClassImpl, type ClassSpec, type Modu
 export {
   exportClass,
   type ExportedClassSpec,
+  type Fn,
   type InstanceOf,
+  type KindsFor,
   type MethodKeys,
   type MethodMapOf,
 } from './export-class.js';
@@ -39,7 +41,7 @@ export { NO_LIMITS, PendingCalls, withDeadline, type CallLimits, type PendingCal
 export { DEFAULT_FORMATS, formatRegistry, type FormatName, type MessageFormat } from './formats.js';
 export { ConsoleLogger, debugLogger, formatLogLine, type DebugSection, type Logger } from './logger.js';
 export { LogThrottle } from './log-throttle.js';
-export { findMethod, instanceMethod } from './methods.js';
+export { findMethod, instanceMethod, type AnyFunction } from './methods.js';
 export { newObjectId } from './object-id.js';
 export { ObjectTable, type HeldObject, type ObjectLimits } from './object-table.js';
 export {

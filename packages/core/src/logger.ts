@@ -3,6 +3,7 @@
  * request).
  */
 export interface Logger {
+  /** Logs `message` at `level` (1 most important); a logger may drop levels it does not keep. */
   log(level: number, message: string): void;
   /** Lines above this level are dropped; the log listener streams the same lines the logger keeps. */
   readonly minLevel?: number;
@@ -24,6 +25,7 @@ export class ConsoleLogger implements Logger {
     this.minLevel = minLevel;
   }
 
+  /** Writes the line to stderr, time-stamped, if `level` is at most `minLevel`. */
   log(level: number, message: string): void {
     if (level <= this.minLevel) console.error(formatLogLine(level, message).trimEnd());
   }
@@ -34,6 +36,7 @@ export class ConsoleLogger implements Logger {
  */
 export interface DebugSection {
   (format: string, ...args: unknown[]): void;
+  /** True when `NODE_DEBUG` names the section; {@link debugLogger} logs nothing otherwise. */
   readonly enabled?: boolean;
 }
 

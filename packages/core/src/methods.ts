@@ -1,6 +1,7 @@
 /** Names never callable through the protocol, whatever a method map says. */
 const FORBIDDEN = new Set(['constructor', '__proto__', 'prototype', 'caller', 'callee', 'arguments', 'then']);
 
+/** A method as the dispatcher calls it: any arguments, any result. */
 export type AnyFunction = (...args: unknown[]) => unknown;
 
 /**

@@ -1,8 +1,11 @@
 import { rpcError } from './errors.js';
 import { newObjectId } from './object-id.js';
 
+/** An object a connection holds, with the exported class it was registered under. */
 export interface HeldObject {
+  /** The object itself, on which the connection's requests call methods. */
   readonly object: object;
+  /** The name of its exported class, which decides the methods the connection may call. */
   readonly className: string;
 }
 
@@ -11,6 +14,14 @@ interface Entry extends HeldObject {
   refs: number;
   /** A singleton's instance: kept however often it is released, until the connection goes. */
   pinned: boolean;
+}
+
+/** Per-connection limits of an {@link ObjectTable}; going past either throws RPC_LIMIT. */
+export interface ObjectLimits {
+  /** Ids held at once (default: no limit). */
+  readonly maxObjects?: number;
+  /** References held at once, all ids together (default: no limit). */
+  readonly maxReferences?: number;
 }
 
 /**
@@ -24,13 +35,6 @@ interface Entry extends HeldObject {
  * can use only ids from its own table; the same object keeps its id for as
  * long as it is held.
  */
-export interface ObjectLimits {
-  /** Ids held at once (default: no limit). */
-  readonly maxObjects?: number;
-  /** References held at once, all ids together (default: no limit). */
-  readonly maxReferences?: number;
-}
-
 export class ObjectTable {
   // Made at the first object: most connections of a busy server hold none, and each table costs hundreds of bytes.
   #byId: Map<string, Entry> | undefined;
@@ -72,6 +76,7 @@ export class ObjectTable {
     return id;
   }
 
+  /** The object held under `id`, or undefined if this connection holds no such id. */
   get(id: string): HeldObject | undefined {
     return this.#byId?.get(id);
   }
@@ -120,10 +125,12 @@ export class ObjectTable {
     return this.#byId?.size ?? 0;
   }
 
+  /** The ids held, in the order they were first handed out. */
   ids(): string[] {
     return [...(this.#byId?.keys() ?? [])];
   }
 
+  /** The objects held, each once however many references it has. */
   objects(): IterableIterator<HeldObject> {
     return (this.#byId ?? new Map<string, Entry>()).values();
   }

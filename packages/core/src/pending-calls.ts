@@ -3,11 +3,13 @@ import { rpcError } from './errors.js';
 
 /** How long a call may wait, and what stops it. */
 export interface CallLimits {
+  /** Aborting it gives the call up with RPC_CANCELLED, the signal's reason as the cause. */
   readonly signal?: AbortSignal;
   /** Milliseconds until the call gives up with RPC_DEADLINE (none when undefined). */
   readonly deadlineMs?: number;
 }
 
+/** What a {@link PendingCalls} table runs on, and how many calls it lets wait. */
 export interface PendingCallsOptions {
   /** Runs the deadlines. */
   readonly loop: Loop;
@@ -75,6 +77,7 @@ export class PendingCalls<R> {
     return this.#calls.size;
   }
 
+  /** Whether call `id` is still waiting for its answer. */
   has(id: number): boolean {
     return this.#calls.has(id);
   }

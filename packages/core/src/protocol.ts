@@ -1,5 +1,6 @@
 /** What Event::RPC 1.10 answers to `version`; Perl clients warn on another version and die below protocol 1.00. */
 export const EVENT_RPC_VERSION = '1.10';
+/** The protocol version answered to `version`: Event::RPC's wire protocol 1.00, the one Perl clients require. */
 export const EVENT_RPC_PROTOCOL = '1.00';
 
 /** The raw text that ends a session (sent instead of a framed request by old clients). */
@@ -9,29 +10,94 @@ export const DISCONNECT = 'DISCONNECT\n';
 export type MethodKind = '_constructor' | '_singleton' | '_object' | 1;
 
 /**
- * Requests of the Event::RPC protocol (a map with `cmd`). `id` and `deadlineMs` only between @rpc peers that agreed on
- * them.
+ * Requests of the Event::RPC protocol (a map with `cmd`). `id` and `deadlineMs` only between `@rpc` peers that agreed
+ * on them.
  */
 export type Request =
-  | { cmd: 'version'; rpc?: PeerFeatures }
-  | { cmd: 'auth'; user: string; pass: string }
-  | { cmd: 'auth_scram'; msg: string }
-  | { cmd: 'new'; method: string; params: unknown[] }
-  | { cmd: 'exec'; oid: string; method: string; params: unknown[] }
-  | { cmd: 'classes_list' }
-  | { cmd: 'class_info'; class: string }
-  | { cmd: 'class_info_all' }
-  | { cmd: 'client_destroy'; oid: string }
-  | { cmd: 'cancel'; target: number };
+  | {
+      /** Asks for the server's version and protocol: a client's first request, and the keep-alive ping. */
+      cmd: 'version';
+      /** The richer protocol a `@rpc` client offers; Perl clients send none. */
+      rpc?: PeerFeatures;
+    }
+  | {
+      /** Logs in with Event::RPC's token. */
+      cmd: 'auth';
+      /** The name to log in as. */
+      user: string;
+      /** The crypt token `crypt(user, password)`, not the password itself. */
+      pass: string;
+    }
+  | {
+      /** One step of a SCRAM-SHA-256 login (`@rpc` peers only). */
+      cmd: 'auth_scram';
+      /** The client's SCRAM message: client-first, then client-final. */
+      msg: string;
+    }
+  | {
+      /** Makes a remote object with a constructor or singleton method. */
+      cmd: 'new';
+      /** `Class::Name::method`: the class and the static method to call. */
+      method: string;
+      /** The method's arguments; objects of this connection arrive as the objects themselves. */
+      params: unknown[];
+    }
+  | {
+      /** Calls a method of a remote object. */
+      cmd: 'exec';
+      /** The id of the object, from this connection's table. */
+      oid: string;
+      /** The method to call, as the class's method map names it. */
+      method: string;
+      /** The method's arguments; objects of this connection arrive as the objects themselves. */
+      params: unknown[];
+    }
+  | {
+      /** Asks for the names of the classes the user may use. */
+      cmd: 'classes_list';
+    }
+  | {
+      /** Asks for one class's methods and their kinds. */
+      cmd: 'class_info';
+      /** The name of the class. */
+      class: string;
+    }
+  | {
+      /** Asks for every class's methods at once. */
+      cmd: 'class_info_all';
+    }
+  | {
+      /** Drops one reference to a remote object (a proxy's release). */
+      cmd: 'client_destroy';
+      /** The id of the object. */
+      oid: string;
+    }
+  | {
+      /** Stops a call in flight (`@rpc` peers that agreed on ids); never answered. */
+      cmd: 'cancel';
+      /** The request id of the call to stop. */
+      target: number;
+    };
 
-/** Fields every request may carry between @rpc peers. */
+/** Fields every request may carry between `@rpc` peers. */
 export interface RequestEnvelope {
+  /** The request's id, repeated in its answer so that answers may come in any order. */
   id?: number;
+  /** Milliseconds the server gives the call before it cancels it with RPC_DEADLINE. */
   deadlineMs?: number;
 }
 
 /** A request as a server reads it off the wire: one of the protocol's, or a command it does not know. */
-export type IncomingRequest = (Request | { cmd: 'unknown'; name: string }) & RequestEnvelope;
+export type IncomingRequest = (
+  | Request
+  | {
+      /** A command the server does not know; it answers with Event::RPC's error text. */
+      cmd: 'unknown';
+      /** The command the peer sent, as text. */
+      name: string;
+    }
+) &
+  RequestEnvelope;
 
 const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
@@ -79,20 +145,26 @@ function commandOf(map: Readonly<Record<string, unknown>>): IncomingRequest {
 
 /** An answer: `ok` 1 with the command's fields, or `ok` 0 with `msg`. */
 export interface Answer {
+  /** 1 for success, 0 for an error. */
   ok?: 0 | 1;
+  /** The error text when `ok` is 0, worded as Event::RPC words it. */
   msg?: string;
+  /** The id of the request answered, between `@rpc` peers that agreed on ids. */
   id?: number;
   [field: string]: unknown;
 }
 
 /**
- * What a @rpc peer adds to the `version` exchange to offer the richer
+ * What a `@rpc` peer adds to the `version` exchange to offer the richer
  * protocol: request ids (many calls in flight, answers in any order),
  * cancellation and per-call deadlines. Perl peers ignore the field.
  */
 export interface PeerFeatures {
+  /** Requests carry ids: many calls in flight on one connection, answered in any order. */
   readonly ids?: boolean;
+  /** A call in flight can be stopped with a `cancel` request. */
   readonly cancel?: boolean;
+  /** Requests may carry `deadlineMs`, after which the server cancels the call. */
   readonly deadlines?: boolean;
   /** The server logs users in by SCRAM-SHA-256 (`auth_scram`), so no password token crosses the wire. */
   readonly scram?: boolean;

@@ -1,9 +1,12 @@
+/** The key of a {@link ReturnList}'s values: a symbol, so that no method's ordinary result can look like one. */
 const LIST = Symbol('rpc.list');
 
 /**
- * Several return values, as a Perl method returns a list: `rc` carries each one, and @rpc clients get them as an array.
+ * Several return values, as a Perl method returns a list: `rc` carries each one, and `@rpc` clients get them as an
+ * array.
  */
 export interface ReturnList<T extends readonly unknown[] = readonly unknown[]> {
+  /** The values, in order. */
   readonly [LIST]: T;
 }
 
