@@ -20,6 +20,7 @@ export class AccessList {
     this.#rules = rules;
   }
 
+  /** Whether `user` may call `method` (a constructor too) of `className`; never for a connection not logged in. */
   allows(user: string | undefined, className: string, method: string): boolean {
     if (user === undefined) return false;
     if (typeof this.#rules === 'function') return this.#rules(user, className, method) === true;

@@ -1,6 +1,6 @@
 import { errorFactory, ProtocolError, RemoteError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** The codes of @rpc/auth. */
+/** The codes of `@rpc/auth`. */
 export const AUTH_ERRORS = {
   /** The server refused the credentials (always with the one text `Illegal credentials`). */
   AUTH_FAILED: RemoteError,
@@ -12,7 +12,8 @@ export const AUTH_ERRORS = {
   AUTH_INVALID_OPTION: UsageError,
 } as const satisfies ErrorTable;
 
+/** The `code` of an error of {@link AUTH_ERRORS}. */
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;
 
-/** Makes the errors of @rpc/auth. */
+/** Makes the errors of `@rpc/auth`. */
 export const authError = errorFactory(AUTH_ERRORS);

@@ -20,7 +20,7 @@ let decoy: Promise<ScramCredentials> | undefined;
  * stores them (`{ fred: crypt('fred', password) }`) or as SCRAM verifiers
  * (`formatScramVerifier`). Crypt tokens are turned into salted SCRAM keys
  * when the module is made and are not kept: the module can check the tokens
- * Perl clients send and serve SCRAM to @rpc clients, and nothing it holds
+ * Perl clients send and serve SCRAM to `@rpc` clients, and nothing it holds
  * lets anyone log in.
  */
 export class PasswdHash implements AuthModule {
@@ -46,6 +46,10 @@ export class PasswdHash implements AuthModule {
     return new PasswdHash(users);
   }
 
+  /**
+   * Checks a crypt token by deriving its keys with the user's stored salt, compared in constant time; an unknown user
+   * costs the same work as a wrong token.
+   */
   async checkCredentials(user: string, pass: string): Promise<boolean> {
     const known = this.#users.get(user);
     const credentials = known ?? (await (decoy ??= deriveScramCredentials('decoy')));
@@ -53,10 +57,12 @@ export class PasswdHash implements AuthModule {
     return constantTimeEqual(storedKey, credentials.storedKey) && known !== undefined;
   }
 
+  /** The user's SCRAM credentials, or undefined for an unknown user. */
   scramCredentials(user: string): ScramCredentials | undefined {
     return this.#users.get(user);
   }
 
+  /** The names of the users the module knows. */
   get users(): string[] {
     return [...this.#users.keys()];
   }

@@ -15,8 +15,20 @@ export type ScramLookup = (user: string) => ScramCredentials | undefined | Promi
 
 /** The outcome of a SCRAM exchange on the server. */
 export type ScramResult =
-  | { readonly ok: true; readonly user: string; readonly serverFinal: string }
-  | { readonly ok: false; readonly user: string | undefined };
+  | {
+      /** The client proved it knows the user's password. */
+      readonly ok: true;
+      /** The user now logged in. */
+      readonly user: string;
+      /** The server-final-message to send back, with which the client checks the server. */
+      readonly serverFinal: string;
+    }
+  | {
+      /** The login failed: a wrong proof, an unknown user, or a final message that does not fit the exchange. */
+      readonly ok: false;
+      /** The name the client tried, when it got that far; for logs and failed-login counts. */
+      readonly user: string | undefined;
+    };
 
 /** One server secret per process, for the stand-in salts of unknown users. */
 const secret = randomBytes(32);

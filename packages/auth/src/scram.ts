@@ -6,9 +6,13 @@ import { bytes, fromBase64, randomBytes, toBase64 } from './bytes.js';
  * Neither key lets anyone log in, and the password cannot be read back.
  */
 export interface ScramCredentials {
+  /** The user's salt (16 random bytes when made by {@link deriveScramCredentials}). */
   readonly salt: Uint8Array;
+  /** PBKDF2 rounds of the salted password. */
   readonly iterations: number;
+  /** SHA-256 of the ClientKey (32 bytes): checks a client's proof, but cannot make one. */
   readonly storedKey: Uint8Array;
+  /** The ServerKey (32 bytes): signs the server's final message, proving it knows the credentials. */
   readonly serverKey: Uint8Array;
 }
 
@@ -52,7 +56,9 @@ export async function keysOf(
   return { clientKey, storedKey: await sha256(clientKey), serverKey: await hmac(salted, 'Server Key') };
 }
 
-/** The credentials a server stores for `password` (for @rpc peers: the Event::RPC crypt token), with a fresh salt. */
+/**
+ * The credentials a server stores for `password` (for `@rpc` peers: the Event::RPC crypt token), with a fresh salt.
+ */
 export async function deriveScramCredentials(
   password: string,
   iterations = DEFAULT_ITERATIONS,
