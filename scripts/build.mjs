@@ -9,7 +9,7 @@
 // Declarations carry no module format of their own, so one set serves both.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
@@ -68,20 +68,34 @@ function buildCommonJs(dir) {
     const rel = relative(src, file).replace(/\.ts$/, '');
     // Transpiled as a .cts file under NodeNext: CommonJS output that keeps `import()` a real dynamic
     // import (plain CommonJS mode would turn it into require(), which cannot load ES modules).
-    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+    const { outputText, sourceMapText } = ts.transpileModule(readFileSync(file, 'utf8'), {
       fileName: file.replace(/\.ts$/, '.cts'),
       compilerOptions: {
         module: ts.ModuleKind.NodeNext,
         moduleResolution: ts.ModuleResolutionKind.NodeNext,
         target: ts.ScriptTarget.ES2022,
         esModuleInterop: true,
-        sourceMap: false,
+        sourceMap: true,
       },
     });
     const target = join(out, `${rel}.js`);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, outputText);
+    // Named for the .cts file it was transpiled as; it is written as .js.
+    writeFileSync(target, outputText.replace(/\.cjs\.map$/, '.js.map'));
+    // The map points at the packed source (npm packs src/), as the ES module build's maps do.
+    const map = JSON.parse(sourceMapText);
+    writeFileSync(
+      `${target}.map`,
+      JSON.stringify({ ...map, file: basename(target), sources: [relative(dirname(target), file)] }),
+    );
+    // The declarations' maps stay in dist/: the copies point there rather than at a map beside them.
     const declaration = join(dir, 'dist', `${rel}.d.ts`);
-    if (existsSync(declaration)) copyFileSync(declaration, join(out, `${rel}.d.ts`));
+    if (existsSync(declaration)) {
+      const fromCjs = relative(dirname(target), join(dir, 'dist', `${rel}.d.ts.map`));
+      writeFileSync(
+        join(out, `${rel}.d.ts`),
+        readFileSync(declaration, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, `//# sourceMappingURL=${fromCjs}`),
+      );
+    }
   }
 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// The prepack and postpack of every public package, run by npm, pnpm and lerna in the package's folder:
+//   prepack   builds the package, refuses to pack it if dist/ is still missing a file or older than a source,
+//             and leaves in package.json only what a registry user reads: no scripts, no devDependencies,
+//             sibling ranges (`workspace:^`) turned into the versions they name. A dependency on a private
+//             package is refused. The manifest as it was waits beside it in package.json.orig.
+//   postpack  puts that manifest back.
+//   restore   does so for every package: `lerna publish` runs no package's postpack, since it re-reads the
+//             manifest after prepack (which has no scripts left), so the root's postpack runs this.
+//   check     only the refusal: is dist/ complete and newer than the sources?
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ORIGINAL = 'package.json.orig';
+const [command, dir = process.cwd()] = process.argv.slice(2);
+
+const readManifest = (path) => JSON.parse(readFileSync(path, 'utf8'));
+const packageDirs = () => readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
+
+function fail(name, problems) {
+  console.error(`refusing to pack ${name}:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+
+function* sources(src) {
+  for (const entry of readdirSync(src, { withFileTypes: true })) {
+    const path = join(src, entry.name);
+    if (entry.isDirectory()) yield* sources(path);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) yield path;
+  }
+}
+
+/** Every file the manifest points users at: exports, main, types, bin. */
+function entryFiles(manifest) {
+  const files = [];
+  const visit = (value) => {
+    if (typeof value === 'string') files.push(value);
+    else if (value !== null && typeof value === 'object') for (const inner of Object.values(value)) visit(inner);
+  };
+  visit([manifest.exports, manifest.main, manifest.types, manifest.bin]);
+  return files.filter((file) => !file.endsWith('package.json'));
+}
+
+/**
+ * What is missing from dist/ or older than the source it is built from. tsc's build mode leaves an output untouched
+ * when a newer source emits the same text, so its record of the last build (tsconfig.tsbuildinfo) stands for the
+ * ES module outputs; the CommonJS files are written anew by every build.
+ */
+function staleness(dir, manifest) {
+  const problems = [];
+  const need = (file, source) => {
+    const path = join(dir, file);
+    if (!existsSync(path)) problems.push(`${file} is missing`);
+    else if (source !== undefined && statSync(path).mtimeMs < statSync(source).mtimeMs)
+      problems.push(`${file} is older than ${relative(dir, source)}`);
+  };
+  const src = join(dir, 'src');
+  for (const source of sources(src)) {
+    const rel = relative(src, source).replace(/\.ts$/, '');
+    need(`dist/${rel}.js`);
+    need(`dist/${rel}.d.ts`);
+    need('tsconfig.tsbuildinfo', source);
+    if (manifest.exports?.['.']?.require !== undefined) need(`dist/cjs/${rel}.js`, source);
+  }
+  for (const file of entryFiles(manifest)) need(file);
+  need('LICENSE');
+  return problems;
+}
+
+/** The manifest a registry user gets. */
+function publishedManifest(manifest) {
+  const siblings = new Map(
+    packageDirs()
+      .map((path) => readManifest(join(path, 'package.json')))
+      .map((m) => [m.name, m]),
+  );
+  const { scripts: _scripts, devDependencies: _devDependencies, ...published } = manifest;
+  const problems = [];
+  for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+    for (const [name, range] of Object.entries(published[field] ?? {})) {
+      const sibling = siblings.get(name);
+      if (sibling?.private) problems.push(`${field} names ${name}, which is private and never published`);
+      if (!range.startsWith('workspace:')) continue;
+      if (sibling === undefined) problems.push(`${field} names ${name}@${range}, which is not in this workspace`);
+      const spec = range.slice('workspace:'.length);
+      published[field][name] =
+        spec === '*' ? sibling?.version : spec === '^' || spec === '~' ? spec + sibling?.version : spec;
+    }
+  }
+  if (problems.length > 0) fail(manifest.name, problems);
+  return published;
+}
+
+function prepack(dir) {
+  const manifest = readManifest(join(dir, 'package.json'));
+  if (manifest.private) fail(manifest.name, ['it is private']);
+  try {
+    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), dir], { stdio: 'inherit' });
+  } catch {
+    fail(manifest.name, ['its build failed']);
+  }
+  const problems = staleness(dir, manifest);
+  if (problems.length > 0) fail(manifest.name, problems);
+  const published = publishedManifest(manifest);
+  if (!existsSync(join(dir, ORIGINAL))) renameSync(join(dir, 'package.json'), join(dir, ORIGINAL));
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
+}
+
+function postpack(dir) {
+  if (existsSync(join(dir, ORIGINAL))) renameSync(join(dir, ORIGINAL), join(dir, 'package.json'));
+}
+
+switch (command) {
+  case 'prepack':
+    prepack(dir);
+    break;
+  case 'postpack':
+    postpack(dir);
+    break;
+  case 'restore':
+    for (const path of packageDirs()) postpack(path);
+    break;
+  case 'check': {
+    const manifest = readManifest(join(dir, 'package.json'));
+    const problems = staleness(dir, manifest);
+    if (problems.length > 0) fail(manifest.name, problems);
+    break;
+  }
+  default:
+    console.error('usage: pack.mjs prepack|postpack|check [DIR] | restore');
+    process.exit(2);
+}
