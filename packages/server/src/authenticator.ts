@@ -5,8 +5,14 @@ import { CheckSlots } from './check-slots.js';
 import { loginAddressKey } from './login-address.js';
 import { LoginLimiter, type LoginLimits } from './login-limiter.js';
 
-/** The requests that log in. */
-export type LoginRequest = Extract<Request, { cmd: 'auth' | 'auth_scram' }>;
+/** The requests that log in: Event::RPC's `auth` with its token, or a step of a SCRAM-SHA-256 login (`auth_scram`). */
+export type LoginRequest = Extract<
+  Request,
+  {
+    /** The two commands that log in. */
+    cmd: 'auth' | 'auth_scram';
+  }
+>;
 
 export interface AuthSettings extends LoginLimits {
   readonly authRequired: boolean;
@@ -36,7 +42,7 @@ type LoginOutcome =
 
 /**
  * The server's authentication: Event::RPC's user/password check (the crypt
- * token Perl clients send), SCRAM-SHA-256 for @rpc clients when the auth
+ * token Perl clients send), SCRAM-SHA-256 for `@rpc` clients when the auth
  * module can hand out SCRAM credentials, and the per-user access list.
  * One per server: its limits on failed logins and on checks running at
  * once hold across all the server's connections.

@@ -28,6 +28,7 @@ export {
   type ServerStats,
 } from '@rpc/core';
 export { PERL_MAX_PACKET_SIZE } from '@rpc/msg';
+export type { LoginRequest } from './authenticator.js';
 export type { ServerOptions, ServerSettings } from './options.js';
 export { Server, type EventRpcServerStats, type ServerEvents } from './server.js';
 export { ServerConnection } from './server-connection.js';

@@ -17,6 +17,7 @@ export interface ServerSettings {
    * it when first used.
    */
   classes: Readonly<Record<string, ClassSpec>>;
+  /** The server's name in its log lines (default `Event::RPC server`). */
   name: string;
   /**
    * Where log lines go. None by default: the server is silent, unless NODE_DEBUG=rpc (then every line goes to stderr).
@@ -24,12 +25,20 @@ export interface ServerSettings {
   logger: Logger | undefined;
   /** Stream log lines to every client connected on port + 1. */
   startLogListener: boolean;
+  /**
+   * Called when a client connects and when it disconnects, as Event::RPC's connection_hook; one that throws is logged
+   * and the connection goes on.
+   */
   connectionHook: ((connection: ServerConnection, event: 'connect' | 'disconnect') => void) | undefined;
   /**
    * Formats accepted, in order of preference: Event::RPC names (`'CBOR'`, `'JSON'`, `'MSGP'`) or codec objects (default
    * MSGP, CBOR, JSON). Read back, the effective offer: the names Perl knows first, as clients see it.
    */
   messageFormats: readonly MessageFormat[];
+  /**
+   * Also offer formats whose decoders can build arbitrary objects (Storable-style codecs), and accept old clients that
+   * do not negotiate (default false).
+   */
   insecureFormatsOk: boolean;
   /**
    * Largest message either way (default 16 MiB; Event::RPC's is 2 GiB, `PERL_MAX_PACKET_SIZE`); clients must use the
@@ -48,7 +57,7 @@ export interface ServerSettings {
    * reads.
    */
   maxQueueBytes: number;
-  /** Calls with ids (@rpc clients) one connection runs at once; more are answered with an error (default 1024). */
+  /** Calls with ids (`@rpc` clients) one connection runs at once; more are answered with an error (default 1024). */
   maxCallsInFlight: number;
   /** Calls one Perl client sends ahead, waiting their turn; more close the connection (default 256). */
   maxQueuedRequests: number;
@@ -86,6 +95,7 @@ export interface ServerSettings {
    * For development.
    */
   autoReloadModules: boolean;
+  /** The event loop sockets and timers run on (default: `@rpc/msg`'s default loop, Node's). */
   loop: Loop | undefined;
 
   /** Serve over TLS with the key and certificate below. */
@@ -135,4 +145,5 @@ export interface ServerSettings {
   logListenerAuth: boolean;
 }
 
+/** What `new Server()` takes: any of the settings, of which only `classes` is required. */
 export type ServerOptions = Partial<ServerSettings> & Pick<ServerSettings, 'classes'>;

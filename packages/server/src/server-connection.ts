@@ -46,7 +46,7 @@ export interface ConnectionHost {
 
 /** What one client may make the server hold, and for how long. */
 export interface ConnectionLimits {
-  /** Calls with ids (@rpc clients) served at once; more are answered with an error at once. */
+  /** Calls with ids (`@rpc` clients) served at once; more are answered with an error at once. */
   readonly maxCallsInFlight: number;
   /** Calls without ids (Perl clients) waiting for the one before them; past it the connection is closed. */
   readonly maxQueuedRequests: number;
@@ -87,10 +87,12 @@ function isDisconnect(msg: Uint8Array): boolean {
  * One client of the server (Event::RPC::Connection): its id, its user once
  * authenticated, the objects it was given, and the format it negotiated.
  * Requests without an id (Perl clients) are answered one at a time, in order;
- * requests with an id (@rpc clients) run concurrently and answer with that id.
+ * requests with an id (`@rpc` clients) run concurrently and answer with that id.
  */
 export class ServerConnection implements Session, AsyncDisposable {
+  /** The server's number for the connection (Event::RPC's cid), from 1 up, in its log lines as `cid=`. */
   readonly cid: number;
+  /** The objects this client holds, with their reference counts. */
   readonly objects: ObjectTable;
   readonly features: PeerFeatures;
   readonly #limits: ConnectionLimits;
@@ -114,6 +116,7 @@ export class ServerConnection implements Session, AsyncDisposable {
   /** Set by shutdown(): new requests are refused, and each call that ends tells it. */
   #drain: Drain | undefined;
 
+  /** @internal Made by the server for each connection it accepts. */
   constructor(cid: number, conn: Connection, host: ConnectionHost) {
     this.cid = cid;
     this.#conn = conn;
@@ -141,6 +144,7 @@ export class ServerConnection implements Session, AsyncDisposable {
     return this.#conn.secure;
   }
 
+  /** The client's address. */
   get remote(): Address {
     return this.#conn.remote;
   }
@@ -202,6 +206,7 @@ export class ServerConnection implements Session, AsyncDisposable {
     });
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -73,7 +73,7 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   logListenerAuth: false,
 };
 
-/** Event::RPC's stats, as every @rpc server reports them, with what only an Event::RPC server holds. */
+/** Event::RPC's stats, as every `@rpc` server reports them, with what only an Event::RPC server holds. */
 export interface EventRpcServerStats extends ServerStats {
   /** Object ids clients hold, by class. */
   readonly objects: Readonly<Record<string, number>>;
@@ -83,6 +83,7 @@ export interface EventRpcServerStats extends ServerStats {
   readonly failedLogins: Readonly<Record<string, number>>;
 }
 
+/** The events of a {@link Server}, with their listeners' signatures: see {@link Server.on}. */
 export interface ServerEvents {
   /** A client connected. */
   connect: (connection: ServerConnection) => void;
@@ -104,7 +105,7 @@ export interface Server extends Omit<ServerSettings, 'messageFormats' | 'maxPack
 
 /**
  * An Event::RPC server: exports classes to Perl Event::RPC clients and to
- * @rpc clients, over the Msg framing, in any negotiated format.
+ * `@rpc` clients, over the Msg framing, in any negotiated format.
  *
  * `await server.start()` resolves once it listens; `server.done` resolves
  * once close() has closed it (`await server.done` is Perl's "start runs until
@@ -175,6 +176,7 @@ export class Server implements AsyncDisposable {
     this.#settings.messageFormats = formats;
   }
 
+  /** Largest message either way, in bytes. */
   get maxPacketSize(): number {
     return this.#settings.maxPacketSize;
   }
@@ -194,13 +196,14 @@ export class Server implements AsyncDisposable {
   }
 
   /**
-   * The signal of the call being served: aborted when an @rpc client cancels it, its deadline passes or its client
+   * The signal of the call being served: aborted when an `@rpc` client cancels it, its deadline passes or its client
    * leaves.
    */
   get activeSignal(): AbortSignal | undefined {
     return activeCall.getStore()?.signal;
   }
 
+  /** Clients connected now (Event::RPC's clients_connected). */
   get clientsConnected(): number {
     return this.#connections.size;
   }
@@ -210,6 +213,7 @@ export class Server implements AsyncDisposable {
     return this.#logListener?.clients ?? 0;
   }
 
+  /** The connections open now, those still logging in included. */
   get connections(): ReadonlySet<ServerConnection> {
     return this.#connections;
   }
@@ -315,6 +319,7 @@ export class Server implements AsyncDisposable {
     this.#stop?.();
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
