@@ -27,6 +27,7 @@ import type { RemoteClass, RemoteObject } from './types.js';
 
 const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
 
+/** The events of a {@link Client}, with their listeners' signatures: see {@link Client.on}. */
 export interface ClientEvents {
   /** The connection is made, negotiated and logged in; the classes are loaded. */
   connect: () => void;
@@ -40,8 +41,8 @@ export interface ClientEvents {
 }
 
 /**
- * An Event::RPC client: talks to Perl Event::RPC servers and to @rpc
- * servers. With an @rpc server it agrees on request ids, so many calls are
+ * An Event::RPC client: talks to Perl Event::RPC servers and to `@rpc`
+ * servers. With an `@rpc` server it agrees on request ids, so many calls are
  * in flight at once and can be cancelled; with a Perl server calls go one
  * at a time, as the Perl protocol requires.
  */
@@ -80,15 +81,17 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#codec?.name;
   }
 
+  /** The Event::RPC version the server announced (`1.10`), once connected. */
   get serverVersion(): string | undefined {
     return this.#serverVersion;
   }
 
-  /** Whether the server speaks the richer @rpc protocol (request ids, cancellation, deadlines). */
+  /** Whether the server speaks the richer `@rpc` protocol (request ids, cancellation, deadlines). */
   get pipelined(): boolean {
     return this.#features.ids === true;
   }
 
+  /** Whether a connection is open now. */
   get connected(): boolean {
     return this.#conn !== undefined && !this.#conn.closed;
   }
@@ -101,6 +104,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#maxPacketSize;
   }
 
+  /** Applies to the open connection from its next message; a value out of range throws MSG_INVALID_OPTION. */
   set maxPacketSize(bytes: number) {
     this.#maxPacketSize = checkMaxPacketSize(bytes);
     if (this.#conn !== undefined) this.#conn.maxPacketSize = bytes;
@@ -198,6 +202,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#events.on(event, listener);
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -14,5 +14,19 @@ export {
 } from '@rpc/core';
 export { Client, type ClientEvents } from './client.js';
 export type { CallOptions, ClientOptions } from './options.js';
-export { withCallOptions } from './proxy.js';
-export type { MethodKeys, RemoteArgs, RemoteClass, RemoteHandle, RemoteObject, RemoteValue } from './types.js';
+export { withCallOptions, type ProxyHost, type Receipt } from './proxy.js';
+export type {
+  ConstructorArgs,
+  Fn,
+  KeysOfKind,
+  MethodKeys,
+  RemoteArgs,
+  RemoteClass,
+  RemoteClassOfSpec,
+  RemoteHandle,
+  RemoteList,
+  RemoteListObject,
+  RemoteObject,
+  RemoteOf,
+  RemoteValue,
+} from './types.js';

@@ -6,6 +6,7 @@ import type { Client } from './client.js';
 export interface ClientOptions {
   /** Default localhost. */
   readonly host?: string;
+  /** The server's TCP port. */
   readonly port: number;
   /** Load only these classes (class_info for each) instead of all (class_info_all). */
   readonly classes?: readonly string[];
@@ -22,6 +23,10 @@ export interface ClientOptions {
   readonly keepAliveMs?: number;
   /** Called with errors instead of rejecting: the call then resolves undefined, as Event::RPC's error_cb. */
   readonly errorCallback?: (client: Client, error: Error) => void;
+  /**
+   * Also accept formats whose decoders can build arbitrary objects (Storable-style codecs), and fall back to Storable
+   * with servers that do not negotiate (default false).
+   */
   readonly insecureFormatsOk?: boolean;
   /**
    * Must match the server's (default 16 MiB; Event::RPC's is 2 GiB, `PERL_MAX_PACKET_SIZE`); also a property of the
@@ -44,18 +49,24 @@ export interface ClientOptions {
    * warning is logged), client `key`/`cert`, ...
    */
   readonly sslOpts?: TlsOptions;
-  /** Log in as this user; with an @rpc server by SCRAM-SHA-256, with a Perl server by Event::RPC's token. */
+  /** Log in as this user; with an `@rpc` server by SCRAM-SHA-256, with a Perl server by Event::RPC's token. */
   readonly authUser?: string;
   /** The user's Event::RPC password token, `crypt(user, password)`, as Perl clients pass it. */
   readonly authPass?: string;
   /** Where warnings go. None by default: silent, unless NODE_DEBUG=rpc (in Node). */
   readonly logger?: Logger;
+  /** The event loop to connect with (default: the Node loop; in browsers, a `BrowserWsLoop` to the page's host). */
   readonly loop?: Loop;
 }
 
 /** Per-call options, given to `client.request(...)` or to every call of a proxy through `withCallOptions`. */
 export interface CallOptions {
+  /** Aborting it rejects the call with RPC_CANCELLED; an `@rpc` server is told to cancel it too. */
   readonly signal?: AbortSignal;
+  /**
+   * Milliseconds to wait for the answer before rejecting with RPC_DEADLINE (default: the client's `deadlineMs`); an
+   * `@rpc` server cancels the call then too.
+   */
   readonly deadlineMs?: number;
   /**
    * Resolve with every value the method returned, as an array (Perl's list context); by default none gives undefined,

@@ -10,12 +10,15 @@ import type { MethodKeys, RemoteListObject, RemoteObject } from './types.js';
  * that stands for several receipts releases them all.
  */
 export interface Receipt {
+  /** The id of the remote object. */
   readonly oid: string;
+  /** Hand-overs not yet released: how many client_destroy requests releasing the proxy sends. */
   count: number;
 }
 
 /** What a proxy needs from its client. */
 export interface ProxyHost {
+  /** Calls `method` of the object `oid`; `kind` says whether the answer holds data (`1`) or objects (`_object`). */
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown>;
   /** Releases every receipt the proxy holds (client_destroy for each). */
   release(receipt: Receipt): Promise<void>;

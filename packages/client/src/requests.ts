@@ -16,7 +16,7 @@ function isOk(answer: Answer): boolean {
 }
 
 /**
- * The requests of one connection and their answers. Between @rpc peers
+ * The requests of one connection and their answers. Between `@rpc` peers
  * (`pipelined`) every request carries an id, many are in flight and answered
  * in any order, and a call that gives up tells the server with `cancel`.
  * With a Perl server they go one at a time: a request waits until the one

@@ -1,14 +1,13 @@
 import type { TaggedValue } from '@rpc/codec';
-import type { ClassImpl, ExportedClassSpec, InstanceOf, MethodKeys, ReturnList } from '@rpc/core';
+import type { ClassImpl, ExportedClassSpec, Fn, InstanceOf, MethodKeys, ReturnList } from '@rpc/core';
 
-export type { MethodKeys };
-
-type Fn = (...args: never[]) => unknown;
+export type { Fn, MethodKeys };
 
 /** A proxy's own members, beside the remote methods. */
 export interface RemoteHandle extends Disposable, AsyncDisposable {
   /** The object id, `Class=...`. */
   readonly oid: string;
+  /** The remote class's name, as the server exports it (the text of the id before `=`). */
   readonly className: string;
   /** Tells the server it may free the object (client_destroy). Later calls fail with RPC_RELEASED. */
   release(): Promise<void>;
@@ -64,6 +63,7 @@ declare const remoteClass: unique symbol;
 
 /** The local class a remote object stands for; a type-level mark only, never present at run time. */
 export interface RemoteOf<T> {
+  /** Absent at run time: it only carries T for the compiler. */
   readonly [remoteClass]?: T;
 }
 
@@ -83,10 +83,11 @@ export type RemoteListObject<T, K extends MethodKeys<T> = MethodKeys<T>> = {
 } & RemoteHandle &
   RemoteOf<T>;
 
-type KeysOfKind<M, Kinds> = { [K in keyof M]: M[K] extends Kinds ? K : never }[keyof M] & string;
+/** The names in method map M whose kind is one of `Kinds`. */
+export type KeysOfKind<M, Kinds> = { [K in keyof M]: M[K] extends Kinds ? K : never }[keyof M] & string;
 
 /** What a constructor of the map takes: a static method's parameters, or the class constructor's for `new`. */
-type ConstructorArgs<C, K> = K extends keyof C
+export type ConstructorArgs<C, K> = K extends keyof C
   ? C[K] extends (...args: infer A) => unknown
     ? A
     : never
@@ -100,7 +101,7 @@ type ConstructorArgs<C, K> = K extends keyof C
  * The remote class of an exported class spec: its constructors, returning proxies that offer exactly its exported
  * methods.
  */
-type RemoteClassOfSpec<C extends ClassImpl, M> = {
+export type RemoteClassOfSpec<C extends ClassImpl, M> = {
   readonly [K in KeysOfKind<M, '_constructor' | '_singleton'>]: (
     ...args: RemoteArgs<ConstructorArgs<C, K>>
   ) => Promise<RemoteObject<InstanceOf<C>, KeysOfKind<M, 1 | '_object'> & MethodKeys<InstanceOf<C>>>>;
@@ -116,6 +117,9 @@ type RemoteClassOfSpec<C extends ClassImpl, M> = {
 export type RemoteClass<T, A extends unknown[] = unknown[], S extends string = never> =
   T extends ExportedClassSpec<infer C, infer M>
     ? RemoteClassOfSpec<C, M>
-    : { readonly new: (...args: A) => Promise<RemoteObject<T>> } & {
+    : {
+        /** Makes a remote object with the class's `new`, resolving with its proxy. */
+        readonly new: (...args: A) => Promise<RemoteObject<T>>;
+      } & {
         readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>>;
       };
