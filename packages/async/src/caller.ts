@@ -8,11 +8,13 @@ declare const values: unique symbol;
  * Pass it to `server.return(caller, ...values)`, once, now or later.
  */
 export class Caller<V extends readonly unknown[] = unknown[]> {
+  /** Absent at run time: it only carries the procedure's values for the compiler, so that return() checks them. */
   declare readonly [values]?: V;
   /** @internal */
   readonly connection: Connection;
   /** @internal */
   readonly id: number;
+  /** The name of the procedure called. */
   readonly procedure: string;
   #state: 'waiting' | 'returned' | 'given up' = 'waiting';
   #abort: AbortController | undefined;

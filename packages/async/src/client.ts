@@ -19,16 +19,31 @@ import { asyncError } from './errors.js';
 import type { ArgsOf, ProcedureName, Procedures, Untyped, ValuesOf } from './procedures.js';
 
 /** Where the server is: a TCP host (default localhost) and port, or a Unix socket path. */
-export type AsyncServerAddress = { readonly host?: string; readonly port: number } | { readonly path: string };
+export type AsyncServerAddress =
+  | {
+      /** The server's host name or IP address (default localhost). */
+      readonly host?: string;
+      /** The server's TCP port. */
+      readonly port: number;
+    }
+  | {
+      /** The path of the server's Unix socket. */
+      readonly path: string;
+    };
 
+/**
+ * What `new AsyncClient()` takes: where the server is, `@rpc/msg`'s connection options (`connectTimeoutMs`, limits,
+ * `loop`), and the client's own.
+ */
 export type AsyncClientOptions = AsyncServerAddress &
   Omit<ConnectOptions, 'signal' | 'framing'> & {
+    /** Connect over TLS with these node:tls options (`ca`, `servername`, client `key`/`cert`, ...). */
     readonly tls?: TlsOptions;
     /** Default deadline of each call in ms (none by default); callWith sets one per call. */
     readonly deadlineMs?: number;
     /** Calls waiting for their values at once; more are refused with RPC_TOO_MANY_CALLS (default 65536). */
     readonly maxCalls?: number;
-    /** Message format (default: @rpc's MessagePack); the server's must be the same. */
+    /** Message format (default: `@rpc`'s MessagePack); the server's must be the same. */
     readonly codec?: Codec;
   };
 
@@ -37,6 +52,7 @@ export type ReturnCallback<V extends readonly unknown[] = unknown[]> = (
   ...answer: [error: undefined, values: V] | [error: RpcError, values: undefined]
 ) => void;
 
+/** The events of an {@link AsyncClient}, with their listeners' signatures: see {@link AsyncClient.on}. */
 export interface AsyncClientEvents {
   /** connect() has connected. */
   connect: () => void;
@@ -81,6 +97,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
     return this.#connector.connect();
   }
 
+  /** Whether a connection is open now. */
   get connected(): boolean {
     return this.#conn !== undefined && !this.#conn.closed;
   }
@@ -129,6 +146,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
     );
   }
 
+  /** Subscribes to `connect`, `disconnect` and `error`. */
   on<K extends keyof AsyncClientEvents>(event: K, listener: AsyncClientEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -139,6 +157,7 @@ export class AsyncClient<Api extends Procedures<Api> = Untyped> implements Async
     await this.#conn?.close();
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

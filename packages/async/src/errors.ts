@@ -1,9 +1,9 @@
 import { errorFactory, ProtocolError, UsageError, type ErrorTable } from '@rpc/loop';
 
 /**
- * The codes of @rpc/async: what only RPC::Async has. What every protocol
+ * The codes of `@rpc/async`: what only RPC::Async has. What every protocol
  * shares (the server's refusal, disconnects, deadlines, cancellation, too
- * many calls, a closed server, client or multiplexer) uses @rpc/core's
+ * many calls, a closed server, client or multiplexer) uses `@rpc/core`'s
  * RPC_* codes.
  */
 export const ASYNC_ERRORS = {
@@ -17,7 +17,8 @@ export const ASYNC_ERRORS = {
   ASYNC_BAD_MESSAGE: ProtocolError,
 } as const satisfies ErrorTable;
 
+/** The `code` of an error of {@link ASYNC_ERRORS}. */
 export type AsyncErrorCode = keyof typeof ASYNC_ERRORS;
 
-/** Makes the errors of @rpc/async. */
+/** Makes the errors of `@rpc/async`. */
 export const asyncError = errorFactory(ASYNC_ERRORS);

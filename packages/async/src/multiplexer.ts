@@ -5,7 +5,9 @@ import { ConnectionGate } from '@rpc/msg';
 
 /** A listening socket of the multiplexer; whoever asked for it owns the connections it accepts. */
 export interface MuxListener extends AsyncDisposable {
+  /** Where it listens; a TCP port asked as 0 is the one picked. */
   readonly address: Address;
+  /** Stops listening; the connections it accepted stay open. */
   close(): Promise<void>;
 }
 
@@ -15,15 +17,51 @@ export interface MuxListener extends AsyncDisposable {
  * connection, a connection closed, or input from a watched source.
  */
 export type MuxEvent =
-  | { readonly type: 'accepted'; readonly listener: MuxListener; readonly connection: Connection }
-  | { readonly type: 'message'; readonly connection: Connection; readonly message: Uint8Array }
-  | { readonly type: 'closed'; readonly connection: Connection; readonly error: Error | undefined }
-  | { readonly type: 'read'; readonly source: ReadableSource; readonly data: Uint8Array }
-  | { readonly type: 'end'; readonly source: ReadableSource; readonly error: Error | undefined };
+  | {
+      /** A listener accepted a connection. */
+      readonly type: 'accepted';
+      /** The listener that accepted it. */
+      readonly listener: MuxListener;
+      /** The new connection, whose messages follow as `message` events. */
+      readonly connection: Connection;
+    }
+  | {
+      /** A whole message arrived on a connection. */
+      readonly type: 'message';
+      /** The connection it came on. */
+      readonly connection: Connection;
+      /** The message's bytes, without the framing. */
+      readonly message: Uint8Array;
+    }
+  | {
+      /** A connection closed. */
+      readonly type: 'closed';
+      /** The connection that closed. */
+      readonly connection: Connection;
+      /** Why it closed; undefined for a clean end. */
+      readonly error: Error | undefined;
+    }
+  | {
+      /** A watched source had data. */
+      readonly type: 'read';
+      /** The source, as given to watch(). */
+      readonly source: ReadableSource;
+      /** The chunk read. */
+      readonly data: Uint8Array;
+    }
+  | {
+      /** A watched source ended; nothing more comes from it. */
+      readonly type: 'end';
+      /** The source, as given to watch(). */
+      readonly source: ReadableSource;
+      /** Why it ended; undefined for a clean end. */
+      readonly error: Error | undefined;
+    };
 
 /** Keeps the events that are its own and passes the rest on, as `$rpc->io($event) or next`. */
 export type EventHandler = (event: MuxEvent) => MuxEvent | undefined;
 
+/** The connection options of every connection the multiplexer makes or accepts, and the size of its event queue. */
 export interface MultiplexerOptions extends MsgOptions {
   /**
    * Events held before connections stop being read (default 1024): a loop that falls behind slows its peers down.
@@ -52,6 +90,7 @@ interface Waiter {
  * instead of growing memory.
  */
 export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
+  /** The event loop its sockets and timers run on (the `loop` option, or `@rpc/msg`'s default). */
   readonly loop: Loop;
   readonly #options: MultiplexerOptions;
   readonly #maxQueued: number;
@@ -140,6 +179,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
     return new Promise((resolve) => this.#waiters.push({ resolve }));
   }
 
+  /** The events, one by one, for `for await`; the iteration ends once the multiplexer is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<MuxEvent> {
     return { next: () => this.next() };
   }
@@ -157,6 +197,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
     }
   }
 
+  /** Events waiting to be taken. */
   get queuedEvents(): number {
     return this.#queue.length;
   }
@@ -182,6 +223,7 @@ export class Multiplexer implements AsyncIterable<MuxEvent>, AsyncDisposable {
       for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

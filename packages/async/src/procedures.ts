@@ -24,6 +24,8 @@ export type ProcedureName<T> = keyof T & string;
  * A procedure as the server runs it (RPC::Async's rpc_NAME): it answers
  * through `server.return(caller, ...values)`, once, now or later; its own
  * return value is ignored, and a throw disconnects the client.
+ *
+ * @typeParam F - the procedure's signature in the `Api` interface, from which its arguments and values are typed.
  */
 export type Procedure<F = (...args: unknown[]) => unknown[]> = (
   caller: Caller<ValuesOf<F>>,

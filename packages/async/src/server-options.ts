@@ -6,9 +6,13 @@ import type { ConnectionGateOptions } from '@rpc/msg';
 import type { Multiplexer } from './multiplexer.js';
 import type { ProcedureMap, Procedures, Untyped } from './procedures.js';
 
-/** The limits of each connection a server's listeners accept, over the multiplexer's own (@rpc/msg's defaults). */
+/** The limits of each connection a server's listeners accept, over the multiplexer's own (`@rpc/msg`'s defaults). */
 type ConnectionLimits = Pick<MsgOptions, 'maxQueueBytes' | 'sendTimeoutMs' | 'messageTimeoutMs' | 'idleTimeoutMs'>;
 
+/**
+ * What `new AsyncServer()` takes: the multiplexer, the procedures, where to listen, and the limits on clients and their
+ * connections.
+ */
 export interface AsyncServerOptions<Api extends Procedures<Api> = Untyped>
   extends ConnectionLimits,
     Omit<ConnectionGateOptions, 'onRefused'> {
@@ -22,8 +26,9 @@ export interface AsyncServerOptions<Api extends Procedures<Api> = Untyped>
   readonly port?: number;
   /** A Unix socket path to listen on instead of a TCP port. */
   readonly path?: string;
+  /** Serve over TLS with these node:tls options (`key`, `cert`, ...); `handshakeTimeout` defaults to 10 s. */
   readonly tls?: TlsOptions;
-  /** Message format (default: @rpc's MessagePack). */
+  /** Message format (default: `@rpc`'s MessagePack). */
   readonly codec?: Codec;
   /** Calls of one client served at once; more are answered at once with an error (RPC_LIMIT; default 1024). */
   readonly maxInFlight?: number;

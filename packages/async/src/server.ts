@@ -24,6 +24,7 @@ import { checkServerOptions, TLS_HANDSHAKE_TIMEOUT_MS, type AsyncServerOptions }
 
 export type { AsyncServerOptions } from './server-options.js';
 
+/** The events of an {@link AsyncServer}, with their listeners' signatures: see {@link AsyncServer.on}. */
 export interface AsyncServerEvents {
   /** A client was accepted by one of this server's listeners, or added with addClient. */
   connect: (connection: Connection) => void;
@@ -151,6 +152,7 @@ export class AsyncServer<Api extends Procedures<Api> = Untyped> implements Async
     return this.#clients.size > 0;
   }
 
+  /** Subscribes to clients connecting and disconnecting, each call, and errors. */
   on<K extends keyof AsyncServerEvents>(event: K, listener: AsyncServerEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -236,6 +238,7 @@ export class AsyncServer<Api extends Procedures<Api> = Untyped> implements Async
     await Promise.all([...this.#clients.values()].map((client) => client.connection.close()));
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
