@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { rpcError } from '@rpc/core';
+import { parseAddress } from '../address.js';
+import { COMMON_OPTIONS, expectPositionals, LOGIN_OPTIONS, parseCommandLine, TLS_OPTIONS } from '../args.js';
+import { closeOnAbort, type Context } from '../context.js';
+import { EXIT } from '../errors.js';
+import { connectEventRpc } from '../event-rpc.js';
+import { Output } from '../output.js';
+
+const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS, ...LOGIN_OPTIONS, format: { type: 'string', short: 'f' } } as const;
+
+/** `rpc classes --help`. */
+export const CLASSES_HELP = `Usage: rpc classes [OPTIONS] HOST:PORT [CLASS...]
+
+Lists the classes an Event::RPC server exports (an @rpc/server or Perl's
+Event::RPC::Server) and their methods, one CLASS.METHOD a line, with its kind:
+constructor, method (returns values) or object returner (returns objects).
+Name classes to list only those.
+
+Options:
+  --json                 one line of JSON: {"CLASS": {"METHOD": KIND}} as the
+                         server sends it (_constructor, 1, _object)
+  -f, --format LIST      message formats to offer, in order: MSGP, CBOR, SERL,
+                         JSON (default: all four; the server picks)
+  --tls                  connect over TLS (verified against the system's CAs)
+  --ca FILE              trust the CA certificates in FILE (implies --tls)
+  --ca-path DIR          trust the CA certificates in DIR (implies --tls)
+  -k, --insecure         TLS without verifying the server (implies --tls)
+  -u, --user USER        log in as USER; the password comes from --password,
+                         RPC_PASSWORD, a prompt on a terminal, or stdin's first line
+  --password PASSWORD    the password (visible to other users in ps: prefer a prompt)
+  -t, --timeout SECONDS  give up connecting after SECONDS
+  -v, --verbose          say on stderr where it connected, the format, the version
+  -h, --help             this help
+`;
+
+/** Method kinds as the listing names them. */
+const KINDS: Readonly<Record<string, string>> = {
+  _constructor: 'constructor',
+  _singleton: 'singleton',
+  _object: 'object returner',
+  '1': 'method',
+};
+
+/** `rpc classes`: the classes and methods the server exports. */
+export async function classesCommand(args: readonly string[], ctx: Context): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, (argv) =>
+    parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }),
+  );
+  if (values.help) {
+    ctx.io.stdout.write(CLASSES_HELP);
+    return EXIT.OK;
+  }
+  expectPositionals(positionals, 1, Number.POSITIVE_INFINITY, 'HOST:PORT [CLASS...]');
+  const [where, ...wanted] = positionals as [string, ...string[]];
+  const address = parseAddress(where, { unix: false });
+  const client = await connectEventRpc(values, address, ctx);
+  const stop = closeOnAbort(ctx.io, () => client.close());
+  try {
+    const answer = await client.request({ cmd: 'class_info_all' });
+    const all = (answer.class_info_all ?? {}) as Record<string, Record<string, unknown>>;
+    for (const name of wanted)
+      if (!Object.hasOwn(all, name)) throw rpcError('RPC_UNKNOWN_CLASS', `the server exports no class '${name}'`);
+    const names = (wanted.length > 0 ? wanted : Object.keys(all)).sort();
+    const out = new Output(ctx.io.stdout, values.json === true);
+    if (values.json) {
+      out.value(Object.fromEntries(names.map((name) => [name, sorted(all[name] ?? {})])));
+      return EXIT.OK;
+    }
+    const rows = names.flatMap((name) =>
+      Object.entries(sorted(all[name] ?? {})).map(([method, kind]) => [`${name}.${method}`, KINDS[String(kind)] ?? String(kind)]),
+    );
+    const width = Math.max(0, ...rows.map(([target]) => (target as string).length));
+    for (const [target, kind] of rows) out.line(`${(target as string).padEnd(width)}  ${kind}`);
+    return EXIT.OK;
+  } finally {
+    stop();
+    await client.close();
+  }
+}
+
+/** `record` with its keys in order. */
+function sorted(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,120 @@
+import { parseArgs } from 'node:util';
+import { authError } from '@rpc/auth';
+import type { Channel, TransportError } from '@rpc/loop';
+import { nodeLoop } from '@rpc/loop-node';
+import { formatAddress, parseAddress } from '../address.js';
+import { COMMON_OPTIONS, expectPositionals, LOGIN_OPTIONS, parseCommandLine, TLS_OPTIONS, timeoutMs } from '../args.js';
+import { type Context, connecting } from '../context.js';
+import { cliError, EXIT, Interrupted } from '../errors.js';
+import { Output } from '../output.js';
+import { passwordFor } from '../password.js';
+import { tlsOptionsOf } from '../tls.js';
+
+const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS, ...LOGIN_OPTIONS } as const;
+
+/** `rpc log --help`. */
+export const LOG_HELP = `Usage: rpc log [OPTIONS] HOST:PORT
+
+Prints the lines of an Event::RPC server's log listener as they come, until
+the server closes the connection (exit 0) or you press Ctrl-C (exit 130).
+HOST:PORT is the log listener's own address: the server's port + 1.
+
+Options:
+  -u, --user USER        log in first (the listener's 'AUTH USER PASSWORD' line);
+                         the password comes from --password, RPC_PASSWORD, a
+                         prompt on a terminal, or stdin's first line
+  --password PASSWORD    the password
+  --json                 each line as a JSON string
+  --tls                  connect over TLS (verified against the system's CAs)
+  --ca FILE              trust the CA certificates in FILE (implies --tls)
+  --ca-path DIR          trust the CA certificates in DIR (implies --tls)
+  -k, --insecure         TLS without verifying the server (implies --tls)
+  -t, --timeout SECONDS  give up connecting after SECONDS
+  -v, --verbose          say on stderr where it connected
+  -h, --help             this help
+`;
+
+/** `rpc log`: tails a log listener. */
+export async function logCommand(args: readonly string[], ctx: Context): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, (argv) =>
+    parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }),
+  );
+  if (values.help) {
+    ctx.io.stdout.write(LOG_HELP);
+    return EXIT.OK;
+  }
+  expectPositionals(positionals, 1, 1, 'HOST:PORT');
+  const address = parseAddress(positionals[0] as string, { unix: false });
+  if (address.kind !== 'tcp') throw cliError('CLI_BAD_ADDRESS', 'log listeners are reached over TCP');
+  const deadline = timeoutMs(values.timeout);
+  const tls = await tlsOptionsOf(values);
+  if (values.password !== undefined && values.user === undefined)
+    throw cliError('CLI_USAGE', '--password needs --user');
+  const user = values.user;
+  if (user !== undefined && !/^\S+$/.test(user)) throw cliError('CLI_USAGE', 'a user name for the log listener has no spaces');
+  const password = user === undefined ? undefined : await passwordFor(user, values.password, ctx.io, ctx.lines);
+  if (password !== undefined && /[\r\n]/.test(password))
+    throw cliError('CLI_USAGE', 'a password for the log listener is one line');
+
+  const { io } = ctx;
+  const shown = formatAddress(address);
+  const endpoint = { host: address.host, port: address.port, ...(tls === undefined ? {} : { tls }) };
+  const opened = nodeLoop.connect(endpoint, deadline === undefined ? {} : { connectTimeoutMs: deadline });
+  const channel = await connecting(opened, () => opened.then((c) => c.destroy(), () => undefined), deadline, io, shown);
+  if (values.verbose) io.stderr.write(`rpc: connected to the log listener at ${shown}${tls ? ' over TLS' : ''}\n`);
+  if (user !== undefined) channel.write(new TextEncoder().encode(`AUTH ${user} ${password}\n`));
+  const out = new Output(io.stdout, true);
+  await tail(channel, user, ctx, values.json ? (line) => out.value(line) : (line) => out.line(line));
+  return EXIT.OK;
+}
+
+/**
+ * Prints the channel's lines until it closes; after a login, the first line is the listener's answer (`OK`, or
+ * `Illegal credentials` and the end: AUTH_FAILED). Resolves when the server closes, rejects when the connection
+ * fails, and with Interrupted when the run's signal aborts.
+ */
+function tail(channel: Channel, user: string | undefined, ctx: Context, print: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  let answered = user === undefined;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      channel.destroy();
+      reject(new Interrupted('interrupted'));
+    };
+    const signal = ctx.io.signal;
+    const lines = (text: string, last: boolean): Error | undefined => {
+      pending += text;
+      const parts = pending.split('\n');
+      pending = last ? '' : (parts.pop() as string);
+      for (const raw of last && parts.at(-1) === '' ? parts.slice(0, -1) : parts) {
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (!answered) {
+          answered = true;
+          if (line === 'OK') continue;
+          if (line === 'Illegal credentials') return authError('AUTH_FAILED', `${line} (log listener, user ${user})`);
+        }
+        print(line);
+      }
+      return undefined;
+    };
+    channel.on('data', (chunk) => {
+      const refused = lines(decoder.decode(chunk, { stream: true }), false);
+      if (refused) {
+        channel.destroy();
+        reject(refused);
+      }
+    });
+    channel.on('close', (error?: TransportError) => {
+      signal?.removeEventListener('abort', onAbort);
+      const refused = lines(decoder.decode(), true);
+      if (refused) reject(refused);
+      else if (error) reject(error);
+      else if (!answered)
+        reject(authError('AUTH_FAILED', `the log listener closed the connection without accepting user ${user}`));
+      else resolve();
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
