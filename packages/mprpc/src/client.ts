@@ -9,6 +9,7 @@ import type { Handlers, MethodName, Methods, MprpcHandler, ParamsOf, ResultOf, U
 import { resolveHandlerOptions, type CommonOptions } from './options.js';
 import { MprpcPeer } from './peer.js';
 
+/** What `new MprpcClient()` takes: where the server is, and the options servers and clients share. */
 export interface MprpcClientOptions extends CommonOptions {
   /** The server's host (default 127.0.0.1), or `'unix/'` with `port` a socket path. */
   readonly host?: string;
@@ -18,6 +19,7 @@ export interface MprpcClientOptions extends CommonOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** The events of an {@link MprpcClient}, with their listeners' signatures: see {@link MprpcClient.on}. */
 export interface MprpcClientEvents {
   /** connect() has connected. */
   connect: () => void;
@@ -62,6 +64,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
     return this.#connector.connect();
   }
 
+  /** Whether a connection is open now. */
   get connected(): boolean {
     return this.#peer?.connected ?? false;
   }
@@ -103,6 +106,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
     return this;
   }
 
+  /** Subscribes to `connect`, `disconnect` and `error`. */
   on<K extends keyof MprpcClientEvents>(event: K, listener: MprpcClientEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -113,6 +117,7 @@ export class MprpcClient<Remote extends Methods<Remote> = Untyped, Local extends
     await this.#peer?.close();
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

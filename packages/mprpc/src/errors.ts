@@ -23,6 +23,7 @@ export const MPRPC_ERRORS = {
   MPRPC_MESSAGE_TOO_LARGE: ProtocolError,
 } as const satisfies ErrorTable;
 
+/** The `code` of an error of {@link MPRPC_ERRORS}. */
 export type MprpcErrorCode = keyof typeof MPRPC_ERRORS;
 
 /** Makes the errors of @rpc/mprpc. */

@@ -19,7 +19,12 @@ export type MethodName<T> = keyof T & string;
 
 /** AnyEvent::MPRPC's result condvar: answer a request exactly once, with a result or an error. */
 export interface MprpcResult<R = unknown> {
+  /** Answers with `value`; a second answer throws MPRPC_ALREADY_ANSWERED. */
   result(value: R): void;
+  /**
+   * Answers with an error: an Error goes as its message (MessagePack cannot carry it), anything else as it is. A second
+   * answer throws MPRPC_ALREADY_ANSWERED.
+   */
   error(error: unknown): void;
   /**
    * Aborts when nobody waits for the answer any more: the connection went (RPC_DISCONNECTED), or the server closed
@@ -32,6 +37,8 @@ export interface MprpcResult<R = unknown> {
  * A method as regCb takes it: `res` answers a request, and is undefined for
  * a notification (nothing is sent back). The return value is ignored; a
  * throw answers with the error's message.
+ *
+ * @typeParam F - the method's signature in the `Local` interface, from which its parameters and result are typed.
  */
 export type MprpcHandler<F = (...params: unknown[]) => unknown> = (
   res: MprpcResult<ResultOf<F>> | undefined,

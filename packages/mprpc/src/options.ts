@@ -36,7 +36,9 @@ export interface ServerHandlerOptions extends HandlerOptions {
 
 /** What servers and clients share. */
 export interface CommonOptions {
+  /** Limits on what each connection may make us spend (AnyEvent::MPRPC's handler_options). */
   readonly handlerOptions?: HandlerOptions;
+  /** Speak TLS with these node:tls options (a server's `key` and `cert`; a client's `ca`, `servername`, ...). */
   readonly tls?: TlsOptions;
   /** The loop (default: the platform's, from @rpc/msg: Node's, or a WebSocket to the page's host in browsers). */
   readonly loop?: Loop;

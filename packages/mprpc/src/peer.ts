@@ -29,6 +29,7 @@ import { Reply } from './reply.js';
  * it), which is why the callbacks are told which peer calls them.
  */
 export interface PeerOptions<Remote extends Methods<Remote> = Untyped> {
+  /** Encodes and decodes the messages (MessagePack: see {@link mprpcCodec}). */
   readonly codec: Codec;
   /** Runs the deadlines of our calls. */
   readonly loop: Loop;
@@ -94,10 +95,12 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     };
   }
 
+  /** The peer's address. */
   get remote(): Address {
     return this.#conn.remote;
   }
 
+  /** Whether the connection is still open. */
   get connected(): boolean {
     return !this.#conn.closed;
   }
@@ -156,6 +159,7 @@ export class MprpcPeer<Remote extends Methods<Remote> = Untyped> implements Asyn
     return this.#conn.close();
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -25,6 +25,7 @@ import {
 import { MprpcPeer, type PeerOptions } from './peer.js';
 import { serverStats } from './server-stats.js';
 
+/** What `new MprpcServer()` takes: where to listen, the limits on clients, and the options clients take too. */
 export interface MprpcServerOptions extends CommonOptions {
   /** TCP port (0 picks one), or the path of a Unix socket. */
   readonly port: number | string;
@@ -36,6 +37,7 @@ export interface MprpcServerOptions extends CommonOptions {
   readonly shutdownTimeoutMs?: number;
 }
 
+/** The events of an {@link MprpcServer}, with their listeners' signatures: see {@link MprpcServer.on}. */
 export interface MprpcServerEvents<Remote extends Methods<Remote>> {
   /** A client connected. */
   connect: (peer: MprpcPeer<Remote>) => void;
@@ -167,6 +169,7 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
     return new Set(this.#peers.values());
   }
 
+  /** Subscribes to clients connecting and disconnecting, each call, and errors. */
   on<K extends keyof MprpcServerEvents<Remote>>(event: K, listener: MprpcServerEvents<Remote>[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -207,6 +210,7 @@ export class MprpcServer<Local extends Methods<Local> = Untyped, Remote extends 
     await this.#server.close();
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -99,6 +99,10 @@ export class ValueSplitter implements MessageDecoder {
     return this.#size;
   }
 
+  /**
+   * Takes the next bytes of the stream, handing out each value they complete; throws MPRPC_MALFORMED on a byte that
+   * starts no value, MPRPC_MESSAGE_TOO_LARGE once a value passes maxMessageSize.
+   */
   push(chunk: Uint8Array): void {
     let start = 0; // where the current value starts in this chunk
     let at = 0;
