@@ -5,14 +5,16 @@
 //     declarations copied beside it and a package.json that marks the folder as CommonJS;
 //  3. a package whose exports name `./browser` gets dist/browser.js bundled where that export's
 //     `default` points, by esbuild for browsers (which fails if anything in it needs a Node built-in);
-//  4. every public package gets a copy of the repository's LICENSE, which npm packs from the package's folder.
+//  4. compiled files whose source is gone are deleted (tsc's build mode leaves them);
+//  5. every public package gets a copy of the repository's LICENSE, which npm packs from the package's folder.
 // Declarations carry no module format of their own, so one set serves both.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
+import { orphans } from './outputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -30,6 +32,7 @@ const packageDirs =
   args.length > 0 ? targets : readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  for (const orphan of orphans(dir, manifest)) rmSync(join(dir, orphan));
   if (manifest.exports?.['.']?.require) buildCommonJs(dir);
   const bundle = manifest.exports?.['./browser']?.default;
   if (typeof bundle === 'string') await bundleForBrowsers(dir, bundle);

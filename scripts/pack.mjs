@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { orphans } from './outputs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORIGINAL = 'package.json.orig';
@@ -66,6 +67,7 @@ function staleness(dir, manifest) {
     if (manifest.exports?.['.']?.require !== undefined) need(`dist/cjs/${rel}.js`, source);
   }
   for (const file of entryFiles(manifest)) need(file);
+  for (const orphan of orphans(dir, manifest)) problems.push(`${orphan} has no source`);
   need('LICENSE');
   return problems;
 }

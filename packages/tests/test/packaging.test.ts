@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { danglingSourceMaps, manifestProblems, relativeLinks } from '../src/published.js';
 
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
@@ -75,7 +76,7 @@ describe('published packages', () => {
   });
 
   it.each(published)(
-    '@rpc/%s declares what npm needs, packs no tests, and is clean under publint and arethetypeswrong',
+    '@rpc/%s packs as published: built, a clean and complete manifest, no tests, maps and links that resolve, publint and arethetypeswrong clean',
     (name) => {
       const dir = join(root, 'packages', name);
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -89,14 +90,23 @@ describe('published packages', () => {
       expect(Object.keys(manifest.exports['.'].import)[0]).toBe('types');
       const packs = mkdtempSync(join(tmpdir(), 'rpc-pack-'));
       try {
+        // npm pack as a user runs it: prepack builds the package and writes the manifest it publishes.
+        const before = readFileSync(join(dir, 'package.json'), 'utf8');
         const [pack] = JSON.parse(
-          execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], {
+          execFileSync('npm', ['pack', '--json', '--pack-destination', packs], {
             cwd: dir,
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'ignore'],
           }),
         );
+        expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe(before); // postpack put it back
+        expect(existsSync(join(dir, 'package.json.orig'))).toBe(false);
         const files: string[] = pack.files.map((f: { path: string }) => f.path);
+        execFileSync('tar', ['xzf', join(packs, pack.filename as string), '-C', packs]);
+        const unpacked = join(packs, 'package');
+        expect(manifestProblems(name, JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')))).toEqual([]);
+        expect(danglingSourceMaps(unpacked, files)).toEqual([]);
+        expect(relativeLinks(readFileSync(join(unpacked, 'README.md'), 'utf8'))).toEqual([]);
         expect(files).toEqual(
           expect.arrayContaining([
             'LICENSE',
