@@ -76,7 +76,7 @@ describe('published packages', () => {
   });
 
   it.each(published)(
-    '@rpc/%s packs as published: built, a clean and complete manifest, no tests, maps and links that resolve, publint and arethetypeswrong clean',
+    '@rpc/%s packs built, with a clean manifest, no tests, maps and links that resolve; publint and attw agree',
     (name) => {
       const dir = join(root, 'packages', name);
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
