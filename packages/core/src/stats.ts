@@ -2,7 +2,7 @@ import { formatAddress, type Address, type RpcError } from '@rpc/loop';
 
 /** A connection's traffic as `@rpc/msg`'s `conn.stats()` tells it. Times are milliseconds since the epoch. */
 export interface TrafficFigures {
-  /** When the connection was accepted. */
+  /** When the connection was made. */
   readonly connectedAt: number;
   /** The last byte either way. */
   readonly lastActivityAt: number;
