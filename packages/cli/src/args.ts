@@ -1,4 +1,4 @@
-import { cliError } from './errors.js';
+import { cliError, messageOf } from './errors.js';
 
 /** Options every command takes. */
 export const COMMON_OPTIONS = {
@@ -42,7 +42,8 @@ export function parseCommandLine<R extends { values: object; positionals: string
   try {
     parsed = parse(marked);
   } catch (error) {
-    throw cliError('CLI_USAGE', error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error));
+    // parseArgs's first sentence ("Unknown option '--nope'"), without its advice about positionals.
+    throw cliError('CLI_USAGE', messageOf(error).split(/\.(\s|$)/)[0] ?? '');
   }
   const unmark = (value: unknown): unknown =>
     typeof value === 'string' && value.startsWith(NUMBER_MARK)

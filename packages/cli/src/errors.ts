@@ -1,4 +1,4 @@
-import { errorFactory, RpcError, UsageError, type ErrorTable } from '@rpc/loop';
+import { errorFactory, type RpcError, UsageError, type ErrorTable } from '@rpc/loop';
 
 /**
  * The codes of `rpc`'s own errors, all about the command line (the rest come from the libraries: `RPC_*`, `LOOP_*`,
@@ -47,17 +47,24 @@ export class Interrupted extends Error {
 /** The exit status for `error`, by its kind (see {@link EXIT}). */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof Interrupted) return EXIT.INTERRUPTED;
-  if (!(error instanceof RpcError)) return EXIT.CALL_FAILED;
-  if (error.code === 'AUTH_FAILED') return EXIT.AUTH;
-  switch (error.kind) {
+  // By its fields rather than instanceof: a library loaded twice (ES module and CommonJS) has two RpcError classes.
+  const { code, kind } = (error ?? {}) as Partial<Pick<RpcError, 'code' | 'kind'>>;
+  if (code === 'AUTH_FAILED') return EXIT.AUTH;
+  switch (kind) {
     case 'usage':
       return EXIT.USAGE;
     case 'transport':
     case 'protocol':
       return EXIT.CONNECTION;
     default:
-      return EXIT.CALL_FAILED; // remote, cancel
+      return EXIT.CALL_FAILED; // remote, cancel, and what is no @rpc error
   }
+}
+
+/** The message of what was thrown (also of errors from another realm, which are no `instanceof Error` here). */
+export function messageOf(thrown: unknown): string {
+  const message = thrown !== null && typeof thrown === 'object' ? (thrown as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(thrown);
 }
 
 /** `error CODE: message`, as printed on stderr: the code of an @rpc error, a Node error's own code, else ERROR. */
@@ -66,6 +73,5 @@ export function describeError(error: unknown): string {
     error !== null && typeof error === 'object' && typeof (error as { code?: unknown }).code === 'string'
       ? (error as { code: string }).code
       : 'ERROR';
-  const message = error instanceof Error ? error.message : String(error);
-  return `error ${code}: ${message}`;
+  return `error ${code}: ${messageOf(error)}`;
 }

@@ -1,5 +1,5 @@
 import { MsgpackExtension } from '@rpc/mprpc';
-import { cliError } from './errors.js';
+import { cliError, messageOf } from './errors.js';
 
 /** One call as written on a `--call` option or a line of stdin: `METHOD [ARG...]`. */
 export interface CallLine {
@@ -16,9 +16,7 @@ export function parseJsonArg(text: string, label: string): unknown {
     return fromJson(JSON.parse(text));
   } catch (error) {
     const why = /^\s*["{[\d-]/.test(text)
-      ? error instanceof Error
-        ? error.message
-        : String(error)
+      ? messageOf(error)
       : `a string is written in double quotes: '${JSON.stringify(text)}'`;
     throw cliError('CLI_BAD_JSON', `${label} is not JSON: ${text} (${why})`);
   }

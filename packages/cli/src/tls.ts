@@ -1,6 +1,6 @@
 import type { TlsOptions } from '@rpc/loop';
 import { loadCaCertificates } from '@rpc/loop-node';
-import { cliError } from './errors.js';
+import { cliError, messageOf } from './errors.js';
 
 /** The values of the TLS options as parseArgs gives them. */
 export interface TlsFlags {
@@ -25,7 +25,7 @@ export async function tlsOptionsOf(flags: TlsFlags): Promise<TlsOptions | undefi
     try {
       ca = await loadCaCertificates(caFile, caPath);
     } catch (error) {
-      throw cliError('CLI_USAGE', `cannot read ${named}: ${error instanceof Error ? error.message : String(error)}`);
+      throw cliError('CLI_USAGE', `cannot read ${named}: ${messageOf(error)}`);
     }
     if (ca.length === 0) throw cliError('CLI_USAGE', `no PEM certificate in ${named}`);
   }
