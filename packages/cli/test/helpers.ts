@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { exportClass } from '@rpc/core';
 import { returnList, Server, type ServerOptions } from '@rpc/server';
@@ -13,13 +14,24 @@ export interface Outcome {
 /** Runs `rpc argv...` in this process, with `stdin` as its standard input (none: empty). */
 export async function rpc(
   argv: readonly string[],
-  options: { stdin?: string | Readable; env?: Record<string, string>; signal?: AbortSignal } = {},
+  options: {
+    stdin?: string | Readable;
+    env?: Record<string, string>;
+    signal?: AbortSignal;
+    /** Called with all of stdout so far, after each write. */
+    onStdout?: (stdout: string) => void;
+  } = {},
 ): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
   const stdin = typeof options.stdin === 'string' ? Readable.from([options.stdin]) : options.stdin;
   const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        options.onStdout?.(stdout);
+      },
+    },
     stderr: { write: (text: string) => (stderr += text) },
     ...(stdin === undefined ? {} : { stdin }),
     ...(options.env === undefined ? {} : { env: options.env }),
@@ -143,16 +155,43 @@ export const CLASSES = {
   Pair: exportClass(Pair, { of: '_constructor', empty: '_constructor', get: 1 }),
 };
 
-/** A started @rpc/server on 127.0.0.1 exporting {@link CLASSES}, silent. */
+/**
+ * A started @rpc/server on 127.0.0.1 exporting {@link CLASSES}, silent. With a log listener (port + 1) it starts on
+ * a port whose next one was free; another test may take that one in between, so it tries again a few times.
+ */
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<Server> {
-  const server = new Server({
-    host: '127.0.0.1',
-    port: 0,
-    logger: { log: () => undefined },
-    classes: CLASSES,
-    shutdownTimeoutMs: 100,
-    ...options,
-  });
-  await server.start();
-  return server;
+  for (let attempt = 1; ; attempt++) {
+    const server = new Server({
+      host: '127.0.0.1',
+      port: options.startLogListener ? await freePortPair() : 0,
+      logger: { log: () => undefined },
+      classes: CLASSES,
+      shutdownTimeoutMs: 100,
+      ...options,
+    });
+    try {
+      return await server.start();
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: string }).code !== 'LOOP_ADDRESS_IN_USE') throw error;
+    }
+  }
+}
+
+/** A free port whose next port is free too. */
+async function freePortPair(): Promise<number> {
+  const bind = (port: number): Promise<net.Server | undefined> =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    });
+  const close = (server: net.Server | undefined): Promise<void> =>
+    new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  for (;;) {
+    const first = await bind(0);
+    const port = (first?.address() as net.AddressInfo | undefined)?.port ?? 0;
+    const second = port > 0 && port < 65535 ? await bind(port + 1) : undefined;
+    await Promise.all([close(first), close(second)]);
+    if (second !== undefined) return port;
+  }
 }
