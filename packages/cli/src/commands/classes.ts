@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { rpcError } from '@rpc/core';
+import { methodKind, rpcError } from '@rpc/core';
 import { parseAddress } from '../address.js';
 import { COMMON_OPTIONS, expectPositionals, LOGIN_OPTIONS, parseCommandLine, TLS_OPTIONS } from '../args.js';
 import { closeOnAbort, type Context } from '../context.js';
@@ -79,7 +79,14 @@ export async function classesCommand(args: readonly string[], ctx: Context): Pro
   }
 }
 
-/** `record` with its keys in order. */
+/**
+ * A method map with its methods in order and their kinds as Event::RPC names them (Perl sends `1` or `"1"` as a
+ * scalar's history has it: always `1` here).
+ */
 function sorted(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(
+    Object.entries(record)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([method, kind]) => [method, methodKind(kind) ?? kind]),
+  );
 }
