@@ -1,6 +1,6 @@
 import { loopError } from '@rpc/loop';
 import { Interrupted } from './errors.js';
-import { type CliIo, LineReader } from './io.js';
+import type { CliIo, LineReader } from './io.js';
 
 /** What every command gets from {@link run}: its I/O, and stdin's lines (opened on first use). */
 export interface Context {

@@ -38,11 +38,12 @@ export async function connectEventRpc(flags: EventRpcFlags, address: Address, ct
   const formats = formatsOf(flags.format);
   const deadline = timeoutMs(flags.timeout);
   const tls = await tlsOptionsOf(flags);
-  if (flags.password !== undefined && flags.user === undefined)
-    throw cliError('CLI_USAGE', '--password needs --user');
+  if (flags.password !== undefined && flags.user === undefined) throw cliError('CLI_USAGE', '--password needs --user');
   const user = flags.user;
   const login =
-    user === undefined ? {} : { authUser: user, authPass: crypt(user, await passwordFor(user, flags.password, ctx.io, ctx.lines)) };
+    user === undefined
+      ? {}
+      : { authUser: user, authPass: crypt(user, await passwordFor(user, flags.password, ctx.io, ctx.lines)) };
   const { io } = ctx;
   const options: ClientOptions = {
     host: address.host,

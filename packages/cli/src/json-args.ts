@@ -83,7 +83,8 @@ export function fromJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  if (keys.length === 1 && typeof record.$bytes === 'string') return new Uint8Array(Buffer.from(record.$bytes, 'base64'));
+  if (keys.length === 1 && typeof record.$bytes === 'string')
+    return new Uint8Array(Buffer.from(record.$bytes, 'base64'));
   if (keys.length === 2 && Number.isInteger(record.$ext) && typeof record.data === 'string')
     return new MsgpackExtension(record.$ext as number, new Uint8Array(Buffer.from(record.data, 'base64')));
   return Object.fromEntries(keys.map((key) => [key, fromJson(record[key])]));

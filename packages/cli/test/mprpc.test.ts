@@ -67,7 +67,11 @@ describe('rpc mprpc and rpc notify against our MessagePack-RPC server', () => {
   });
 
   it('sends a notification and prints nothing', async () => {
-    expect(await rpc(['notify', at, 'note', '"from the cli"', '2'])).toEqual({ status: EXIT.OK, stdout: '', stderr: '' });
+    expect(await rpc(['notify', at, 'note', '"from the cli"', '2'])).toEqual({
+      status: EXIT.OK,
+      stdout: '',
+      stderr: '',
+    });
     await waitFor(() => notes.length === 1, 'the notification', 30_000);
     expect(notes).toEqual([['notification', 'from the cli', 2]]);
   });
@@ -78,7 +82,11 @@ describe('rpc mprpc and rpc notify against our MessagePack-RPC server', () => {
       .regCb({ sum: (res, a, b) => res?.result(a + b) })
       .start();
     void unix;
-    expect(await rpc(['mprpc', `unix:${path}`, 'sum', '2', '3'])).toEqual({ status: EXIT.OK, stdout: '5\n', stderr: '' });
+    expect(await rpc(['mprpc', `unix:${path}`, 'sum', '2', '3'])).toEqual({
+      status: EXIT.OK,
+      stdout: '5\n',
+      stderr: '',
+    });
     expect(await rpc(['mprpc', '-v', path, 'sum', '2', '3'])).toEqual({
       status: EXIT.OK,
       stdout: '5\n',
@@ -169,7 +177,7 @@ describe('rpc mprpc and rpc notify against neovim', () => {
     await waitFor(async () => (await read()) === '42\n', 'g:from_cli', 30_000);
   });
 
-  it("reaches neovim on a Unix socket it was asked to listen on (a path, as in $NVIM)", async () => {
+  it('reaches neovim on a Unix socket it was asked to listen on (a path, as in $NVIM)', async () => {
     const path = socketPath('nvim.sock');
     const started = await rpc(['mprpc', '--json', at, 'nvim_call_function', '"serverstart"', JSON.stringify([path])]);
     expect(started).toEqual({ status: EXIT.OK, stdout: `${JSON.stringify(path)}\n`, stderr: '' });

@@ -96,8 +96,20 @@ describe('rpc against the Perl Event::RPC server with TLS and a login', () => {
       stdin: 's3cret\n',
     });
     expect(ok).toMatchObject({ status: EXIT.OK, stdout: '"Hello, "\n' });
-    expect(ok.stderr).toMatch(new RegExp(`^rpc: connected to ${at} over TLS: Event::RPC 1.10, .*, logged in as fred\n$`));
-    const refused = await rpc(['call', '--ca', pki.caFile, '-u', 'fred', '--password', 'no', at, 'Event_RPC_Test.hello']);
+    expect(ok.stderr).toMatch(
+      new RegExp(`^rpc: connected to ${at} over TLS: Event::RPC 1.10, .*, logged in as fred\n$`),
+    );
+    const refused = await rpc([
+      'call',
+      '--ca',
+      pki.caFile,
+      '-u',
+      'fred',
+      '--password',
+      'no',
+      at,
+      'Event_RPC_Test.hello',
+    ]);
     expect(refused).toMatchObject({ status: EXIT.AUTH, stdout: '' });
     expect(refused.stderr).toMatch(/^error AUTH_FAILED: /);
   });

@@ -52,7 +52,9 @@ describe('rpc with a login', () => {
     const out = await rpc(['call', '--json', '-v', '-u', 'fred', '--password', 's3cret', at(), 'Clock.zone']);
     expect(out).toMatchObject({ status: EXIT.OK, stdout: '"UTC"\n' });
     expect(out.stderr).toMatch(/, logged in as fred\n$/);
-    const env = await rpc(['call', '--json', '--user', 'fred', at(), 'Clock.zone'], { env: { RPC_PASSWORD: 's3cret' } });
+    const env = await rpc(['call', '--json', '--user', 'fred', at(), 'Clock.zone'], {
+      env: { RPC_PASSWORD: 's3cret' },
+    });
     expect(env).toEqual({ status: EXIT.OK, stdout: '"UTC"\n', stderr: '' });
   });
 

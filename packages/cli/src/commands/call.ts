@@ -81,7 +81,10 @@ export async function callCommand(args: readonly string[], ctx: Context): Promis
   const address = parseAddress(where, { unix: false });
   const dot = target.lastIndexOf('.');
   if (session && dot >= 0)
-    throw cliError('CLI_USAGE', `with --object, name the class only (not '${target}'): the calls come from --call or stdin`);
+    throw cliError(
+      'CLI_USAGE',
+      `with --object, name the class only (not '${target}'): the calls come from --call or stdin`,
+    );
   if (!session && (dot <= 0 || dot === target.length - 1))
     throw cliError('CLI_USAGE', `'${target}' names no method: write CLASS.METHOD`);
   const className = session ? target : target.slice(0, dot);
@@ -109,7 +112,8 @@ export async function callCommand(args: readonly string[], ctx: Context): Promis
     }
     const ctor = make ?? { method: defaultConstructor(className, Object.keys(constructors)), args: [] };
     const construct = Object.hasOwn(constructors, ctor.method) ? constructors[ctor.method] : undefined;
-    if (construct === undefined) throw rpcError('RPC_UNKNOWN_METHOD', `${className} exports no constructor '${ctor.method}'`);
+    if (construct === undefined)
+      throw rpcError('RPC_UNKNOWN_METHOD', `${className} exports no constructor '${ctor.method}'`);
     const object = await construct(...ctor.args);
     const listContext: CallOptions = { list: true };
     const callee = values.list ? withCallOptions(object, listContext) : object;

@@ -7,7 +7,12 @@ import { EXIT } from '../errors.js';
 import { connectEventRpc } from '../event-rpc.js';
 import { Output } from '../output.js';
 
-const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS, ...LOGIN_OPTIONS, format: { type: 'string', short: 'f' } } as const;
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...TLS_OPTIONS,
+  ...LOGIN_OPTIONS,
+  format: { type: 'string', short: 'f' },
+} as const;
 
 /** `rpc classes --help`. */
 export const CLASSES_HELP = `Usage: rpc classes [OPTIONS] HOST:PORT [CLASS...]
@@ -68,7 +73,10 @@ export async function classesCommand(args: readonly string[], ctx: Context): Pro
       return EXIT.OK;
     }
     const rows = names.flatMap((name) =>
-      Object.entries(sorted(all[name] ?? {})).map(([method, kind]) => [`${name}.${method}`, KINDS[String(kind)] ?? String(kind)]),
+      Object.entries(sorted(all[name] ?? {})).map(([method, kind]) => [
+        `${name}.${method}`,
+        KINDS[String(kind)] ?? String(kind),
+      ]),
     );
     const width = Math.max(0, ...rows.map(([target]) => (target as string).length));
     for (const [target, kind] of rows) out.line(`${(target as string).padEnd(width)}  ${kind}`);

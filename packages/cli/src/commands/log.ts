@@ -51,7 +51,8 @@ export async function logCommand(args: readonly string[], ctx: Context): Promise
   if (values.password !== undefined && values.user === undefined)
     throw cliError('CLI_USAGE', '--password needs --user');
   const user = values.user;
-  if (user !== undefined && !/^\S+$/.test(user)) throw cliError('CLI_USAGE', 'a user name for the log listener has no spaces');
+  if (user !== undefined && !/^\S+$/.test(user))
+    throw cliError('CLI_USAGE', 'a user name for the log listener has no spaces');
   const password = user === undefined ? undefined : await passwordFor(user, values.password, ctx.io, ctx.lines);
   if (password !== undefined && /[\r\n]/.test(password))
     throw cliError('CLI_USAGE', 'a password for the log listener is one line');
@@ -60,7 +61,17 @@ export async function logCommand(args: readonly string[], ctx: Context): Promise
   const shown = formatAddress(address);
   const endpoint = { host: address.host, port: address.port, ...(tls === undefined ? {} : { tls }) };
   const opened = nodeLoop.connect(endpoint, deadline === undefined ? {} : { connectTimeoutMs: deadline });
-  const channel = await connecting(opened, () => opened.then((c) => c.destroy(), () => undefined), deadline, io, shown);
+  const channel = await connecting(
+    opened,
+    () =>
+      opened.then(
+        (c) => c.destroy(),
+        () => undefined,
+      ),
+    deadline,
+    io,
+    shown,
+  );
   if (values.verbose) io.stderr.write(`rpc: connected to the log listener at ${shown}${tls ? ' over TLS' : ''}\n`);
   if (user !== undefined) channel.write(new TextEncoder().encode(`AUTH ${user} ${password}\n`));
   const out = new Output(io.stdout, true);
