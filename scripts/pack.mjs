@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-// The prepack and postpack of every public package, run by npm, pnpm and lerna in the package's folder:
+// The prepack of every public package, run by npm and lerna in the package's folder:
 //   prepack   builds the package, refuses to pack it if dist/ is still missing a file or older than a source,
-//             and leaves in package.json only what a registry user reads: no scripts, no devDependencies,
+//             and leaves in package.json only what a registry user reads: no build scripts or devDependencies,
 //             sibling ranges (`workspace:^`) turned into the versions they name. A dependency on a private
-//             package is refused. The manifest as it was waits beside it in package.json.orig.
-//   postpack  puts that manifest back.
-//   restore   does so for every package: `lerna publish` runs no package's postpack, since it re-reads the
-//             manifest after prepack (which has no scripts left), so the root's postpack runs this.
+//             package is refused. The manifest as it was waits beside it in package.json.orig, which the
+//             package's postpack (a one-line rename) puts back.
 //   check     only the refusal: is dist/ complete and newer than the sources?
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -79,7 +77,12 @@ function publishedManifest(manifest) {
       .map((path) => readManifest(join(path, 'package.json')))
       .map((m) => [m.name, m]),
   );
-  const { scripts: _scripts, devDependencies: _devDependencies, ...published } = manifest;
+  // The postpack stays: lerna runs the scripts it read before prepack from the manifest it re-reads after, and fails
+  // on one that is gone. It needs nothing from this repository, so it is harmless on the registry.
+  const { devDependencies: _devDependencies, ...published } = {
+    ...manifest,
+    scripts: { postpack: manifest.scripts.postpack },
+  };
   const problems = [];
   for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
     for (const [name, range] of Object.entries(published[field] ?? {})) {
@@ -111,19 +114,9 @@ function prepack(dir) {
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
 }
 
-function postpack(dir) {
-  if (existsSync(join(dir, ORIGINAL))) renameSync(join(dir, ORIGINAL), join(dir, 'package.json'));
-}
-
 switch (command) {
   case 'prepack':
     prepack(dir);
-    break;
-  case 'postpack':
-    postpack(dir);
-    break;
-  case 'restore':
-    for (const path of packageDirs()) postpack(path);
     break;
   case 'check': {
     const manifest = readManifest(join(dir, 'package.json'));
@@ -132,6 +125,6 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: pack.mjs prepack|postpack|check [DIR] | restore');
+    console.error('usage: pack.mjs prepack|check [DIR]');
     process.exit(2);
 }

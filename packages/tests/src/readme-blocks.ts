@@ -62,7 +62,8 @@ export function fileNameOf(block: CodeBlock): string {
   return `${block.readme.replace(/[/.]/g, '_')}-${block.index}.mts`;
 }
 
-const TSC_FLAGS = [
+/** How a user compiles a pasted block: strict, for Node 20, as an ES module or CommonJS by its extension. */
+export const TSC_FLAGS = [
   '--noEmit',
   '--strict',
   '--skipLibCheck',
