@@ -23,3 +23,27 @@ TLS, lost, protocol), 4 login refused, 130 interrupted.
 
 Run 'rpc COMMAND --help' for a command's options.
 `;
+
+/** The help lines of the TLS options, which every command takes. */
+export const TLS_HELP = `  --tls                  connect over TLS (verified against the system's CAs)
+  --ca FILE              trust the CA certificates in FILE (implies --tls)
+  --ca-path DIR          trust the CA certificates in DIR (implies --tls)
+  -k, --insecure         TLS without verifying the server (implies --tls)
+`;
+
+/** The help lines of the login options. */
+export const LOGIN_HELP = `  -u, --user USER        log in as USER; the password comes from --password,
+                         RPC_PASSWORD, a prompt on a terminal, or stdin's first line
+  --password PASSWORD    the password (visible to other users in ps: prefer a prompt)
+`;
+
+/** The help line of --format. */
+export const FORMAT_HELP = `  -f, --format LIST      the message formats to use, by preference: MSGP, CBOR,
+                         SERL, JSON (default: all four in that order; the
+                         first the server speaks too is used)
+`;
+
+/** The help lines of --verbose and --help. */
+export const VERBOSE_HELP = `  -v, --verbose          say on stderr where it connected (and how)
+  -h, --help             this help
+`;

@@ -31,7 +31,7 @@ describe('rpc over TLS', () => {
     expect(jsonLines(byDir.stdout)).toEqual([{ Clock: { instance: '_constructor', zone: 1 } }]);
   });
 
-  it('refuses a server its CAs did not sign with exit 3, and connects unverified with --insecure, warning', async () => {
+  it('refuses a server its CAs did not sign with exit 3, and with --insecure connects unverified', async () => {
     const at = `127.0.0.1:${tls.port}`;
     const other = await rpc(['call', '--ca', pki.otherCaFile, at, 'Clock.zone']);
     expect(other).toMatchObject({ status: EXIT.CONNECTION, stdout: '' });
@@ -58,7 +58,7 @@ describe('rpc with a login', () => {
     expect(env).toEqual({ status: EXIT.OK, stdout: '"UTC"\n', stderr: '' });
   });
 
-  it("reads the password from stdin's first line when stdin is no terminal, and the session's calls after it", async () => {
+  it("reads the password from stdin's first line when it is no terminal, then a session's calls", async () => {
     const once = await rpc(['classes', '--json', '-u', 'fred', at(), 'Clock'], { stdin: 's3cret\n' });
     expect(once).toMatchObject({ status: EXIT.OK, stderr: '' });
     const session = await rpc(['call', '--json', '-o', '-u', 'fred', at(), 'My::Notebook'], {

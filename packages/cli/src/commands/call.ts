@@ -8,6 +8,7 @@ import { cliError, EXIT } from '../errors.js';
 import { connectEventRpc } from '../event-rpc.js';
 import { type CallLine, parseCallLine, parseJsonArgs } from '../json-args.js';
 import { Output } from '../output.js';
+import { FORMAT_HELP, LOGIN_HELP, TLS_HELP, VERBOSE_HELP } from '../help.js';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -28,8 +29,8 @@ Calls a method of a class an Event::RPC server exports (an @rpc/server or
 Perl's Event::RPC::Server) and prints its result as JSON on stdout.
 
 Each ARG is one JSON value: 42, true, null, '"text"', '[1,2]', '{"a":1}'
-(quote for the shell: a string needs its double quotes). Put -- before
-arguments that start with '--'; negative numbers need nothing.
+(quote for the shell: a string needs its double quotes). Negative numbers
+are arguments, not options; so is everything after --.
 
 CLASS.METHOD is called on an object made for it, by the class's constructor
 'new' (or its only constructor) with no arguments, or as --new says. When
@@ -50,16 +51,8 @@ Options:
                          (Perl's list context); by default none is null, one
                          is itself, several are an array
   --json                 one line of JSON per result (default: indented)
-  -f, --format LIST      message formats to offer, in order: MSGP, CBOR, SERL,
-                         JSON (default: all four; the server picks)
-  --tls, --ca FILE, --ca-path DIR, -k/--insecure   TLS, as in 'rpc classes'
-  -u, --user USER        log in as USER (password: --password, RPC_PASSWORD,
-                         a prompt on a terminal, or stdin's first line)
-  --password PASSWORD    the password
-  -t, --timeout SECONDS  give up connecting, and each call, after SECONDS
-  -v, --verbose          say on stderr where it connected, the format, the version
-  -h, --help             this help
-`;
+${FORMAT_HELP}${TLS_HELP}${LOGIN_HELP}  -t, --timeout SECONDS  give up connecting, and each call, after SECONDS
+${VERBOSE_HELP}`;
 
 /** `rpc call`: one call, or a session of calls on one object. */
 export async function callCommand(args: readonly string[], ctx: Context): Promise<number> {

@@ -6,6 +6,7 @@ import { closeOnAbort, type Context } from '../context.js';
 import { EXIT } from '../errors.js';
 import { connectEventRpc } from '../event-rpc.js';
 import { Output } from '../output.js';
+import { FORMAT_HELP, LOGIN_HELP, TLS_HELP, VERBOSE_HELP } from '../help.js';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -25,19 +26,8 @@ Name classes to list only those.
 Options:
   --json                 one line of JSON: {"CLASS": {"METHOD": KIND}} as the
                          server sends it (_constructor, 1, _object)
-  -f, --format LIST      message formats to offer, in order: MSGP, CBOR, SERL,
-                         JSON (default: all four; the server picks)
-  --tls                  connect over TLS (verified against the system's CAs)
-  --ca FILE              trust the CA certificates in FILE (implies --tls)
-  --ca-path DIR          trust the CA certificates in DIR (implies --tls)
-  -k, --insecure         TLS without verifying the server (implies --tls)
-  -u, --user USER        log in as USER; the password comes from --password,
-                         RPC_PASSWORD, a prompt on a terminal, or stdin's first line
-  --password PASSWORD    the password (visible to other users in ps: prefer a prompt)
-  -t, --timeout SECONDS  give up connecting after SECONDS
-  -v, --verbose          say on stderr where it connected, the format, the version
-  -h, --help             this help
-`;
+${FORMAT_HELP}${TLS_HELP}${LOGIN_HELP}  -t, --timeout SECONDS  give up connecting after SECONDS
+${VERBOSE_HELP}`;
 
 /** Method kinds as the listing names them. */
 const KINDS: Readonly<Record<string, string>> = {

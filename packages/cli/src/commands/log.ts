@@ -7,6 +7,7 @@ import { COMMON_OPTIONS, expectPositionals, LOGIN_OPTIONS, parseCommandLine, TLS
 import { type Context, connecting } from '../context.js';
 import { cliError, EXIT, Interrupted } from '../errors.js';
 import { Output } from '../output.js';
+import { LOGIN_HELP, TLS_HELP, VERBOSE_HELP } from '../help.js';
 import { passwordFor } from '../password.js';
 import { tlsOptionsOf } from '../tls.js';
 
@@ -17,22 +18,13 @@ export const LOG_HELP = `Usage: rpc log [OPTIONS] HOST:PORT
 
 Prints the lines of an Event::RPC server's log listener as they come, until
 the server closes the connection (exit 0) or you press Ctrl-C (exit 130).
-HOST:PORT is the log listener's own address: the server's port + 1.
+HOST:PORT is the log listener's own address: the server's port + 1. With
+--user, it first logs in with the listener's 'AUTH USER PASSWORD' line.
 
 Options:
-  -u, --user USER        log in first (the listener's 'AUTH USER PASSWORD' line);
-                         the password comes from --password, RPC_PASSWORD, a
-                         prompt on a terminal, or stdin's first line
-  --password PASSWORD    the password
   --json                 each line as a JSON string
-  --tls                  connect over TLS (verified against the system's CAs)
-  --ca FILE              trust the CA certificates in FILE (implies --tls)
-  --ca-path DIR          trust the CA certificates in DIR (implies --tls)
-  -k, --insecure         TLS without verifying the server (implies --tls)
-  -t, --timeout SECONDS  give up connecting after SECONDS
-  -v, --verbose          say on stderr where it connected
-  -h, --help             this help
-`;
+${LOGIN_HELP}${TLS_HELP}  -t, --timeout SECONDS  give up connecting after SECONDS
+${VERBOSE_HELP}`;
 
 /** `rpc log`: tails a log listener. */
 export async function logCommand(args: readonly string[], ctx: Context): Promise<number> {

@@ -6,6 +6,7 @@ import { closeOnAbort, type Context, connecting } from '../context.js';
 import { EXIT } from '../errors.js';
 import { parseJsonArgs } from '../json-args.js';
 import { Output } from '../output.js';
+import { TLS_HELP, VERBOSE_HELP } from '../help.js';
 import { tlsOptionsOf } from '../tls.js';
 
 const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS } as const;
@@ -13,13 +14,7 @@ const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS } as const;
 const ADDRESSES = `ADDRESS is HOST:PORT, or a Unix socket: unix:PATH, or any path with a /
 (neovim's 'nvim --listen' address, $NVIM in its terminal).`;
 
-const SHARED_OPTIONS = `  --tls                  connect over TLS (verified against the system's CAs)
-  --ca FILE              trust the CA certificates in FILE (implies --tls)
-  --ca-path DIR          trust the CA certificates in DIR (implies --tls)
-  -k, --insecure         TLS without verifying the server (implies --tls)
-  -v, --verbose          say on stderr where it connected
-  -h, --help             this help
-`;
+const SHARED_OPTIONS = `${TLS_HELP}${VERBOSE_HELP}`;
 
 /** `rpc mprpc --help`. */
 export const MPRPC_HELP = `Usage: rpc mprpc [OPTIONS] ADDRESS METHOD [ARG...]
