@@ -30,6 +30,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let reader: LineReader | undefined;
   const ctx: Context = { io, lines: () => (reader ??= new LineReader(io.stdin)) };
   const [name, ...args] = argv;
+  // An interrupt also stops a wait for stdin's next line (a session typed at a terminal, say).
+  const stopReading = (): void => reader?.close();
+  io.signal?.addEventListener('abort', stopReading, { once: true });
   try {
     if (name === undefined) {
       io.stderr.write(MAIN_HELP);
@@ -44,7 +47,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return EXIT.OK;
     }
     if (name === 'help') return await commandOf(args[0] as string)(['--help'], ctx);
-    return await commandOf(name)(args, ctx);
+    const status = await commandOf(name)(args, ctx);
+    return io.signal?.aborted ? EXIT.INTERRUPTED : status;
   } catch (error) {
     if (io.signal?.aborted) return EXIT.INTERRUPTED; // the connection closed under the call: no news
     const status = exitCodeOf(error);
@@ -54,6 +58,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stderr.write(`Run 'rpc ${name} --help' for its usage.\n`);
     return status;
   } finally {
+    io.signal?.removeEventListener('abort', stopReading);
     reader?.close();
   }
 }

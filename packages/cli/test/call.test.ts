@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import * as net from 'node:net';
+import { PassThrough, Readable } from 'node:stream';
 import type { Server } from '@rpc/server';
 import { waitFor } from '@rpc/testkit';
 import { EXIT } from '../src/index.js';
@@ -148,6 +149,24 @@ describe('rpc call', () => {
     expect(out.stderr).toMatch(/^error LOOP_CONNECTION_REFUSED: /);
   });
 
+  it('gives up connecting to a server that says nothing after --timeout, exit 3', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const out = await rpc(['classes', '--timeout', '0.5', `127.0.0.1:${port}`]);
+      expect(out).toEqual({
+        status: EXIT.CONNECTION,
+        stdout: '',
+        stderr: `error LOOP_CONNECT_TIMEOUT: no connection to 127.0.0.1:${port} within 0.5 s\n`,
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('ends with exit 130 and no message when interrupted', async () => {
     const interrupt = new AbortController();
     const running = rpc(['call', at, 'My::Notebook.hang'], { signal: interrupt.signal });
@@ -184,6 +203,22 @@ describe('rpc call --object', () => {
     const out = await rpc(['call', '--object', '--json', at, 'My::Notebook'], { stdin });
     expect(out).toMatchObject({ status: EXIT.OK, stderr: '' });
     expect(jsonLines(out.stdout)).toEqual([2, [[1, 2], { k: 'v w' }, -3], ['a b', 'c'], 3]);
+  });
+
+  it('ends with exit 130 when interrupted while it waits for the next line', async () => {
+    const stdin = new PassThrough();
+    const interrupt = new AbortController();
+    let seen = '';
+    const running = rpc(['call', '-o', '--json', at, 'My::Notebook'], {
+      stdin,
+      signal: interrupt.signal,
+      onStdout: (stdout) => (seen = stdout),
+    });
+    stdin.write('write "typed"\n');
+    await waitFor(() => seen === '1\n', 'the first answer', 30_000);
+    interrupt.abort(); // stdin stays open, as a terminal does
+    expect(await running).toEqual({ status: EXIT.INTERRUPTED, stdout: '1\n', stderr: '' });
+    stdin.destroy();
   });
 
   it('stops at the first call that fails, after printing the ones before it', async () => {
