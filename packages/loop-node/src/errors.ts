@@ -7,7 +7,11 @@ import {
   type TransportError,
 } from '@rpc/loop';
 
-type NodeError = Error & { code?: string };
+/** An error as Node's net, tls and fs report it: `code` is the system's or OpenSSL's (ECONNREFUSED, ...). */
+export type NodeError = Error & {
+  /** The platform's code, kept as the TransportError's `reason`. */
+  code?: string;
+};
 
 // What the OpenSSL / node:tls verification codes mean, so a failure says which check failed.
 const TLS_CHECKS: Readonly<Record<string, string>> = {

@@ -1,13 +1,14 @@
 import type { Subscription as RpcSubscription } from '@rpc/loop';
 import { from, Observable, type OperatorFunction } from 'rxjs';
 
-/** Anything with @rpc's `on(event, listener)` returning a subscription: servers, connections, clients. */
+/** Anything with `@rpc`'s `on(event, listener)` returning a subscription: servers, connections, clients. */
 export interface EventTarget {
+  /** Adds `listener` to `event`; disposing the subscription removes it. */
   on(event: never, listener: never): RpcSubscription;
 }
 
 /**
- * The `event` events of an @rpc object as an Observable, each emission the
+ * The `event` events of an `@rpc` object as an Observable, each emission the
  * listener's arguments as a tuple (name it as `A`):
  * `fromRpcEvent<[ServerConnection]>(server, 'connect')`,
  * `fromRpcEvent<[ServerConnection, Request]>(server, 'call')`.
@@ -36,6 +37,7 @@ export function messagesOf<T>(source: AsyncIterable<T>): Observable<T> {
 
 /** Something that keeps the events that are its own and gives back the rest: an RPC::Async server's io(). */
 export interface EventKeeper<E> {
+  /** Handles `event` if it is this keeper's and returns undefined, else returns it for the next keeper. */
   io(event: E): E | undefined;
 }
 

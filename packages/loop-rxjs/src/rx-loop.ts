@@ -21,6 +21,7 @@ import { ScheduledChannel } from './scheduled-channel.js';
 /** Where the bytes go: any Loop's I/O (the Node loop, WebSocket, the in-memory transport). */
 export type Transport = Pick<Loop, 'listen' | 'connect'>;
 
+/** What an {@link RxLoop} runs on and talks through. */
 export interface RxLoopOptions {
   /**
    * Runs timers, deferred tasks and I/O events (default asapScheduler). A
@@ -38,6 +39,7 @@ export interface RxLoopOptions {
  * virtual time). What goes over the wire is the transport's business.
  */
 export class RxLoop implements Loop {
+  /** The scheduler every timer, deferred task and channel event runs on. */
   readonly scheduler: SchedulerLike;
   readonly #transport: Transport | undefined;
   readonly #run = new LoopRun();

@@ -20,22 +20,27 @@ export class ScheduledChannel extends BaseChannel {
     inner.on('close', (error) => dispatch(() => this.ended(error)));
   }
 
+  /** The inner channel's local address. */
   get local(): Address {
     return this.#inner.local;
   }
 
+  /** The inner channel's peer address. */
   get remote(): Address {
     return this.#inner.remote;
   }
 
+  /** Whether the inner channel runs over TLS. */
   get secure(): boolean {
     return this.#inner.secure;
   }
 
+  /** Whether the inner channel delivers each write as one `data` chunk (see {@link Channel.messageBoundaries}). */
   get messageBoundaries(): boolean {
     return this.#inner.messageBoundaries === true;
   }
 
+  /** Bytes written and not yet sent on by the inner channel. */
   get bufferedAmount(): number {
     return this.#inner.bufferedAmount;
   }

@@ -13,6 +13,7 @@ const realMoment = (): Promise<void> =>
     (globalThis as unknown as { setTimeout(f: () => void, ms: number): void }).setTimeout(resolve, 1),
   );
 
+/** How patient {@link runInVirtualTime} is with work that waits on things outside the scheduler. */
 export interface VirtualTimeOptions {
   /**
    * Real milliseconds the work may wait, with nothing scheduled, on things

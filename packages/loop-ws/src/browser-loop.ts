@@ -16,6 +16,7 @@ import {
 } from '@rpc/loop';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
 
+/** The WebSocket URL a {@link BrowserWsLoop} connects to, besides the endpoint's host and port. */
 export interface BrowserWsLoopOptions {
   /** The URL path of the WebSocket endpoint (default `/`). */
   readonly path?: string;
@@ -29,6 +30,7 @@ export interface BrowserWsLoopOptions {
  * built-in WebSocket. Browsers cannot listen, nor read other sources.
  */
 export class BrowserWsLoop extends HostLoop implements Loop {
+  /** The URL path it connects to. */
   readonly path: string;
   readonly #secure: boolean | undefined;
 

@@ -2,13 +2,21 @@ import { type Address, BaseChannel, type FlushCallback, formatAddress, loopError
 
 /** The part of the W3C WebSocket API a channel needs: browsers' WebSocket and the `ws` package's alike. */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed, as the W3C API numbers them; only an open one is written to. */
   readonly readyState: number;
+  /** Bytes queued by send() and not yet sent. */
   readonly bufferedAmount: number;
+  /** What binary messages arrive as; a channel on a browser's WebSocket sets `'arraybuffer'`. */
   binaryType: string;
+  /** Sends one binary message; `ws` calls `callback` once it is written, browsers never do. */
   send(data: Uint8Array, callback?: (error?: Error) => void): void;
+  /** Starts the closing handshake (the channel sends 1000, a normal close). */
   close(code?: number, reason?: string): void;
+  /** A message arrived: `data` is its payload. */
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** The connection closed, with the close frame's code and reason (1006 when it dropped without one). */
   addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  /** The connection failed; `close` follows. */
   addEventListener(type: 'error', listener: (event: { error?: unknown; message?: string }) => void): void;
 }
 
@@ -51,9 +59,16 @@ function closeError(code: number, reason: string, peer: string): TransportError 
   return new TransportError(kind, `WebSocket to ${peer} closed with ${code}${why}`, { reason: String(code) });
 }
 
+/** What a {@link WsChannel} is told about its WebSocket by the loop that made it. */
 export interface WsChannelOptions {
   /** The two ends; read when first asked for (a connecting WebSocket knows them only once open). */
-  readonly addresses: () => { readonly local: Address; readonly remote: Address };
+  readonly addresses: () => {
+    /** This end's address. */
+    readonly local: Address;
+    /** The peer's address. */
+    readonly remote: Address;
+  };
+  /** Whether the WebSocket runs over TLS (wss). */
   readonly secure: boolean;
   /** Waits between checks of bufferedAmount where the WebSocket reports no flushes (browsers). */
   readonly poll: (task: () => void) => void;
@@ -70,7 +85,9 @@ export interface WsChannelOptions {
  * cannot, so what it reads meanwhile is held too.
  */
 export class WsChannel extends BaseChannel {
+  /** Whether the WebSocket runs over TLS (wss). */
   readonly secure: boolean;
+  /** Always true: each write is one WebSocket message, and each message one `data` chunk. */
   readonly messageBoundaries = true;
   readonly #ws: NodeWebSocket;
   readonly #poll: (task: () => void) => void;
@@ -100,16 +117,19 @@ export class WsChannel extends BaseChannel {
     });
   }
 
+  /** This end's address (empty in browsers, which do not tell it). */
   get local(): Address {
     this.#known ??= this.#addresses();
     return this.#known.local;
   }
 
+  /** The peer's address. */
   get remote(): Address {
     this.#known ??= this.#addresses();
     return this.#known.remote;
   }
 
+  /** The WebSocket's bufferedAmount: bytes sent and not yet on the wire. */
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount;
   }

@@ -26,6 +26,7 @@ import { connectError, listenError, nodeLoop } from '@rpc/loop-node';
 import { loadWs, type WsModule } from './load-ws.js';
 import { WsChannel, type WebSocketLike } from './ws-channel.js';
 
+/** Where a {@link WsLoop} serves and finds WebSocket endpoints, and what runs everything else. */
 export interface WsLoopOptions {
   /** The URL path of the WebSocket endpoint (default `/`). */
   readonly path?: string;
@@ -51,6 +52,7 @@ const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
  * maxMessageSize), so an oversize message is refused before it is read.
  */
 export class WsLoop implements Loop {
+  /** The URL path it listens and connects on. */
   readonly path: string;
   readonly #server: http.Server | https.Server | undefined;
   readonly #base: Loop;

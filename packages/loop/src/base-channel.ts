@@ -3,6 +3,7 @@ import { Emitter, type Subscription } from './emitter.js';
 import { type Address, formatAddress } from './endpoint.js';
 import { loopError, type TransportError } from './errors.js';
 
+/** How an adapter tunes its {@link BaseChannel}s. */
 export interface BaseChannelOptions {
   /**
    * bufferedAmount at which write() says to wait (default 1 MiB). Infinity

@@ -2,6 +2,7 @@ import type { Address } from './endpoint.js';
 import type { Subscription } from './emitter.js';
 import type { TransportError } from './errors.js';
 
+/** The events of a {@link Channel}, each with its listener. */
 export interface ChannelEvents {
   /** Bytes from the peer. The chunk belongs to the receiver; it is never reused by the channel. */
   data: (chunk: Uint8Array) => void;
@@ -20,7 +21,9 @@ export type FlushCallback = (error?: TransportError) => void;
  * stops reading so that a slow consumer slows the peer down.
  */
 export interface Channel {
+  /** This end's address. */
   readonly local: Address;
+  /** The peer's address. */
   readonly remote: Address;
   /** True when the bytes travel over TLS. */
   readonly secure: boolean;
@@ -32,6 +35,7 @@ export interface Channel {
   readonly messageBoundaries?: boolean;
   /** Bytes accepted by write() and not yet handed to the operating system. */
   readonly bufferedAmount: number;
+  /** True once `close` has been emitted. */
   readonly closed: boolean;
 
   /** Queues bytes; returns false when the caller should wait for `drain` before writing more. */
@@ -40,11 +44,16 @@ export interface Channel {
   writev(chunks: readonly Uint8Array[], onFlushed?: FlushCallback): boolean;
   /** Stop delivering `data` until resume(). */
   pause(): void;
+  /** Delivers `data` again after pause(), what arrived meanwhile first. */
   resume(): void;
   /** Ends the channel after everything written has gone out. */
   close(): void;
   /** Drops the channel at once; `close` is emitted with `error` if given. */
   destroy(error?: TransportError): void;
 
+  /**
+   * Listens to `event`. The first `data` listener starts the flow of data; a `close` listener added after the end
+   * is still told, in a later task.
+   */
   on<K extends keyof ChannelEvents>(event: K, listener: ChannelEvents[K]): Subscription;
 }

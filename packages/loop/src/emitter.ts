@@ -1,9 +1,11 @@
 /** A function that ends a subscription; also usable with `using`. */
 export interface Subscription extends Disposable {
+  /** Ends the subscription; later calls do nothing. */
   dispose(): void;
 }
 
-type Listener = (...args: never[]) => void;
+/** Any listener an {@link Emitter} holds: a function of its event's arguments. */
+export type Listener = (...args: never[]) => void;
 
 /** Told what a listener threw, for which event and with which arguments. */
 export type ListenerErrorHook<Events> = (error: unknown, event: keyof Events, args: readonly unknown[]) => void;
@@ -28,6 +30,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     this.#onListenerError = options.onListenerError;
   }
 
+  /** Adds `listener` to `event`, after those already there; the subscription removes it. */
   on<K extends keyof Events>(event: K, listener: Events[K]): Subscription {
     const now = this.#listeners[event];
     // concat, not a spread: an array of exactly its length (a spread leaves spare room, on every connection).
@@ -57,11 +60,13 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     return true;
   }
 
+  /** How many listeners `event` has. */
   listenerCount(event: keyof Events): number {
     const listeners = this.#listeners[event];
     return listeners === undefined ? 0 : listed(listeners).length;
   }
 
+  /** Removes every listener of every event, as a channel does once it has emitted `close`. */
   removeAllListeners(): void {
     for (const event of Object.keys(this.#listeners)) delete this.#listeners[event as keyof Events];
   }

@@ -6,9 +6,13 @@ import { loopError } from './errors.js';
  * may be given as well.
  */
 export interface TlsOptions {
+  /** Private key in PEM (or several, one per certificate): a server's, or a client's for `requestCert`. */
   readonly key?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Certificate chain in PEM that goes with `key`. */
   readonly cert?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** CA certificates in PEM to trust instead of the platform's defaults (for self-signed peers). */
   readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Passphrase of an encrypted `key`. */
   readonly passphrase?: string;
   /** Name checked against the server certificate; defaults to the host. */
   readonly servername?: string;
@@ -17,13 +21,16 @@ export interface TlsOptions {
    * `requestCert` is set.
    */
   readonly rejectUnauthorized?: boolean;
+  /** Server: ask each client for a certificate. */
   readonly requestCert?: boolean;
+  /** Oldest TLS version to accept, such as `'TLSv1.2'`. */
   readonly minVersion?: string;
   readonly [option: string]: unknown;
 }
 
 /** What every endpoint may carry besides its address. */
 export interface EndpointOptions {
+  /** Run the channel over TLS with these settings; a listener then accepts TLS clients only. */
   readonly tls?: TlsOptions;
   /**
    * The largest message the caller accepts. Transports that frame messages
@@ -33,6 +40,7 @@ export interface EndpointOptions {
   readonly maxMessageSize?: number;
 }
 
+/** A TCP address: `{ host?, port }`. */
 export interface TcpEndpoint extends EndpointOptions {
   /** Listen: interface to bind (default all). Connect: peer host (default localhost). */
   readonly host?: string;
@@ -40,7 +48,9 @@ export interface TcpEndpoint extends EndpointOptions {
   readonly port: number;
 }
 
+/** A Unix socket: `{ path }`. */
 export interface UnixEndpoint extends EndpointOptions {
+  /** The socket's file system path. */
   readonly path: string;
 }
 
@@ -48,8 +58,19 @@ export interface UnixEndpoint extends EndpointOptions {
 export type Endpoint = TcpEndpoint | UnixEndpoint;
 
 /** A bound or peer address as the platform reports it. */
-export type Address = { readonly host: string; readonly port: number } | { readonly path: string };
+export type Address =
+  | {
+      /** The IP address, or the host name where the platform tells none (a browser's WebSocket); may be empty. */
+      readonly host: string;
+      /** The TCP port. */
+      readonly port: number;
+    }
+  | {
+      /** The Unix socket's path. */
+      readonly path: string;
+    };
 
+/** Whether `endpoint` is a Unix socket path rather than a TCP address. */
 export function isUnixEndpoint(endpoint: Endpoint): endpoint is UnixEndpoint {
   return typeof (endpoint as UnixEndpoint).path === 'string';
 }

@@ -1,5 +1,5 @@
 /**
- * The errors of every @rpc package. Each carries a stable string `code` and
+ * The errors of every `@rpc` package. Each carries a stable string `code` and
  * belongs to one of five kinds, told apart by class (and by `kind`), as
  * vscode-jsonrpc keeps connection errors apart from response errors:
  *  - TransportError: the connection failed (refused, reset, TLS, closed under a call);
@@ -12,7 +12,9 @@
  */
 export type ErrorKind = 'transport' | 'protocol' | 'remote' | 'usage' | 'cancel';
 
+/** What an {@link RpcError} carries besides its code and message; each kind reads the fields that concern it. */
 export interface RpcErrorOptions {
+  /** The error that led to this one, kept as the standard `Error.cause`. */
   readonly cause?: unknown;
   /** Details a caller may act on: what the peer sent with its error, a declared length, a byte offset. */
   readonly data?: unknown;
@@ -22,10 +24,18 @@ export interface RpcErrorOptions {
   readonly remoteClass?: string;
 }
 
+/**
+ * The base of every `@rpc` error: a stable {@link RpcError.code | code}, a message for people, and one of the five
+ * kinds ({@link ErrorKind}) as its class. Tell kinds apart with `instanceof` (or `kind`), cases with `code`.
+ */
 export abstract class RpcError extends Error {
+  /** The class's name, as `Error.name`: `TransportError`, `ProtocolError`, ... */
   abstract override readonly name: string;
+  /** Which of the five kinds this is, as the class tells. */
   abstract readonly kind: ErrorKind;
+  /** The case, stable across versions (`LOOP_CONNECTION_REFUSED`): what to test for, not the message. */
   readonly code: string;
+  /** Details a caller may act on (see {@link RpcErrorOptions.data}); undefined when there are none. */
   readonly data: unknown;
 
   constructor(code: string, message: string, options?: RpcErrorOptions) {
@@ -96,7 +106,10 @@ export type ErrorClass =
 export type ErrorTable = Readonly<Record<string, ErrorClass>>;
 
 /** A package's error of code `C`: an instance of that code's kind, with `code` typed. */
-export type ErrorOf<T extends ErrorTable, C extends keyof T> = InstanceType<T[C]> & { readonly code: C };
+export type ErrorOf<T extends ErrorTable, C extends keyof T> = InstanceType<T[C]> & {
+  /** The code, as its literal type. */
+  readonly code: C;
+};
 
 /**
  * The one place a package makes its errors: `errorFactory(TABLE)` gives
@@ -114,23 +127,37 @@ export function errorFactory<T extends ErrorTable>(
 
 /** The codes of @rpc/loop and its adapters. */
 export const LOOP_ERRORS = {
+  /** listen: the address is taken (`reason` EADDRINUSE). */
   LOOP_ADDRESS_IN_USE: TransportError,
+  /** listen failed otherwise (no permission, no such interface). */
   LOOP_LISTEN_FAILED: TransportError,
+  /** connect: nobody listens at the TCP address. */
   LOOP_CONNECTION_REFUSED: TransportError,
+  /** connect failed otherwise: no socket at a Unix path, an unreachable host. */
   LOOP_CONNECT_FAILED: TransportError,
+  /** connect: `connectTimeoutMs` passed before the channel was up. */
   LOOP_CONNECT_TIMEOUT: TransportError,
+  /** A TLS handshake failed; the message names the failed check, `reason` holds the TLS code. */
   LOOP_TLS_FAILED: TransportError,
+  /** The peer reset an open channel. */
   LOOP_CONNECTION_RESET: TransportError,
+  /** A write on a closed channel (told to its flush callback). */
   LOOP_CHANNEL_CLOSED: TransportError,
+  /** Any other I/O error of an open channel or a watched handle. */
   LOOP_IO_FAILED: TransportError,
+  /** connect: the caller's `signal` aborted the attempt. */
   LOOP_ABORTED: CancelError,
+  /** An endpoint with a port outside 0 to 65535 or an empty socket path. */
   LOOP_INVALID_ENDPOINT: UsageError,
+  /** watch without a `read` or `write` handler, or `write` on a handle that is no WritableSink. */
   LOOP_INVALID_OPTION: UsageError,
+  /** What the adapter cannot do: a browser watching a source, I/O on an RxLoop without a transport. */
   LOOP_UNSUPPORTED: UsageError,
   /** WsLoop in Node without the `ws` package (an optional peer dependency): install it. */
   LOOP_WS_MISSING: UsageError,
 } as const satisfies ErrorTable;
 
+/** A code of {@link LOOP_ERRORS}, as `error.code` carries it. */
 export type LoopErrorCode = keyof typeof LOOP_ERRORS;
 
 /** Makes the errors of @rpc/loop and its adapters. */

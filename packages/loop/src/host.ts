@@ -54,6 +54,7 @@ export class LoopRun {
     this.#hold = hold;
   }
 
+  /** Starts a run, holding the host, or joins the current one; resolves when leave() ends it. */
   enter(): Promise<void> {
     if (this.#entered === undefined) {
       this.#release = this.#hold?.();
@@ -62,6 +63,7 @@ export class LoopRun {
     return this.#entered;
   }
 
+  /** Ends the current run: its enter() resolves and the host is let go. Without a run, does nothing. */
   leave(): void {
     this.#release?.();
     this.#leave?.();
@@ -81,22 +83,27 @@ export abstract class HostLoop {
     this.#run = new LoopRun(hold);
   }
 
+  /** Milliseconds since the host started (performance.now), with sub-millisecond precision where the host has it. */
   now(): number {
     return host.performance.now();
   }
 
+  /** Runs `task` once after `delayMs` (setTimeout). */
   timer(delayMs: number, task: () => void): Timer {
     return hostTimer(delayMs, task);
   }
 
+  /** Runs `task` every `intervalMs` until cancelled (setInterval). */
   repeat(intervalMs: number, task: () => void): Timer {
     return hostRepeat(intervalMs, task);
   }
 
+  /** Resolves when leave() is called; keeps the host alive until then. */
   enter(): Promise<void> {
     return this.#run.enter();
   }
 
+  /** Ends the current enter(). */
   leave(): void {
     this.#run.leave();
   }

@@ -1,7 +1,7 @@
 export { acceptAfterListen } from './accept-after-listen.js';
 export { BaseChannel, type BaseChannelOptions } from './base-channel.js';
 export type { Channel, ChannelEvents, FlushCallback } from './channel.js';
-export { Emitter, type ListenerErrorHook, type Subscription } from './emitter.js';
+export { Emitter, type Listener as EmitterListener, type ListenerErrorHook, type Subscription } from './emitter.js';
 export {
   checkEndpoint,
   formatAddress,

@@ -7,9 +7,11 @@ import type { TransportError } from './errors.js';
 export interface Timer extends Disposable {
   /** False once cancelled, or once a one-shot timer has run. */
   readonly active: boolean;
+  /** Stops the timer; cancelling twice, or after a one-shot timer has run, does nothing. */
   cancel(): void;
 }
 
+/** The events of a {@link Listener}, each with its listener. */
 export interface ListenerEvents {
   /** A failure that concerns one incoming peer (e.g. its TLS handshake); the listener keeps accepting. */
   error: (error: TransportError) => void;
@@ -19,10 +21,13 @@ export interface ListenerEvents {
 export interface Listener extends AsyncDisposable {
   /** The bound address, with the real port when port 0 was asked for. */
   readonly address: Address;
+  /** Stops accepting channels; those already accepted are left to their owners. */
   close(): Promise<void>;
+  /** Listens to `event`. */
   on<K extends keyof ListenerEvents>(event: K, listener: ListenerEvents[K]): Subscription;
 }
 
+/** How {@link Loop.connect} tries: for how long, and whether the caller may stop it. */
 export interface ConnectOptions {
   /** Give up after this many milliseconds (LOOP_CONNECT_TIMEOUT). */
   readonly connectTimeoutMs?: number;
@@ -36,13 +41,21 @@ export interface ConnectOptions {
  * that this package needs no platform types.
  */
 export interface ReadableSource {
+  /** Adds a listener for chunks of data (text is read as UTF-8). */
   on(event: 'data', listener: (chunk: Uint8Array | string) => void): unknown;
+  /** Adds a listener for the end of the data, or the source closing. */
   on(event: 'end' | 'close', listener: () => void): unknown;
+  /** Adds a listener for the source failing. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Removes a `data` listener. */
   off(event: 'data', listener: (chunk: Uint8Array | string) => void): unknown;
+  /** Removes an `end` or `close` listener. */
   off(event: 'end' | 'close', listener: () => void): unknown;
+  /** Removes an `error` listener. */
   off(event: 'error', listener: (error: Error) => void): unknown;
+  /** Stops reading: a watch disposed pauses its source rather than destroying it. */
   pause?(): unknown;
+  /** Reads on: a watch resumes its source when it starts. */
   resume?(): unknown;
 }
 
@@ -56,9 +69,13 @@ export interface WritableSink {
   readonly writable: boolean;
   /** True while written data waits for `drain`. */
   readonly writableNeedDrain: boolean;
+  /** Adds a listener for the sink taking more again (`drain`), or closing. */
   on(event: 'drain' | 'close', listener: () => void): unknown;
+  /** Adds a listener for the sink failing. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Removes a `drain` or `close` listener. */
   off(event: 'drain' | 'close', listener: () => void): unknown;
+  /** Removes an `error` listener. */
   off(event: 'error', listener: (error: Error) => void): unknown;
 }
 
@@ -86,7 +103,7 @@ export interface WatchHandlers {
 }
 
 /**
- * The one event-loop abstraction every @rpc layer runs on, as Event::RPC
+ * The one event-loop abstraction every `@rpc` layer runs on, as Event::RPC
  * hides AnyEvent, Event and Glib behind Event::RPC::Loop. Adapters exist
  * for Node (net/tls), RxJS schedulers and WebSocket transports.
  */
@@ -101,6 +118,7 @@ export interface Loop {
   defer(task: () => void): void;
   /** Resolves when leave() is called; keeps the process alive until then. */
   enter(): Promise<void>;
+  /** Ends the current enter(): its promise resolves, and the loop no longer keeps the process alive. */
   leave(): void;
   /**
    * Accepts channels at `endpoint`; resolves once bound. `onChannel` is never

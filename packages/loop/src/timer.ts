@@ -4,7 +4,10 @@ import type { Timer } from './loop.js';
  * Builds a Timer from a cancel function; `oneShot` timers turn inactive
  * when `fired()` is called. Adapters share this instead of each keeping state.
  */
-export function makeTimer(cancel: () => void): Timer & { fired(): void } {
+export function makeTimer(cancel: () => void): Timer & {
+  /** Tells a one-shot timer it has run: it turns inactive, without calling `cancel`. */
+  fired(): void;
+} {
   let active = true;
   const stop = (): void => {
     if (!active) return;
