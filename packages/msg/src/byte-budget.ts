@@ -5,6 +5,7 @@
  * it is written, completed or dropped.
  */
 export class ByteBudget {
+  /** The most bytes the connections may hold together. */
   readonly limit: number;
   #used = 0;
 
@@ -12,6 +13,7 @@ export class ByteBudget {
     this.limit = limit;
   }
 
+  /** The bytes held now. */
   get used(): number {
     return this.#used;
   }

@@ -2,9 +2,11 @@ import type { Endpoint } from '@rpc/loop';
 import { Connection, type MessageHandler } from './connection.js';
 import { resolveOptions, type MsgOptions } from './options.js';
 
+/** How {@link connect} connects, and the options of the connection it makes. */
 export interface ConnectOptions extends MsgOptions {
-  /** Give up connecting after this many milliseconds. */
+  /** Give up connecting after this many milliseconds (LOOP_CONNECT_TIMEOUT). */
   readonly connectTimeoutMs?: number;
+  /** Abort connecting (LOOP_ABORTED). */
   readonly signal?: AbortSignal;
 }
 

@@ -3,6 +3,7 @@ import { ByteBudget } from './byte-budget.js';
 import type { Connection } from './connection.js';
 import { msgError } from './errors.js';
 
+/** The limits of a {@link ConnectionGate}. */
 export interface ConnectionGateOptions {
   /** Connections open at once; more are closed as they come (default 10,000, as MsgServer). */
   readonly maxConnections?: number;

@@ -18,7 +18,9 @@ export type Message = Uint8Array | string;
  */
 export type MessageHandler = (conn: Connection, msg: Uint8Array | undefined, error?: Error) => void;
 
-interface ConnectionEvents {
+/** The events of a {@link Connection}, each with its listener. */
+export interface ConnectionEvents {
+  /** The connection has closed, once; `error` says why unless it closed cleanly. */
   disconnect: (error?: Error) => void;
   /** A handler threw while being told of the close: there is no connection left to close, so it is reported here. */
   error: (error: Error) => void;
@@ -26,12 +28,17 @@ interface ConnectionEvents {
 
 /** What one connection has done and holds, for a server's stats(). Times are milliseconds since the epoch. */
 export interface ConnectionStats {
+  /** When the connection was made. */
   readonly connectedAt: number;
   /** The last byte either way. */
   readonly lastActivityAt: number;
+  /** Bytes received, frame headers included. */
   readonly bytesIn: number;
+  /** Bytes sent, frame headers included. */
   readonly bytesOut: number;
+  /** Messages received. */
   readonly messagesIn: number;
+  /** Messages sent. */
   readonly messagesOut: number;
   /** Bytes queued and not yet handed to the operating system (the send queue and the channel's buffer). */
   readonly queuedBytes: number;
@@ -183,14 +190,17 @@ export class Connection implements AsyncDisposable {
     }
   }
 
+  /** The peer's address. */
   get remote(): Address {
     return this.#channel.remote;
   }
 
+  /** This end's address. */
   get local(): Address {
     return this.#channel.local;
   }
 
+  /** Whether the connection runs over TLS. */
   get secure(): boolean {
     return this.#channel.secure;
   }
@@ -203,6 +213,7 @@ export class Connection implements AsyncDisposable {
     return this.#decoder.maxMessageSize;
   }
 
+  /** Sets the limit: a whole number of bytes from 0 to 4 GiB − 1, else MSG_INVALID_OPTION. */
   set maxPacketSize(value: number) {
     this.#decoder.maxMessageSize = checkMaxPacketSize(value);
   }
@@ -222,6 +233,7 @@ export class Connection implements AsyncDisposable {
     return this.#channel.bufferedAmount;
   }
 
+  /** What the connection has done and holds, now. */
   stats(): ConnectionStats {
     return {
       connectedAt: this.#connectedAt,
@@ -235,6 +247,7 @@ export class Connection implements AsyncDisposable {
     };
   }
 
+  /** True once the connection has closed; `disconnect` is emitted right after. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -252,6 +265,7 @@ export class Connection implements AsyncDisposable {
     return this.#done;
   }
 
+  /** Listens to `event` (`disconnect`, or `error` for a handler that threw while told of the close). */
   on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -338,6 +352,7 @@ export class Connection implements AsyncDisposable {
     this.#channel.destroy();
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

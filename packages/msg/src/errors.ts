@@ -1,6 +1,6 @@
 import { CancelError, errorFactory, ProtocolError, TransportError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** The codes of @rpc/msg. */
+/** The codes of `@rpc/msg`. */
 export const MSG_ERRORS = {
   /** The peer declared a message over maxPacketSize (`data.declaredLength`); the connection is closed. */
   MSG_FRAME_TOO_LARGE: ProtocolError,
@@ -35,7 +35,8 @@ export const MSG_ERRORS = {
   MSG_ABORTED: CancelError,
 } as const satisfies ErrorTable;
 
+/** A code of {@link MSG_ERRORS}, as `error.code` carries it. */
 export type MsgErrorCode = keyof typeof MSG_ERRORS;
 
-/** Makes the errors of @rpc/msg. */
+/** Makes the errors of `@rpc/msg`. */
 export const msgError = errorFactory(MSG_ERRORS);

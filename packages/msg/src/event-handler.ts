@@ -14,10 +14,13 @@ export type WriteHandler = (error?: Error) => void;
 
 /** One callback of each kind; a kind left out is kept, a kind given as undefined is removed. */
 export interface EventHandlers {
+  /** Told each chunk the handle delivers, then its end. */
   readonly read?: ReadHandler | undefined;
+  /** Told once per loop turn that the handle can take more. */
   readonly write?: WriteHandler | undefined;
 }
 
+/** Where {@link setEventHandler} registers the handle. */
 export interface EventHandlerOptions {
   /** The loop to register with (default: the Node loop). */
   readonly loop?: Loop;

@@ -3,6 +3,7 @@ import { defaultLoop } from './default-loop.js';
 import { msgError } from './errors.js';
 import { handlesOf } from './handles.js';
 
+/** When {@link eventLoop} returns, and which loop's handles it waits on. */
 export interface EventLoopOptions {
   /** Return once this many events were dispatched (default: only when no handle is left). */
   readonly count?: number;

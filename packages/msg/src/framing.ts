@@ -4,6 +4,7 @@ import { HEADER_SIZE, writeLength } from './frame.js';
 
 /** Turns received bytes into messages; throws a ProtocolError on bytes that break the framing. */
 export interface MessageDecoder {
+  /** Takes the next bytes received; complete messages go to the decoder's `onMessage` at once. */
   push(chunk: Uint8Array): void;
   /** The largest message accepted; changing it applies from the next message. */
   maxMessageSize: number;
@@ -13,13 +14,14 @@ export interface MessageDecoder {
 
 /** Memory shared by a server's connections (its maxBufferedBytes): whether `bytes` more fit. */
 export interface HoldingBudget {
+  /** Whether `bytes` more fit. */
   fits(bytes: number): boolean;
 }
 
 /**
  * How messages are delimited on a byte stream: the Msg toolkit's 4-byte
  * length prefix (the default), or a format whose messages delimit
- * themselves (MessagePack-RPC's stream of values, in @rpc/mprpc).
+ * themselves (MessagePack-RPC's stream of values, in `@rpc/mprpc`).
  */
 export interface Framing {
   /**

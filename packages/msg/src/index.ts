@@ -1,7 +1,13 @@
 export { ByteBudget } from './byte-budget.js';
 export { connect, type ConnectOptions } from './connect.js';
 export { ConnectionGate, type ConnectionGateOptions } from './connection-gate.js';
-export { Connection, type ConnectionStats, type Message, type MessageHandler } from './connection.js';
+export {
+  Connection,
+  type ConnectionEvents,
+  type ConnectionStats,
+  type Message,
+  type MessageHandler,
+} from './connection.js';
 export { defaultLoop } from './default-loop.js';
 export { eventLoop, type EventLoopOptions } from './event-loop.js';
 export {

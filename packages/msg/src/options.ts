@@ -4,6 +4,7 @@ import { checkMaxPacketSize, DEFAULT_MAX_PACKET_SIZE } from './frame.js';
 import { defaultLoop } from './default-loop.js';
 import { lengthPrefixed, type Framing } from './framing.js';
 
+/** The limits and timeouts of a Msg connection, and the loop and framing it runs on (for clients and servers). */
 export interface MsgOptions {
   /** The loop that carries the bytes and schedules flushes (default: the Node loop). */
   readonly loop?: Loop;

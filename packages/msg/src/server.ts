@@ -23,6 +23,7 @@ export type Login = (
   conn: Connection,
 ) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
 
+/** Where a {@link MsgServer} listens, how it admits connections, and the options of each connection. */
 export interface MsgServerOptions extends MsgOptions {
   /** Interface to bind (default: all). */
   readonly host?: string;
@@ -50,15 +51,20 @@ export interface MsgServerStats {
   readonly refused: number;
   /** Bytes held in send queues and partial messages, all connections together (what maxBufferedBytes bounds). */
   readonly bufferedBytes: number;
+  /** Bytes received, frame headers included. */
   readonly bytesIn: number;
+  /** Bytes sent, frame headers included. */
   readonly bytesOut: number;
+  /** Messages received. */
   readonly messagesIn: number;
+  /** Messages sent. */
   readonly messagesOut: number;
 }
 
 /** Node's default TLS handshake timeout is 120 s; a client that never says hello is dropped sooner. */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** The events of a {@link MsgServer}, each with its listener. */
 export interface MsgServerEvents {
   /** Login accepted a connection. */
   connect: (conn: Connection) => void;
@@ -131,6 +137,7 @@ export class MsgServer implements AsyncDisposable {
     return this.#options.maxPacketSize;
   }
 
+  /** Sets the limit on every connection: a whole number of bytes from 0 to 4 GiB − 1, else MSG_INVALID_OPTION. */
   set maxPacketSize(value: number) {
     this.#options = { ...this.#options, maxPacketSize: checkMaxPacketSize(value) };
     for (const conn of [...this.#pending, ...this.#connections]) conn.maxPacketSize = value;
@@ -148,6 +155,7 @@ export class MsgServer implements AsyncDisposable {
     return this.#connections;
   }
 
+  /** The server's figures, now. */
   stats(): MsgServerStats {
     const totals = { ...this.#gone };
     for (const conn of [...this.#pending, ...this.#connections]) add(totals, conn.stats());
@@ -159,6 +167,7 @@ export class MsgServer implements AsyncDisposable {
     };
   }
 
+  /** Listens to `event`: `connect`, `disconnect` or `error`. */
   on<K extends keyof MsgServerEvents>(event: K, listener: MsgServerEvents[K]): Subscription {
     return this.#events.on(event, listener);
   }
@@ -182,6 +191,7 @@ export class MsgServer implements AsyncDisposable {
     await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.close()));
   }
 
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
