@@ -8,7 +8,9 @@ import { addExtension, Packr, Unpackr } from 'msgpackr';
  */
 export class MsgpackExtension {
   constructor(
+    /** The extension type: 0 to 127, the range MessagePack leaves to applications. */
     readonly type: number,
+    /** The extension's payload bytes. */
     readonly data: Uint8Array,
   ) {}
 }

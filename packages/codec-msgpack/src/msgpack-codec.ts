@@ -29,6 +29,7 @@ import {
 } from './extension.js';
 import { MsgpackHeapScan, WORST_PER_BYTE } from './heap-scan.js';
 
+/** The MessagePack codec's limits, and the extension types it passes through. */
 export interface MsgpackCodecOptions extends CodecOptions {
   /**
    * Extension types to decode as MsgpackExtension values instead of
@@ -39,7 +40,7 @@ export interface MsgpackCodecOptions extends CodecOptions {
 }
 
 /**
- * The name @rpc peers use for MessagePack; Perl's Event::RPC does not know it, so servers offer it after the Perl
+ * The name `@rpc` peers use for MessagePack; Perl's Event::RPC does not know it, so servers offer it after the Perl
  * formats.
  */
 export const MSGPACK_FORMAT = 'MSGP';
@@ -86,7 +87,7 @@ function extension(value: object): { className: unknown; values: unknown } | und
 }
 
 /**
- * MessagePack through msgpackr, the format @rpc peers prefer between
+ * MessagePack through msgpackr, the format `@rpc` peers prefer between
  * themselves. Binary data stays Uint8Array, integers beyond 2^53 are
  * BigInt, TaggedValue travels as extension 26, undefined as nil.
  */

@@ -16,10 +16,13 @@ export interface Codec {
    * insecureFormatsOk.
    */
   readonly insecure: boolean;
+  /** One message's bytes for `value`. */
   encode(value: unknown): Uint8Array;
+  /** The value of one message's bytes; throws a codec error (CODEC_*) on bytes it will not decode. */
   decode(bytes: Uint8Array): unknown;
 }
 
+/** The limits every codec's decoder takes. */
 export interface CodecOptions {
   /** Deepest nesting of arrays, maps and tags a decoder accepts (default 512, as JSON::XS and CBOR::XS). */
   readonly maxDepth?: number;
@@ -31,10 +34,11 @@ export interface CodecOptions {
   readonly maxHeapBytes?: number;
 }
 
+/** The nesting a decoder accepts unless told otherwise: 512 levels, as JSON::XS and CBOR::XS. */
 export const DEFAULT_MAX_DEPTH = 512;
 
 /**
- * Four times the default maxPacketSize of @rpc/msg (16 MiB): a string or binary up to that size always decodes, and
+ * Four times the default maxPacketSize of `@rpc/msg` (16 MiB): a string or binary up to that size always decodes, and
  * structured data averaging up to four heap bytes per wire byte; a few such messages at once stay far below V8's
  * default heap limit (2 to 4 GiB on 64-bit machines).
  */

@@ -1,6 +1,6 @@
 import { errorFactory, ProtocolError, RpcError, UsageError, type ErrorTable } from '@rpc/loop';
 
-/** The codes of @rpc/codec and the codec packages. */
+/** The codes of `@rpc/codec` and the codec packages. */
 export const CODEC_ERRORS = {
   /** Bytes that do not decode (`data.format`, and `data.offset` where the decoder can tell). */
   CODEC_MALFORMED: ProtocolError,
@@ -25,9 +25,10 @@ export const CODEC_ERRORS = {
   NEG_UNEXPECTED: ProtocolError,
 } as const satisfies ErrorTable;
 
+/** A code of {@link CODEC_ERRORS}, as `error.code` carries it. */
 export type CodecErrorCode = keyof typeof CODEC_ERRORS;
 
-/** Makes the errors of @rpc/codec and the codec packages. */
+/** Makes the errors of `@rpc/codec` and the codec packages. */
 export const codecError = errorFactory(CODEC_ERRORS);
 
 /**

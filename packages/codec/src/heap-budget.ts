@@ -65,7 +65,9 @@ export class HeapMeter {
   left: number;
 
   constructor(
+    /** The wire name, for errors. */
     readonly format: string,
+    /** The most bytes the decoded value may take (maxHeapBytes). */
     readonly limit: number,
   ) {
     this.left = limit;

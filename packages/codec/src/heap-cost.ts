@@ -22,6 +22,7 @@ export const HEAP_COST = {
   array: 48,
   /** An array grown element by element (an indefinite-length one): its store starts at 17 slots, then grows by half. */
   grownArray: 184,
+  /** An element of a grown array, in place of a slot: the slot and the spare room growing by half leaves. */
   grownItem: 16,
   /** A string's header, rounded up; its characters take one byte each, or two once one is past U+00FF. */
   string: 24,
@@ -56,7 +57,7 @@ export function latin1Cost(length: number): number {
 }
 
 /**
- * A Map of `entries` entries: the form cbor-x and msgpackr build before @rpc turns it into a plain object. V8's
+ * A Map of `entries` entries: the form cbor-x and msgpackr build before `@rpc` turns it into a plain object. V8's
  * ordered hash table holds 3 words, 3 per entry and one per 2 entries, for a capacity that doubles from 4: 184
  * bytes empty, 296 with 5 entries, 520 with 9 (as measured).
  */

@@ -3,8 +3,11 @@
  * plain text `/0/E:R:M:N/1/<ok>/2/<msg>/3/<cmd>/0/`.
  */
 export interface NegotiationMessage {
+  /** `'1'` in an answer that agrees; empty otherwise. */
   readonly ok: string;
+  /** The text: the offer (`SERL,CBOR,JSON`), the format chosen, or why it was refused. */
   readonly msg: string;
+  /** The command: `neg_formats_avail` or `neg_format_set`; empty in answers. */
   readonly cmd: string;
 }
 
@@ -19,6 +22,7 @@ function toBytes(text: string): Uint8Array {
   return bytes;
 }
 
+/** A message in negotiation encoding; fields left out are empty, and `/<digit>/` is removed from each as Perl does. */
 export function encodeNegotiation(message: Partial<NegotiationMessage>): Uint8Array {
   const [ok, msg, cmd] = [message.ok, message.msg, message.cmd].map((v) => (v ?? '').replace(FIELD_BREAKERS, ''));
   return toBytes(`/0/E:R:M:N/1/${ok}/2/${msg}/3/${cmd}/0/`);

@@ -10,7 +10,9 @@ export const PERL_FORMATS: readonly string[] = ['SERL', 'CBOR', 'JSON', 'STOR'];
 /** The format an old client that does not negotiate is assumed to speak. */
 export const FALLBACK_FORMAT = 'STOR';
 
+/** What one side of the negotiation may agree on. */
 export interface NegotiationOptions {
+  /** The codecs this side speaks, in its order of preference. */
   readonly formats: CodecRegistry;
   /** Allow Storable-style formats (Codec.insecure), and the old-client fallback to STOR (default false). */
   readonly insecureFormatsOk?: boolean;
@@ -18,10 +20,13 @@ export interface NegotiationOptions {
 
 /** What a negotiation step produced: bytes to send back, and once agreed, the codec for the rest of the connection. */
 export interface NegotiationStep {
+  /** The message to send back, in negotiation encoding. */
   readonly reply?: Uint8Array;
+  /** The format agreed: every later message of the connection uses it. */
   readonly codec?: Codec;
   /** Server: the first request of an old client, decoded with the fallback codec. */
   readonly request?: unknown;
+  /** Why this step failed (a NEG_* code); on the server, `reply` tells the client. */
   readonly error?: Error;
 }
 
@@ -33,6 +38,7 @@ export interface NegotiationStep {
  * formats (when allowed at all) after the secure ones.
  */
 export class ServerNegotiation {
+  /** The wire names offered, in the order sent. */
   readonly offer: readonly string[];
   readonly #options: NegotiationOptions;
 

@@ -15,6 +15,7 @@ export class CodecRegistry {
     return this;
   }
 
+  /** The codec called `name`, if registered. */
   get(name: string): Codec | undefined {
     return this.#codecs.get(name);
   }

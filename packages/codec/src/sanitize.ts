@@ -4,14 +4,23 @@ import { tooLarge } from './heap-budget.js';
 import { HEAP_COST, latin1Cost, propertiesCost } from './heap-cost.js';
 import { TaggedValue } from './tagged-value.js';
 
+/** What {@link sanitize} accepts from one format's decoder, and how it builds the plain value. */
 export interface SanitizeRules {
   /** The wire name, for errors. */
   readonly format: string;
+  /** Deepest nesting accepted (the codec's maxDepth); deeper is CODEC_TOO_DEEP. */
   readonly maxDepth: number;
   /** How to represent a byte string: Perl sends text as bytes, so Perl-facing formats make it a latin-1 string. */
   readonly bytes: 'latin1' | 'keep';
   /** Turns a library's tag/extension object into a value, or undefined if it is not one we accept. */
-  readonly tag?: (value: object) => { className: unknown; values: unknown } | undefined;
+  readonly tag?: (value: object) =>
+    | {
+        /** The class name as decoded: a string or a byte string (read as latin-1), else CODEC_MALFORMED. */
+        className: unknown;
+        /** The values as decoded: an array, else CODEC_MALFORMED. */
+        values: unknown;
+      }
+    | undefined;
   /** Objects of the format's own value classes, passed on as they are (MessagePack extensions). */
   readonly keep?: (value: object) => boolean;
   /**

@@ -6,7 +6,9 @@
  * `new TaggedValue('Class', [['SCALAR', oid]])`.
  */
 export class TaggedValue {
+  /** The Perl class the value is blessed into. */
   readonly className: string;
+  /** What the class's FREEZE returned, to be handed to its THAW. */
   readonly values: readonly unknown[];
 
   constructor(className: string, values: readonly unknown[]) {
