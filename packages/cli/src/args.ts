@@ -53,7 +53,7 @@ export function parseCommandLine<R extends { values: object; positionals: string
         : value;
   return {
     ...parsed,
-    values: Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, unmark(v)])),
+    values: Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, unmark(v)])) as R['values'],
     positionals: parsed.positionals.map((p) => unmark(p) as string),
   };
 }

@@ -52,7 +52,8 @@ export async function connectEventRpc(flags: EventRpcFlags, address: Address, ct
     ...(formats === undefined ? {} : { messageFormats: formats }),
     ...(deadline === undefined ? {} : { connectTimeoutMs: deadline, deadlineMs: deadline }),
     ...login,
-    logger: { log: (_level, message) => io.stderr.write(`rpc: ${message}\n`) },
+    // The client's warnings (level 1: TLS verification turned off, say), never its chatter.
+    logger: { minLevel: 1, log: (level, message) => level <= 1 && io.stderr.write(`rpc: ${message}\n`) },
   };
   const client = new Client(options);
   const where = formatAddress(address);

@@ -38,6 +38,7 @@ export interface CliIo {
 export class LineReader {
   readonly #lines: Interface | undefined;
   readonly #iterator: AsyncIterator<string> | undefined;
+  #read = 0;
 
   constructor(input: Readable | undefined) {
     if (input === undefined) return;
@@ -49,7 +50,14 @@ export class LineReader {
   async next(): Promise<string | undefined> {
     if (this.#iterator === undefined) return undefined;
     const { value, done } = await this.#iterator.next();
-    return done === true ? undefined : value;
+    if (done === true) return undefined;
+    this.#read++;
+    return value;
+  }
+
+  /** The number of the line read last (1 for the first), for messages. */
+  get lineNumber(): number {
+    return this.#read;
   }
 
   /** Stops reading (and pauses the input). */

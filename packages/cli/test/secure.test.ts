@@ -65,6 +65,11 @@ describe('rpc with a login', () => {
       stdin: 's3cret\nwrite "a"\nread\n',
     });
     expect(session).toEqual({ status: EXIT.OK, stdout: '1\n["a"]\n', stderr: '' });
+    const bad = await rpc(['call', '--json', '-o', '-u', 'fred', at(), 'My::Notebook'], {
+      stdin: 's3cret\nread\nread x\n',
+    });
+    expect(bad).toMatchObject({ status: EXIT.USAGE, stdout: '[]\n' });
+    expect(bad.stderr).toMatch(/^error CLI_BAD_JSON: line 3, argument 1 is not JSON: x /);
   });
 
   it('exits 4 when the login is refused', async () => {

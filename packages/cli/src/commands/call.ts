@@ -156,11 +156,11 @@ async function callLinesFromStdin(
 ): Promise<void> {
   const lines = ctx.lines();
   const prompt = ctx.io.stdin?.isTTY === true ? `${className}> ` : undefined;
-  for (let number = 1; ; number++) {
+  for (;;) {
     if (prompt !== undefined) ctx.io.stderr.write(prompt);
     const text = await lines.next();
     if (text === undefined) break;
-    const call = parseCallLine(text, `line ${number}`);
+    const call = parseCallLine(text, `line ${lines.lineNumber}`); // of stdin: the password may have been line 1
     if (call === undefined) continue;
     if (!client.connected) throw rpcError('RPC_DISCONNECTED', 'the server closed the connection');
     out.value(await invoke(object, className, call));

@@ -13,6 +13,9 @@ import { tlsOptionsOf } from '../tls.js';
 
 const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS, ...LOGIN_OPTIONS } as const;
 
+/** The most of one line held before it is printed, so that a server never ending its line cannot fill memory. */
+const MAX_LINE = 1024 * 1024;
+
 /** `rpc log --help`. */
 export const LOG_HELP = `Usage: rpc log [OPTIONS] HOST:PORT
 
@@ -53,17 +56,12 @@ export async function logCommand(args: readonly string[], ctx: Context): Promise
   const shown = formatAddress(address);
   const endpoint = { host: address.host, port: address.port, ...(tls === undefined ? {} : { tls }) };
   const opened = nodeLoop.connect(endpoint, deadline === undefined ? {} : { connectTimeoutMs: deadline });
-  const channel = await connecting(
-    opened,
-    () =>
-      opened.then(
-        (c) => c.destroy(),
-        () => undefined,
-      ),
-    deadline,
-    io,
-    shown,
-  );
+  const drop = (): Promise<void> =>
+    opened.then(
+      (channel) => channel.destroy(),
+      () => undefined,
+    );
+  const channel = await connecting(opened, drop, deadline, io, shown);
   if (values.verbose) io.stderr.write(`rpc: connected to the log listener at ${shown}${tls ? ' over TLS' : ''}\n`);
   if (user !== undefined) channel.write(new TextEncoder().encode(`AUTH ${user} ${password}\n`));
   const out = new Output(io.stdout, true);
@@ -90,6 +88,10 @@ function tail(channel: Channel, user: string | undefined, ctx: Context, print: (
       pending += text;
       const parts = pending.split('\n');
       pending = last ? '' : (parts.pop() as string);
+      if (pending.length > MAX_LINE) {
+        parts.push(pending); // a line without end, printed in parts rather than held
+        pending = '';
+      }
       for (const raw of last && parts.at(-1) === '' ? parts.slice(0, -1) : parts) {
         const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (!answered) {
