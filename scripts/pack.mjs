@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // The prepack of every public package, run by npm and lerna in the package's folder:
-//   prepack   builds the package, refuses to pack it if dist/ is still missing a file or older than a source,
-//             and leaves in package.json only what a registry user reads: no build scripts or devDependencies,
-//             sibling ranges (`workspace:^`) turned into the versions they name. A dependency on a private
-//             package is refused. The manifest as it was waits beside it in package.json.orig, which the
-//             package's postpack (a one-line rename) puts back.
-//   check     only the refusal: is dist/ complete and newer than the sources?
+//   prepack   builds the package, refuses to pack it if dist/ is still missing a file, holds a file whose source
+//             is gone, or is older than a source, and leaves in package.json only what a registry user reads: no
+//             build scripts or devDependencies, sibling ranges (`workspace:^`) turned into the versions they name.
+//             A dependency on a private package is refused. The manifest as it was waits in package.json.orig.
+//   check     only the refusal: is dist/ complete, and newer than the sources?
+//   clean     removes every package.json.orig (the root's postpublish, after `lerna publish`).
+// Who puts the manifest back: after `npm pack`, the package's postpack (a one-line rename). `lerna publish` and
+// `npm publish` read the manifest again after packing and send it to the registry, so then the stripped one must
+// stay: lerna restores every manifest from git when it is done (`npm publish` in a package's folder leaves it for
+// `git checkout`).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { orphans } from './outputs.mjs';
@@ -78,7 +82,7 @@ function publishedManifest(manifest) {
       .map((m) => [m.name, m]),
   );
   // The postpack stays: lerna runs the scripts it read before prepack from the manifest it re-reads after, and fails
-  // on one that is gone. It needs nothing from this repository, so it is harmless on the registry.
+  // on one that is gone. It needs nothing from this repository and does nothing outside `npm pack`.
   const { devDependencies: _devDependencies, ...published } = {
     ...manifest,
     scripts: { postpack: manifest.scripts.postpack },
@@ -110,13 +114,17 @@ function prepack(dir) {
   const problems = staleness(dir, manifest);
   if (problems.length > 0) fail(manifest.name, problems);
   const published = publishedManifest(manifest);
-  if (!existsSync(join(dir, ORIGINAL))) renameSync(join(dir, 'package.json'), join(dir, ORIGINAL));
+  // npm ran this prepack because package.json has one: it is the real manifest, whatever an earlier pack left.
+  renameSync(join(dir, 'package.json'), join(dir, ORIGINAL));
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
 }
 
 switch (command) {
   case 'prepack':
     prepack(dir);
+    break;
+  case 'clean':
+    for (const path of packageDirs()) rmSync(join(path, ORIGINAL), { force: true });
     break;
   case 'check': {
     const manifest = readManifest(join(dir, 'package.json'));
@@ -125,6 +133,6 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: pack.mjs prepack|check [DIR]');
+    console.error('usage: pack.mjs prepack|check [DIR] | clean');
     process.exit(2);
 }

@@ -38,7 +38,9 @@ export function manifestProblems(dir: string, manifest: Manifest): string[] {
   if (typeof manifest.homepage !== 'string' || !manifest.homepage.startsWith('https://')) problems.push('homepage');
   if (typeof (manifest.bugs as { url?: unknown } | undefined)?.url !== 'string') problems.push('bugs');
   if (!Array.isArray(manifest.keywords) || manifest.keywords.length < 3) problems.push('keywords');
-  if (typeof manifest.author !== 'string') problems.push('author');
+  // The registry turns `author` into an object.
+  const author = manifest.author as string | { name?: unknown } | undefined;
+  if (typeof author !== 'string' && typeof author?.name !== 'string') problems.push('author');
   if (manifest.license !== 'MIT') problems.push('license');
   return problems;
 }

@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { removeWhenDone } from '@rpc/testkit';
 
 // What the release test needs: a copy of this tree as a fresh clone has it, and a local registry.
 const exec = promisify(execFile);
@@ -17,6 +18,18 @@ export interface Outcome {
   readonly stderr: string;
 }
 
+let shims: string | undefined;
+
+/** A folder with a `pnpm` that runs pnpm 10 through npx, as this repository's README does: lerna calls `pnpm`. */
+function withPnpm(): string {
+  if (shims === undefined) {
+    shims = mkdtempSync(join(tmpdir(), 'rpc-pnpm-'));
+    writeFileSync(join(shims, 'pnpm'), '#!/bin/sh\nexec npx -y pnpm@10 "$@"\n', { mode: 0o755 });
+    removeWhenDone(shims);
+  }
+  return shims;
+}
+
 /** Runs `file` with `args` in `cwd` and reports how it ended instead of throwing. */
 export async function run(
   file: string,
@@ -27,7 +40,13 @@ export async function run(
   try {
     const { stdout, stderr } = await exec(file, [...args], {
       cwd,
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+      env: {
+        ...process.env,
+        PATH: `${withPnpm()}:${process.env.PATH}`,
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        ...env,
+      },
       maxBuffer: 64 * 1024 * 1024,
       timeout: 240_000,
     });
