@@ -1,4 +1,4 @@
-import * as net from 'node:net';
+import { freePortPair } from '@rpc/testkit';
 import { Readable } from 'node:stream';
 import { exportClass } from '@rpc/core';
 import { returnList, Server, type ServerOptions } from '@rpc/server';
@@ -174,24 +174,5 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     } catch (error) {
       if (attempt >= 5 || (error as { code?: string }).code !== 'LOOP_ADDRESS_IN_USE') throw error;
     }
-  }
-}
-
-/** A free port whose next port is free too. */
-async function freePortPair(): Promise<number> {
-  const bind = (port: number): Promise<net.Server | undefined> =>
-    new Promise((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => resolve(server));
-    });
-  const close = (server: net.Server | undefined): Promise<void> =>
-    new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  for (;;) {
-    const first = await bind(0);
-    const port = (first?.address() as net.AddressInfo | undefined)?.port ?? 0;
-    const second = port > 0 && port < 65535 ? await bind(port + 1) : undefined;
-    await Promise.all([close(first), close(second)]);
-    if (second !== undefined) return port;
   }
 }

@@ -11,6 +11,6 @@ export {
   Rng,
   type FuzzFormat,
 } from './fuzz.js';
-export { destroySocket, disposableServer, disposableSocket } from './sockets.js';
+export { destroySocket, disposableServer, disposableSocket, freePortPair } from './sockets.js';
 export { removeWhenDone, socketPath, tempDir, type TempDir } from './tmp.js';
 export { once, waitFor } from './wait.js';

@@ -1,4 +1,4 @@
-import type { Server, Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** Destroys `socket` and resolves once it has closed, whatever it failed with before. */
 export function destroySocket(socket: Socket): Promise<void> {
@@ -40,4 +40,30 @@ export function disposableServer<T extends Server>(server: T): T & AsyncDisposab
     },
     configurable: true,
   }) as T & AsyncDisposable;
+}
+
+/** Listens on `port` of 127.0.0.1 and resolves with the server, or with undefined if the port is taken. */
+function bind(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const close = (server: Server | undefined): Promise<void> =>
+  new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+
+/**
+ * A port of 127.0.0.1 that was free a moment ago, and whose next port was free too: for a server with a log listener
+ * (which takes port + 1), or a program that cannot be told to listen on port 0 and report it.
+ */
+export async function freePortPair(): Promise<number> {
+  for (;;) {
+    const first = await bind(0);
+    const port = (first?.address() as AddressInfo | undefined)?.port ?? 0;
+    const second = port > 0 && port < 65535 ? await bind(port + 1) : undefined;
+    await Promise.all([close(first), close(second)]);
+    if (second !== undefined) return port;
+  }
 }

@@ -1,10 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeWhenDone } from '@rpc/testkit';
+import { freePortPair, removeWhenDone } from '@rpc/testkit';
 
 // What the release test needs: a copy of this tree as a fresh clone has it, and a local registry.
 const exec = promisify(execFile);
@@ -105,15 +104,6 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** Starts Verdaccio with its storage in `dir` and resolves once it answers its ping. */
 export async function startRegistry(dir: string): Promise<Registry> {
   mkdirSync(join(dir, 'storage'), { recursive: true });
@@ -127,7 +117,7 @@ export async function startRegistry(dir: string): Promise<Registry> {
       'log: { type: stdout, format: pretty, level: warn }',
     ].join('\n'),
   );
-  const port = await freePort();
+  const port = await freePortPair(); // Verdaccio cannot listen on port 0 and say which port it got
   const child: ChildProcess = spawn(bin('verdaccio'), ['--config', 'config.yaml', '--listen', `127.0.0.1:${port}`], {
     cwd: dir,
     stdio: 'ignore',

@@ -1,4 +1,4 @@
-import * as net from 'node:net';
+import { freePortPair } from '@rpc/testkit';
 import { Client, type ClientOptions } from '@rpc/client';
 import { CodecRegistry, ClientNegotiation } from '@rpc/codec';
 import { msgpackCodec } from '@rpc/codec-msgpack';
@@ -121,25 +121,6 @@ export async function rawSession(port: number, loop?: Loop): Promise<RawSession>
   } catch (error) {
     await conn.close();
     throw error;
-  }
-}
-
-/** A free port whose next port is free too, for a server with a log listener (which takes port + 1). */
-async function freePortPair(): Promise<number> {
-  const bind = (port: number): Promise<net.Server | undefined> =>
-    new Promise((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => resolve(server));
-    });
-  const close = (server: net.Server | undefined): Promise<void> =>
-    new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  for (;;) {
-    const first = await bind(0);
-    const port = (first?.address() as net.AddressInfo | undefined)?.port ?? 0;
-    const second = port > 0 && port < 65535 ? await bind(port + 1) : undefined;
-    await Promise.all([close(first), close(second)]);
-    if (second !== undefined) return port;
   }
 }
 
