@@ -31,6 +31,12 @@ afterAll(async () => {
 
 it('publishes nothing from a tree that does not build', async () => {
   expect(existsSync(join(tree.path, 'packages', 'loop', 'dist'))).toBe(false); // unbuilt, as a fresh clone
+  // What prepack refuses once it has built: here nothing is built, so all of it.
+  const check = await run(process.execPath, ['scripts/pack.mjs', 'check', 'packages/loop'], tree.path);
+  expect(check.code).toBe(1);
+  expect(check.stderr).toMatch(/^refusing to pack @rpc\/loop:$/m);
+  expect(check.stderr).toMatch(/^ {2}dist\/channel\.js is missing$/m);
+  expect(check.stderr).toMatch(/^ {2}dist\/cjs\/index\.js is missing$/m);
   const index = join(tree.path, 'packages', 'loop', 'src', 'index.ts');
   writeFileSync(index, `${readFileSync(index, 'utf8')}export const broken: number = 'not a number';\n`);
   await git(tree.path, 'commit', '-q', '-am', 'fix(loop): a type error'); // lerna publishes committed trees only
