@@ -1,16 +1,14 @@
+import type { Endpoint, TcpEndpoint } from '@rpc/loop';
 import { cliError } from './errors.js';
-
-/** Where to connect: a TCP host and port, or a Unix socket's path. */
-export type Address =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'unix'; readonly path: string };
 
 /**
  * Reads an address as curl, grpcurl and ssh users write them: `HOST:PORT`, `[IPV6]:PORT`, `PORT` or `:PORT`
  * (localhost), and, where `unix` allows it, a Unix socket as `unix:PATH` or any path with a `/` in it
  * (`/run/user/1000/nvim.sock`, `./app.sock`).
  */
-export function parseAddress(text: string, { unix }: { readonly unix: boolean }): Address {
+export function parseAddress(text: string, options: { readonly unix: false }): TcpEndpoint;
+export function parseAddress(text: string, options: { readonly unix: true }): Endpoint;
+export function parseAddress(text: string, { unix }: { readonly unix: boolean }): Endpoint {
   const path = text.startsWith('unix:') ? text.slice(5) : text.includes('/') ? text : undefined;
   if (path !== undefined) {
     if (!unix)
@@ -19,7 +17,7 @@ export function parseAddress(text: string, { unix }: { readonly unix: boolean })
         `'${text}' is a Unix socket: this command connects over TCP only (write HOST:PORT)`,
       );
     if (path === '') throw cliError('CLI_BAD_ADDRESS', `'${text}' names no socket path`);
-    return { kind: 'unix', path };
+    return { path };
   }
   const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   if (match === null) {
@@ -30,11 +28,5 @@ export function parseAddress(text: string, { unix }: { readonly unix: boolean })
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw cliError('CLI_BAD_ADDRESS', `'${text}': the port must be from 1 to 65535`);
   const host = match[1] || match[2] || 'localhost';
-  return { kind: 'tcp', host, port };
-}
-
-/** `host:port`, `[v6]:port` or `unix:path`, for messages. */
-export function formatAddress(address: Address): string {
-  if (address.kind === 'unix') return `unix:${address.path}`;
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return { host, port };
 }

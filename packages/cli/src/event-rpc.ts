@@ -1,11 +1,11 @@
 import { crypt } from '@rpc/auth';
 import { Client, type ClientOptions } from '@rpc/client';
 import type { FormatName } from '@rpc/core';
-import { type Address, formatAddress } from './address.js';
+import { formatAddress, type TcpEndpoint } from '@rpc/loop';
 import { timeoutMs } from './args.js';
 import { type Context, connecting } from './context.js';
 import { cliError } from './errors.js';
-import { passwordFor } from './password.js';
+import { loginOf } from './password.js';
 import { type TlsFlags, tlsOptionsOf } from './tls.js';
 
 /** The options of the Event::RPC commands (`classes`, `call`) as parseArgs gives them. */
@@ -31,19 +31,14 @@ export function formatsOf(text: string | undefined): FormatName[] | undefined {
 
 /**
  * Connects an @rpc/client to the Event::RPC server at `address` (ours or Perl's) as the flags say: TLS, login (the
- * password as {@link passwordFor} finds it), message formats, `--timeout` for connecting and for each call.
+ * password as {@link loginOf} finds it), message formats, `--timeout` for connecting and for each call.
  */
-export async function connectEventRpc(flags: EventRpcFlags, address: Address, ctx: Context): Promise<Client> {
-  if (address.kind !== 'tcp') throw cliError('CLI_BAD_ADDRESS', 'Event::RPC servers are reached over TCP');
+export async function connectEventRpc(flags: EventRpcFlags, address: TcpEndpoint, ctx: Context): Promise<Client> {
   const formats = formatsOf(flags.format);
   const deadline = timeoutMs(flags.timeout);
   const tls = await tlsOptionsOf(flags);
-  if (flags.password !== undefined && flags.user === undefined) throw cliError('CLI_USAGE', '--password needs --user');
-  const user = flags.user;
-  const login =
-    user === undefined
-      ? {}
-      : { authUser: user, authPass: crypt(user, await passwordFor(user, flags.password, ctx.io, ctx.lines)) };
+  const login = await loginOf(flags, ctx);
+  const user = login?.user;
   const { io } = ctx;
   const options: ClientOptions = {
     host: address.host,
@@ -51,7 +46,7 @@ export async function connectEventRpc(flags: EventRpcFlags, address: Address, ct
     ...(tls === undefined ? {} : { ssl: true, sslOpts: tls }),
     ...(formats === undefined ? {} : { messageFormats: formats }),
     ...(deadline === undefined ? {} : { connectTimeoutMs: deadline, deadlineMs: deadline }),
-    ...login,
+    ...(login === undefined ? {} : { authUser: login.user, authPass: crypt(login.user, login.password) }),
     // The client's warnings (level 1: TLS verification turned off, say), never its chatter.
     logger: { minLevel: 1, log: (level, message) => level <= 1 && io.stderr.write(`rpc: ${message}\n`) },
   };

@@ -1,5 +1,22 @@
 import { cliError, Interrupted } from './errors.js';
+import type { Context } from './context.js';
 import type { CliIo, LineReader, TextSource } from './io.js';
+
+/** The login flags of the commands that log in (`classes`, `call`, `log`). */
+export interface LoginFlags {
+  readonly user?: string;
+  readonly password?: string;
+}
+
+/** The user and password to log in with, or undefined without `--user`; `--password` alone is a usage error. */
+export async function loginOf(
+  flags: LoginFlags,
+  ctx: Context,
+): Promise<{ readonly user: string; readonly password: string } | undefined> {
+  if (flags.password !== undefined && flags.user === undefined) throw cliError('CLI_USAGE', '--password needs --user');
+  if (flags.user === undefined) return undefined;
+  return { user: flags.user, password: await passwordFor(flags.user, flags.password, ctx.io, ctx.lines) };
+}
 
 /**
  * The password of `user`: `--password`, else the environment's `RPC_PASSWORD`, else asked for on a terminal without

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { authError } from '@rpc/auth';
-import type { Channel, TransportError } from '@rpc/loop';
+import { type Channel, formatAddress, type TransportError } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
-import { formatAddress, parseAddress } from '../address.js';
+import { parseAddress } from '../address.js';
 import { COMMON_OPTIONS, expectPositionals, LOGIN_OPTIONS, parseCommandLine, TLS_OPTIONS, timeoutMs } from '../args.js';
 import { type Context, connecting } from '../context.js';
 import { cliError, EXIT, Interrupted } from '../errors.js';
 import { Output } from '../output.js';
 import { LOGIN_HELP, TLS_HELP, VERBOSE_HELP } from '../help.js';
-import { passwordFor } from '../password.js';
+import { loginOf } from '../password.js';
 import { tlsOptionsOf } from '../tls.js';
 
 const OPTIONS = { ...COMMON_OPTIONS, ...TLS_OPTIONS, ...LOGIN_OPTIONS } as const;
@@ -40,21 +40,17 @@ export async function logCommand(args: readonly string[], ctx: Context): Promise
   }
   expectPositionals(positionals, 1, 1, 'HOST:PORT');
   const address = parseAddress(positionals[0] as string, { unix: false });
-  if (address.kind !== 'tcp') throw cliError('CLI_BAD_ADDRESS', 'log listeners are reached over TCP');
   const deadline = timeoutMs(values.timeout);
   const tls = await tlsOptionsOf(values);
-  if (values.password !== undefined && values.user === undefined)
-    throw cliError('CLI_USAGE', '--password needs --user');
-  const user = values.user;
-  if (user !== undefined && !/^\S+$/.test(user))
+  if (values.user !== undefined && !/^\S+$/.test(values.user))
     throw cliError('CLI_USAGE', 'a user name for the log listener has no spaces');
-  const password = user === undefined ? undefined : await passwordFor(user, values.password, ctx.io, ctx.lines);
-  if (password !== undefined && /[\r\n]/.test(password))
+  const login = await loginOf(values, ctx);
+  if (login !== undefined && /[\r\n]/.test(login.password))
     throw cliError('CLI_USAGE', 'a password for the log listener is one line');
 
   const { io } = ctx;
   const shown = formatAddress(address);
-  const endpoint = { host: address.host, port: address.port, ...(tls === undefined ? {} : { tls }) };
+  const endpoint = { ...address, ...(tls === undefined ? {} : { tls }) };
   const opened = nodeLoop.connect(endpoint, deadline === undefined ? {} : { connectTimeoutMs: deadline });
   const drop = (): Promise<void> =>
     opened.then(
@@ -63,9 +59,9 @@ export async function logCommand(args: readonly string[], ctx: Context): Promise
     );
   const channel = await connecting(opened, drop, deadline, io, shown);
   if (values.verbose) io.stderr.write(`rpc: connected to the log listener at ${shown}${tls ? ' over TLS' : ''}\n`);
-  if (user !== undefined) channel.write(new TextEncoder().encode(`AUTH ${user} ${password}\n`));
+  if (login !== undefined) channel.write(new TextEncoder().encode(`AUTH ${login.user} ${login.password}\n`));
   const out = new Output(io.stdout, true);
-  await tail(channel, user, ctx, values.json ? (line) => out.value(line) : (line) => out.line(line));
+  await tail(channel, login?.user, ctx, values.json ? (line) => out.value(line) : (line) => out.line(line));
   return EXIT.OK;
 }
 

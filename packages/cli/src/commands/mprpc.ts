@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { formatAddress, isUnixEndpoint } from '@rpc/loop';
 import { MprpcClient, type MprpcClientOptions } from '@rpc/mprpc';
-import { formatAddress, parseAddress } from '../address.js';
+import { parseAddress } from '../address.js';
 import { COMMON_OPTIONS, expectPositionals, parseCommandLine, TLS_OPTIONS, timeoutMs } from '../args.js';
 import { closeOnAbort, type Context, connecting } from '../context.js';
 import { EXIT } from '../errors.js';
@@ -60,7 +61,7 @@ export async function mprpcCommand(args: readonly string[], ctx: Context, notify
   const deadline = timeoutMs(values.timeout);
   const tls = await tlsOptionsOf(values);
   const options: MprpcClientOptions = {
-    ...(address.kind === 'tcp' ? { host: address.host, port: address.port } : { host: 'unix/', port: address.path }),
+    ...(isUnixEndpoint(address) ? { host: 'unix/', port: address.path } : { host: address.host, port: address.port }),
     ...(tls === undefined ? {} : { tls }),
     ...(deadline === undefined ? {} : { connectTimeoutMs: deadline, deadlineMs: deadline }),
   };
