@@ -9,14 +9,12 @@
 //  5. every public package gets a copy of the repository's LICENSE, which npm packs from the package's folder.
 // Declarations carry no module format of their own, so one set serves both.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
-import { orphans } from './outputs.mjs';
+import { orphans, packageDirs, root, sources } from './package-files.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const targets = args.length > 0 ? args.map((dir) => resolve(dir)) : [root];
 
@@ -28,9 +26,7 @@ try {
   process.exit(1); // tsc has printed the errors
 }
 
-const packageDirs =
-  args.length > 0 ? targets : readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
-for (const dir of packageDirs) {
+for (const dir of args.length > 0 ? targets : packageDirs()) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   for (const orphan of orphans(dir, manifest)) rmSync(join(dir, orphan));
   if (manifest.exports?.['.']?.require) buildCommonJs(dir);
@@ -53,21 +49,12 @@ async function bundleForBrowsers(dir, outfile) {
   });
 }
 
-function* walk(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else yield path;
-  }
-}
-
 function buildCommonJs(dir) {
   const src = join(dir, 'src');
   const out = join(dir, 'dist', 'cjs');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
-  for (const file of walk(src)) {
-    if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+  for (const file of sources(src)) {
     const rel = relative(src, file).replace(/\.ts$/, '');
     // Transpiled as a .cts file under NodeNext: CommonJS output that keeps `import()` a real dynamic
     // import (plain CommonJS mode would turn it into require(), which cannot load ES modules).

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the API documentation (`pnpm docs`, into docs/api/): TypeDoc over every package that is not
+// Builds the API documentation (`pnpm run docs`, into docs/api/): TypeDoc over every package that is not
 // private, read from the manifests so that a new package is documented without touching this file.
 // A package's entry points are the sources of its `exports` — `.` is src/index.ts, `./browser` is
 // src/browser.ts — and each one's README.md is its page; typedoc.json holds the other options.

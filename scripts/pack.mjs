@@ -11,29 +11,18 @@
 // stay: lerna restores every manifest from git when it is done (`npm publish` in a package's folder leaves it for
 // `git checkout`).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { orphans } from './outputs.mjs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { orphans, packageDirs, root, sources } from './package-files.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORIGINAL = 'package.json.orig';
 const [command, dir = process.cwd()] = process.argv.slice(2);
 
 const readManifest = (path) => JSON.parse(readFileSync(path, 'utf8'));
-const packageDirs = () => readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
 
 function fail(name, problems) {
   console.error(`refusing to pack ${name}:\n  ${problems.join('\n  ')}`);
   process.exit(1);
-}
-
-function* sources(src) {
-  for (const entry of readdirSync(src, { withFileTypes: true })) {
-    const path = join(src, entry.name);
-    if (entry.isDirectory()) yield* sources(path);
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) yield path;
-  }
 }
 
 /** Every file the manifest points users at: exports, main, types, bin. */
