@@ -15,6 +15,11 @@ export function workspacePackages(): Map<string, { dir: string; private: boolean
   );
 }
 
+/** The folders (under packages/) of the packages that are published: every one that is not private. */
+export function publishedDirs(): string[] {
+  return [...workspacePackages().values()].filter((pkg) => !pkg.private).map((pkg) => pkg.dir);
+}
+
 type Manifest = Record<string, unknown>;
 
 /** What is wrong with the manifest of `packages/<dir>` as published: empty when nothing is. */

@@ -30,12 +30,7 @@ function withPnpm(): string {
 }
 
 /** Runs `file` with `args` in `cwd` and reports how it ended instead of throwing. */
-export async function run(
-  file: string,
-  args: readonly string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = {},
-): Promise<Outcome> {
+export async function run(file: string, args: readonly string[], cwd: string): Promise<Outcome> {
   try {
     const { stdout, stderr } = await exec(file, [...args], {
       cwd,
@@ -44,7 +39,6 @@ export async function run(
         PATH: `${withPnpm()}:${process.env.PATH}`,
         NX_DAEMON: 'false',
         NX_NO_CLOUD: 'true',
-        ...env,
       },
       maxBuffer: 64 * 1024 * 1024,
       timeout: 240_000,
@@ -100,7 +94,6 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 /** A local Verdaccio on 127.0.0.1 that keeps @rpc packages and has no uplink; `stop()` ends it by its PID. */
 export interface Registry {
   readonly url: string;
-  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -131,7 +124,7 @@ export async function startRegistry(dir: string): Promise<Registry> {
   for (const started = Date.now(); Date.now() - started < 120_000; ) {
     if (child.exitCode !== null) throw new Error(`verdaccio exited with ${child.exitCode}`);
     const answer = await fetch(`${url}-/ping`).catch(() => undefined);
-    if (answer?.ok) return { url, pid: child.pid as number, stop };
+    if (answer?.ok) return { url, stop };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();

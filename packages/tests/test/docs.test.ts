@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { publishedDirs } from '../src/published.js';
 
-// The API documentation (`pnpm docs`, scripts/docs.mjs with typedoc.json) covers every public package,
+// The API documentation (`pnpm run docs`, scripts/docs.mjs with typedoc.json) covers every public package,
 // and TypeDoc's validation finds nothing: each export has a doc comment, every type that a public
 // signature uses is exported, every {@link} resolves. Run here without writing the site.
 const root = join(__dirname, '..', '..', '..');
-const published = readdirSync(join(root, 'packages')).filter(
-  (name) => !JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private,
-);
+const published = publishedDirs();
 
 interface DocsRun {
   code: number;

@@ -1,16 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { danglingSourceMaps, manifestProblems, relativeLinks } from '../src/published.js';
+import { danglingSourceMaps, manifestProblems, publishedDirs, relativeLinks } from '../src/published.js';
 
 // These tests check what users install: the built dist/ of each package.
 const root = join(__dirname, '..', '..', '..');
 const fixtures = join(__dirname, '..', 'fixtures');
-// Every package that is not private is published.
-const published = readdirSync(join(root, 'packages')).filter(
-  (name) => !JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private,
-);
+const published = publishedDirs();
 
 function run(file: string): unknown {
   return JSON.parse(
