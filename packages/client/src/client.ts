@@ -1,11 +1,16 @@
 import { ClientNegotiation, type Codec } from '@rpc/codec';
 import { authError, ScramClient } from '@rpc/auth';
 import {
+  type Answering,
+  Capabilities,
+  type CallRequest,
+  type CapabilityNotice,
   Connector,
   formatRegistry,
   methodKind,
   NO_LIMITS,
   oidClass,
+  readRequest,
   RemoteError,
   rpcError,
   type Answer,
@@ -19,13 +24,27 @@ import { Emitter, type Loop, type Subscription } from '@rpc/loop';
 import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, paramsOf, type ProxyHost, type Receipt } from './proxy.js';
+import { callOn, remotePromise } from './pipeline.js';
 import { defaultLogger } from './platform.js';
 import { oneOrMany, Requests, resultOf, resultsOf } from './requests.js';
 import { KeepAlive } from './keep-alive.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
 
-const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
+const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true, capabilities: true };
+
+/** The server's calls of this client's functions and targets that may run at once; more are refused. */
+const MAX_SERVED_CALLS = 1024;
+
+type ObjectCall =
+  | { cmd: 'new'; method: string; params: unknown[] }
+  | { cmd: 'exec'; oid: string; method: string; params: unknown[]; on?: number };
+
+/** A pipelined call's parent: its result, once its answer has been shaped. */
+interface Parent {
+  settled: boolean;
+  result?: unknown;
+}
 
 /** The events of a {@link Client}, with their listeners' signatures: see {@link Client.on}. */
 export interface ClientEvents {
@@ -66,6 +85,12 @@ export class Client implements ProxyHost, AsyncDisposable {
   readonly #connector = new Connector(() => this.#open());
   /** `connect` was emitted: `disconnect` follows when the connection ends. */
   #announced = false;
+  /** References given and taken, with an `@rpc` server that agreed on capabilities. */
+  #capabilities: Capabilities | undefined;
+  /** The server's calls of our references running now. */
+  #served = 0;
+  /** Pipelined calls answered, whose kept results the server may drop (`finish`, sent once per turn). */
+  #finished: number[] = [];
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -155,6 +180,7 @@ export class Client implements ProxyHost, AsyncDisposable {
       const rpc = version.rpc;
       this.#features = rpc !== null && typeof rpc === 'object' ? (rpc as PeerFeatures) : {};
       requests.pipelined = this.#features.ids === true;
+      if (this.#features.capabilities === true) this.#capabilities = this.#newCapabilities(requests);
       if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
       await this.#loadClasses();
     } catch (error) {
@@ -165,6 +191,22 @@ export class Client implements ProxyHost, AsyncDisposable {
     this.#startKeepAlive(conn, requests);
     this.#events.emit('connect');
     return this;
+  }
+
+  #newCapabilities(requests: Requests): Capabilities {
+    const o = this.#options;
+    return new Capabilities(
+      {
+        loop: this.#loop,
+        call: (request) => this.#send(request, undefined, undefined),
+        notify: (message) => requests.notify(message),
+      },
+      {
+        ...(o.maxExports === undefined ? {} : { maxExports: o.maxExports }),
+        ...(o.maxImports === undefined ? {} : { maxImports: o.maxImports }),
+        ...(o.streamWindow === undefined ? {} : { streamWindow: o.streamWindow }),
+      },
+    );
   }
 
   #startKeepAlive(conn: Connection, requests: Requests): void {
@@ -221,24 +263,91 @@ export class Client implements ProxyHost, AsyncDisposable {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
       const name = `${remote}::${method}`;
       constructors[method] = (...args) =>
-        this.#reported(
-          this.#call({ cmd: 'new', method: name, params: args }, undefined, (answer) => this.#newProxy<T>(answer)),
-        );
+        this.#objectCall({ cmd: 'new', method: name, params: args }, undefined, (answer) =>
+          this.#newProxy<T>(answer),
+        ) as Promise<RemoteObject<T>>;
     }
     return constructors as RemoteClass<T, A, S>;
   }
 
   /** Calls `method` on the object `oid` (what proxies do). */
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown> {
-    const shape =
-      kind === '_object'
-        ? options?.list
-          ? this.#objectResults
-          : this.#objectResult
-        : options?.list
-          ? resultsOf
-          : resultOf;
-    return this.#reported(this.#call({ cmd: 'exec', oid, method, params: args }, options, shape));
+    const request: ObjectCall = { cmd: 'exec', oid, method, params: args };
+    if (kind === '_object')
+      return this.#objectCall(request, options, options?.list ? this.#objectResults : this.#objectResult);
+    return this.#reported(this.#call(request, options, this.#valuesShape(options)));
+  }
+
+  /** How a simple method's answer becomes what its caller gets: references become stubs, bound to the call's signal. */
+  #valuesShape(options: CallOptions | undefined): (answer: Answer) => unknown {
+    const capabilities = this.#capabilities;
+    if (capabilities === undefined) return options?.list ? resultsOf : resultOf;
+    const signal = options?.signal;
+    return options?.list
+      ? (answer) => capabilities.results(answer, signal)
+      : (answer) => oneOrMany(capabilities.results(answer, signal));
+  }
+
+  /**
+   * A call whose result is an object. With an `@rpc` server it is pipelined: the server keeps the result until told
+   * (`finish`), and methods called on the promise leave at once, naming this call (`on`), and run on its result.
+   */
+  #objectCall(
+    request: ObjectCall,
+    options: CallOptions | undefined,
+    shape: (answer: Answer) => unknown,
+  ): Promise<unknown> {
+    if (this.#capabilities === undefined) return this.#reported(this.#call(request, options, shape));
+    const parent: Parent = { settled: false };
+    const call = request as ObjectCall & RequestEnvelope;
+    call.pipe = 1;
+    const promise = this.#reported(
+      this.#call(call, options, (answer) => {
+        parent.result = shape(answer);
+        parent.settled = true;
+        return parent.result;
+      }),
+    );
+    const id = call.id;
+    if (id === undefined) return promise; // it failed before it was sent
+    const finished = (): void => this.#finishLater(id);
+    promise.then(finished, (): void => {
+      parent.settled = true;
+      finished();
+    });
+    return remotePromise(promise, (method, args) => {
+      if (parent.settled)
+        return parent.result === undefined
+          ? promise.then(() => callOn(undefined, method, args))
+          : callOn(parent.result, method, args);
+      return this.#objectCall({ cmd: 'exec', oid: '', on: id, method, params: args }, options, (answer) =>
+        this.#dependentShape(parent, method, options)(answer),
+      );
+    });
+  }
+
+  /** A pipelined call's answer is shaped by its method's kind, known once its parent's result (a proxy) is. */
+  #dependentShape(parent: Parent, method: string, options: CallOptions | undefined): (answer: Answer) => unknown {
+    const result = parent.result as { className?: unknown } | undefined;
+    const className = typeof result?.className === 'string' ? result.className : undefined;
+    const kind = className === undefined ? undefined : this.#classes.get(className)?.get(method);
+    if (kind === '_object') return options?.list ? this.#objectResults : this.#objectResult;
+    return this.#valuesShape(options);
+  }
+
+  /** Tells the server, once per turn, which kept results it may drop. */
+  #finishLater(id: number): void {
+    if (this.#finished.push(id) > 1) return;
+    this.#loop.defer(() => {
+      const ids = this.#finished;
+      this.#finished = [];
+      if (!this.connected) return;
+      try {
+        this.#requests?.notify({ cmd: 'finish', ids });
+      } catch (error) {
+        this.#events.emit('error', error as Error);
+      }
+    });
   }
 
   /** Tells the server to free what a proxy holds (what releasing a proxy does): one client_destroy per receipt. */
@@ -278,18 +387,24 @@ export class Client implements ProxyHost, AsyncDisposable {
     return requests.send(request, withDeadline(options ?? NO_LIMITS, this.#options.deadlineMs), shape);
   }
 
-  /** A `new` or `exec` request, proxies among its params turned into object references. */
+  /**
+   * A `new` or `exec` request, proxies among its params turned into object references, and with an `@rpc` server
+   * functions, targets and streams into references the server can call.
+   */
   #call<R>(
-    request:
-      | { cmd: 'new'; method: string; params: unknown[] }
-      | { cmd: 'exec'; oid: string; method: string; params: unknown[] },
+    request: ObjectCall & RequestEnvelope,
     options: CallOptions | undefined,
     shape: (answer: Answer) => R,
   ): Promise<R> {
     try {
       request.params = paramsOf(request.params);
+      if (this.#capabilities !== undefined) {
+        const { values, refs } = this.#capabilities.encode(request.params);
+        request.params = values;
+        if (refs) request.refs = 1;
+      }
     } catch (error) {
-      return Promise.reject(error); // a released proxy among the arguments
+      return Promise.reject(error); // a released proxy among the arguments, or a reference past the limit
     }
     return this.#send(request, options, shape);
   }
@@ -377,11 +492,68 @@ export class Client implements ProxyHost, AsyncDisposable {
       this.#conn?.destroy(failure); // nothing after it can be trusted to belong where it seems to
       return;
     }
-    requests.receive(answer);
+    if (typeof answer.cmd === 'string') this.#fromServer(requests, answer);
+    else requests.receive(answer);
+  }
+
+  /** A request of the server's, which only the capability protocol has: a call of one of our references, or a notice. */
+  #fromServer(requests: Requests, map: Answer): void {
+    const capabilities = this.#capabilities;
+    if (capabilities === undefined) return;
+    const request = readRequest(map);
+    switch (request.cmd) {
+      case 'call':
+        return this.#serve(requests, capabilities, request);
+      case 'release':
+      case 'pull':
+      case 'push':
+        return capabilities.receive(request as CapabilityNotice);
+    }
+  }
+
+  #serve(requests: Requests, capabilities: Capabilities, request: CallRequest & RequestEnvelope): void {
+    const id = request.id;
+    if (id === undefined) return;
+    const reply = (answer: Answer): void => {
+      this.#served--;
+      if (!this.connected) return;
+      const ok = answer.ok === 1 ? 1 : 0;
+      const message: Request & RequestEnvelope = {
+        cmd: 'return',
+        id,
+        ok,
+        rc: Array.isArray(answer.rc) ? answer.rc : [],
+      };
+      if (answer.msg !== undefined) message.msg = answer.msg;
+      if (answer.refs === 1) message.refs = 1;
+      try {
+        requests.notify(message);
+      } catch (error) {
+        requests.notify({
+          cmd: 'return',
+          id,
+          ok: 0,
+          rc: [],
+          msg: `cannot send the answer: ${(error as Error).message}`,
+        });
+      }
+    };
+    this.#served++;
+    const answer: Answering =
+      this.#served > MAX_SERVED_CALLS
+        ? { ok: 0, msg: `too many calls in flight (the limit is ${MAX_SERVED_CALLS})` }
+        : capabilities.serve(request);
+    if (answer instanceof Promise) void answer.then(reply);
+    else reply(answer);
   }
 
   #closed(requests: Requests, error: Error | undefined): void {
     this.#keepAlive?.stop();
+    this.#capabilities?.close(
+      rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed'),
+    );
+    this.#capabilities = undefined;
+    this.#finished = [];
     this.#keepAlive = undefined;
     this.#conn = undefined;
     this.#requests = undefined;

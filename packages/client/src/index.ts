@@ -28,5 +28,7 @@ export type {
   RemoteListObject,
   RemoteObject,
   RemoteOf,
+  RemotePromise,
   RemoteValue,
 } from './types.js';
+export { RemoteStream, target, type RemoteTarget, type Stub, type StubHandle, type Target } from '@rpc/core';

@@ -55,6 +55,15 @@ export interface ClientOptions {
   readonly authPass?: string;
   /** Where warnings go. None by default: silent, unless NODE_DEBUG=rpc (in Node). */
   readonly logger?: Logger;
+  /**
+   * This client's functions, target objects and streams the server may hold at once (with an `@rpc` server); a call
+   * handing over more rejects with RPC_LIMIT before it is sent (default 10,000).
+   */
+  readonly maxExports?: number;
+  /** The server's functions, targets and streams this client holds stubs of at once (default 10,000). */
+  readonly maxImports?: number;
+  /** Values of one stream on their way or waiting to be read, either way: its window (default 64). */
+  readonly streamWindow?: number;
   /** The event loop to connect with (default: the Node loop; in browsers, a `BrowserWsLoop` to the page's host). */
   readonly loop?: Loop;
 }

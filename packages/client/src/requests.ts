@@ -66,6 +66,11 @@ export class Requests {
     return this.#calls.call(send, limits, this.#cancel, shape);
   }
 
+  /** Sends a message that is never answered (the capability protocol's); throws when it cannot leave. */
+  notify(message: Request & RequestEnvelope): void {
+    this.#conn.sendLater(this.#encode(message));
+  }
+
   /** A call given up before it was sent (in order) is not sent. */
   readonly #unqueue = (id: number): void => void this.#waiting.delete(id);
 

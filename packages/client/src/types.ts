@@ -1,5 +1,16 @@
 import type { TaggedValue } from '@rpc/codec';
-import type { ClassImpl, ExportedClassSpec, Fn, InstanceOf, MethodKeys, ReturnList } from '@rpc/core';
+import type {
+  ClassImpl,
+  ExportedClassSpec,
+  Fn,
+  InstanceOf,
+  MethodKeys,
+  RemoteStream,
+  RemoteTarget,
+  ReturnList,
+  Stub,
+  Target,
+} from '@rpc/core';
 
 export type { Fn, MethodKeys };
 
@@ -22,30 +33,34 @@ export interface RemoteHandle extends Disposable, AsyncDisposable {
  * BigInt, or a number when it fits one exactly; undefined null.
  */
 export type RemoteValue<R> = R extends Fn
-  ? never
-  : R extends ReturnList<infer L>
-    ? { -readonly [I in keyof L]: RemoteValue<L[I]> }
-    : R extends Date
-      ? Date | string
-      : R extends Uint8Array
-        ? Uint8Array | string
-        : R extends bigint
-          ? bigint | number
-          : R extends ReadonlyMap<unknown, infer V>
-            ? Record<string, RemoteValue<V>>
-            : R extends ReadonlySet<infer E>
-              ? RemoteValue<E>[]
-              : R extends readonly (infer E)[]
+  ? Stub<R>
+  : R extends Target<infer U>
+    ? RemoteTarget<U>
+    : R extends ReturnList<infer L>
+      ? { -readonly [I in keyof L]: RemoteValue<L[I]> }
+      : R extends Date
+        ? Date | string
+        : R extends Uint8Array
+          ? Uint8Array | string
+          : R extends bigint
+            ? bigint | number
+            : R extends ReadonlyMap<unknown, infer V>
+              ? Record<string, RemoteValue<V>>
+              : R extends ReadonlySet<infer E>
                 ? RemoteValue<E>[]
-                : R extends TaggedValue
-                  ? TaggedValue
-                  : R extends object
-                    ? [MethodKeys<R>] extends [never]
-                      ? { [K in keyof R]: RemoteValue<R[K]> }
-                      : RemoteObject<R>
-                    : R extends undefined
-                      ? null
-                      : R;
+                : R extends readonly (infer E)[]
+                  ? RemoteValue<E>[]
+                  : R extends TaggedValue
+                    ? TaggedValue
+                    : R extends AsyncIterable<infer E>
+                      ? RemoteStream<RemoteValue<E>>
+                      : R extends object
+                        ? [MethodKeys<R>] extends [never]
+                          ? { [K in keyof R]: RemoteValue<R[K]> }
+                          : RemoteObject<R>
+                        : R extends undefined
+                          ? null
+                          : R;
 
 /**
  * Every value a method returned, as the array Perl's list context sees: `returnList(...)` as its values, anything else
@@ -54,10 +69,30 @@ export type RemoteValue<R> = R extends Fn
 export type RemoteList<R> =
   R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
 
-/** Parameters may be given as proxies where the class expects its objects. */
+/**
+ * What a caller passes for parameters A: proxies where the class expects its objects, and local functions, targets
+ * and async iterables where it expects stubs and streams of the caller's.
+ */
 export type RemoteArgs<A extends readonly unknown[]> = {
-  [I in keyof A]: A[I] extends object ? A[I] | RemoteObject<A[I]> : A[I];
+  [I in keyof A]: A[I] extends Stub<infer F>
+    ? F | A[I]
+    : A[I] extends RemoteStream<infer E>
+      ? AsyncIterable<E>
+      : A[I] extends RemoteTarget<infer U>
+        ? U extends object
+          ? Target<U> | A[I]
+          : A[I]
+        : A[I] extends object
+          ? A[I] | RemoteObject<A[I]>
+          : A[I];
 };
+
+/**
+ * What calling a remote method gives: a promise of its value, on which, when the value is a remote object, its
+ * methods can be called at once (pipelining: `notebook.copy('x').write('y')` is one round trip).
+ */
+export type RemotePromise<V> = Promise<V> &
+  (V extends RemoteHandle ? Omit<V, keyof RemoteHandle | keyof RemoteOf<unknown>> : unknown);
 
 declare const remoteClass: unique symbol;
 
@@ -70,7 +105,7 @@ export interface RemoteOf<T> {
 /** A remote object: each method of T named in K (all of them unless the method map is known), returning a Promise. */
 export type RemoteObject<T, K extends MethodKeys<T> = MethodKeys<T>> = {
   readonly [P in K]: T[P] extends (...args: infer A) => infer R
-    ? (...args: RemoteArgs<A>) => Promise<RemoteValue<Awaited<R>>>
+    ? (...args: RemoteArgs<A>) => RemotePromise<RemoteValue<Awaited<R>>>
     : never;
 } & RemoteHandle &
   RemoteOf<T>;
@@ -104,7 +139,7 @@ export type ConstructorArgs<C, K> = K extends keyof C
 export type RemoteClassOfSpec<C extends ClassImpl, M> = {
   readonly [K in KeysOfKind<M, '_constructor' | '_singleton'>]: (
     ...args: RemoteArgs<ConstructorArgs<C, K>>
-  ) => Promise<RemoteObject<InstanceOf<C>, KeysOfKind<M, 1 | '_object'> & MethodKeys<InstanceOf<C>>>>;
+  ) => RemotePromise<RemoteObject<InstanceOf<C>, KeysOfKind<M, 1 | '_object'> & MethodKeys<InstanceOf<C>>>>;
 };
 
 /**
@@ -119,7 +154,7 @@ export type RemoteClass<T, A extends unknown[] = unknown[], S extends string = n
     ? RemoteClassOfSpec<C, M>
     : {
         /** Makes a remote object with the class's `new`, resolving with its proxy. */
-        readonly new: (...args: A) => Promise<RemoteObject<T>>;
+        readonly new: (...args: A) => RemotePromise<RemoteObject<T>>;
       } & {
-        readonly [K in S]: (...args: unknown[]) => Promise<RemoteObject<T>>;
+        readonly [K in S]: (...args: unknown[]) => RemotePromise<RemoteObject<T>>;
       };

@@ -2,6 +2,8 @@ import { TaggedValue } from '@rpc/codec';
 import type { ClassRegistry, ExportedClass } from './classes.js';
 import { instanceMethod, type AnyFunction } from './methods.js';
 import type { HeldObject, ObjectTable } from './object-table.js';
+import type { Capabilities } from './capabilities.js';
+import type { KeptResults } from './kept-results.js';
 import {
   EVENT_RPC_PROTOCOL,
   EVENT_RPC_VERSION,
@@ -10,8 +12,10 @@ import {
   type MethodKind,
   type PeerFeatures,
   type Request,
+  type RequestEnvelope,
 } from './protocol.js';
 import { rcOf } from './results.js';
+import { type Answering, errorText, fail, isThenable, settle, then } from './answering.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
 export interface Session {
@@ -25,27 +29,16 @@ export interface Session {
   allows?(className: string, method: string): boolean;
   /** The richer protocol this server offers `@rpc` peers in the version answer. */
   readonly features: PeerFeatures;
+  /** References given and taken, once the client has agreed on capabilities. */
+  readonly capabilities?: Capabilities | undefined;
+  /** Results kept for pipelined calls, once the client has agreed on capabilities. */
+  readonly kept?: KeptResults | undefined;
+  /** The running call's signal: streams passed to the call end when it aborts. */
+  signal?(): AbortSignal | undefined;
 }
 
-/** An answer now, or later when the method is async. */
-export type Answering = Answer | Promise<Answer>;
-
-const fail = (msg: string): Answer => ({ ok: 0, msg });
 const unknownObject = (oid: string): Answer => fail(`Illegal access to unknown object with oid=${oid}`);
 const denied = (className: string, method: string): Answer => fail(`Access denied to ${className}->${method}`);
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : String(error);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /** How a {@link Dispatcher} gets classes ready. */
 export interface DispatcherOptions {
@@ -92,6 +85,9 @@ export class Dispatcher {
       switch (request.cmd) {
         case 'new':
           return this.#construct(request, session);
+        case 'call':
+          if (session.capabilities === undefined) break;
+          return session.capabilities.serve(request);
         case 'client_destroy':
           // Releasing an id this connection does not hold is an error, as every other use of an unknown id.
           return session.objects.release(request.oid) ? { ok: 1 } : unknownObject(request.oid);
@@ -108,9 +104,8 @@ export class Dispatcher {
           for (const exported of this.#visible(session)) all[exported.name] = this.#info(exported, session);
           return { ok: 1, class_info_all: all };
         }
-        default:
-          return fail(`Unknown request command '${request.cmd === 'unknown' ? request.name : request.cmd}'`);
       }
+      return fail(`Unknown request command '${request.cmd === 'unknown' ? request.name : request.cmd}'`);
     } catch (error) {
       return fail(errorText(error));
     }
@@ -131,12 +126,13 @@ export class Dispatcher {
       return { ok: 1, oid: this.#export(object, session, kind === '_singleton') };
     };
     return this.#afterPrepare(exported, () =>
-      then(exported.construct(method, this.#params(request.params, session)), created),
+      then(exported.construct(method, this.#params(request, session)), created),
     );
   }
 
   #exec(request: Extract<Request, { cmd: 'exec' }>, session: Session): Answering {
     if (!session.authorized) return fail('Authorization required');
+    if (request.on !== undefined) return this.#pipelined(request, request.on, session);
     const { oid, method } = request;
     const held = session.objects.get(oid);
     if (held === undefined) return unknownObject(oid);
@@ -146,21 +142,42 @@ export class Dispatcher {
       return fail(`Illegal access to ${held.className}->${method}`);
     if (session.allows?.(held.className, method) === false) return denied(held.className, method);
     const loading = this.#prepare?.(exported);
-    if (loading) return settle(loading.then(() => this.#call(held, method, kind, request.params, session)));
-    return this.#call(held, method, kind, request.params, session); // no closures: this is every call
+    if (loading) return settle(loading.then(() => this.#call(held, kind, request, session)));
+    return this.#call(held, kind, request, session); // no closures: this is every call
   }
 
-  #call(held: HeldObject, method: string, kind: MethodKind, params: unknown[], session: Session): Answering {
+  /** A call on the object an earlier call returns (`on`), run once that call has answered; its failure is this one's. */
+  #pipelined(request: Extract<Request, { cmd: 'exec' }>, on: number, session: Session): Answering {
+    const kept = session.kept?.get(on);
+    if (kept === undefined) return fail(`call ${on} has no result kept for pipelining`);
+    return then(kept, (value) => {
+      const answer = value as Answer;
+      if (answer.ok !== 1) return fail(answer.msg ?? `call ${on} failed`);
+      const oid = answer.oid ?? (Array.isArray(answer.rc) && answer.rc.length === 1 ? answer.rc[0] : undefined);
+      if (typeof oid !== 'string') return fail(`call ${on} did not return an object`);
+      const { on: _, ...direct } = request;
+      return this.#exec({ ...direct, oid }, session);
+    });
+  }
+
+  #call(
+    held: HeldObject,
+    kind: MethodKind,
+    request: Extract<Request, { cmd: 'exec' }> & RequestEnvelope,
+    session: Session,
+  ): Answering {
+    const method = request.method;
     const fn: AnyFunction | undefined = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
-    const result: unknown = fn.apply(held.object, this.#params(params, session));
+    const result: unknown = fn.apply(held.object, this.#params(request, session));
     if (isThenable(result)) return then(result, (value) => this.#returned(value, kind, session));
     return this.#returned(result, kind, session);
   }
 
   #returned(result: unknown, kind: MethodKind, session: Session): Answer {
     const rc = rcOf(result);
-    return { ok: 1, rc: kind === '_object' ? rc.map((value) => this.#exportOneLevel(value, session)) : rc };
+    if (kind === '_object') return { ok: 1, rc: rc.map((value) => this.#exportOneLevel(value, session)) };
+    return session.capabilities === undefined ? { ok: 1, rc } : session.capabilities.answer(rc);
   }
 
   /** Runs `use` once the class's module is ready: at once when it is (the usual case), else after loading. */
@@ -186,8 +203,15 @@ export class Dispatcher {
     return info;
   }
 
-  /** Top-level parameters that are objects of this connection arrive as those objects (as Event::RPC swaps them). */
-  #params(params: unknown[], session: Session): unknown[] {
+  /**
+   * The parameters as the method gets them: references become stubs, and top-level parameters that are objects of
+   * this connection arrive as those objects (as Event::RPC swaps them).
+   */
+  #params(request: { params: unknown[] } & RequestEnvelope, session: Session): unknown[] {
+    const params =
+      request.refs === 1 && session.capabilities !== undefined
+        ? session.capabilities.decode(request.params, session.signal?.())
+        : request.params;
     for (let i = 0; i < params.length; i++) {
       const param: unknown = params[i];
       if (!(param instanceof TaggedValue) || this.classes.get(param.className) === undefined) continue;
@@ -222,18 +246,4 @@ export class Dispatcher {
     }
     return asId(value);
   }
-}
-
-/**
- * `next(value)` now for a plain value, or once a promise resolves; a rejection or a throw in `next` becomes a failed
- * answer.
- */
-function then(value: unknown, next: (value: unknown) => Answer): Answering {
-  if (!isThenable(value)) return next(value);
-  return settle(Promise.resolve(value).then(next));
-}
-
-/** A promised answer that cannot reject: errors become Event::RPC's `{ ok: 0, msg }`. */
-function settle(answer: Answer | Promise<Answer>): Answering {
-  return answer instanceof Promise ? answer.catch((error: unknown) => fail(errorText(error))) : answer;
 }

@@ -24,7 +24,27 @@ export {
   type MethodKeys,
   type MethodMapOf,
 } from './export-class.js';
-export { Dispatcher, type Answering, type DispatcherOptions, type Session } from './dispatcher.js';
+export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
+export type { Answering } from './answering.js';
+export {
+  Capabilities,
+  CAPABILITY_LIMITS,
+  type CallRequest,
+  type CapabilityLimits,
+  type CapabilityNotice,
+  type CapabilityPeer,
+} from './capabilities.js';
+export { KeptResults } from './kept-results.js';
+export {
+  REFERENCE_TAGS,
+  target,
+  targetMethods,
+  type RemoteTarget,
+  type Stub,
+  type StubHandle,
+  type Target,
+} from './references.js';
+export { RemoteStream, type StreamLink } from './remote-stream.js';
 export { Drain } from './drain.js';
 export {
   CancelError,

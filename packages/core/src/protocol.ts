@@ -51,6 +51,8 @@ export type Request =
       method: string;
       /** The method's arguments; objects of this connection arrive as the objects themselves. */
       params: unknown[];
+      /** Pipelining: call the method on the object that call `on` returns, once it has (capability peers). */
+      on?: number;
     }
   | {
       /** Asks for the names of the classes the user may use. */
@@ -73,6 +75,60 @@ export type Request =
       oid: string;
     }
   | {
+      /** Calls one of the peer's references (capability peers): a function, or a target's method. */
+      cmd: 'call';
+      /** The reference's id, as the peer handed it over. */
+      ref: number;
+      /** The target's method; absent for a function. */
+      method?: string;
+      /** The arguments. */
+      params: unknown[];
+    }
+  | {
+      /** The client's answer to a server's `call` (answers to the client's own requests carry no `cmd`). */
+      cmd: 'return';
+      /** 1 for success, 0 for an error. */
+      ok: 0 | 1;
+      /** The values returned. */
+      rc: unknown[];
+      /** The error text when `ok` is 0. */
+      msg?: string;
+    }
+  | {
+      /** Gives references back: the peer may drop them after `count` hand-overs (never answered). */
+      cmd: 'release';
+      /** The reference's id. */
+      ref: number;
+      /** How many times it was handed over. */
+      count: number;
+    }
+  | {
+      /** The consumer of a stream has room for `credit` more values (never answered). */
+      cmd: 'pull';
+      /** The stream's id. */
+      ref: number;
+      /** How many more values the producer may send. */
+      credit: number;
+    }
+  | {
+      /** Values of a stream, from its producer (never answered). */
+      cmd: 'push';
+      /** The stream's id. */
+      ref: number;
+      /** The values, in order; never more than the consumer's credit. */
+      values: unknown[];
+      /** The stream has ended (with `error` when the producer failed). */
+      done?: boolean;
+      /** Why the producer failed. */
+      error?: string;
+    }
+  | {
+      /** The client needs the kept results of these calls no more (see `pipe`); never answered. */
+      cmd: 'finish';
+      /** The ids of the calls. */
+      ids: number[];
+    }
+  | {
       /** Stops a call in flight (`@rpc` peers that agreed on ids); never answered. */
       cmd: 'cancel';
       /** The request id of the call to stop. */
@@ -85,6 +141,10 @@ export interface RequestEnvelope {
   id?: number;
   /** Milliseconds the server gives the call before it cancels it with RPC_DEADLINE. */
   deadlineMs?: number;
+  /** The values carry references (functions, targets, streams) to turn into stubs (capability peers). */
+  refs?: 1;
+  /** Keep the object this call returns for pipelined calls until the client sends `finish` (capability peers). */
+  pipe?: 1;
 }
 
 /** A request as a server reads it off the wire: one of the protocol's, or a command it does not know. */
@@ -113,6 +173,8 @@ export function readRequest(map: Readonly<Record<string, unknown>>): IncomingReq
   // Assigned rather than spread: this runs for every call.
   if (typeof map.id === 'number') request.id = map.id;
   if (typeof map.deadlineMs === 'number' && Number.isFinite(map.deadlineMs)) request.deadlineMs = map.deadlineMs;
+  if (map.refs === 1) request.refs = 1;
+  if (map.pipe === 1) request.pipe = 1;
   return request;
 }
 
@@ -127,8 +189,30 @@ function commandOf(map: Readonly<Record<string, unknown>>): IncomingRequest {
       return { cmd, msg: text(map.msg) };
     case 'new':
       return { cmd, method: text(map.method), params: list(map.params) };
-    case 'exec':
-      return { cmd, oid: text(map.oid), method: text(map.method), params: list(map.params) };
+    case 'exec': {
+      const request: IncomingRequest = { cmd, oid: text(map.oid), method: text(map.method), params: list(map.params) };
+      if (typeof map.on === 'number') request.on = map.on;
+      return request;
+    }
+    case 'call': {
+      const request: IncomingRequest = { cmd, ref: Number(map.ref), params: list(map.params) };
+      if (typeof map.method === 'string') request.method = map.method;
+      return request;
+    }
+    case 'return':
+      return { cmd, ok: map.ok === 1 || map.ok === '1' ? 1 : 0, rc: list(map.rc), msg: text(map.msg) };
+    case 'release':
+      return { cmd, ref: Number(map.ref), count: Number(map.count) };
+    case 'pull':
+      return { cmd, ref: Number(map.ref), credit: Number(map.credit) };
+    case 'push': {
+      const request: IncomingRequest = { cmd, ref: Number(map.ref), values: list(map.values) };
+      if (map.done === true) request.done = true;
+      if (typeof map.error === 'string') request.error = map.error;
+      return request;
+    }
+    case 'finish':
+      return { cmd, ids: list(map.ids).filter((id): id is number => typeof id === 'number') };
     case 'classes_list':
     case 'class_info_all':
       return { cmd };
@@ -168,6 +252,8 @@ export interface PeerFeatures {
   readonly deadlines?: boolean;
   /** The server logs users in by SCRAM-SHA-256 (`auth_scram`), so no password token crosses the wire. */
   readonly scram?: boolean;
+  /** Functions, targets and streams travel by reference both ways, and calls can be pipelined. */
+  readonly capabilities?: boolean;
 }
 
 /** Perl writes a method type as `1` or `"1"` depending on the scalar's history. */

@@ -65,6 +65,18 @@ export interface ServerSettings {
   maxObjects: number;
   /** References to objects one connection holds at once, all objects together (default 1,000,000). */
   maxReferences: number;
+  /**
+   * The server's functions, target objects and streams one `@rpc` client may hold at once; an answer handing over
+   * more fails with RPC_LIMIT (default 10,000).
+   */
+  maxExports: number;
+  /**
+   * The client's functions, target objects and streams the server holds stubs of for one connection; a request
+   * bringing more is refused with RPC_LIMIT (default 10,000).
+   */
+  maxImports: number;
+  /** Values of one stream on their way or waiting to be read, either way: its window (default 64). */
+  streamWindow: number;
   /** Requests that do not decode before a connection is closed (default 5). */
   maxProtocolErrors: number;
   /** Time from connecting to a negotiated format and, where required, a login (default 30 s). */

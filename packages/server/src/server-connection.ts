@@ -1,6 +1,10 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import {
+  Capabilities,
   connectionReport,
+  KeptResults,
+  NO_LIMITS,
+  PendingCalls,
   DISCONNECT,
   Drain,
   ObjectTable,
@@ -9,6 +13,8 @@ import {
   rpcError,
   type Answer,
   type Answering,
+  type CallRequest,
+  type CapabilityNotice,
   type ConnectionReport,
   type Dispatcher,
   type IncomingRequest,
@@ -60,6 +66,12 @@ export interface ConnectionLimits {
   readonly loginTimeoutMs: number;
   /** Time a call may run before the client is answered with an error and its signal aborts (0: none). */
   readonly callDeadlineMs: number;
+  /** The server's functions, targets and streams an `@rpc` client may hold at once (capabilities). */
+  readonly maxExports: number;
+  /** The client's functions, targets and streams the server keeps stubs of at once (capabilities). */
+  readonly maxImports: number;
+  /** Values of a stream on their way or waiting to be read, either way (capabilities). */
+  readonly streamWindow: number;
 }
 
 export const CONNECTION_LIMITS: ConnectionLimits = {
@@ -70,12 +82,15 @@ export const CONNECTION_LIMITS: ConnectionLimits = {
   maxProtocolErrors: 5,
   loginTimeoutMs: 30_000,
   callDeadlineMs: 0,
+  maxExports: 10_000,
+  maxImports: 10_000,
+  streamWindow: 64,
 };
 
 /** The largest message before negotiation and login are done: none of theirs comes near it. */
 export const LOGIN_PACKET_SIZE = 64 * 1024;
 
-const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true };
+const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true, capabilities: true };
 const WITH_SCRAM: PeerFeatures = { ...FEATURES, scram: true };
 const DISCONNECT_BYTES = new TextEncoder().encode(DISCONNECT);
 
@@ -115,6 +130,11 @@ export class ServerConnection implements Session, AsyncDisposable {
   #callsServed = 0;
   /** Set by shutdown(): new requests are refused, and each call that ends tells it. */
   #drain: Drain | undefined;
+  /** The references given and taken, once the client offered capabilities in its version request. */
+  #capabilities: Capabilities | undefined;
+  #kept: KeptResults | undefined;
+  /** The server's calls of the client's functions and targets, waiting for their `return`. */
+  #outgoing: PendingCalls<Answer> | undefined;
 
   /** @internal Made by the server for each connection it accepts. */
   constructor(cid: number, conn: Connection, host: ConnectionHost) {
@@ -160,6 +180,18 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   authenticate(request: LoginRequest): Answer | Promise<Answer> {
     return this.#login?.answer(request) ?? { ok: 1, msg: 'Not authorization required' };
+  }
+
+  get capabilities(): Capabilities | undefined {
+    return this.#capabilities;
+  }
+
+  get kept(): KeptResults | undefined {
+    return this.#kept;
+  }
+
+  signal(): AbortSignal | undefined {
+    return activeCall.getStore()?.signal;
   }
 
   allows(className: string, method: string): boolean {
@@ -264,10 +296,15 @@ export class ServerConnection implements Session, AsyncDisposable {
     this.#queue.length = 0;
     this.#login?.close();
     this.objects.clear();
+    this.#capabilities?.close(gone);
+    this.#outgoing?.rejectAll(gone);
+    this.#kept?.clear();
   }
 
   #request(request: IncomingRequest): void {
     const id = request.id;
+    if (this.#capabilities !== undefined && this.authorized && this.#capability(request)) return;
+    if (request.cmd === 'version' && request.rpc?.capabilities === true) this.#offerCapabilities();
     if (request.cmd === 'cancel') {
       if (this.authorized)
         this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
@@ -284,6 +321,68 @@ export class ServerConnection implements Session, AsyncDisposable {
       // Answers without ids must keep their order: a refusal cannot jump the queue, so the connection goes.
       this.#end(rpcError('RPC_LIMIT', `more than ${this.#limits.maxQueuedRequests} requests waiting their turn`));
     }
+  }
+
+  /** The client offered capabilities: references may travel both ways from now on. */
+  #offerCapabilities(): void {
+    if (this.#capabilities !== undefined) return;
+    const limits = this.#limits;
+    this.#kept = new KeptResults(limits.maxCallsInFlight);
+    this.#capabilities = new Capabilities(
+      {
+        loop: this.#host.loop,
+        call: (request) => this.#callClient(request),
+        notify: (message) => this.#conn.sendLater(this.#requestBytes(message)),
+      },
+      limits,
+    );
+  }
+
+  /** Handles the capability protocol's one-way messages and answers; false for any other request. */
+  #capability(request: IncomingRequest): boolean {
+    switch (request.cmd) {
+      case 'return':
+        if (request.id === undefined) return true;
+        if (request.ok === 1)
+          this.#outgoing?.resolve(request.id, { ok: 1, rc: request.rc, ...(request.refs === 1 ? { refs: 1 } : {}) });
+        else this.#outgoing?.reject(request.id, rpcError('RPC_REMOTE', request.msg ?? 'the client refused the call'));
+        return true;
+      case 'release':
+      case 'pull':
+      case 'push':
+        (this.#capabilities as Capabilities).receive(request as CapabilityNotice);
+        return true;
+      case 'finish':
+        this.#kept?.finish(request.ids);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Calls one of the client's references; the client answers with `return`. */
+  #callClient(request: CallRequest & { id?: number }): Promise<Answer> {
+    const outgoing = (this.#outgoing ??= new PendingCalls<Answer>({
+      loop: this.#host.loop,
+      maxCalls: this.#limits.maxCallsInFlight,
+    }));
+    const send = (id: number): void => {
+      request.id = id;
+      this.#conn.sendLater(this.#requestBytes(request));
+    };
+    const stopped = (id: number): void => {
+      if (!this.#conn.closed) this.#conn.sendLater(this.#requestBytes({ cmd: 'cancel', target: id }));
+    };
+    return outgoing.call(send, NO_LIMITS, stopped);
+  }
+
+  /** A request of the server's own, refused here if the client would refuse it for its size. */
+  #requestBytes(request: object): Uint8Array {
+    const bytes = (this.#codec as Codec).encode(request);
+    const limit = this.#host.maxPacketSize;
+    if (bytes.length > limit)
+      throw rpcError('RPC_LIMIT', `message of ${bytes.length} bytes exceeds maxPacketSize ${limit}`);
+    return bytes;
   }
 
   #negotiate(msg: Uint8Array): void {
@@ -331,6 +430,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       );
     }
     const answer = activeCall.run(call, this.#dispatch, request);
+    if (request.pipe === 1 && call.id !== undefined) this.#kept?.keep(call.id, answer);
     if (answer instanceof Promise) {
       answer.then(
         (a) => this.#finish(call, a),
