@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { WsLoop } from '@rpc/loop-ws';
 import { Server, type ServerConnection } from '@rpc/server';
 import { chromium } from 'playwright-core';
+import { feed } from '../src/capability-classes.js';
 import { testClasses } from '../src/test-classes.js';
 import { quiet } from './rpc-helpers.js';
 import { asyncDisposer } from '@rpc/testkit';
@@ -21,7 +22,7 @@ const files: Record<string, [string, string]> = {
 };
 
 describe('the browser bundle of @rpc/client in Chromium', () => {
-  it('connects over WebSocket, creates a remote object, calls it and releases it', async () => {
+  it('connects over WebSocket, calls remote objects, passes functions and streams both ways', async () => {
     // One http.Server serves the page and, under /rpc, the WebSocket endpoint of the RPC server.
     const web = http.createServer((req, res) => {
       const file = files[req.url ?? ''];
@@ -38,10 +39,15 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
     await using server = new Server({
       port,
       logger: quiet,
-      classes: testClasses,
+      classes: { ...testClasses, Feed: feed },
       loop: new WsLoop({ server: web, path: '/rpc' }),
     });
-    server.on('call', (_connection: ServerConnection, request) => calls.push(String(request.cmd)));
+    // What the server still lends the page (functions, targets, streams) when the page reads after leaving a stream.
+    const exportsAtRead: (number | undefined)[] = [];
+    server.on('call', (connection: ServerConnection, request) => {
+      calls.push(String(request.cmd));
+      if (request.cmd === 'exec' && request.method === 'read') exportsAtRead.push(connection.capabilities?.exports);
+    });
     await server.setupListeners();
 
     await using browser = await chromium.launch({
@@ -75,9 +81,31 @@ describe('the browser bundle of @rpc/client in Chromium', () => {
       echo: ['你好', 42, [1, { a: null }]],
       parallel: ['Hello, from the browser', 'from the browser', 'changed'],
       afterRelease: 'RPC_RELEASED',
+      // The server called the page's function and target back.
+      map: ['A!', 'B!'],
+      watch: 'the page saw click',
+      subscribed: 1,
+      published: ['listener got news'],
+      inPage: ['map a', 'map b', 'seen click'],
+      // A stream from the server, read to the end, and one left after ten values.
+      countIsRemoteStream: true,
+      countLength: 1000,
+      countSum: 499_500,
+      countInOrder: true,
+      firstTen: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      afterBreak: 'a',
+      // A stream from the page, a function from the server, a pipelined chain.
+      uploadedSum: 500_500,
+      counter: [15, 16],
+      pipelinedChain: 'abc',
       ok: true,
     });
-    expect(calls).toEqual(expect.arrayContaining(['version', 'class_info_all', 'new', 'exec', 'client_destroy']));
+    // `call` is the page calling the function makeCounter gave it.
+    expect(calls).toEqual(
+      expect.arrayContaining(['version', 'class_info_all', 'new', 'exec', 'client_destroy', 'call']),
+    );
+    // Both streams were done with by then, the one read to its end and the one the page left.
+    expect(exportsAtRead).toEqual([0]);
     const shot = join(mkdtempSync(join(tmpdir(), 'rpc-browser-')), 'page.png');
     await page.screenshot({ path: shot });
     expect(statSync(shot).size).toBeGreaterThan(1000);
