@@ -116,6 +116,14 @@ export class Client implements ProxyHost, AsyncDisposable {
     return this.#features.ids === true;
   }
 
+  /**
+   * References given and taken over the connection (with an `@rpc` server): `exports`, this client's functions,
+   * targets and streams the server holds; `imports`, the server's this client holds stubs of.
+   */
+  get references(): { readonly exports: number; readonly imports: number } {
+    return { exports: this.#capabilities?.exports ?? 0, imports: this.#capabilities?.imports ?? 0 };
+  }
+
   /** Whether a connection is open now. */
   get connected(): boolean {
     return this.#conn !== undefined && !this.#conn.closed;
@@ -496,7 +504,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     else requests.receive(answer);
   }
 
-  /** A request of the server's, which only the capability protocol has: a call of one of our references, or a notice. */
+  /** A request of the server (only the capability protocol has them): a call of one of our references, or a notice. */
   #fromServer(requests: Requests, map: Answer): void {
     const capabilities = this.#capabilities;
     if (capabilities === undefined) return;

@@ -13,8 +13,15 @@ const PROMISE_MEMBERS = new Set<PropertyKey>(['then', 'catch', 'finally', Symbol
  */
 export function remotePromise(promise: Promise<unknown>, call: PipelinedCall): Promise<unknown> {
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  // `using` on the promise: the object is released once it has arrived (a failed call has nothing to release).
+  const dispose = (): void =>
+    void promise.then(
+      (result) => (result as Partial<Disposable> | undefined)?.[Symbol.dispose]?.(),
+      () => undefined,
+    );
   return new Proxy(promise, {
     get(target, prop) {
+      if (prop === Symbol.dispose) return dispose;
       if (PROMISE_MEMBERS.has(prop)) {
         const member = Reflect.get(target, prop, target) as unknown;
         return typeof member === 'function' ? (member as () => unknown).bind(target) : member;

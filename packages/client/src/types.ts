@@ -75,7 +75,7 @@ export type RemoteList<R> =
  */
 export type RemoteArgs<A extends readonly unknown[]> = {
   [I in keyof A]: A[I] extends Stub<infer F>
-    ? F | A[I]
+    ? ((...args: Parameters<F>) => ReturnType<F> | Promise<Awaited<ReturnType<F>>>) | A[I]
     : A[I] extends RemoteStream<infer E>
       ? AsyncIterable<E>
       : A[I] extends RemoteTarget<infer U>
@@ -88,11 +88,12 @@ export type RemoteArgs<A extends readonly unknown[]> = {
 };
 
 /**
- * What calling a remote method gives: a promise of its value, on which, when the value is a remote object, its
- * methods can be called at once (pipelining: `notebook.copy('x').write('y')` is one round trip).
+ * What calling a remote method gives: a promise of its value. When the value is a remote object (a constructor's, an
+ * object returner's), its methods can be called on the promise at once (pipelining: `notebook.copy('x').write('y')`
+ * is one round trip), and `using` on the promise releases the object once it has arrived.
  */
 export type RemotePromise<V> = Promise<V> &
-  (V extends RemoteHandle ? Omit<V, keyof RemoteHandle | keyof RemoteOf<unknown>> : unknown);
+  ([V] extends [RemoteHandle] ? Omit<V, keyof RemoteHandle | keyof RemoteOf<unknown>> & Disposable : unknown);
 
 declare const remoteClass: unique symbol;
 

@@ -1,5 +1,15 @@
 // Compile-only: `pnpm typecheck` fails if the remote object types drift. Nothing here runs.
-import { withCallOptions, type RemoteClass, type RemoteObject } from '@rpc/client';
+import {
+  target,
+  withCallOptions,
+  type RemoteClass,
+  type RemoteObject,
+  type RemotePromise,
+  type RemoteStream,
+  type RemoteTarget,
+  type Stub,
+  type Target,
+} from '@rpc/client';
 import { exportClass, returnList } from '@rpc/core';
 import type { TaggedValue } from '@rpc/codec';
 
@@ -47,7 +57,7 @@ declare const shelf: RemoteObject<Shelf>;
 
 expectType<Equal<ReturnType<typeof shelf.count>, Promise<number>>>();
 expectType<Equal<ReturnType<typeof shelf.countLater>, Promise<number>>>();
-expectType<Equal<ReturnType<typeof shelf.first>, Promise<RemoteObject<Item>>>>();
+expectType<Equal<ReturnType<typeof shelf.first>, RemotePromise<RemoteObject<Item>>>>();
 expectType<Equal<ReturnType<typeof shelf.all>, Promise<RemoteObject<Item>[]>>>();
 expectType<Equal<ReturnType<typeof shelf.byName>, Promise<{ [x: string]: RemoteObject<Item> }>>>();
 expectType<Equal<ReturnType<typeof shelf.data>, Promise<{ total: number; names: string[] }>>>();
@@ -65,8 +75,8 @@ void shelf.put(1, 1);
 void shelf.title;
 
 declare const Shelves: RemoteClass<Shelf, [string], 'shared'>;
-expectType<Equal<ReturnType<typeof Shelves.new>, Promise<RemoteObject<Shelf>>>>();
-expectType<Equal<ReturnType<typeof Shelves.shared>, Promise<RemoteObject<Shelf>>>>();
+expectType<Equal<ReturnType<typeof Shelves.new>, RemotePromise<RemoteObject<Shelf>>>>();
+expectType<Equal<ReturnType<typeof Shelves.shared>, RemotePromise<RemoteObject<Shelf>>>>();
 // @ts-expect-error `new` takes the arguments given to RemoteClass
 void Shelves.new(1);
 
@@ -137,7 +147,15 @@ expectType<Equal<Parameters<typeof Notebooks.new>, [title: string]>>();
 expectType<Equal<Parameters<typeof Notebooks.shared>, []>>();
 declare const notebook: Awaited<ReturnType<typeof Notebooks.new>>;
 expectType<Equal<ReturnType<typeof notebook.write>, Promise<number>>>();
-expectType<Equal<ReturnType<typeof notebook.copy>, Promise<RemoteObject<Notebook>>>>();
+expectType<Equal<ReturnType<typeof notebook.copy>, RemotePromise<RemoteObject<Notebook>>>>();
+// Pipelining: methods of the promised object are there before it arrives, and so is `using`.
+expectType<Equal<ReturnType<ReturnType<typeof notebook.copy>['write']>, Promise<number>>>();
+expectType<Equal<Awaited<ReturnType<typeof notebook.copy>>, RemoteObject<Notebook>>>();
+void (notebook.copy('x')[Symbol.dispose] satisfies () => void);
+// @ts-expect-error only the promised object's methods
+void notebook.copy('x').nothing;
+// @ts-expect-error a plain value's promise has no methods to pipeline
+void notebook.write('x').write;
 // @ts-expect-error not exported: the server would refuse it
 void notebook.secret;
 // @ts-expect-error constructors take the class's arguments
@@ -146,3 +164,63 @@ void Notebooks.new(42);
 exportClass(Notebook, { new: '_constructor', missing: 1 });
 // @ts-expect-error nor one giving an instance method a constructor's kind
 exportClass(Notebook, { write: '_constructor' });
+
+// Capabilities: the server's class declares stubs and streams; the client passes and gets local things.
+interface Listener {
+  heard(event: string): number;
+}
+class Hub {
+  static new(): Hub {
+    return new Hub();
+  }
+  each(items: string[], fn: Stub<(item: string) => number>): Promise<number[]> {
+    return Promise.all(items.map((item) => fn(item)));
+  }
+  watch(listener: RemoteTarget<Listener>): Promise<number> {
+    return listener.heard('x');
+  }
+  upload(values: RemoteStream<number>): Promise<number> {
+    return values.next().then((step) => step.value ?? 0);
+  }
+  counter(start: number): (by: number) => number {
+    return (by) => start + by;
+  }
+  async *ticks(n: number): AsyncGenerator<number> {
+    yield n;
+  }
+  listener(): Target<Listener> {
+    return target({ heard: (event: string) => event.length });
+  }
+}
+const hubSpec = exportClass(Hub, {
+  new: '_constructor',
+  each: 1,
+  watch: 1,
+  upload: 1,
+  counter: 1,
+  ticks: 1,
+  listener: 1,
+});
+declare const hub: Awaited<ReturnType<RemoteClass<typeof hubSpec>['new']>>;
+// A local function, sync or async, where the server takes a stub; a target where it takes a remote target.
+void hub.each(['a'], (item: string) => item.length);
+void hub.each(['a'], async (item: string) => item.length);
+// @ts-expect-error the callback must answer a number
+void hub.each(['a'], (item: string) => item);
+void hub.watch(target({ heard: (event: string) => event.length }));
+// @ts-expect-error an object not marked with target() would travel as data
+void hub.watch({ heard: (event: string) => event.length });
+void hub.upload(
+  (async function* () {
+    yield 1;
+  })(),
+);
+declare const words: AsyncIterable<string>;
+// @ts-expect-error a stream of strings is not a stream of numbers
+void hub.upload(words);
+// Results: a returned function is a stub, an async iterable a stream, a target a remote target.
+expectType<Equal<Awaited<ReturnType<typeof hub.counter>>, Stub<(by: number) => number>>>();
+expectType<Equal<ReturnType<Awaited<ReturnType<typeof hub.counter>>>, Promise<number>>>();
+expectType<Equal<Awaited<ReturnType<typeof hub.ticks>>, RemoteStream<number>>>();
+expectType<Equal<Awaited<ReturnType<typeof hub.listener>>, RemoteTarget<Listener>>>();
+expectType<Equal<ReturnType<Awaited<ReturnType<typeof hub.listener>>['heard']>, Promise<number>>>();

@@ -40,7 +40,7 @@ export const CAPABILITY_LIMITS: Required<CapabilityLimits> = {
   streamWindow: 64,
 };
 
-/** Nesting deeper than this is refused when looking for references (the codecs refuse it too). */
+/** References are looked for this deep; the codecs refuse deeper nesting themselves. */
 const MAX_DEPTH = 64;
 /** A target stub lists at most this many methods. */
 const MAX_METHODS = 1000;
@@ -89,6 +89,8 @@ export class Capabilities {
   readonly #exportIds = new Map<object, number>();
   readonly #imports = new Map<number, Import>();
   readonly #collector = new FinalizationRegistry<Import>((entry) => this.#release(entry));
+  /** Stubs that arrived as arguments of a method of an object, given back when the object goes. */
+  readonly #held = new WeakMap<object, Import[]>();
   #nextId = 1;
   #closed: Error | undefined;
   /** References counted by the walk in progress, undone if it fails. */
@@ -130,17 +132,45 @@ export class Capabilities {
   }
 
   /**
-   * `values` (decoded from the peer, so ours to change) with every reference replaced by a stub; a stream's stub is
-   * cancelled when `signal` aborts. Throws RPC_LIMIT past maxImports, releasing what it made.
+   * `values` (decoded from the peer, so ours to change) with every reference replaced by a stub. A stream's stub is
+   * cancelled when `signal` aborts; the stubs are given back when `holder` is (see {@link releaseHeld}). Throws
+   * RPC_LIMIT past maxImports, giving back every reference the values brought.
    */
-  decode(values: unknown[], signal?: AbortSignal): unknown[] {
+  decode(values: unknown[], signal?: AbortSignal, holder?: object): unknown[] {
     const made: Import[] = [];
     try {
-      return this.#decode(values, 0, made, signal) as unknown[];
+      this.#decode(values, 0, made, signal);
     } catch (error) {
       for (const entry of made) this.#releaseOne(entry);
+      this.#giveBack(values, 0);
       throw error;
     }
+    if (holder !== undefined && made.length > 0) {
+      const held = this.#held.get(holder);
+      if (held === undefined) this.#held.set(holder, made);
+      else held.push(...made);
+    }
+    return values;
+  }
+
+  /** Moves the stubs held for `from` to `to` (a constructor's arguments, once its object exists). */
+  transferHeld(from: object, to: object): void {
+    const held = this.#held.get(from);
+    if (held === undefined) return;
+    this.#held.delete(from);
+    const already = this.#held.get(to);
+    if (already === undefined) this.#held.set(to, held);
+    else already.push(...held);
+  }
+
+  /**
+   * `holder` has gone (the peer released the object the stubs were passed to): its hand-overs of them go back, and a
+   * stub handed over for nothing else stops working.
+   */
+  releaseHeld(holder: object): void {
+    const held = this.#held.get(holder);
+    this.#held.delete(holder);
+    for (const entry of held ?? []) this.#releaseOne(entry);
   }
 
   /** Answers the peer's call of one of our references. */
@@ -225,7 +255,7 @@ export class Capabilities {
     if (typeof value === 'function') return this.#reference(value);
     if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof TaggedValue)
       return value;
-    if (depth > MAX_DEPTH) throw rpcError('RPC_INVALID_OPTION', `values nested deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_DEPTH) return value; // a cycle, or nesting the codec refuses with its own error
     if (Array.isArray(value)) {
       let copy: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
@@ -309,7 +339,7 @@ export class Capabilities {
 
   /** Drops `count` of the peer's references to an export; at none it goes, a stream's producer stopped. */
   #drop(entry: Export, count: number): void {
-    entry.refs -= count > 0 ? count : 0;
+    if (count > 0) entry.refs -= count; // a NaN or negative count from a hostile peer drops nothing
     if (entry.refs > 0) return;
     const id = this.#exportIds.get(entry.value);
     if (id !== undefined) this.#forgetExport(id, entry);
@@ -327,7 +357,7 @@ export class Capabilities {
       return value.className.startsWith('@rpc.') ? this.#stub(value, made, signal) : value;
     }
     if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
-    if (depth > MAX_DEPTH) throw rpcError('RPC_BAD_REQUEST', `values nested deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_DEPTH) return value; // deeper than any codec decodes
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) value[i] = this.#decode(value[i], depth + 1, made, signal);
     } else if (isPlain(value)) {
@@ -439,7 +469,20 @@ export class Capabilities {
     entry.count = 0;
   }
 
-  /** Gives one hand-over back (a message that brought it was refused). */
+  /** Gives back the references a refused message brought that were not made into stubs yet. */
+  #giveBack(value: unknown, depth: number): void {
+    if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return;
+    if (value instanceof TaggedValue) {
+      const id = refId(value.values[0]);
+      const given = value.className !== REFERENCE_TAGS.back && value.className.startsWith('@rpc.');
+      if (given && id !== undefined) this.#notify({ cmd: 'release', ref: id, count: 1 });
+      return;
+    }
+    if (Array.isArray(value)) for (const item of value) this.#giveBack(item, depth + 1);
+    else if (isPlain(value)) for (const item of Object.values(value)) this.#giveBack(item, depth + 1);
+  }
+
+  /** Gives one hand-over back (a message that brought it was refused, or the object it was given to went). */
   #releaseOne(entry: Import): void {
     if (entry.released) return;
     if (entry.count <= 1) return this.#release(entry);

@@ -89,8 +89,7 @@ export class Dispatcher {
           if (session.capabilities === undefined) break;
           return session.capabilities.serve(request);
         case 'client_destroy':
-          // Releasing an id this connection does not hold is an error, as every other use of an unknown id.
-          return session.objects.release(request.oid) ? { ok: 1 } : unknownObject(request.oid);
+          return this.#destroy(request.oid, session);
         case 'classes_list':
           return { ok: 1, classes: this.#visible(session).map((exported) => exported.name) };
         case 'class_info': {
@@ -111,6 +110,15 @@ export class Dispatcher {
     }
   }
 
+  /** Drops one reference to an object; once it is gone, so are the client's stubs its methods were given. */
+  #destroy(oid: string, session: Session): Answer {
+    const held = session.objects.get(oid);
+    // Releasing an id this connection does not hold is an error, as every other use of an unknown id.
+    if (held === undefined || !session.objects.release(oid)) return unknownObject(oid);
+    if (session.objects.get(oid) === undefined) session.capabilities?.releaseHeld(held.object);
+    return { ok: 1 };
+  }
+
   #construct(request: Extract<Request, { cmd: 'new' }>, session: Session): Answering {
     const full = request.method;
     const at = full.lastIndexOf('::');
@@ -120,13 +128,19 @@ export class Dispatcher {
     if (exported === undefined || (kind !== '_constructor' && kind !== '_singleton'))
       return fail(`Illegal constructor access to ${className}->${method}`);
     if (session.allows?.(className, method) === false) return denied(className, method);
+    // The stubs among the arguments live as long as the object made with them.
+    const holder = {};
     const created = (object: unknown): Answer => {
-      if (object === null || typeof object !== 'object')
+      if (object === null || typeof object !== 'object') {
+        session.capabilities?.releaseHeld(holder);
         return fail(`${className}->${method} did not return an object`);
-      return { ok: 1, oid: this.#export(object, session, kind === '_singleton') };
+      }
+      const oid = this.#export(object, session, kind === '_singleton');
+      session.capabilities?.transferHeld(holder, object);
+      return { ok: 1, oid };
     };
     return this.#afterPrepare(exported, () =>
-      then(exported.construct(method, this.#params(request, session)), created),
+      then(exported.construct(method, this.#params(request, session, holder)), created),
     );
   }
 
@@ -146,7 +160,7 @@ export class Dispatcher {
     return this.#call(held, kind, request, session); // no closures: this is every call
   }
 
-  /** A call on the object an earlier call returns (`on`), run once that call has answered; its failure is this one's. */
+  /** A call on the object an earlier call returns (`on`), run once that call has answered; its failure is this one. */
   #pipelined(request: Extract<Request, { cmd: 'exec' }>, on: number, session: Session): Answering {
     const kept = session.kept?.get(on);
     if (kept === undefined) return fail(`call ${on} has no result kept for pipelining`);
@@ -169,7 +183,7 @@ export class Dispatcher {
     const method = request.method;
     const fn: AnyFunction | undefined = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
-    const result: unknown = fn.apply(held.object, this.#params(request, session));
+    const result: unknown = fn.apply(held.object, this.#params(request, session, held.object));
     if (isThenable(result)) return then(result, (value) => this.#returned(value, kind, session));
     return this.#returned(result, kind, session);
   }
@@ -207,10 +221,10 @@ export class Dispatcher {
    * The parameters as the method gets them: references become stubs, and top-level parameters that are objects of
    * this connection arrive as those objects (as Event::RPC swaps them).
    */
-  #params(request: { params: unknown[] } & RequestEnvelope, session: Session): unknown[] {
+  #params(request: { params: unknown[] } & RequestEnvelope, session: Session, holder: object): unknown[] {
     const params =
       request.refs === 1 && session.capabilities !== undefined
-        ? session.capabilities.decode(request.params, session.signal?.())
+        ? session.capabilities.decode(request.params, session.signal?.(), holder)
         : request.params;
     for (let i = 0; i < params.length; i++) {
       const param: unknown = params[i];

@@ -3,9 +3,9 @@ import type { Answering } from './answering.js';
 /**
  * The results a connection's pipelined calls may name (`exec` with `on`):
  * each call sent with `pipe` is kept, answered or not, until the client
- * sends `finish` for it. At most `max` are kept; past it the oldest goes,
- * and a call naming it is refused, so a client that never finishes only
- * hurts itself.
+ * sends `finish` for it. At most `max` are kept; past it the oldest answered
+ * one goes (the oldest of all when none has answered), and a call naming it
+ * is refused, so a client that never finishes only hurts itself.
  */
 export class KeptResults {
   readonly #max: number;
@@ -21,8 +21,16 @@ export class KeptResults {
   }
 
   keep(id: number, answer: Answering): void {
-    if (this.#kept.size >= this.#max) this.#kept.delete(this.#kept.keys().next().value as number);
+    if (this.#kept.size >= this.#max) this.#kept.delete(this.#oldest());
     this.#kept.set(id, answer);
+    // Once answered, the answer itself is kept: eviction can tell it from a call still running.
+    if (answer instanceof Promise)
+      void answer.then((settled) => this.#kept.get(id) === answer && this.#kept.set(id, settled));
+  }
+
+  #oldest(): number {
+    for (const [id, answer] of this.#kept) if (!(answer instanceof Promise)) return id;
+    return this.#kept.keys().next().value as number;
   }
 
   get(id: number): Answering | undefined {

@@ -18,6 +18,9 @@ export class Counter {
   }
 }
 
+/** What the server's streams did: values pulled from their generators, and generators closed. */
+export const produced = { values: 0, closed: 0 };
+
 /** A notebook whose methods take callbacks, give functions, targets and streams, and copy themselves (pipelining). */
 export class Feed {
   text: string;
@@ -103,6 +106,18 @@ export class Feed {
     for (let i = 0; i < n; i++) yield i;
   }
 
+  /** Counts every value it makes and every time it is closed, in `produced`. */
+  async *ticks(n: number): AsyncGenerator<number> {
+    try {
+      for (let i = 0; i < n; i++) {
+        produced.values++;
+        yield i;
+      }
+    } finally {
+      produced.closed++;
+    }
+  }
+
   async *failing(after: number): AsyncGenerator<number> {
     for (let i = 0; i < after; i++) yield i;
     throw new Error(`failed after ${after}`);
@@ -141,6 +156,7 @@ export const feed = exportClass(Feed, {
   echo: 1,
   count: 1,
   failing: 1,
+  ticks: 1,
   sum: 1,
   take: 1,
 });
