@@ -1,7 +1,7 @@
 import { Client, withCallOptions, type RpcError } from '@rpc/client';
 import { connect, MsgServer } from '@rpc/msg';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
-import { Server } from '@rpc/server';
+import { Server, type Stub } from '@rpc/server';
 import { VirtualTimeScheduler } from 'rxjs';
 import { quiet } from './rpc-helpers.js';
 
@@ -99,6 +99,90 @@ describe('an Event::RPC conversation in virtual time', () => {
     expect(outcomes[0]).toEqual({
       seen: ['answer late at 1500', 'RPC_DEADLINE at 31500', 'RPC_DEADLINE at 36500'],
       cancelled: 1,
+    });
+    expect(outcomes[1]).toEqual(outcomes[0]);
+  });
+});
+
+/** Callbacks and streams paced by the server's loop: under a virtual-time scheduler, in virtual time. */
+class Metronome {
+  static new(): Metronome {
+    return new Metronome();
+  }
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve) => Server.instance?.loop.timer(ms, resolve));
+  }
+  /** Calls `tick` `n` times, `ms` apart, and gives what it answered. */
+  async every(ms: number, n: number, tick: Stub<(at: number) => string>): Promise<string[]> {
+    const answers: string[] = [];
+    for (let i = 0; i < n; i++) {
+      await this.#wait(ms);
+      answers.push(await tick(Server.instance?.loop.now() ?? -1));
+    }
+    return answers;
+  }
+  async *beats(ms: number): AsyncGenerator<number> {
+    for (;;) {
+      await this.#wait(ms);
+      yield Server.instance?.loop.now() ?? -1;
+    }
+  }
+  /** A copy of itself, after `ms`: something to pipeline on. */
+  async later(ms: number): Promise<Metronome> {
+    await this.#wait(ms);
+    return new Metronome();
+  }
+  now(): number {
+    return Server.instance?.loop.now() ?? -1;
+  }
+}
+
+describe('capabilities in virtual time', () => {
+  it('calls back, streams and pipelines on the virtual clock, the same way every run', async () => {
+    const outcomes: unknown[] = [];
+    for (let run = 0; run < 2; run++) {
+      const scheduler = new VirtualTimeScheduler();
+      const loop = new RxLoop({ scheduler, transport: new MemoryTransport(scheduler) });
+      const started = Date.now();
+      const outcome = await runInVirtualTime(scheduler, async () => {
+        await using server = new Server({
+          host: 'memory',
+          port: 0,
+          loop,
+          logger: quiet,
+          classes: {
+            Metronome: {
+              impl: Metronome,
+              methods: { new: '_constructor', every: 1, beats: 1, later: '_object', now: 1 },
+            },
+          },
+        });
+        await server.setupListeners();
+        await using client = await new Client({ host: 'memory', port: server.port, loop }).connect();
+        const metronome = await client.remoteClass<Metronome>('Metronome').new();
+        const heard: number[] = [];
+        const answers = await metronome.every(100, 3, (at: number) => {
+          heard.push(loop.now());
+          return `tick at ${at}`;
+        });
+        const beats: number[] = [];
+        for await (const at of await metronome.beats(1000)) {
+          beats.push(at);
+          if (beats.length === 3) break;
+        }
+        const start = loop.now();
+        const pipelined = await metronome.later(5000).later(5000).now();
+        return { answers, heard, beats, pipelinedAfter: pipelined - start, endedAt: loop.now() - start };
+      });
+      expect(Date.now() - started).toBeLessThan(30_000);
+      outcomes.push(outcome);
+    }
+    expect(outcomes[0]).toEqual({
+      answers: ['tick at 100', 'tick at 200', 'tick at 300'],
+      heard: [100, 200, 300],
+      beats: [1300, 2300, 3300],
+      pipelinedAfter: 10_000,
+      endedAt: 10_000,
     });
     expect(outcomes[1]).toEqual(outcomes[0]);
   });
