@@ -3,6 +3,7 @@ import { connect, MsgServer } from '@rpc/msg';
 import { MemoryTransport, RxLoop, runInVirtualTime } from '@rpc/loop-rxjs';
 import { Server, type Stub } from '@rpc/server';
 import { VirtualTimeScheduler } from 'rxjs';
+import type { Loop } from '@rpc/loop';
 import { quiet } from './rpc-helpers.js';
 
 /** Waits on the server's own loop, so that under a virtual-time scheduler its waits are virtual too. */
@@ -109,22 +110,28 @@ class Metronome {
   static new(): Metronome {
     return new Metronome();
   }
+  /** The loop of the server serving the call. */
+  get #loop(): Loop {
+    const loop = Server.instance?.loop;
+    if (loop === undefined) throw new Error('not serving a call');
+    return loop;
+  }
   #wait(ms: number): Promise<void> {
-    return new Promise((resolve) => Server.instance?.loop.timer(ms, resolve));
+    return new Promise((resolve) => this.#loop.timer(ms, resolve));
   }
   /** Calls `tick` `n` times, `ms` apart, and gives what it answered. */
   async every(ms: number, n: number, tick: Stub<(at: number) => string>): Promise<string[]> {
     const answers: string[] = [];
     for (let i = 0; i < n; i++) {
       await this.#wait(ms);
-      answers.push(await tick(Server.instance?.loop.now() ?? -1));
+      answers.push(await tick(this.#loop.now()));
     }
     return answers;
   }
   async *beats(ms: number): AsyncGenerator<number> {
     for (;;) {
       await this.#wait(ms);
-      yield Server.instance?.loop.now() ?? -1;
+      yield this.#loop.now();
     }
   }
   /** A copy of itself, after `ms`: something to pipeline on. */
@@ -133,7 +140,7 @@ class Metronome {
     return new Metronome();
   }
   now(): number {
-    return Server.instance?.loop.now() ?? -1;
+    return this.#loop.now();
   }
 }
 
