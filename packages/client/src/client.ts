@@ -3,8 +3,6 @@ import { authError, ScramClient } from '@rpc/auth';
 import {
   type Answering,
   Capabilities,
-  type CallRequest,
-  type CapabilityNotice,
   Connector,
   formatRegistry,
   methodKind,
@@ -44,6 +42,14 @@ type ObjectCall =
 interface Parent {
   settled: boolean;
   result?: unknown;
+}
+
+/** How many references a client's connection holds either way (see {@link Client.references}). */
+export interface ReferenceCounts {
+  /** This client's functions, targets and streams the server holds. */
+  readonly exports: number;
+  /** The server's functions, targets and streams this client holds stubs of. */
+  readonly imports: number;
 }
 
 /** The events of a {@link Client}, with their listeners' signatures: see {@link Client.on}. */
@@ -120,7 +126,7 @@ export class Client implements ProxyHost, AsyncDisposable {
    * References given and taken over the connection (with an `@rpc` server): `exports`, this client's functions,
    * targets and streams the server holds; `imports`, the server's this client holds stubs of.
    */
-  get references(): { readonly exports: number; readonly imports: number } {
+  get references(): ReferenceCounts {
     return { exports: this.#capabilities?.exports ?? 0, imports: this.#capabilities?.imports ?? 0 };
   }
 
@@ -188,7 +194,10 @@ export class Client implements ProxyHost, AsyncDisposable {
       const rpc = version.rpc;
       this.#features = rpc !== null && typeof rpc === 'object' ? (rpc as PeerFeatures) : {};
       requests.pipelined = this.#features.ids === true;
-      if (this.#features.capabilities === true) this.#capabilities = this.#newCapabilities(requests);
+      if (this.#features.capabilities === true) {
+        const capabilities = (this.#capabilities = this.#newCapabilities(requests));
+        requests.unsent = (request) => 'params' in request && request.refs === 1 && capabilities.unsent(request.params);
+      }
       if (o.authUser !== undefined) await this.#logIn(o.authUser, o.authPass ?? '');
       await this.#loadClasses();
     } catch (error) {
@@ -297,15 +306,20 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   /**
-   * A call whose result is an object. With an `@rpc` server it is pipelined: the server keeps the result until told
-   * (`finish`), and methods called on the promise leave at once, naming this call (`on`), and run on its result.
+   * A call whose result is an object, returning a promise on which the object's methods can be called. With an
+   * `@rpc` server it is pipelined: the server keeps the result until told (`finish`), and methods called on the
+   * promise leave at once, naming this call (`on`), and run on its result.
    */
   #objectCall(
     request: ObjectCall,
     options: CallOptions | undefined,
     shape: (answer: Answer) => unknown,
   ): Promise<unknown> {
-    if (this.#capabilities === undefined) return this.#reported(this.#call(request, options, shape));
+    if (this.#capabilities === undefined) {
+      // A Perl server cannot pipeline: methods called on the promise wait for the object, then call it.
+      const promise = this.#reported(this.#call(request, options, shape));
+      return remotePromise(promise, (method, args) => promise.then((result) => callOn(result, method, args)));
+    }
     const parent: Parent = { settled: false };
     const call = request as ObjectCall & RequestEnvelope;
     call.pipe = 1;
@@ -501,7 +515,8 @@ export class Client implements ProxyHost, AsyncDisposable {
       return;
     }
     if (typeof answer.cmd === 'string') this.#fromServer(requests, answer);
-    else requests.receive(answer);
+    // The answer of a call given up on: references in it are given back, since nobody will hold them.
+    else if (!requests.receive(answer) && answer.refs === 1) this.#capabilities?.discard(answer.rc);
   }
 
   /** A request of the server (only the capability protocol has them): a call of one of our references, or a notice. */
@@ -515,11 +530,11 @@ export class Client implements ProxyHost, AsyncDisposable {
       case 'release':
       case 'pull':
       case 'push':
-        return capabilities.receive(request as CapabilityNotice);
+        return capabilities.receive(request);
     }
   }
 
-  #serve(requests: Requests, capabilities: Capabilities, request: CallRequest & RequestEnvelope): void {
+  #serve(requests: Requests, capabilities: Capabilities, request: Request & RequestEnvelope): void {
     const id = request.id;
     if (id === undefined) return;
     const reply = (answer: Answer): void => {

@@ -12,7 +12,7 @@ export {
   type Request,
   type RpcErrorCode,
 } from '@rpc/core';
-export { Client, type ClientEvents } from './client.js';
+export { Client, type ClientEvents, type ReferenceCounts } from './client.js';
 export type { CallOptions, ClientOptions } from './options.js';
 export { withCallOptions, type ProxyHost, type Receipt } from './proxy.js';
 export type {

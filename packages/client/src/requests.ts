@@ -2,6 +2,7 @@ import type { Codec } from '@rpc/codec';
 import {
   NO_LIMITS,
   PendingCalls,
+  answerError,
   rpcError,
   type Answer,
   type CallLimits,
@@ -30,6 +31,8 @@ export class Requests {
   readonly #calls: PendingCalls<Answer>;
   /** The id mode, agreed in the version exchange; until then, in order. */
   pipelined = false;
+  /** Told of a request that was encoded but could not leave (too large, a full queue). */
+  unsent: ((request: Request & RequestEnvelope) => void) | undefined;
   /** In order: ids of the requests sent and not yet answered, oldest first. */
   readonly #sent: number[] = [];
   /** In order: requests waiting for the one before them to be answered. */
@@ -61,7 +64,12 @@ export class Requests {
     const send = (id: number): void => {
       request.id = id;
       if (limits.deadlineMs !== undefined) request.deadlineMs = limits.deadlineMs;
-      this.#conn.sendLater(this.#encode(request));
+      try {
+        this.#conn.sendLater(this.#encode(request));
+      } catch (error) {
+        this.unsent?.(request);
+        throw error;
+      }
     };
     return this.#calls.call(send, limits, this.#cancel, shape);
   }
@@ -79,17 +87,13 @@ export class Requests {
     if (!this.#conn.closed) this.#conn.sendLater(this.#encode({ cmd: 'cancel', target: id }));
   };
 
-  /** Settles the request an answer belongs to; answers nobody waits for any more are dropped. */
-  receive(answer: Answer): void {
+  /** Settles the request an answer belongs to; false when nobody waits for it any more (it is dropped). */
+  receive(answer: Answer): boolean {
     const id = typeof answer.id === 'number' ? answer.id : this.#sent.shift();
     if (typeof answer.id !== 'number') this.#sendNext();
-    if (id === undefined) return;
-    if (isOk(answer)) this.#calls.resolve(id, answer);
-    else
-      this.#calls.reject(
-        id,
-        rpcError('RPC_REMOTE', typeof answer.msg === 'string' ? answer.msg : 'the server refused the call'),
-      );
+    if (id === undefined) return false;
+    if (isOk(answer)) return this.#calls.resolve(id, answer);
+    return this.#calls.reject(id, answerError(answer, 'the server refused the call'));
   }
 
   /** Every request still waiting fails with `error` (the connection is gone). */

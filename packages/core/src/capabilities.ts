@@ -1,27 +1,28 @@
 import { TaggedValue } from '@rpc/codec';
 import type { Loop } from '@rpc/loop';
-import { type Answering, errorText, fail, then } from './answering.js';
+import { type Answering, errorText, fail, failWith, then } from './answering.js';
 import { rpcError } from './errors.js';
 import { findMethod, type AnyFunction } from './methods.js';
-import type { Answer, Request } from './protocol.js';
+import type { Answer, Request, RequestEnvelope } from './protocol.js';
 import { REFERENCE_TAGS, targetMethods, target } from './references.js';
 import { RemoteStream } from './remote-stream.js';
 import { rcOf } from './results.js';
 import { StreamSource } from './stream-source.js';
 
-/** A call of one of the peer's references. */
-export type CallRequest = Extract<Request, { cmd: 'call' }>;
-/** The one-way messages of the capability protocol. */
-export type CapabilityNotice = Extract<Request, { cmd: 'release' | 'pull' | 'push' }>;
+type CallRequest = Extract<Request, { cmd: 'call' }>;
+type Notice = Extract<Request, { cmd: 'release' | 'pull' | 'push' }>;
+
+/** A message of the capability protocol, with the envelope fields it may carry. */
+type Message<R> = R & RequestEnvelope;
 
 /** How a {@link Capabilities} table reaches its peer. */
 export interface CapabilityPeer {
   /** Runs stream batching. */
   readonly loop: Loop;
-  /** Sends a call of one of the peer's references and resolves with its answer (rejecting when it says no). */
-  call(request: CallRequest): Promise<Answer>;
-  /** Sends a one-way message; may throw when the connection cannot take it. */
-  notify(message: CapabilityNotice): void;
+  /** Sends a `call` of one of the peer's references and resolves with its answer (rejecting when it says no). */
+  call(request: Request & RequestEnvelope): Promise<Answer>;
+  /** Sends a one-way message (`release`, `pull`, `push`); may throw when the connection cannot take it. */
+  notify(message: Request & RequestEnvelope): void;
 }
 
 /** What one connection may make either side hold. */
@@ -34,11 +35,20 @@ export interface CapabilityLimits {
   readonly streamWindow?: number;
 }
 
+/** The limits of a {@link Capabilities} table where its options set none. */
 export const CAPABILITY_LIMITS: Required<CapabilityLimits> = {
   maxExports: 10_000,
   maxImports: 10_000,
   streamWindow: 64,
 };
+
+/** Values ready to send: references in place of what travels by reference. */
+export interface Encoded {
+  /** The values, or the same array when nothing in them travels by reference. */
+  readonly values: unknown[];
+  /** Whether the values hold references (the message's `refs` flag). */
+  readonly refs: boolean;
+}
 
 /** References are looked for this deep; the codecs refuse deeper nesting themselves. */
 const MAX_DEPTH = 64;
@@ -70,6 +80,18 @@ function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
 function isPlain(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as object | null;
   return proto === Object.prototype || proto === null;
+}
+
+/** Calls `visit` for every reference tag in `value` (as encoded or as decoded, before stubs are made). */
+function eachReference(value: unknown, depth: number, visit: (tag: string, id: number) => void): void {
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+  if (value instanceof TaggedValue) {
+    const id = refId(value.values[0]);
+    if (id !== undefined && value.className.startsWith('@rpc.')) visit(value.className, id);
+    return;
+  }
+  if (Array.isArray(value)) for (const item of value) eachReference(item, depth + 1, visit);
+  else if (isPlain(value)) for (const item of Object.values(value)) eachReference(item, depth + 1, visit);
 }
 
 const refId = (value: unknown): number | undefined =>
@@ -117,7 +139,7 @@ export class Capabilities {
    * peer can call; the same array when there is none. `refs` is set when
    * some were. Throws RPC_LIMIT past maxExports, counting nothing then.
    */
-  encode(values: unknown[]): { values: unknown[]; refs: boolean } {
+  encode(values: unknown[]): Encoded {
     if (this.#closed !== undefined) throw this.#closed;
     this.#counted = [];
     try {
@@ -142,7 +164,7 @@ export class Capabilities {
       this.#decode(values, 0, made, signal);
     } catch (error) {
       for (const entry of made) this.#releaseOne(entry);
-      this.#giveBack(values, 0);
+      this.#giveBack(values);
       throw error;
     }
     if (holder !== undefined && made.length > 0) {
@@ -173,10 +195,13 @@ export class Capabilities {
     for (const entry of held ?? []) this.#releaseOne(entry);
   }
 
-  /** Answers the peer's call of one of our references. */
-  serve(request: CallRequest & { refs?: unknown }): Answering {
+  /** Answers the peer's `call` of one of our references; any other request is refused. */
+  serve(message: Request & RequestEnvelope): Answering {
+    if (message.cmd !== 'call') return fail(`'${message.cmd}' is not a call`);
+    const request: Message<CallRequest> = message;
     const entry = this.#exports.get(request.ref);
-    if (entry === undefined) return fail(`unknown reference ${request.ref}: released, or never given`);
+    if (entry === undefined)
+      return failWith(rpcError('RPC_RELEASED', `unknown reference ${request.ref}: released, or never given`));
     let fn: AnyFunction | undefined;
     let self: unknown;
     if (entry.kind === 'function' && request.method === undefined) fn = entry.value;
@@ -189,7 +214,7 @@ export class Capabilities {
       const params = request.refs ? this.decode(request.params) : request.params;
       return then(fn.apply(self, params), (result) => this.answer(rcOf(result)));
     } catch (error) {
-      return fail(errorText(error));
+      return failWith(error);
     }
   }
 
@@ -205,8 +230,27 @@ export class Capabilities {
     return answer.refs ? this.decode(rc, signal) : rc;
   }
 
-  /** Handles one of the peer's one-way messages. */
-  receive(message: CapabilityNotice & { refs?: unknown }): void {
+  /**
+   * Values from the peer that nobody will read (the answer of a call given up on): the references in them are given
+   * back, as if received and released at once.
+   */
+  discard(values: unknown): void {
+    this.#giveBack(values);
+  }
+
+  /**
+   * Encoded values that never left (too large, or the call was given up on): the hand-overs they counted are taken
+   * back, so that the peer is not thought to hold them.
+   */
+  unsent(values: unknown): void {
+    eachReference(values, 0, (tag, id) => {
+      const entry = tag === REFERENCE_TAGS.back ? undefined : this.#exports.get(id);
+      if (entry !== undefined) this.#drop(entry, 1);
+    });
+  }
+
+  /** Handles one of the peer's one-way messages (`release`, `pull`, `push`); ignores any other. */
+  receive(message: Request & RequestEnvelope): void {
     switch (message.cmd) {
       case 'release': {
         const entry = this.#exports.get(message.ref);
@@ -322,15 +366,17 @@ export class Capabilities {
     const entry = this.#exports.get(id);
     if (entry === undefined) return;
     if (done) this.#forgetExport(id, entry);
+    let encoded: Encoded | undefined;
     try {
-      const encoded = this.encode(values);
-      const message: CapabilityNotice & { refs?: 1 } = { cmd: 'push', ref: id, values: encoded.values };
+      encoded = this.encode(values);
+      const message: Message<Notice> = { cmd: 'push', ref: id, values: encoded.values };
       if (done) message.done = true;
       if (error !== undefined) message.error = error;
       if (encoded.refs) message.refs = 1;
       this.#peer.notify(message);
     } catch (failure) {
       // The value cannot travel (a limit, the codec, a full queue): the stream ends here, with the reason.
+      if (encoded?.refs) this.unsent(encoded.values);
       if (entry.kind === 'stream') entry.source.cancel();
       this.#forgetExport(id, entry);
       if (!done) this.#notify({ cmd: 'push', ref: id, values: [], done: true, error: errorText(failure) });
@@ -388,24 +434,21 @@ export class Capabilities {
         'RPC_LIMIT',
         `holding ${this.#imports.size} references of the peer; the limit is ${this.#limits.maxImports}`,
       );
-    const { stub, stream } = this.#newStub(tag, id);
+    const { stub, stream } = this.#newStub(tag, id, signal);
     const entry: Import = { id, stub: new WeakRef(stub), count: 1, released: false, ...(stream ? { stream } : {}) };
     owners.set(stub, { table: this, entry });
     this.#imports.set(id, entry);
     this.#collector.register(stub, entry, entry);
     made.push(entry);
-    if (stream !== undefined && signal !== undefined) {
-      const abort = (): void => {
-        stream.fail(rpcError('RPC_CANCELLED', 'stream cancelled', { cause: signal.reason }));
-        this.#release(entry);
-      };
-      if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
-    }
+    if (stream !== undefined && signal?.aborted) this.#release(entry); // its call was given up on already
     return stub;
   }
 
-  #newStub(tag: TaggedValue, id: number): { stub: object; stream?: RemoteStream<unknown> } {
+  #newStub(
+    tag: TaggedValue,
+    id: number,
+    signal: AbortSignal | undefined,
+  ): { stub: object; stream?: RemoteStream<unknown> } {
     const handle = {
       release: (): void => {
         const entry = this.#imports.get(id);
@@ -426,17 +469,23 @@ export class Capabilities {
         const methods: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
         for (const name of names as string[])
           if (name !== 'release') methods[name] = (...args: unknown[]) => this.#call(stub, id, name, args);
-        stub = target(Object.assign(methods, handle, { [Symbol.dispose]: handle.release }), Object.keys(methods));
+        // A stub passed on to a third party travels as a target exposing the same methods.
+        const exposed = Object.keys(methods);
+        stub = target(Object.assign(methods, handle, { [Symbol.dispose]: handle.release }), exposed);
         return { stub };
       }
       case REFERENCE_TAGS.stream: {
-        const stream = new RemoteStream<unknown>(this.#limits.streamWindow, {
-          pull: (credit) => this.#notify({ cmd: 'pull', ref: id, credit }),
-          cancel: () => {
-            const entry = this.#imports.get(id);
-            if (entry?.stream === stream) this.#release(entry);
+        const stream = new RemoteStream<unknown>(
+          this.#limits.streamWindow,
+          {
+            pull: (credit) => this.#notify({ cmd: 'pull', ref: id, credit }),
+            cancel: () => {
+              const entry = this.#imports.get(id);
+              if (entry?.stream === stream) this.#release(entry);
+            },
           },
-        });
+          signal,
+        );
         stub = stream;
         return { stub, stream };
       }
@@ -450,7 +499,7 @@ export class Capabilities {
     if (this.#closed !== undefined) throw rpcError('RPC_DISCONNECTED', `reference ${id}: ${this.#closed.message}`);
     if (entry === undefined || entry.released) throw rpcError('RPC_RELEASED', `reference ${id} was released`);
     const { values, refs } = this.encode(args);
-    const request: CallRequest & { refs?: 1 } = { cmd: 'call', ref: id, params: values };
+    const request: Message<CallRequest> = { cmd: 'call', ref: id, params: values };
     if (method !== undefined) request.method = method;
     if (refs) request.refs = 1;
     const rc = this.results(await this.#peer.call(request));
@@ -470,16 +519,10 @@ export class Capabilities {
   }
 
   /** Gives back the references a refused message brought that were not made into stubs yet. */
-  #giveBack(value: unknown, depth: number): void {
-    if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return;
-    if (value instanceof TaggedValue) {
-      const id = refId(value.values[0]);
-      const given = value.className !== REFERENCE_TAGS.back && value.className.startsWith('@rpc.');
-      if (given && id !== undefined) this.#notify({ cmd: 'release', ref: id, count: 1 });
-      return;
-    }
-    if (Array.isArray(value)) for (const item of value) this.#giveBack(item, depth + 1);
-    else if (isPlain(value)) for (const item of Object.values(value)) this.#giveBack(item, depth + 1);
+  #giveBack(values: unknown): void {
+    eachReference(values, 0, (tag, id) => {
+      if (tag !== REFERENCE_TAGS.back) this.#notify({ cmd: 'release', ref: id, count: 1 });
+    });
   }
 
   /** Gives one hand-over back (a message that brought it was refused, or the object it was given to went). */
@@ -496,7 +539,7 @@ export class Capabilities {
     this.#collector.unregister(entry);
   }
 
-  #notify(message: CapabilityNotice): void {
+  #notify(message: Notice): void {
     if (this.#closed !== undefined) return;
     try {
       this.#peer.notify(message);

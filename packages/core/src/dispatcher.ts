@@ -15,7 +15,7 @@ import {
   type RequestEnvelope,
 } from './protocol.js';
 import { rcOf } from './results.js';
-import { type Answering, errorText, fail, isThenable, settle, then } from './answering.js';
+import { type Answering, fail, failWith, isThenable, settle, then } from './answering.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
 export interface Session {
@@ -106,7 +106,7 @@ export class Dispatcher {
       }
       return fail(`Unknown request command '${request.cmd === 'unknown' ? request.name : request.cmd}'`);
     } catch (error) {
-      return fail(errorText(error));
+      return failWith(error);
     }
   }
 

@@ -25,14 +25,13 @@ export {
   type MethodMapOf,
 } from './export-class.js';
 export { Dispatcher, type DispatcherOptions, type Session } from './dispatcher.js';
-export type { Answering } from './answering.js';
+export { answerError, failWith, type Answering } from './answering.js';
 export {
   Capabilities,
   CAPABILITY_LIMITS,
-  type CallRequest,
   type CapabilityLimits,
-  type CapabilityNotice,
   type CapabilityPeer,
+  type Encoded,
 } from './capabilities.js';
 export { KeptResults } from './kept-results.js';
 export {

@@ -20,6 +20,7 @@ export class KeptResults {
     return this.#kept.size;
   }
 
+  /** Keeps the answer of call `id`, given or promised. */
   keep(id: number, answer: Answering): void {
     if (this.#kept.size >= this.#max) this.#kept.delete(this.#oldest());
     this.#kept.set(id, answer);
@@ -33,14 +34,17 @@ export class KeptResults {
     return this.#kept.keys().next().value as number;
   }
 
+  /** The answer kept for call `id`, or undefined when there is none (finished, evicted, never kept). */
   get(id: number): Answering | undefined {
     return this.#kept.get(id);
   }
 
+  /** Drops the answers of these calls: the client needs them no more. */
   finish(ids: readonly number[]): void {
     for (const id of ids) this.#kept.delete(id);
   }
 
+  /** Drops everything (the connection has gone). */
   clear(): void {
     this.#kept.clear();
   }

@@ -93,6 +93,8 @@ export type Request =
       rc: unknown[];
       /** The error text when `ok` is 0. */
       msg?: string;
+      /** The error's code, when it is one answers carry (see Answer.code). */
+      code?: string;
     }
   | {
       /** Gives references back: the peer may drop them after `count` hand-overs (never answered). */
@@ -199,8 +201,12 @@ function commandOf(map: Readonly<Record<string, unknown>>): IncomingRequest {
       if (typeof map.method === 'string') request.method = map.method;
       return request;
     }
-    case 'return':
-      return { cmd, ok: map.ok === 1 || map.ok === '1' ? 1 : 0, rc: list(map.rc), msg: text(map.msg) };
+    case 'return': {
+      const request: IncomingRequest = { cmd, ok: map.ok === 1 || map.ok === '1' ? 1 : 0, rc: list(map.rc) };
+      if (typeof map.msg === 'string') request.msg = map.msg;
+      if (typeof map.code === 'string') request.code = map.code;
+      return request;
+    }
     case 'release':
       return { cmd, ref: Number(map.ref), count: Number(map.count) };
     case 'pull':
@@ -235,6 +241,8 @@ export interface Answer {
   msg?: string;
   /** The id of the request answered, between `@rpc` peers that agreed on ids. */
   id?: number;
+  /** A refusal's code when it is a limit, a malformed request, a released reference, a deadline or a shutdown. */
+  code?: string;
   [field: string]: unknown;
 }
 

@@ -5,12 +5,21 @@ import { findMethod } from './methods.js';
  * no Perl class can have: the sender's function, target object or stream,
  * and one of the receiver's own references coming back to it.
  */
-export const REFERENCE_TAGS = {
+export const REFERENCE_TAGS: {
+  /** The sender's function: `[id]`. */
+  readonly function: '@rpc.fn';
+  /** The sender's target object: `[id, [method, ...]]`. */
+  readonly target: '@rpc.obj';
+  /** The sender's async iterable: `[id]`. */
+  readonly stream: '@rpc.stream';
+  /** One of the receiver's own references coming back to it: `[id]`. */
+  readonly back: '@rpc.back';
+} = {
   function: '@rpc.fn',
   target: '@rpc.obj',
   stream: '@rpc.stream',
   back: '@rpc.back',
-} as const;
+};
 
 declare const targetBrand: unique symbol;
 declare const stubOf: unique symbol;
@@ -27,13 +36,15 @@ const targets = new WeakMap<object, ReadonlySet<string>>();
 /**
  * Marks `object` to travel by reference: a peer it is passed to, as an
  * argument or a result, gets a stub whose methods call it here, over the
- * same connection. Only `methods` can be called, or when absent the
- * object's own and inherited methods up to Object.prototype, except
- * `constructor`, `then` and names starting with `_`. Returns the object.
+ * same connection. Only `methods` can be called; when absent, a class
+ * instance's methods (its prototypes', never its own fields) or a plain
+ * object's own functions, except `constructor`, `then`, `release` (the
+ * stub's own) and names starting with `_`. Returns the object.
  */
 export function target<T extends object>(object: T, methods?: readonly (keyof T & string)[]): Target<T> {
   const names = new Set<string>();
-  for (const name of methods ?? allMethods(object)) {
+  for (const name of methods ?? defaultMethods(object)) {
+    if (name === 'release') throw new TypeError("target(): 'release' is the stub's own; name the method otherwise");
     if (findMethod(object, name) === undefined) throw new TypeError(`target(): '${name}' is not a method`);
     names.add(name);
   }
@@ -46,15 +57,16 @@ export function targetMethods(object: object): ReadonlySet<string> | undefined {
   return targets.get(object);
 }
 
-function allMethods(object: object): string[] {
+function defaultMethods(object: object): string[] {
+  const proto = Object.getPrototypeOf(object) as object | null;
+  const plain = proto === Object.prototype || proto === null;
   const names: string[] = [];
-  for (
-    let proto: object | null = object;
-    proto !== null && proto !== Object.prototype;
-    proto = Object.getPrototypeOf(proto) as object | null
-  ) {
-    for (const name of Object.getOwnPropertyNames(proto))
-      if (!name.startsWith('_') && !names.includes(name) && findMethod(object, name) !== undefined) names.push(name);
+  // A plain object's methods are its own functions; a class instance's are its prototypes' (as Cap'n Web's).
+  for (let at: object | null = plain ? object : proto; at !== null && at !== Object.prototype; ) {
+    for (const name of Object.getOwnPropertyNames(at))
+      if (!name.startsWith('_') && name !== 'release' && !names.includes(name) && findMethod(object, name))
+        names.push(name);
+    at = plain ? null : (Object.getPrototypeOf(at) as object | null);
   }
   return names;
 }
@@ -65,7 +77,11 @@ export interface StubHandle extends Disposable {
   release(): void;
 }
 
-/** A peer's function: calling it calls the function over the connection and resolves with its result. */
+/**
+ * A peer's function: calling it calls the function over the connection and resolves with its result.
+ *
+ * @typeParam F - the function's own type, as the peer that owns it sees it
+ */
 export type Stub<F extends (...args: never[]) => unknown> = ((
   ...args: Parameters<F>
 ) => Promise<Awaited<ReturnType<F>>>) &
@@ -76,7 +92,7 @@ export type Stub<F extends (...args: never[]) => unknown> = ((
 
 /** A peer's target object: each of T's methods, resolving with its result. */
 export type RemoteTarget<T> = {
-  readonly [K in keyof T as K extends typeof targetBrand
+  readonly [K in keyof T as K extends `_${string}` | 'release'
     ? never
     : T[K] extends (...args: never[]) => unknown
       ? K

@@ -35,13 +35,25 @@ export class RemoteStream<T> implements AsyncIterableIterator<T, undefined>, Asy
   #ended = false;
   #error: Error | undefined;
   #waiter: Waiter<T> | undefined;
+  readonly #signal: AbortSignal | undefined;
 
-  /** @internal Made when a stream reference arrives. */
-  constructor(window: number, link: StreamLink) {
+  /** @internal Made when a stream reference arrives; `signal` (the call's) cancels it with RPC_CANCELLED. */
+  constructor(window: number, link: StreamLink, signal?: AbortSignal) {
     this.#window = window;
     this.#link = link;
+    this.#signal = signal;
+    // An aborted signal fails the stream at its first read; the caller gives the reference back.
+    if (signal?.aborted) this.fail(rpcError('RPC_CANCELLED', 'stream cancelled', { cause: signal.reason }));
+    else signal?.addEventListener('abort', this.#abort, { once: true });
   }
 
+  readonly #abort = (): void => {
+    const producing = !this.#ended;
+    this.fail(rpcError('RPC_CANCELLED', 'stream cancelled', { cause: this.#signal?.reason }));
+    if (producing) this.#link.cancel();
+  };
+
+  /** The stream itself: it can be read once, by one `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -51,6 +63,7 @@ export class RemoteStream<T> implements AsyncIterableIterator<T, undefined>, Asy
     return this.#buffer.length - this.#head;
   }
 
+  /** The next value, once it has arrived; the producer's error is thrown here. */
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.#head < this.#buffer.length) return Promise.resolve({ done: false, value: this.#take() });
     if (this.#error !== undefined) return Promise.reject(this.#error);
@@ -77,10 +90,12 @@ export class RemoteStream<T> implements AsyncIterableIterator<T, undefined>, Asy
     if (producing) this.#link.cancel();
   }
 
+  /** cancel(), for `using`. */
   [Symbol.dispose](): void {
     this.cancel();
   }
 
+  /** cancel(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     this.cancel();
     return Promise.resolve();
@@ -119,6 +134,7 @@ export class RemoteStream<T> implements AsyncIterableIterator<T, undefined>, Asy
   }
 
   #finish(error: Error | undefined): void {
+    this.#signal?.removeEventListener('abort', this.#abort);
     this.#ended = true;
     this.#error = error;
     this.#buffer = [];

@@ -1,5 +1,6 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import {
+  answerError,
   Capabilities,
   connectionReport,
   KeptResults,
@@ -13,12 +14,12 @@ import {
   rpcError,
   type Answer,
   type Answering,
-  type CallRequest,
-  type CapabilityNotice,
   type ConnectionReport,
   type Dispatcher,
   type IncomingRequest,
   type PeerFeatures,
+  type Request,
+  type RequestEnvelope,
   type Session,
 } from '@rpc/core';
 import type { LoginRequest } from './authenticator.js';
@@ -309,10 +310,16 @@ export class ServerConnection implements Session, AsyncDisposable {
       if (this.authorized)
         this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
     } else if (this.#drain !== undefined) {
-      this.#answer({ ok: 0, msg: 'the server is shutting down', ...(id === undefined ? {} : { id }) });
+      this.#answer({
+        ok: 0,
+        msg: 'the server is shutting down',
+        code: 'RPC_SHUTDOWN',
+        ...(id === undefined ? {} : { id }),
+      });
     } else if (typeof id === 'number') {
       if ((this.#inFlight?.size ?? 0) < this.#limits.maxCallsInFlight) return this.#serve(new Call(this, id), request);
-      this.#answer({ ok: 0, msg: `too many calls in flight (the limit is ${this.#limits.maxCallsInFlight})`, id });
+      const msg = `too many calls in flight (the limit is ${this.#limits.maxCallsInFlight})`;
+      this.#answer({ ok: 0, msg, code: 'RPC_LIMIT', id });
     } else if (this.#serving === undefined) {
       this.#serve(new Call(this, undefined), request);
     } else if (this.#queue.length < this.#limits.maxQueuedRequests) {
@@ -350,7 +357,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       case 'release':
       case 'pull':
       case 'push':
-        (this.#capabilities as Capabilities).receive(request as CapabilityNotice);
+        (this.#capabilities as Capabilities).receive(request);
         return true;
       case 'finish':
         this.#kept?.finish(request.ids);
@@ -361,19 +368,26 @@ export class ServerConnection implements Session, AsyncDisposable {
   }
 
   /** Calls one of the client's references; the client answers with `return`. */
-  #callClient(request: CallRequest & { id?: number }): Promise<Answer> {
+  #callClient(request: Request & RequestEnvelope): Promise<Answer> {
     const outgoing = (this.#outgoing ??= new PendingCalls<Answer>({
       loop: this.#host.loop,
       maxCalls: this.#limits.maxCallsInFlight,
     }));
     const send = (id: number): void => {
       request.id = id;
-      this.#conn.sendLater(this.#requestBytes(request));
+      try {
+        this.#conn.sendLater(this.#requestBytes(request));
+      } catch (error) {
+        if (request.cmd === 'call' && request.refs === 1) this.#capabilities?.unsent(request.params);
+        throw error;
+      }
     };
     const stopped = (id: number): void => {
       if (!this.#conn.closed) this.#conn.sendLater(this.#requestBytes({ cmd: 'cancel', target: id }));
     };
-    return outgoing.call(send, NO_LIMITS, stopped);
+    // A call of the client's made while serving one of its calls ends with it: cancelled, past its deadline, gone.
+    const signal = activeCall.getStore()?.signal;
+    return outgoing.call(send, signal === undefined ? NO_LIMITS : { signal }, stopped);
   }
 
   /** A request of the server's own, refused here if the client would refuse it for its size. */
@@ -462,7 +476,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       if (!call.cancelled) {
         answer.id = call.id;
         this.#answer(answer);
-      }
+      } else if (answer.refs === 1) this.#capabilities?.unsent(answer.rc);
     }
     this.#drain?.check();
   }
@@ -494,12 +508,14 @@ export class ServerConnection implements Session, AsyncDisposable {
       bytes = codec.encode(answer);
     } catch (error) {
       const id = answer.id === undefined ? {} : { id: answer.id };
+      if (answer.refs === 1) this.#capabilities?.unsent(answer.rc);
       this.#host.log(1, `cid=${this.cid}: cannot encode an answer in ${codec.name}: ${(error as Error).message}`);
       return codec.encode({ ok: 0, msg: `cannot send the answer: ${(error as Error).message}`, ...id });
     }
     const limit = this.#host.maxPacketSize;
     if (bytes.length <= limit) return bytes;
     // As Event::RPC: the client gets an error (under `rc`, not `ok`), the connection stays usable.
+    if (answer.refs === 1) this.#capabilities?.unsent(answer.rc);
     this.#host.log(1, `ERROR: response packet exceeds limit of ${limit} bytes`);
     const id = answer.id === undefined ? {} : { id: answer.id };
     return codec.encode({ rc: 0, msg: `Response packed exceeds limit of ${limit} bytes`, ...id });

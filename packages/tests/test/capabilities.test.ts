@@ -168,7 +168,7 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       const f = await p.Feed.new('');
       const fns = Array.from({ length: 4 }, (_, i) => (s: string) => `${i}${s}`);
       await expect(f.echo(fns)).rejects.toMatchObject({
-        code: 'RPC_REMOTE',
+        code: 'RPC_LIMIT',
         message: 'holding 3 references of the peer; the limit is 3',
       });
       expect(p.connection.capabilities?.imports).toBe(0);
@@ -181,7 +181,7 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       const a = await f.makeCounter(0);
       const b = await f.makeCounter(0);
       await expect(f.makeCounter(0)).rejects.toMatchObject({
-        code: 'RPC_REMOTE',
+        code: 'RPC_LIMIT',
         message: 'the peer holds 2 references; the limit is 2',
       });
       expect(await a(1)).toBe(1);
@@ -203,7 +203,7 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       for (const value of forged) {
         await expect(
           p.client.request({ cmd: 'exec', oid: f.oid, method: 'echo', params: [value], refs: 1 } as never),
-        ).rejects.toMatchObject({ code: 'RPC_REMOTE' });
+        ).rejects.toMatchObject({ code: 'RPC_BAD_REQUEST', name: 'ProtocolError' });
       }
       expect(await f.write('still here')).toBe('still here');
     });

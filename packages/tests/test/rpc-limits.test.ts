@@ -159,7 +159,12 @@ describe('memory, before login too', () => {
     await using session = await withWork(s.server.port);
     for (let id = 1; id <= 4; id++)
       session.send({ cmd: 'exec', oid: session.oid, method: 'slow', params: [200, id], id });
-    expect(await session.next()).toEqual({ ok: 0, msg: 'too many calls in flight (the limit is 3)', id: 4 });
+    expect(await session.next()).toEqual({
+      ok: 0,
+      msg: 'too many calls in flight (the limit is 3)',
+      code: 'RPC_LIMIT',
+      id: 4,
+    });
     const rest = await Promise.all([session.next(), session.next(), session.next()]);
     expect(rest.map((answer) => answer.id).sort()).toEqual([1, 2, 3]);
     expect(s.server.stats().callsInFlight).toBe(0);
@@ -182,7 +187,7 @@ describe('memory, before login too', () => {
     const make = () => session.ask({ cmd: 'new', method: 'Work::new', params: [] });
     const first = (await make()) as { oid: string };
     await make();
-    expect(await make()).toEqual({ ok: 0, msg: 'the connection holds 2 objects; the limit is 2' });
+    expect(await make()).toEqual({ ok: 0, msg: 'the connection holds 2 objects; the limit is 2', code: 'RPC_LIMIT' });
     expect(await session.ask({ cmd: 'client_destroy', oid: first.oid })).toEqual({ ok: 1 });
     expect(await make()).toMatchObject({ ok: 1 });
     expect(s.server.stats().objects).toEqual({ Work: 2 });
@@ -205,7 +210,11 @@ describe('memory, before login too', () => {
     const make = () => session.ask({ cmd: 'new', method: 'Work::new', params: [] });
     await make();
     await make();
-    expect(await make()).toEqual({ ok: 0, msg: 'the connection holds 2 references; the limit is 2' });
+    expect(await make()).toEqual({
+      ok: 0,
+      msg: 'the connection holds 2 references; the limit is 2',
+      code: 'RPC_LIMIT',
+    });
     expect(s.server.stats()).toMatchObject({ references: 2, objects: { Work: 2 } });
   });
 
