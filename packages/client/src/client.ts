@@ -1,4 +1,4 @@
-import { ClientNegotiation, type Codec } from '@rpc/codec';
+import { ClientNegotiation, TaggedValue, type Codec } from '@rpc/codec';
 import { authError, ScramClient } from '@rpc/auth';
 import {
   type Answering,
@@ -9,6 +9,7 @@ import {
   NO_LIMITS,
   oidClass,
   readRequest,
+  REFERENCE_TAGS,
   RemoteError,
   rpcError,
   type Answer,
@@ -22,7 +23,7 @@ import { Emitter, type Loop, type Subscription } from '@rpc/loop';
 import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, paramsOf, type ProxyHost, type Receipt } from './proxy.js';
-import { callOn, remotePromise } from './pipeline.js';
+import { callOn, promisedArgs, remotePromise } from './pipeline.js';
 import { defaultLogger } from './platform.js';
 import { oneOrMany, Requests, resultOf, resultsOf } from './requests.js';
 import { KeepAlive } from './keep-alive.js';
@@ -42,6 +43,7 @@ type ObjectCall =
 interface Parent {
   settled: boolean;
   result?: unknown;
+  error?: Error;
 }
 
 /** How many references a client's connection holds either way (see {@link Client.references}). */
@@ -318,7 +320,19 @@ export class Client implements ProxyHost, AsyncDisposable {
     if (this.#capabilities === undefined) {
       // A Perl server cannot pipeline: methods called on the promise wait for the object, then call it.
       const promise = this.#reported(this.#call(request, options, shape));
-      return remotePromise(promise, (method, args) => promise.then((result) => callOn(result, method, args)));
+      let result: unknown;
+      void promise.then(
+        (value) => void (result = value),
+        () => undefined,
+      );
+      return remotePromise(
+        promise,
+        (method, args) => promise.then((value) => callOn(value, method, args)),
+        () => {
+          if (result !== undefined) return result;
+          throw rpcError('RPC_INVALID_OPTION', 'the server does not pipeline: await the object before passing it');
+        },
+      );
     }
     const parent: Parent = { settled: false };
     const call = request as ObjectCall & RequestEnvelope;
@@ -333,19 +347,27 @@ export class Client implements ProxyHost, AsyncDisposable {
     const id = call.id;
     if (id === undefined) return promise; // it failed before it was sent
     const finished = (): void => this.#finishLater(id);
-    promise.then(finished, (): void => {
+    promise.then(finished, (error: Error): void => {
       parent.settled = true;
+      parent.error = error;
       finished();
     });
-    return remotePromise(promise, (method, args) => {
-      if (parent.settled)
-        return parent.result === undefined
-          ? promise.then(() => callOn(undefined, method, args))
-          : callOn(parent.result, method, args);
-      return this.#objectCall({ cmd: 'exec', oid: '', on: id, method, params: args }, options, (answer) =>
-        this.#dependentShape(parent, method, options)(answer),
-      );
-    });
+    return remotePromise(
+      promise,
+      (method, args) => {
+        if (parent.settled)
+          return parent.result === undefined
+            ? promise.then(() => callOn(undefined, method, args))
+            : callOn(parent.result, method, args);
+        return this.#objectCall({ cmd: 'exec', oid: '', on: id, method, params: args }, options, (answer) =>
+          this.#dependentShape(parent, method, options)(answer),
+        );
+      },
+      () => {
+        if (parent.error !== undefined) throw parent.error; // the call it stands for failed: so does this one
+        return parent.settled ? parent.result : new TaggedValue(REFERENCE_TAGS.result, [id]);
+      },
+    );
   }
 
   /** A pipelined call's answer is shaped by its method's kind, known once its parent's result (a proxy) is. */
@@ -419,7 +441,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     shape: (answer: Answer) => R,
   ): Promise<R> {
     try {
-      request.params = paramsOf(request.params);
+      request.params = paramsOf(promisedArgs(request.params));
       if (this.#capabilities !== undefined) {
         const { values, refs } = this.#capabilities.encode(request.params);
         request.params = values;

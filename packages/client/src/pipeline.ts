@@ -1,5 +1,22 @@
 import { rpcError } from '@rpc/core';
 
+/** What a pipelined promise stands for as an argument: its object once arrived, else the call that returns it. */
+const promised = new WeakMap<object, () => unknown>();
+
+/**
+ * `args` with pipelined promises among them replaced by what stands for their objects (`asArgument` of
+ * {@link remotePromise}): the same array when there is none. Throws the call's error when one has failed.
+ */
+export function promisedArgs(args: unknown[]): unknown[] {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const standIn = arg !== null && typeof arg === 'object' ? promised.get(arg) : undefined;
+    if (standIn !== undefined) (copy ??= args.slice())[i] = standIn();
+  }
+  return copy ?? args;
+}
+
 /** Sends a call on the promised result: the method's name and its arguments. */
 export type PipelinedCall = (method: string, args: unknown[]) => Promise<unknown>;
 
@@ -9,9 +26,14 @@ const PROMISE_MEMBERS = new Set<PropertyKey>(['then', 'catch', 'finally', Symbol
  * A call's promise on which methods of the promised object can be called
  * before it has arrived: `notebook.copy('x').write('y')` sends both calls at
  * once, and the server runs the second on the first one's result. Awaited,
- * it is the result itself.
+ * it is the result itself. Given as an argument of another call, it stands
+ * for its object (`asArgument`), so that call need not wait for it either.
  */
-export function remotePromise(promise: Promise<unknown>, call: PipelinedCall): Promise<unknown> {
+export function remotePromise(
+  promise: Promise<unknown>,
+  call: PipelinedCall,
+  asArgument: () => unknown,
+): Promise<unknown> {
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   // `using` on the promise: the object is released once it has arrived (a failed call has nothing to release).
   const dispose = (): void =>
@@ -19,7 +41,7 @@ export function remotePromise(promise: Promise<unknown>, call: PipelinedCall): P
       (result) => (result as Partial<Disposable> | undefined)?.[Symbol.dispose]?.(),
       () => undefined,
     );
-  return new Proxy(promise, {
+  const proxy = new Proxy(promise, {
     get(target, prop) {
       if (prop === Symbol.dispose) return dispose;
       if (PROMISE_MEMBERS.has(prop)) {
@@ -32,6 +54,8 @@ export function remotePromise(promise: Promise<unknown>, call: PipelinedCall): P
       return method;
     },
   });
+  promised.set(proxy, asArgument);
+  return proxy;
 }
 
 /** Calls `method` on a result that has arrived: its proxy's method, or RPC_UNKNOWN_METHOD when it has none. */

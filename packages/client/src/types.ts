@@ -70,8 +70,8 @@ export type RemoteList<R> =
   R extends ReturnList<infer L> ? { -readonly [I in keyof L]: RemoteValue<L[I]> } : [RemoteValue<R>];
 
 /**
- * What a caller passes for parameters A: proxies where the class expects its objects, and local functions, targets
- * and async iterables where it expects stubs and streams of the caller's.
+ * What a caller passes for parameters A: proxies (or pipelined promises of them) where the class expects its objects,
+ * and local functions, targets and async iterables where it expects stubs and streams of the caller's.
  */
 export type RemoteArgs<A extends readonly unknown[]> = {
   [I in keyof A]: A[I] extends Stub<infer F>
@@ -83,7 +83,7 @@ export type RemoteArgs<A extends readonly unknown[]> = {
           ? Target<U> | A[I]
           : A[I]
         : A[I] extends object
-          ? A[I] | RemoteObject<A[I]>
+          ? A[I] | RemoteObject<A[I]> | (PromiseLike<RemoteOf<A[I]>> & Disposable)
           : A[I];
 };
 

@@ -69,6 +69,10 @@ expectType<Equal<ReturnType<typeof shelf.release>, Promise<void>>>();
 declare const item: RemoteObject<Item>;
 void shelf.put(item, 1);
 void shelf.put(new Item('local'), 1);
+// A pipelined promise of an Item stands for it, without waiting.
+void shelf.put(shelf.first(), 1);
+// @ts-expect-error a promise of a number is not an Item
+void shelf.put(shelf.count(), 1);
 // @ts-expect-error a number is not an Item
 void shelf.put(1, 1);
 // @ts-expect-error fields are not remote methods

@@ -87,7 +87,8 @@ function eachReference(value: unknown, depth: number, visit: (tag: string, id: n
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
   if (value instanceof TaggedValue) {
     const id = refId(value.values[0]);
-    if (id !== undefined && value.className.startsWith('@rpc.')) visit(value.className, id);
+    if (id !== undefined && value.className.startsWith('@rpc.') && value.className !== REFERENCE_TAGS.result)
+      visit(value.className, id);
     return;
   }
   if (Array.isArray(value)) for (const item of value) eachReference(item, depth + 1, visit);
@@ -400,7 +401,9 @@ export class Capabilities {
 
   #decode(value: unknown, depth: number, made: Import[], signal: AbortSignal | undefined): unknown {
     if (value instanceof TaggedValue) {
-      return value.className.startsWith('@rpc.') ? this.#stub(value, made, signal) : value;
+      // A pipelined result is the dispatcher's to find; any other reference becomes a stub.
+      const stub = value.className.startsWith('@rpc.') && value.className !== REFERENCE_TAGS.result;
+      return stub ? this.#stub(value, made, signal) : value;
     }
     if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
     if (depth > MAX_DEPTH) return value; // deeper than any codec decodes

@@ -3,6 +3,7 @@ import type { ClassRegistry, ExportedClass } from './classes.js';
 import { instanceMethod, type AnyFunction } from './methods.js';
 import type { HeldObject, ObjectTable } from './object-table.js';
 import type { Capabilities } from './capabilities.js';
+import { REFERENCE_TAGS } from './references.js';
 import type { KeptResults } from './kept-results.js';
 import {
   EVENT_RPC_PROTOCOL,
@@ -131,17 +132,28 @@ export class Dispatcher {
     // The stubs among the arguments live as long as the object made with them.
     const holder = {};
     const created = (object: unknown): Answer => {
-      if (object === null || typeof object !== 'object') {
-        session.capabilities?.releaseHeld(holder);
+      if (object === null || typeof object !== 'object')
         return fail(`${className}->${method} did not return an object`);
-      }
       const oid = this.#export(object, session, kind === '_singleton');
       session.capabilities?.transferHeld(holder, object);
       return { ok: 1, oid };
     };
-    return this.#afterPrepare(exported, () =>
-      then(exported.construct(method, this.#params(request, session, holder)), created),
-    );
+    let answer: Answering;
+    try {
+      answer = this.#afterPrepare(exported, () =>
+        then(this.#params(request, session, holder), (params) =>
+          then(exported.construct(method, params as unknown[]), created),
+        ),
+      );
+    } catch (error) {
+      answer = failWith(error);
+    }
+    // A constructor that failed keeps none of the stubs it was given.
+    const released = (done: Answer): Answer => {
+      if (done.ok !== 1) session.capabilities?.releaseHeld(holder);
+      return done;
+    };
+    return answer instanceof Promise ? answer.then(released) : released(answer);
   }
 
   #exec(request: Extract<Request, { cmd: 'exec' }>, session: Session): Answering {
@@ -183,7 +195,13 @@ export class Dispatcher {
     const method = request.method;
     const fn: AnyFunction | undefined = instanceMethod(held.object, method);
     if (fn === undefined) return fail(`Illegal access to ${held.className}->${method}`);
-    const result: unknown = fn.apply(held.object, this.#params(request, session, held.object));
+    const params = this.#params(request, session, held.object);
+    if (params instanceof Promise) return settle(params.then((ready) => this.#apply(held, fn, kind, ready, session)));
+    return this.#apply(held, fn, kind, params, session);
+  }
+
+  #apply(held: HeldObject, fn: AnyFunction, kind: MethodKind, params: unknown[], session: Session): Answering {
+    const result: unknown = fn.apply(held.object, params);
     if (isThenable(result)) return then(result, (value) => this.#returned(value, kind, session));
     return this.#returned(result, kind, session);
   }
@@ -221,20 +239,45 @@ export class Dispatcher {
    * The parameters as the method gets them: references become stubs, and top-level parameters that are objects of
    * this connection arrive as those objects (as Event::RPC swaps them).
    */
-  #params(request: { params: unknown[] } & RequestEnvelope, session: Session, holder: object): unknown[] {
+  #params(
+    request: { params: unknown[] } & RequestEnvelope,
+    session: Session,
+    holder: object,
+  ): unknown[] | Promise<unknown[]> {
     const params =
       request.refs === 1 && session.capabilities !== undefined
         ? session.capabilities.decode(request.params, session.signal?.(), holder)
         : request.params;
+    let waiting: Promise<void>[] | undefined;
     for (let i = 0; i < params.length; i++) {
       const param: unknown = params[i];
-      if (!(param instanceof TaggedValue) || this.classes.get(param.className) === undefined) continue;
+      if (!(param instanceof TaggedValue)) continue;
+      if (param.className === REFERENCE_TAGS.result) {
+        // The object a call still running (or just answered) returns: pipelined as an argument.
+        const on = param.values[0];
+        const kept = typeof on === 'number' ? session.kept?.get(on) : undefined;
+        if (kept === undefined) throw new Error(`call ${String(on)} has no result kept for pipelining`);
+        const place = (answer: Answer): void => void (params[i] = this.#keptObject(answer, on as number, session));
+        if (kept instanceof Promise) (waiting ??= []).push(kept.then(place));
+        else place(kept);
+        continue;
+      }
+      if (this.classes.get(param.className) === undefined) continue;
       const [kind, oid] = (param.values[0] ?? []) as [unknown, unknown];
       const held = kind === 'SCALAR' && typeof oid === 'string' ? session.objects.get(oid) : undefined;
       if (held === undefined) throw new Error(`Illegal access to unknown object with oid=${String(oid)}`);
       params[i] = held.object;
     }
-    return params;
+    return waiting === undefined ? params : Promise.all(waiting).then(() => params);
+  }
+
+  /** The object call `on` returned, from its kept answer; its failure is the failure of the call that needs it. */
+  #keptObject(answer: Answer, on: number, session: Session): object {
+    if (answer.ok !== 1) throw new Error(answer.msg ?? `call ${on} failed`);
+    const oid = answer.oid ?? (Array.isArray(answer.rc) && answer.rc.length === 1 ? answer.rc[0] : undefined);
+    const held = typeof oid === 'string' ? session.objects.get(oid) : undefined;
+    if (held === undefined) throw new Error(`call ${on} did not return an object`);
+    return held.object;
   }
 
   /** The id of `object` in the session's table, counting this hand-out; a singleton's instance is `pinned`. */

@@ -14,11 +14,14 @@ export const REFERENCE_TAGS: {
   readonly stream: '@rpc.stream';
   /** One of the receiver's own references coming back to it: `[id]`. */
   readonly back: '@rpc.back';
+  /** The object a call of the sender's returns (by the call's id), as an argument of a call pipelined on it. */
+  readonly result: '@rpc.result';
 } = {
   function: '@rpc.fn',
   target: '@rpc.obj',
   stream: '@rpc.stream',
   back: '@rpc.back',
+  result: '@rpc.result',
 };
 
 declare const targetBrand: unique symbol;

@@ -43,6 +43,12 @@ export class Feed {
     return this.text;
   }
 
+  /** Takes another feed's text: a pipelined promise may stand for the feed. */
+  append(other: Feed): string {
+    this.text += other.text;
+    return this.text;
+  }
+
   /** An object returner: a new feed starting with this one's text. */
   copy(more: string): Feed {
     return new Feed(this.text + more);
@@ -144,6 +150,7 @@ export const feed = exportClass(Feed, {
   new: '_constructor',
   write: 1,
   read: 1,
+  append: 1,
   copy: '_object',
   fail: '_object',
   map: 1,

@@ -237,6 +237,24 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       expect(commands).toEqual(['exec', 'exec@on', 'exec@on', 'exec@on']);
     });
 
+    it('takes a promised object as an argument, without waiting for it', async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('a');
+      const commands: string[] = [];
+      p.server.on('call', (_connection, request) => commands.push(String(request.cmd)));
+      expect(await f.append(f.copy('b'))).toBe('aab');
+      expect(await f.append(p.Feed.new('x').copy('y'))).toBe('aabxy');
+      expect(commands).toEqual(['exec', 'exec', 'new', 'exec', 'exec']);
+      // Once the object has arrived, the promise stands for its proxy.
+      const c = f.copy('!');
+      await c;
+      expect(await f.append(c)).toBe('aabxyaabxy!');
+      await expect(f.append(f.fail('no feed'))).rejects.toMatchObject({ message: 'no feed' });
+      const failed = f.fail('failed before');
+      await failed.catch(() => undefined);
+      await expect(f.append(failed)).rejects.toMatchObject({ message: 'failed before' });
+    });
+
     it('lets errors flow down the chain', async () => {
       await using p = await peers();
       const f = await p.Feed.new('');
