@@ -23,7 +23,7 @@ import { Emitter, type Loop, type Subscription } from '@rpc/loop';
 import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
 import type { CallOptions, ClientOptions } from './options.js';
 import { createProxy, paramsOf, type ProxyHost, type Receipt } from './proxy.js';
-import { callOn, promisedArgs, remotePromise } from './pipeline.js';
+import { callOn, promisedArgs, remotePromise, waitingPromise } from './pipeline.js';
 import { defaultLogger } from './platform.js';
 import { oneOrMany, Requests, resultOf, resultsOf } from './requests.js';
 import { KeepAlive } from './keep-alive.js';
@@ -319,20 +319,7 @@ export class Client implements ProxyHost, AsyncDisposable {
   ): Promise<unknown> {
     if (this.#capabilities === undefined) {
       // A Perl server cannot pipeline: methods called on the promise wait for the object, then call it.
-      const promise = this.#reported(this.#call(request, options, shape));
-      let result: unknown;
-      void promise.then(
-        (value) => void (result = value),
-        () => undefined,
-      );
-      return remotePromise(
-        promise,
-        (method, args) => promise.then((value) => callOn(value, method, args)),
-        () => {
-          if (result !== undefined) return result;
-          throw rpcError('RPC_INVALID_OPTION', 'the server does not pipeline: await the object before passing it');
-        },
-      );
+      return waitingPromise(this.#reported(this.#call(request, options, shape)));
     }
     const parent: Parent = { settled: false };
     const call = request as ObjectCall & RequestEnvelope;

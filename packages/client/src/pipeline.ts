@@ -58,6 +58,26 @@ export function remotePromise(
   return proxy;
 }
 
+/**
+ * The promise of an object for a server that cannot pipeline (Perl's): methods called on it wait for the object,
+ * then call it, giving a promise of the same kind; as an argument it must have arrived.
+ */
+export function waitingPromise(promise: Promise<unknown>): Promise<unknown> {
+  let result: unknown;
+  promise.then(
+    (value) => void (result = value),
+    () => undefined,
+  );
+  return remotePromise(
+    promise,
+    (method, args) => waitingPromise(promise.then((value) => callOn(value, method, args))),
+    () => {
+      if (result !== undefined) return result;
+      throw rpcError('RPC_INVALID_OPTION', 'the server does not pipeline: await the object before passing it');
+    },
+  );
+}
+
 /** Calls `method` on a result that has arrived: its proxy's method, or RPC_UNKNOWN_METHOD when it has none. */
 export function callOn(result: unknown, method: string, args: unknown[]): Promise<unknown> {
   const fn = result !== null && typeof result === 'object' ? (result as Record<string, unknown>)[method] : undefined;

@@ -99,6 +99,12 @@ export class Feed {
     return (by) => (n += by);
   }
 
+  /** Gives a function back after `ms`: a call that can be given up on while its answer is on the way. */
+  async slowCounter(ms: number): Promise<(by: number) => number> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return (by) => by;
+  }
+
   counter(): Target<Counter> {
     return target(new Counter());
   }
@@ -159,6 +165,7 @@ export const feed = exportClass(Feed, {
   unsubscribeAll: 1,
   watch: 1,
   makeCounter: 1,
+  slowCounter: 1,
   counter: 1,
   echo: 1,
   count: 1,

@@ -163,6 +163,45 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       expect(p.client.references).toEqual({ exports: 0, imports: 0 });
     });
 
+    it("ends the server's calls of a client's function with the call that made them", async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('');
+      const abort = new AbortController();
+      let called = 0;
+      const never = (): Promise<string> => {
+        called++;
+        return new Promise(() => undefined);
+      };
+      const mapping = withCallOptions(f, { signal: abort.signal }).map(['a'], never);
+      await waitFor(() => called === 1, 'the server calling the function');
+      expect(p.connection.report().callsInFlight).toBe(1);
+      abort.abort();
+      await expect(mapping).rejects.toMatchObject({ code: 'RPC_CANCELLED' });
+      // The server's call of the function ended with the cancelled call: nothing of it is left running.
+      await waitFor(() => p.connection.report().callsInFlight === 0, 'the server call ended');
+      expect(await f.write('next')).toBe('next');
+    });
+
+    it('gives back the references in answers nobody waits for', async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('');
+      const abort = new AbortController();
+      const late = withCallOptions(f, { signal: abort.signal }).slowCounter(100);
+      abort.abort();
+      await expect(late).rejects.toMatchObject({ code: 'RPC_CANCELLED' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor(() => p.connection.capabilities?.exports === 0, 'nothing exported for a call given up on');
+      expect(p.client.references.imports).toBe(0);
+      // The answer arrives after the caller gave up (a deadline the server does not know of): given back on arrival.
+      const raced = p.client.request(
+        { cmd: 'exec', oid: f.oid, method: 'slowCounter', params: [50] },
+        { deadlineMs: 1 },
+      );
+      await expect(raced).rejects.toMatchObject({ code: 'RPC_DEADLINE' });
+      expect(await f.write('x')).toBe('x');
+      await waitFor(() => p.connection.capabilities?.exports === 0, "the late answer's function given back");
+    });
+
     it('enforces per-connection limits with RPC_LIMIT, before the call leaves or before the server keeps anything', async () => {
       await using p = await peers({ maxImports: 3, maxExports: 2 }, { maxExports: 4 });
       const f = await p.Feed.new('');

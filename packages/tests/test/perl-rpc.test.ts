@@ -182,6 +182,20 @@ describe('our client against the Perl Event::RPC server: lifetimes and refused c
     ]);
   });
 
+  it('offers no capabilities, and chains on object calls by waiting for each object (no pipelining)', async () => {
+    await using perl = await startPerlServer(['--formats', 'CBOR']);
+    await using client = await new Client({ host: '127.0.0.1', port: perl.port }).connect();
+    expect(client.pipelined).toBe(false);
+    const Test = client.remoteClass<EventRpcTest, [string, string]>('Event_RPC_Test');
+    expect(await Test.new('data', 'chained').new_object2('second').get_data()).toBe('second');
+    const obj = await Test.new('data', 'main');
+    const pending = obj.new_object2('not yet');
+    await expect(obj.set_object2(pending)).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
+    expect(await obj.set_object2(await pending)).toBe('not yet');
+    await expect(obj.echo(() => 1)).rejects.toMatchObject({ code: 'CODEC_UNENCODABLE' });
+    expect(client.references).toEqual({ exports: 0, imports: 0 });
+  });
+
   it('rejects a call refused on this side alone, in order as Perl needs: the next 100 calls are all answered', async () => {
     const limit = 100_000;
     await using perl = await startPerlServer(['--formats', 'CBOR', '--max-packet-size', String(limit)]);
