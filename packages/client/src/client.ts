@@ -437,7 +437,10 @@ export class Client implements ProxyHost, AsyncDisposable {
     } catch (error) {
       return Promise.reject(error); // a released proxy among the arguments, or a reference past the limit
     }
-    return this.#send(request, options, shape);
+    const sent = this.#send(request, options, shape);
+    // Refused before it left (cancelled already, too many calls): the references it counted were never handed over.
+    if (request.refs === 1 && request.id === undefined) this.#capabilities?.unsent(request.params);
+    return sent;
   }
 
   #newProxy<T>(answer: Answer): RemoteObject<T> {
@@ -549,18 +552,15 @@ export class Client implements ProxyHost, AsyncDisposable {
     const reply = (answer: Answer): void => {
       this.#served--;
       if (!this.connected) return;
-      const ok = answer.ok === 1 ? 1 : 0;
-      const message: Request & RequestEnvelope = {
-        cmd: 'return',
-        id,
-        ok,
-        rc: Array.isArray(answer.rc) ? answer.rc : [],
-      };
+      const rc = Array.isArray(answer.rc) ? answer.rc : [];
+      const message: Request & RequestEnvelope = { cmd: 'return', id, ok: answer.ok === 1 ? 1 : 0, rc };
       if (answer.msg !== undefined) message.msg = answer.msg;
+      if (answer.code !== undefined) message.code = answer.code;
       if (answer.refs === 1) message.refs = 1;
       try {
         requests.notify(message);
       } catch (error) {
+        if (answer.refs === 1) capabilities.unsent(rc); // the references in it never left
         requests.notify({
           cmd: 'return',
           id,
@@ -573,7 +573,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     this.#served++;
     const answer: Answering =
       this.#served > MAX_SERVED_CALLS
-        ? { ok: 0, msg: `too many calls in flight (the limit is ${MAX_SERVED_CALLS})` }
+        ? { ok: 0, msg: `too many calls in flight (the limit is ${MAX_SERVED_CALLS})`, code: 'RPC_LIMIT' }
         : capabilities.serve(request);
     if (answer instanceof Promise) void answer.then(reply);
     else reply(answer);

@@ -1,4 +1,5 @@
 import { rpcError } from '@rpc/core';
+import { isProbed } from './proxy.js';
 
 /** What a pipelined promise stands for as an argument: its object once arrived, else the call that returns it. */
 const promised = new WeakMap<object, () => unknown>();
@@ -48,7 +49,7 @@ export function remotePromise(
         const member = Reflect.get(target, prop, target) as unknown;
         return typeof member === 'function' ? (member as () => unknown).bind(target) : member;
       }
-      if (typeof prop !== 'string') return undefined;
+      if (typeof prop !== 'string' || isProbed(prop)) return undefined;
       let method = methods.get(prop);
       if (method === undefined) methods.set(prop, (method = (...args: unknown[]) => call(prop, args)));
       return method;
@@ -63,17 +64,19 @@ export function remotePromise(
  * then call it, giving a promise of the same kind; as an argument it must have arrived.
  */
 export function waitingPromise(promise: Promise<unknown>): Promise<unknown> {
-  let result: unknown;
+  let settled: { readonly value: unknown } | { readonly error: unknown } | undefined;
   promise.then(
-    (value) => void (result = value),
-    () => undefined,
+    (value) => void (settled = { value }),
+    (error: unknown) => void (settled = { error }),
   );
   return remotePromise(
     promise,
     (method, args) => waitingPromise(promise.then((value) => callOn(value, method, args))),
     () => {
-      if (result !== undefined) return result;
-      throw rpcError('RPC_INVALID_OPTION', 'the server does not pipeline: await the object before passing it');
+      if (settled === undefined)
+        throw rpcError('RPC_INVALID_OPTION', 'the server does not pipeline: await the object before passing it');
+      if ('error' in settled) throw settled.error; // the call it stands for failed: so does this one
+      return settled.value;
     },
   );
 }

@@ -136,6 +136,11 @@ const PROBED = new Set([
   'length',
 ]);
 
+/** Whether `name` is one that code probing an object reads (see PROBED), never a remote method. */
+export function isProbed(name: string): boolean {
+  return PROBED.has(name) || name.startsWith('@@') || name.startsWith('__');
+}
+
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
 /**
@@ -188,7 +193,7 @@ function view<T>(handle: Handle, options: CallOptions | undefined, keepAlive: ob
           return host.exec(oid, prop, args, kind, options);
         });
       }
-      if (PROBED.has(prop) || prop.startsWith('@@') || prop.startsWith('__')) return undefined;
+      if (isProbed(prop)) return undefined;
       return caller(prop, () =>
         Promise.reject(rpcError('RPC_UNKNOWN_METHOD', `${className} exports no method '${prop}'`)),
       );

@@ -312,6 +312,11 @@ export class Capabilities {
     }
     if (targetMethods(value) !== undefined || owners.has(value) || isAsyncIterable(value))
       return this.#reference(value);
+    if (typeof (value as { then?: unknown }).then === 'function')
+      throw rpcError(
+        'RPC_INVALID_OPTION',
+        'a promise cannot travel inside a value: await it, or pass it as an argument',
+      );
     if (!isPlain(value)) return value;
     let copy: Record<string, unknown> | undefined;
     for (const key of Object.keys(value)) {

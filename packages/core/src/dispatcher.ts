@@ -16,7 +16,7 @@ import {
   type RequestEnvelope,
 } from './protocol.js';
 import { rcOf } from './results.js';
-import { type Answering, fail, failWith, isThenable, settle, then } from './answering.js';
+import { type Answering, answerError, fail, failWith, isThenable, settle, then } from './answering.js';
 
 /** What the dispatcher needs to know of the connection a request came on. */
 export interface Session {
@@ -178,7 +178,7 @@ export class Dispatcher {
     if (kept === undefined) return fail(`call ${on} has no result kept for pipelining`);
     return then(kept, (value) => {
       const answer = value as Answer;
-      if (answer.ok !== 1) return fail(answer.msg ?? `call ${on} failed`);
+      if (answer.ok !== 1) return failWith(answerError(answer, `call ${on} failed`)); // with its code
       const oid = answer.oid ?? (Array.isArray(answer.rc) && answer.rc.length === 1 ? answer.rc[0] : undefined);
       if (typeof oid !== 'string') return fail(`call ${on} did not return an object`);
       const { on: _, ...direct } = request;
@@ -273,7 +273,7 @@ export class Dispatcher {
 
   /** The object call `on` returned, from its kept answer; its failure is the failure of the call that needs it. */
   #keptObject(answer: Answer, on: number, session: Session): object {
-    if (answer.ok !== 1) throw new Error(answer.msg ?? `call ${on} failed`);
+    if (answer.ok !== 1) throw answerError(answer, `call ${on} failed`);
     const oid = answer.oid ?? (Array.isArray(answer.rc) && answer.rc.length === 1 ? answer.rc[0] : undefined);
     const held = typeof oid === 'string' ? session.objects.get(oid) : undefined;
     if (held === undefined) throw new Error(`call ${on} did not return an object`);

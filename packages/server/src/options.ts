@@ -72,7 +72,8 @@ export interface ServerSettings {
   maxExports: number;
   /**
    * The client's functions, target objects and streams the server holds stubs of for one connection; a request
-   * bringing more is refused with RPC_LIMIT (default 10,000).
+   * bringing more is refused with RPC_LIMIT (default 1,000: each stub costs the server memory, and a peer on the open
+   * network chooses how many it sends).
    */
   maxImports: number;
   /** Values of one stream on their way or waiting to be read, either way: its window (default 64). */

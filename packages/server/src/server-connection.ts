@@ -1,6 +1,7 @@
 import { ServerNegotiation, type Codec, type CodecRegistry } from '@rpc/codec';
 import {
   answerError,
+  failWith,
   Capabilities,
   connectionReport,
   KeptResults,
@@ -84,7 +85,7 @@ export const CONNECTION_LIMITS: ConnectionLimits = {
   loginTimeoutMs: 30_000,
   callDeadlineMs: 0,
   maxExports: 10_000,
-  maxImports: 10_000,
+  maxImports: 1_000,
   streamWindow: 64,
 };
 
@@ -133,6 +134,8 @@ export class ServerConnection implements Session, AsyncDisposable {
   #drain: Drain | undefined;
   /** The references given and taken, once the client offered capabilities in its version request. */
   #capabilities: Capabilities | undefined;
+  /** The client offered capabilities in its version request; the table is made when first needed. */
+  #offered = false;
   #kept: KeptResults | undefined;
   /** The server's calls of the client's functions and targets, waiting for their `return`. */
   #outgoing: PendingCalls<Answer> | undefined;
@@ -184,7 +187,8 @@ export class ServerConnection implements Session, AsyncDisposable {
   }
 
   get capabilities(): Capabilities | undefined {
-    return this.#capabilities;
+    if (!this.#offered) return undefined;
+    return (this.#capabilities ??= this.#newCapabilities());
   }
 
   get kept(): KeptResults | undefined {
@@ -225,7 +229,7 @@ export class ServerConnection implements Session, AsyncDisposable {
       // The queue first: the end of the call being served would start the next one.
       const waiting = this.#queue.splice(0).length;
       for (const call of [this.#serving, ...(this.#inFlight?.values() ?? [])]) if (call) this.#giveUp(call, reason);
-      for (let n = 0; n < waiting; n++) this.#answer({ ok: 0, msg: reason.message });
+      for (let n = 0; n < waiting; n++) this.#answer(failWith(reason));
     }
     await this.#conn.close();
   }
@@ -304,8 +308,8 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   #request(request: IncomingRequest): void {
     const id = request.id;
-    if (this.#capabilities !== undefined && this.authorized && this.#capability(request)) return;
-    if (request.cmd === 'version' && request.rpc?.capabilities === true) this.#offerCapabilities();
+    if (this.#offered && this.authorized && this.#capability(request)) return;
+    if (request.cmd === 'version' && request.rpc?.capabilities === true) this.#offered = true;
     if (request.cmd === 'cancel') {
       if (this.authorized)
         this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
@@ -330,34 +334,39 @@ export class ServerConnection implements Session, AsyncDisposable {
     }
   }
 
-  /** The client offered capabilities: references may travel both ways from now on. */
-  #offerCapabilities(): void {
-    if (this.#capabilities !== undefined) return;
-    const limits = this.#limits;
-    this.#kept = new KeptResults(limits.maxCallsInFlight);
-    this.#capabilities = new Capabilities(
+  /** References may travel both ways once the client has offered capabilities: its table, made at first use. */
+  #newCapabilities(): Capabilities {
+    return new Capabilities(
       {
         loop: this.#host.loop,
         call: (request) => this.#callClient(request),
         notify: (message) => this.#conn.sendLater(this.#requestBytes(message)),
       },
-      limits,
+      this.#limits,
     );
   }
 
   /** Handles the capability protocol's one-way messages and answers; false for any other request. */
   #capability(request: IncomingRequest): boolean {
     switch (request.cmd) {
-      case 'return':
-        if (request.id === undefined) return true;
-        if (request.ok === 1)
-          this.#outgoing?.resolve(request.id, { ok: 1, rc: request.rc, ...(request.refs === 1 ? { refs: 1 } : {}) });
-        else this.#outgoing?.reject(request.id, rpcError('RPC_REMOTE', request.msg ?? 'the client refused the call'));
+      case 'return': {
+        const answer: Answer = { ok: request.ok, rc: request.rc };
+        if (request.msg !== undefined) answer.msg = request.msg;
+        if (request.code !== undefined) answer.code = request.code;
+        if (request.refs === 1) answer.refs = 1;
+        const waiting =
+          request.id !== undefined &&
+          (request.ok === 1
+            ? this.#outgoing?.resolve(request.id, answer)
+            : this.#outgoing?.reject(request.id, answerError(answer, 'the client refused the call')));
+        // An answer nobody waits for any more: the references in it are given back.
+        if (waiting !== true && request.refs === 1) this.capabilities?.discard(request.rc);
         return true;
+      }
       case 'release':
       case 'pull':
       case 'push':
-        (this.#capabilities as Capabilities).receive(request);
+        this.capabilities?.receive(request);
         return true;
       case 'finish':
         this.#kept?.finish(request.ids);
@@ -386,7 +395,8 @@ export class ServerConnection implements Session, AsyncDisposable {
       if (!this.#conn.closed) this.#conn.sendLater(this.#requestBytes({ cmd: 'cancel', target: id }));
     };
     // A call of the client's made while serving one of its calls ends with it: cancelled, past its deadline, gone.
-    const signal = activeCall.getStore()?.signal;
+    const serving = activeCall.getStore();
+    const signal = serving?.connection === this ? serving.signal : undefined;
     return outgoing.call(send, signal === undefined ? NO_LIMITS : { signal }, stopped);
   }
 
@@ -444,7 +454,8 @@ export class ServerConnection implements Session, AsyncDisposable {
       );
     }
     const answer = activeCall.run(call, this.#dispatch, request);
-    if (request.pipe === 1 && call.id !== undefined) this.#kept?.keep(call.id, answer);
+    if (request.pipe === 1 && call.id !== undefined && this.#offered)
+      (this.#kept ??= new KeptResults(this.#limits.maxCallsInFlight)).keep(call.id, answer);
     if (answer instanceof Promise) {
       answer.then(
         (a) => this.#finish(call, a),
@@ -455,7 +466,7 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /** The server stops waiting for `call`: its client is answered with `reason` now, and its signal aborts. */
   #giveUp(call: Call, reason: RpcError): void {
-    this.#finish(call, { ok: 0, msg: reason.message });
+    this.#finish(call, failWith(reason));
     call.cancel(reason);
   }
 

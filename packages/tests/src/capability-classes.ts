@@ -65,6 +65,11 @@ export class Feed {
     return out;
   }
 
+  /** Calls `fn` and gives back what it answered, whatever it is. */
+  async ask(fn: Stub<() => unknown>): Promise<unknown> {
+    return await fn();
+  }
+
   subscribe(listener: Stub<(event: string) => string>): number {
     this.#listeners.add(listener);
     return this.#listeners.size;
@@ -160,6 +165,7 @@ export const feed = exportClass(Feed, {
   copy: '_object',
   fail: '_object',
   map: 1,
+  ask: 1,
   subscribe: 1,
   publish: 1,
   unsubscribeAll: 1,

@@ -202,6 +202,51 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       await waitFor(() => p.connection.capabilities?.exports === 0, "the late answer's function given back");
     });
 
+    it('gives back the references of calls that never left, and of answers the server stopped waiting for', async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('');
+      const aborted = new AbortController();
+      aborted.abort();
+      await expect(withCallOptions(f, { signal: aborted.signal }).map(['a'], (s: string) => s)).rejects.toMatchObject({
+        code: 'RPC_CANCELLED',
+      });
+      expect(p.client.references.exports).toBe(0);
+      // The server stops waiting for the client's answer (its call was cancelled); the answer brings a function.
+      const abort = new AbortController();
+      let answered = false;
+      const late = async (): Promise<() => number> => {
+        abort.abort();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        answered = true;
+        return () => 1;
+      };
+      await expect(withCallOptions(f, { signal: abort.signal }).ask(late)).rejects.toMatchObject({
+        code: 'RPC_CANCELLED',
+      });
+      await waitFor(() => answered, 'the late answer sent');
+      // Only `late` itself is held now, by the object it was given to, until that object goes.
+      await waitFor(() => p.client.references.exports === 1, 'the function in the late answer given back');
+      expect(await f.write('fine')).toBe('fine');
+      await f.release();
+      await waitFor(() => p.client.references.exports === 0, 'the callback given back with its object');
+    });
+
+    it('refuses a promise inside a value, without harm to the connection', async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('');
+      const copy = f.copy('z');
+      await expect(f.echo([copy] as never)).rejects.toMatchObject({ code: 'RPC_INVALID_OPTION' });
+      await expect(f.echo({ nested: Promise.resolve(1) } as never)).rejects.toMatchObject({
+        code: 'RPC_INVALID_OPTION',
+      });
+      expect(await (await copy).read()).toBe('z');
+      // Code that probes objects finds nothing on a pipelined promise but its promise members.
+      expect([
+        (copy as unknown as { toJSON?: unknown }).toJSON,
+        (copy as unknown as { $$typeof?: unknown }).$$typeof,
+      ]).toEqual([undefined, undefined]);
+    });
+
     it('enforces per-connection limits with RPC_LIMIT, before the call leaves or before the server keeps anything', async () => {
       await using p = await peers({ maxImports: 3, maxExports: 2 }, { maxExports: 4 });
       const f = await p.Feed.new('');

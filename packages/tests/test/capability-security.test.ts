@@ -42,7 +42,7 @@ describe('capabilities against a hostile client', () => {
         ok: 0,
         msg: 'Authorization required',
       });
-    expect([connection.capabilities?.exports, connection.capabilities?.imports, connection.kept?.size]).toEqual([
+    expect([connection.capabilities?.exports, connection.capabilities?.imports, connection.kept?.size ?? 0]).toEqual([
       0, 0, 0,
     ]);
   });

@@ -286,7 +286,7 @@ describe('time and shutdown', () => {
     await using s = await start({ callDeadlineMs: 100 });
     await using session = await withWork(s.server.port);
     const answer = await session.ask({ cmd: 'exec', oid: session.oid, method: 'slow', params: [60_000, 'late'] });
-    expect(answer).toEqual({ ok: 0, msg: "the call ran past the server's deadline of 100 ms" });
+    expect(answer).toEqual({ ok: 0, msg: "the call ran past the server's deadline of 100 ms", code: 'RPC_DEADLINE' });
     expect(await session.ask({ cmd: 'exec', oid: session.oid, method: 'slow', params: [0, 'next'] })).toMatchObject({
       rc: ['next'],
     });
@@ -299,7 +299,7 @@ describe('time and shutdown', () => {
       session.send({ cmd: 'exec', oid: session.oid, method: 'slow', params: [600_000, value] });
     await waitFor(() => server.stats().callsQueued === 2, 'two calls to queue behind the first');
     await server.close();
-    const shutdown = { ok: 0, msg: 'the server closed with the call still running after 300 ms' };
+    const shutdown = { ok: 0, msg: 'the server closed with the call still running after 300 ms', code: 'RPC_SHUTDOWN' };
     expect([await session.next(), await session.next(), await session.next()]).toEqual([shutdown, shutdown, shutdown]);
     await session.conn.done;
   });
@@ -314,7 +314,7 @@ describe('time and shutdown', () => {
     const answers = [await session.next(), await session.next()];
     expect(answers).toEqual([
       { ok: 1, rc: ['quick'], id: 1 },
-      { ok: 0, msg: 'the server closed with the call still running after 500 ms', id: 2 },
+      { ok: 0, msg: 'the server closed with the call still running after 500 ms', code: 'RPC_SHUTDOWN', id: 2 },
     ]);
     await session.conn.done;
   });
