@@ -59,6 +59,13 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       expect(p.connection.capabilities?.imports).toBe(0);
     });
 
+    it('lets a callback call the server back while the server waits for it', async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('outer');
+      const nested = async (item: string): Promise<string> => `${item}:${await f.write('+')}`;
+      expect(await f.map(['a', 'b'], nested)).toEqual(['a:outer+', 'b:outer++']);
+    });
+
     it('delivers a callback that throws as a rejection on the server, and async callbacks', async () => {
       await using p = await peers();
       const f = await p.Feed.new('');
