@@ -1,5 +1,5 @@
 import { rpcError } from '@rpc/core';
-import { isProbed } from './proxy.js';
+import { isInspected } from './proxy.js';
 
 /** What a pipelined promise stands for as an argument: its object once arrived, else the call that returns it. */
 const promised = new WeakMap<object, () => unknown>();
@@ -49,7 +49,8 @@ export function remotePromise(
         const member = Reflect.get(target, prop, target) as unknown;
         return typeof member === 'function' ? (member as () => unknown).bind(target) : member;
       }
-      if (typeof prop !== 'string' || isProbed(prop)) return undefined;
+      // Methods of the promised object may have any name (`next`, `pipe`, `on`) but those inspectors read.
+      if (typeof prop !== 'string' || isInspected(prop)) return undefined;
       let method = methods.get(prop);
       if (method === undefined) methods.set(prop, (method = (...args: unknown[]) => call(prop, args)));
       return method;

@@ -103,16 +103,11 @@ export function withCallOptions<P extends object>(proxy: P, options: CallOptions
 }
 
 /**
- * Names that JavaScript and common libraries probe objects for (promises,
- * JSON, test matchers, streams, emitters, observables): a proxy answers them
- * with undefined, as a plain object would, so it is never mistaken for one
- * of those. Any other name the server does not export gives a function that
- * rejects with RPC_UNKNOWN_METHOD, rather than "is not a function".
+ * Names that serializers, test matchers and inspectors read on any object
+ * (JSON, Jest, React, util.inspect): never a remote method, so that reading
+ * them finds nothing, as on a plain object.
  */
-const PROBED = new Set([
-  'then',
-  'catch',
-  'finally',
+const INSPECTED = new Set([
   'toJSON',
   'constructor',
   'valueOf',
@@ -123,6 +118,21 @@ const PROBED = new Set([
   'nodeType',
   'tagName',
   'inspect',
+  'prototype',
+  'length',
+]);
+
+/**
+ * Names that code reads to tell what kind of object it has (a promise, a
+ * stream, an emitter, an observable, an iterator): a proxy answers them with
+ * undefined, as a plain object would, so it is never mistaken for one of
+ * those. Any other name the server does not export gives a function that
+ * rejects with RPC_UNKNOWN_METHOD, rather than "is not a function".
+ */
+const DUCK_TYPED = new Set([
+  'then',
+  'catch',
+  'finally',
   'lift',
   'subscribe',
   'pipe',
@@ -132,13 +142,16 @@ const PROBED = new Set([
   'addEventListener',
   'emit',
   'next',
-  'prototype',
-  'length',
 ]);
 
-/** Whether `name` is one that code probing an object reads (see PROBED), never a remote method. */
-export function isProbed(name: string): boolean {
-  return PROBED.has(name) || name.startsWith('@@') || name.startsWith('__');
+/** Whether code inspecting an object reads `name` (see INSPECTED): never a remote method of a promised object. */
+export function isInspected(name: string): boolean {
+  return INSPECTED.has(name) || name.startsWith('@@') || name.startsWith('__');
+}
+
+/** Whether `name` is one that code probing an object reads, never a method the server does not export. */
+function isProbed(name: string): boolean {
+  return DUCK_TYPED.has(name) || isInspected(name);
 }
 
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
