@@ -131,6 +131,16 @@ export type Request =
       ids: number[];
     }
   | {
+      /**
+       * The server is draining (a rolling restart): the client should send nothing new on this connection, let the
+       * calls in flight finish, and connect again (through the balancer). Sent to `@rpc` clients that offered
+       * `goaway`; never answered.
+       */
+      cmd: 'goaway';
+      /** Why, as text. */
+      msg: string;
+    }
+  | {
       /** Stops a call in flight (`@rpc` peers that agreed on ids); never answered. */
       cmd: 'cancel';
       /** The request id of the call to stop. */
@@ -217,6 +227,8 @@ function commandOf(map: Readonly<Record<string, unknown>>): IncomingRequest {
       if (typeof map.error === 'string') request.error = map.error;
       return request;
     }
+    case 'goaway':
+      return { cmd, msg: text(map.msg) };
     case 'finish':
       return { cmd, ids: list(map.ids).filter((id): id is number => typeof id === 'number') };
     case 'classes_list':
@@ -262,6 +274,8 @@ export interface PeerFeatures {
   readonly scram?: boolean;
   /** Functions, targets and streams travel by reference both ways, and calls can be pipelined. */
   readonly capabilities?: boolean;
+  /** The client understands `goaway`: told that the server drains, it moves to a new connection. */
+  readonly goaway?: boolean;
 }
 
 /** Perl writes a method type as `1` or `"1"` depending on the scalar's history. */

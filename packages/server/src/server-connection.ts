@@ -136,6 +136,8 @@ export class ServerConnection implements Session, AsyncDisposable {
   #capabilities: Capabilities | undefined;
   /** The client offered capabilities in its version request; the table is made when first needed. */
   #offered = false;
+  /** The client offered `goaway` in its version request: it is told when the server drains. */
+  #goAway = false;
   #kept: KeptResults | undefined;
   /** The server's calls of the client's functions and targets, waiting for their `return`. */
   #outgoing: PendingCalls<Answer> | undefined;
@@ -220,10 +222,13 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   /**
    * @internal Closes once every call has answered, or after `timeoutMs` answering those still running with
-   * RPC_SHUTDOWN (their signals abort); requests arriving meanwhile are refused.
+   * RPC_SHUTDOWN (their signals abort); requests arriving meanwhile are refused. A client that understands it is
+   * told first (`goaway`), so that it sends nothing new here and connects again.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     const drain = (this.#drain = new Drain());
+    if (this.#goAway && this.#codec !== undefined && !this.#conn.closed)
+      this.#conn.sendLater(this.#codec.encode({ cmd: 'goaway', msg: 'the server is shutting down' }));
     if (!(await drain.wait(this.#host.loop, timeoutMs, () => !this.#conn.closed && this.#busy()))) {
       const reason = rpcError('RPC_SHUTDOWN', `the server closed with the call still running after ${timeoutMs} ms`);
       // The queue first: the end of the call being served would start the next one.
@@ -309,7 +314,10 @@ export class ServerConnection implements Session, AsyncDisposable {
   #request(request: IncomingRequest): void {
     const id = request.id;
     if (this.#offered && this.authorized && this.#capability(request)) return;
-    if (request.cmd === 'version' && request.rpc?.capabilities === true) this.#offered = true;
+    if (request.cmd === 'version') {
+      if (request.rpc?.capabilities === true) this.#offered = true;
+      if (request.rpc?.goaway === true) this.#goAway = true;
+    }
     if (request.cmd === 'cancel') {
       if (this.authorized)
         this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));

@@ -130,6 +130,7 @@ export class Server implements AsyncDisposable {
   #nextCid = 1;
   #listening: Promise<this> | undefined;
   #stopped = false;
+  #draining = false;
   #stop: (() => void) | undefined;
   readonly #done = new Promise<void>((resolve) => (this.#stop = resolve));
 
@@ -306,14 +307,34 @@ export class Server implements AsyncDisposable {
 
   /**
    * Closes the listeners and every connection (each after writing what it has queued); `done` resolves. Event::RPC's
-   * stop.
+   * stop. Calls running get shutdownTimeoutMs to finish; `@rpc` clients are told to move (`goaway`).
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.#shutdown(this.#settings.shutdownTimeoutMs);
+  }
+
+  /**
+   * Leaves the service gracefully, for rolling restarts: marks the server `draining` (its health check fails), stops
+   * accepting, tells `@rpc` clients to move to another server (`goaway`: they send nothing new here and connect again
+   * through the balancer), lets the calls in flight finish within `timeoutMs` (default shutdownTimeoutMs; those still
+   * running then are answered with RPC_SHUTDOWN), and closes. Perl clients' connections close once their call is
+   * answered. Resolves when the server has closed.
+   */
+  drain(timeoutMs: number = this.#settings.shutdownTimeoutMs): Promise<void> {
+    this.#draining = true;
+    return this.#shutdown(timeoutMs);
+  }
+
+  /** Whether drain() has been called: the health endpoint answers 503 from then on. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
     if (this.#stopped) return this.#done;
     this.#stopped = true;
     await this.#listening?.catch(() => undefined);
     await this.#msg?.stopListening();
-    const timeoutMs = this.#settings.shutdownTimeoutMs;
     await Promise.all([...this.#connections].map((connection) => connection.shutdown(timeoutMs)));
     await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
     this.#stop?.();
