@@ -4,6 +4,11 @@ import { CancelError, errorFactory, ProtocolError, TransportError, UsageError, t
 export const MSG_ERRORS = {
   /** The peer declared a message over maxPacketSize (`data.declaredLength`); the connection is closed. */
   MSG_FRAME_TOO_LARGE: ProtocolError,
+  /**
+   * A connection from `proxyProtocol.from` did not begin with a valid PROXY header (none, malformed, or over its size
+   * limit); the connection is closed.
+   */
+  MSG_PROXY_HEADER_INVALID: ProtocolError,
   /** Sending on a connection that is closed or closing; starting a server that was closed. */
   MSG_CLOSED: TransportError,
   /** sendLater past maxQueueBytes: the peer is not reading. */
@@ -19,6 +24,13 @@ export const MSG_ERRORS = {
    * message that would pass it closes its connection.
    */
   MSG_SERVER_BUSY: TransportError,
+  /**
+   * A connection not from `proxyProtocol.from` began with a PROXY header, which would pass off a client address of its
+   * choosing: it is closed (`data.address`: the socket's).
+   */
+  MSG_PROXY_REFUSED: TransportError,
+  /** A connection from `proxyProtocol.from` sent no whole PROXY header within messageTimeoutMs; it is closed. */
+  MSG_PROXY_HEADER_TIMEOUT: TransportError,
   /** Past maxConnections or maxConnectionsPerAddress: the new connection is closed at once. */
   MSG_TOO_MANY_CONNECTIONS: TransportError,
   /** Sending more than maxPacketSize. */

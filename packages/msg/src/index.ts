@@ -46,4 +46,20 @@ export {
   type MessageDecoder,
 } from './framing.js';
 export type { MsgOptions } from './options.js';
-export { MsgServer, type Login, type MsgServerEvents, type MsgServerOptions, type MsgServerStats } from './server.js';
+export {
+  PROXY_HEADER_MAX_LENGTH,
+  PROXY_V1_MAX_LENGTH,
+  PROXY_V2_MAX_BODY,
+  ProxyHeaderParser,
+  startsWithProxySignature,
+  type ProxyHeader,
+  type ProxyHeaderStep,
+} from './proxy-header.js';
+export {
+  MsgServer,
+  type Login,
+  type MsgServerEvents,
+  type MsgServerOptions,
+  type MsgServerStats,
+  type ProxyProtocolOptions,
+} from './server.js';

@@ -12,7 +12,9 @@ import { ConnectionGate } from './connection-gate.js';
 import { msgError } from './errors.js';
 import { checkMaxPacketSize } from './frame.js';
 import { handlesOf, type LoopHandles } from './handles.js';
+import { IpSet } from './ip.js';
 import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options.js';
+import { ProxiedChannel, readProxyHeader } from './proxy-channel.js';
 
 /**
  * Decides whether to accept a new connection: return the handler for its
@@ -22,6 +24,12 @@ import { resolveOptions, type MsgOptions, type ResolvedOptions } from './options
 export type Login = (
   conn: Connection,
 ) => MessageHandler | null | undefined | false | Promise<MessageHandler | null | undefined | false>;
+
+/** Who may send a PROXY header: see {@link MsgServerOptions.proxyProtocol}. */
+export interface ProxyProtocolOptions {
+  /** The balancers' addresses or networks: `'127.0.0.1'`, `'10.0.0.0/8'`, `'fd00::/8'`. */
+  readonly from: readonly string[];
+}
 
 /** Where a {@link MsgServer} listens, how it admits connections, and the options of each connection. */
 export interface MsgServerOptions extends MsgOptions {
@@ -41,6 +49,13 @@ export interface MsgServerOptions extends MsgOptions {
   readonly maxConnectionsPerAddress?: number;
   /** Bytes all connections together may hold in send queues and partial messages (default 64 MiB). */
   readonly maxBufferedBytes?: number;
+  /**
+   * Behind a TCP balancer: connections from `from` must begin with a PROXY header (v1 or v2) within messageTimeoutMs,
+   * and the client address it names becomes the connection's `remote` (a v2 LOCAL or v1 UNKNOWN header keeps the
+   * socket's); other connections that begin with one are refused (MSG_PROXY_REFUSED). Byte-stream TCP only: not with
+   * `tls` (the balancer ends TLS) nor a Unix socket path.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** A server's figures: totals count closed connections too. */
@@ -97,16 +112,24 @@ export class MsgServer implements AsyncDisposable {
   readonly #gate: ConnectionGate;
   /** Figures of connections that have closed. */
   #gone = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+  /** The balancers allowed to send a PROXY header (proxyProtocol). */
+  readonly #proxyFrom: IpSet | undefined;
+  /** Balancers' connections whose PROXY header has not come yet. */
+  readonly #readingHeader = new Set<Channel>();
   #listener: Listener | undefined;
   #starting: Promise<this> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: MsgServerOptions) {
-    const { host, port, path, tls, login, maxConnections, maxConnectionsPerAddress, maxBufferedBytes, ...msgOptions } =
+    const { host, port, path, tls, login, maxConnections, maxConnectionsPerAddress, maxBufferedBytes, ...rest } =
       options;
+    const { proxyProtocol, ...msgOptions } = rest;
     if (typeof login !== 'function')
       throw msgError('MSG_INVALID_OPTION', 'login must be a function returning a message handler');
+    if (proxyProtocol !== undefined && (tls !== undefined || path !== undefined))
+      throw msgError('MSG_INVALID_OPTION', 'proxyProtocol is for plain TCP: the balancer ends TLS');
+    this.#proxyFrom = proxyProtocol === undefined ? undefined : new IpSet(proxyProtocol.from);
     this.#options = resolveOptions(msgOptions);
     this.#gate = new ConnectionGate({
       ...(maxConnections === undefined ? {} : { maxConnections }),
@@ -188,6 +211,7 @@ export class MsgServer implements AsyncDisposable {
     this.#closed = true;
     await this.stopListening();
     this.#handles.deregister(this);
+    for (const channel of this.#readingHeader) channel.destroy();
     await Promise.all([...this.#pending, ...this.#connections].map((conn) => conn.close()));
   }
 
@@ -207,9 +231,11 @@ export class MsgServer implements AsyncDisposable {
     return this;
   }
 
-  async #accept(channel: Channel): Promise<void> {
-    channel.pause(); // nothing is read until login has answered
-    if (!this.#gate.admit(channel)) return; // closed and reported
+  async #accept(socket: Channel): Promise<void> {
+    socket.pause(); // nothing is read until login has answered
+    if (!this.#gate.admit(socket)) return; // closed and reported
+    const channel = this.#proxyFrom === undefined ? socket : await this.#proxied(socket, this.#proxyFrom);
+    if (channel === undefined) return;
     const conn = new Connection(channel, this.#options, undefined, this.#gate.budget);
     this.#gate.track(conn);
     conn.on('error', (error) => this.#events.emit('error', error, conn));
@@ -239,6 +265,34 @@ export class MsgServer implements AsyncDisposable {
     conn.onMessage = handler;
     this.#events.emit('connect', conn);
     channel.resume();
+  }
+
+  /**
+   * Behind a balancer: a trusted balancer's connection becomes its client's once the PROXY header is read, and is then
+   * counted under the client's address (under the balancer's until then); anyone else's is refused if it sends one.
+   */
+  async #proxied(socket: Channel, trusted: IpSet): Promise<Channel | undefined> {
+    const defer = (task: () => void): void => this.#options.loop.defer(task);
+    const host = 'host' in socket.remote ? socket.remote.host : undefined;
+    if (socket.messageBoundaries) return socket; // WebSocket: the transport frames messages, headers are HTTP's
+    if (host === undefined || !trusted.has(host)) return new ProxiedChannel(socket, { refuseHeader: true, defer });
+    const { loop, messageTimeoutMs } = this.#options;
+    this.#readingHeader.add(socket);
+    let header: Awaited<ReturnType<typeof readProxyHeader>>;
+    try {
+      header = await readProxyHeader(socket, loop, messageTimeoutMs);
+    } catch (error) {
+      this.#events.emit('error', error as Error);
+    } finally {
+      this.#readingHeader.delete(socket);
+      this.#gate.release(socket.remote);
+    }
+    if (header === undefined || this.#closed) {
+      socket.destroy();
+      return undefined;
+    }
+    const channel = new ProxiedChannel(socket, { remote: header.remote ?? socket.remote, rest: header.rest, defer });
+    return this.#gate.admit(channel) ? channel : undefined;
   }
 
   /** Calls login: one event of the loop (counted when called, not when an async login answers). */

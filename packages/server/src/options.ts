@@ -1,6 +1,7 @@
 import type { AccessRules, AuthModule } from '@rpc/auth';
 import type { ClassSpec, Logger, MessageFormat } from '@rpc/core';
 import type { Loop, TlsOptions } from '@rpc/loop';
+import type { ProxyProtocolOptions } from '@rpc/msg';
 import type { ServerConnection } from './server-connection.js';
 
 /**
@@ -110,6 +111,19 @@ export interface ServerSettings {
   autoReloadModules: boolean;
   /** The event loop sockets and timers run on (default: `@rpc/msg`'s default loop, Node's). */
   loop: Loop | undefined;
+
+  /**
+   * Behind a TCP balancer (HAProxy `send-proxy-v2`): the balancers' addresses or networks (`{ from: ['10.0.0.0/8'] }`),
+   * whose connections must begin with a PROXY header (v1 or v2); the client address it names is the connection's
+   * `remote` in log lines, access rules, login limits, stats and maxConnectionsPerAddress. A PROXY header from anywhere
+   * else is refused (MSG_PROXY_REFUSED). Not with `ssl`: the balancer ends TLS.
+   */
+  proxyProtocol: ProxyProtocolOptions | undefined;
+  /**
+   * A health check for balancers on this port (0 picks a free one, which `healthPort` then reports): any HTTP request
+   * is answered `200 up`, or `503 draining` once drain() or close() has begun (default: none).
+   */
+  healthPort: number | undefined;
 
   /** Serve over TLS with the key and certificate below. */
   ssl: boolean;

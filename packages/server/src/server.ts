@@ -20,6 +20,7 @@ import { Emitter, formatAddress, type Loop, type Subscription, type TlsOptions }
 import { rpcDebugLog } from '@rpc/loop-node';
 import { DEFAULT_MAX_PACKET_SIZE, defaultLoop, MsgServer } from '@rpc/msg';
 import { Authenticator } from './authenticator.js';
+import { HealthEndpoint } from './health.js';
 import { LogListener, logListenerExposure } from './log-listener.js';
 import { ModuleLoader } from './module-loader.js';
 import type { ServerOptions, ServerSettings } from './options.js';
@@ -54,6 +55,8 @@ const DEFAULTS: Omit<ServerSettings, 'classes'> = {
   loadModules: true,
   autoReloadModules: false,
   loop: undefined,
+  proxyProtocol: undefined,
+  healthPort: undefined,
   ssl: false,
   sslKeyFile: undefined,
   sslCertFile: undefined,
@@ -127,6 +130,7 @@ export class Server implements AsyncDisposable {
   #formats: CodecRegistry;
   #msg: MsgServer | undefined;
   #logListener: LogListener | undefined;
+  #health: HealthEndpoint | undefined;
   #nextCid = 1;
   #listening: Promise<this> | undefined;
   #stopped = false;
@@ -294,7 +298,7 @@ export class Server implements AsyncDisposable {
     return (this.#listening ??= this.#listen().then(
       () => this,
       async (error: unknown) => {
-        await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
+        await Promise.all([this.#msg?.close(), this.#logListener?.close(), this.#health?.close()]);
         throw error;
       },
     ));
@@ -336,7 +340,7 @@ export class Server implements AsyncDisposable {
     await this.#listening?.catch(() => undefined);
     await this.#msg?.stopListening();
     await Promise.all([...this.#connections].map((connection) => connection.shutdown(timeoutMs)));
-    await Promise.all([this.#msg?.close(), this.#logListener?.close()]);
+    await Promise.all([this.#msg?.close(), this.#logListener?.close(), this.#health?.close()]);
     this.#stop?.();
   }
 
@@ -411,6 +415,7 @@ export class Server implements AsyncDisposable {
       host: s.host,
       port: s.port,
       ...(tls ? { tls } : {}),
+      ...(s.proxyProtocol ? { proxyProtocol: s.proxyProtocol } : {}),
       // After close() has begun, new connections are turned away while the others finish.
       login: (conn) => (this.#stopped ? null : this.#accept(new ServerConnection(this.#nextCid++, conn, host))),
       loop: this.#loop,
@@ -433,6 +438,16 @@ export class Server implements AsyncDisposable {
         (auth ? `, login required${auth.scram ? ' (SCRAM-SHA-256 offered)' : ''}` : ''),
     );
     if (s.startLogListener) await this.#startLogListener(tls, auth);
+    if (s.healthPort !== undefined) await this.#startHealth();
+  }
+
+  /** The balancer's health check: up until drain() or close() begins. */
+  async #startHealth(): Promise<void> {
+    const s = this.#settings;
+    const endpoint = { host: s.host, port: s.healthPort ?? 0 };
+    this.#health = await HealthEndpoint.start(this.#loop, endpoint, () => !this.draining && !this.#stopped);
+    s.healthPort = this.#health.port;
+    this.log(1, `Health check on ${formatAddress({ host: s.host, port: s.healthPort })}`);
   }
 
   async #startLogListener(tls: TlsOptions | undefined, auth: Authenticator | undefined): Promise<void> {
