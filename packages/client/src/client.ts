@@ -21,7 +21,7 @@ import {
 } from '@rpc/core';
 import { Emitter, type Loop, type Subscription } from '@rpc/loop';
 import { checkMaxPacketSize, connect, DEFAULT_MAX_PACKET_SIZE, defaultLoop, type Connection } from '@rpc/msg';
-import type { CallOptions, ClientOptions } from './options.js';
+import type { CallOptions, ClientOptions, ReconnectOptions } from './options.js';
 import { createProxy, paramsOf, type ProxyHost, type Receipt } from './proxy.js';
 import { callOn, promisedArgs, remotePromise, waitingPromise } from './pipeline.js';
 import { defaultLogger } from './platform.js';
@@ -30,7 +30,7 @@ import { KeepAlive } from './keep-alive.js';
 import { clientTlsOptions } from './tls.js';
 import type { RemoteClass, RemoteObject } from './types.js';
 
-const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true, capabilities: true };
+const FEATURES: PeerFeatures = { ids: true, cancel: true, deadlines: true, capabilities: true, goaway: true };
 
 /** The server's calls of this client's functions and targets that may run at once; more are refused. */
 const MAX_SERVED_CALLS = 1024;
@@ -65,6 +65,13 @@ export interface ClientEvents {
    * failed.
    */
   error: (error: Error) => void;
+  /** The server is draining (`goaway`): nothing new goes on this connection; with `reconnect`, a new one follows. */
+  goaway: (reason: string) => void;
+  /**
+   * The objects (ids) of a connection that ended, now that the client has connected again: they lived on that
+   * server, their proxies' calls reject with RPC_OBJECT_LOST, and the application makes them anew.
+   */
+  lost: (oids: readonly string[]) => void;
 }
 
 /**
@@ -99,6 +106,17 @@ export class Client implements ProxyHost, AsyncDisposable {
   #served = 0;
   /** Pipelined calls answered, whose kept results the server may drop (`finish`, sent once per turn). */
   #finished: number[] = [];
+  /** Connected, negotiated, logged in and not told to go away: calls may go now. */
+  #ready = false;
+  /** close() was called: no reconnecting. */
+  #closing = false;
+  /** Connecting again (after `goaway` or a drop): resolves once connected, rejects when it gives up. */
+  #reconnecting: Promise<void> | undefined;
+  #reconnected: { resolve(): void; reject(error: Error): void } | undefined;
+  /** Connections that have ended: the number of the current one, which receipts carry. */
+  #generation = 0;
+  /** Object ids of the connection that ended, told in `lost` once connected again. */
+  #lostOids: string[] = [];
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -188,7 +206,7 @@ export class Client implements ProxyHost, AsyncDisposable {
     conn.onMessage = (_conn, msg, error) =>
       msg === undefined ? this.#closed(requests, error) : this.#answer(requests, msg);
     try {
-      const version = await this.request({ cmd: 'version', rpc: FEATURES });
+      const version = await this.#ask({ cmd: 'version', rpc: FEATURES });
       if (typeof version.protocol !== 'string' || version.protocol < '1.00') {
         throw rpcError('RPC_VERSION', `server speaks protocol ${String(version.protocol)}; at least 1.00 is needed`);
       }
@@ -207,8 +225,12 @@ export class Client implements ProxyHost, AsyncDisposable {
       throw error;
     }
     this.#announced = true;
+    this.#ready = true;
     this.#startKeepAlive(conn, requests);
     this.#events.emit('connect');
+    const lost = this.#lostOids;
+    this.#lostOids = [];
+    if (lost.length > 0) this.#events.emit('lost', lost);
     return this;
   }
 
@@ -254,6 +276,8 @@ export class Client implements ProxyHost, AsyncDisposable {
    * RPC_DISCONNECTED. The client connects no more.
    */
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#reconnected?.reject(rpcError('RPC_CLOSED', 'the client was closed'));
     await this.#connector.close();
     await this.#conn?.close();
   }
@@ -281,16 +305,26 @@ export class Client implements ProxyHost, AsyncDisposable {
     for (const [method, kind] of methods) {
       if (kind !== '_constructor' && kind !== '_singleton') continue;
       const name = `${remote}::${method}`;
+      const construct = (args: unknown[]): Promise<unknown> =>
+        this.#objectCall({ cmd: 'new', method: name, params: args }, undefined, (answer) => this.#newProxy<T>(answer));
       constructors[method] = (...args) =>
-        this.#objectCall({ cmd: 'new', method: name, params: args }, undefined, (answer) =>
-          this.#newProxy<T>(answer),
-        ) as Promise<RemoteObject<T>>;
+        (this.#mustWait()
+          ? waitingPromise(this.#whenReady(undefined, () => construct(args)))
+          : construct(args)) as Promise<RemoteObject<T>>;
     }
     return constructors as RemoteClass<T, A, S>;
   }
 
   /** Calls `method` on the object `oid` (what proxies do). */
   exec(oid: string, method: string, args: unknown[], kind: MethodKind, options?: CallOptions): Promise<unknown> {
+    if (!this.#proxies.has(oid)) {
+      const lost = rpcError('RPC_OBJECT_LOST', `${oid} lived on a connection that has ended; make it anew`);
+      return this.#reported(Promise.reject(lost));
+    }
+    if (this.#mustWait()) {
+      const later = this.#whenReady(options, () => this.exec(oid, method, args, kind, options));
+      return kind === '_object' ? waitingPromise(later) : later;
+    }
     const request: ObjectCall = { cmd: 'exec', oid, method, params: args };
     if (kind === '_object')
       return this.#objectCall(request, options, options?.list ? this.#objectResults : this.#objectResult);
@@ -403,7 +437,92 @@ export class Client implements ProxyHost, AsyncDisposable {
    * TransportError when the connection goes.
    */
   request(request: Request, options?: CallOptions): Promise<Answer> {
+    if (this.#mustWait()) return this.#whenReady(options, () => this.request(request, options));
+    return this.#ask(request, options);
+  }
+
+  /** request() at once, whatever the state: the requests that open a connection. */
+  #ask(request: Request, options?: CallOptions): Promise<Answer> {
     return this.#send({ ...request }, options, undefined); // a copy: the id and deadline are written into it
+  }
+
+  /** Calls wait for a new connection: the client is connecting again, or was told to go away and will. */
+  #mustWait(): boolean {
+    return !this.#ready && this.#reconnecting !== undefined;
+  }
+
+  /** `go()` once connected again; RPC_NOT_CONNECTED past `waitMs`, or when connecting gives up; the call's signal. */
+  #whenReady<R>(options: CallOptions | undefined, go: () => Promise<R>): Promise<R> {
+    const reconnecting = this.#reconnecting ?? Promise.resolve();
+    const waitMs = this.#reconnectOptions.waitMs;
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.#loop.timer(waitMs, () =>
+        reject(rpcError('RPC_NOT_CONNECTED', `not connected again within ${waitMs} ms`)),
+      );
+      const signal = options?.signal;
+      const abort = (): void => reject(rpcError('RPC_CANCELLED', 'call cancelled', { cause: signal?.reason }));
+      if (signal?.aborted) abort();
+      signal?.addEventListener('abort', abort, { once: true });
+      reconnecting.then(resolve, reject).finally(() => {
+        timer.cancel();
+        signal?.removeEventListener('abort', abort);
+      });
+    }).then(go);
+  }
+
+  get #reconnectOptions(): Required<ReconnectOptions> {
+    const given = typeof this.#options.reconnect === 'object' ? this.#options.reconnect : {};
+    return { initialDelayMs: 100, maxDelayMs: 5000, maxAttempts: 20, waitMs: 10_000, ...given };
+  }
+
+  /** The server drains: nothing new goes on this connection; with `reconnect`, calls wait for the next one. */
+  #goAway(requests: Requests, reason: string): void {
+    this.#ready = false;
+    // The answer: nothing more comes from here, so the server knows no request of ours is still on its way.
+    try {
+      requests.notify({ cmd: 'goaway', msg: 'leaving' });
+    } catch {
+      // The connection is going anyway.
+    }
+    if (this.#options.reconnect) this.#expectReconnect();
+    this.#events.emit('goaway', reason);
+  }
+
+  /** Calls from now on wait for the connection that #reconnect makes. */
+  #expectReconnect(): void {
+    if (this.#reconnecting !== undefined || this.#closing) return;
+    this.#reconnecting = new Promise<void>((resolve, reject) => (this.#reconnected = { resolve, reject }));
+    this.#reconnecting.catch(() => undefined); // waiting calls hear of a failure; nobody else need
+  }
+
+  /** Connects again with backoff (±20% jitter spreads many clients); gives up after maxAttempts. */
+  #reconnect(attempt = 0): void {
+    const { initialDelayMs, maxDelayMs, maxAttempts } = this.#reconnectOptions;
+    const delay =
+      attempt === 0 ? 0 : Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+    this.#loop.timer(delay, () => {
+      if (this.#closing) return;
+      this.#connector.connect().then(
+        () => {
+          const settled = this.#reconnected;
+          this.#reconnecting = undefined;
+          this.#reconnected = undefined;
+          settled?.resolve();
+        },
+        (error: Error) => {
+          if (this.#closing) return;
+          if (attempt + 1 < maxAttempts) return this.#reconnect(attempt + 1);
+          const settled = this.#reconnected;
+          this.#reconnecting = undefined;
+          this.#reconnected = undefined;
+          const failure = rpcError('RPC_NOT_CONNECTED', `could not connect again after ${maxAttempts} attempts`, {
+            cause: error,
+          });
+          settled?.reject(failure);
+          this.#events.emit('error', failure);
+        },
+      );
+    });
   }
 
   /** Sends `request` (which it may write into) and resolves with its answer as `shape` makes it. */
@@ -467,11 +586,11 @@ export class Client implements ProxyHost, AsyncDisposable {
     try {
       if (this.#features.scram) {
         const scram = new ScramClient(user, pass);
-        const challenge = await this.request({ cmd: 'auth_scram', msg: scram.first() });
-        const signature = await this.request({ cmd: 'auth_scram', msg: await scram.final(String(challenge.msg)) });
+        const challenge = await this.#ask({ cmd: 'auth_scram', msg: scram.first() });
+        const signature = await this.#ask({ cmd: 'auth_scram', msg: await scram.final(String(challenge.msg)) });
         scram.verify(String(signature.msg));
       } else {
-        await this.request({ cmd: 'auth', user, pass });
+        await this.#ask({ cmd: 'auth', user, pass });
       }
     } catch (error) {
       if (error instanceof RemoteError) throw authError('AUTH_FAILED', error.message, { cause: error });
@@ -507,10 +626,10 @@ export class Client implements ProxyHost, AsyncDisposable {
     };
     if (this.#options.classes !== undefined) {
       for (const name of this.#options.classes)
-        record(name, (await this.request({ cmd: 'class_info', class: name })).methods);
+        record(name, (await this.#ask({ cmd: 'class_info', class: name })).methods);
       return;
     }
-    const all = (await this.request({ cmd: 'class_info_all' })).class_info_all;
+    const all = (await this.#ask({ cmd: 'class_info_all' })).class_info_all;
     for (const [name, info] of Object.entries((all ?? {}) as Record<string, unknown>)) record(name, info);
   }
 
@@ -526,7 +645,8 @@ export class Client implements ProxyHost, AsyncDisposable {
       this.#conn?.destroy(failure); // nothing after it can be trusted to belong where it seems to
       return;
     }
-    if (typeof answer.cmd === 'string') this.#fromServer(requests, answer);
+    if (answer.cmd === 'goaway') this.#goAway(requests, typeof answer.msg === 'string' ? answer.msg : 'draining');
+    else if (typeof answer.cmd === 'string') this.#fromServer(requests, answer);
     // The answer of a call given up on: references in it are given back, since nobody will hold them.
     else if (!requests.receive(answer) && answer.refs === 1) this.#capabilities?.discard(answer.rc);
   }
@@ -580,6 +700,15 @@ export class Client implements ProxyHost, AsyncDisposable {
   }
 
   #closed(requests: Requests, error: Error | undefined): void {
+    this.#ready = false;
+    // The connection's objects lived on that server: their proxies' calls reject with RPC_OBJECT_LOST from now on.
+    this.#lostOids.push(...this.#proxies.keys());
+    this.#proxies.clear();
+    this.#generation++;
+    if (this.#options.reconnect && this.#announced && !this.#closing) {
+      this.#expectReconnect();
+      this.#reconnect();
+    }
     this.#keepAlive?.stop();
     this.#capabilities?.close(
       rpcError('RPC_DISCONNECTED', error ? `connection lost: ${error.message}` : 'the connection closed'),
@@ -611,7 +740,7 @@ export class Client implements ProxyHost, AsyncDisposable {
       return live;
     }
     const className = oidClass(oid);
-    const receipt: Receipt = { oid, count: 1 };
+    const receipt: Receipt = { oid, count: 1, connection: this.#generation };
     const proxy = createProxy(this, receipt, className, this.#classes.get(className) ?? new Map());
     this.#proxies.set(oid, { proxy: new WeakRef(proxy), receipt });
     this.#collector.register(proxy, receipt, receipt);
@@ -641,7 +770,8 @@ export class Client implements ProxyHost, AsyncDisposable {
   async #destroy(receipt: Receipt): Promise<void> {
     const count = receipt.count;
     receipt.count = 0;
-    if (!this.connected) return;
+    // Gone with its connection: the server freed it then, and a later connection never knew it.
+    if (!this.connected || receipt.connection !== this.#generation) return;
     await Promise.all(Array.from({ length: count }, () => this.request({ cmd: 'client_destroy', oid: receipt.oid })));
   }
 

@@ -64,6 +64,12 @@ export interface ClientOptions {
   readonly maxImports?: number;
   /** Values of one stream on their way or waiting to be read, either way: its window (default 64). */
   readonly streamWindow?: number;
+  /**
+   * Connect again when the server drains (`goaway`) or the connection drops: `true` for the defaults, or the backoff
+   * to use (default: off, as Event::RPC). Calls made meanwhile wait for the new connection (at most `waitMs`); objects
+   * of the old connection are lost (the `lost` event; their calls reject with RPC_OBJECT_LOST).
+   */
+  readonly reconnect?: boolean | ReconnectOptions;
   /** The event loop to connect with (default: the Node loop; in browsers, a `BrowserWsLoop` to the page's host). */
   readonly loop?: Loop;
 }
@@ -82,4 +88,16 @@ export interface CallOptions {
    * one gives itself, several an array.
    */
   readonly list?: boolean;
+}
+
+/** How a {@link Client} connects again (its `reconnect` option). */
+export interface ReconnectOptions {
+  /** Wait before the second attempt; each further one waits twice as long, with ±20% jitter (default 100 ms). */
+  readonly initialDelayMs?: number;
+  /** The longest wait between attempts (default 5 s). */
+  readonly maxDelayMs?: number;
+  /** Attempts before giving up: calls waiting then reject with RPC_NOT_CONNECTED (default 20). */
+  readonly maxAttempts?: number;
+  /** How long a call made while connecting again waits for the connection before RPC_NOT_CONNECTED (default 10 s). */
+  readonly waitMs?: number;
 }

@@ -14,6 +14,8 @@ export interface Receipt {
   readonly oid: string;
   /** Hand-overs not yet released: how many client_destroy requests releasing the proxy sends. */
   count: number;
+  /** The client's connection it came on (counted from 0): a later connection has nothing to release. */
+  readonly connection?: number;
 }
 
 /** What a proxy needs from its client. */

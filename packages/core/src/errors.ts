@@ -22,6 +22,11 @@ export const RPC_ERRORS = {
   RPC_VERSION: ProtocolError,
   /** The connection went while the call waited for its answer. */
   RPC_DISCONNECTED: TransportError,
+  /**
+   * A call on an object of a connection that has ended (the server drained or the connection dropped, and the client
+   * connected again): the object lived on that server; the application makes it anew.
+   */
+  RPC_OBJECT_LOST: TransportError,
   /** The call's AbortSignal aborted (the cause is the signal's reason). */
   RPC_CANCELLED: CancelError,
   /** No answer within the call's deadline. */

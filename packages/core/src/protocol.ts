@@ -134,7 +134,7 @@ export type Request =
       /**
        * The server is draining (a rolling restart): the client should send nothing new on this connection, let the
        * calls in flight finish, and connect again (through the balancer). Sent to `@rpc` clients that offered
-       * `goaway`; never answered.
+       * `goaway`, which send it back, never answered, as their last request on the connection.
        */
       cmd: 'goaway';
       /** Why, as text. */

@@ -138,6 +138,8 @@ export class ServerConnection implements Session, AsyncDisposable {
   #offered = false;
   /** The client offered `goaway` in its version request: it is told when the server drains. */
   #goAway = false;
+  /** Told to go away, and not yet answered with its own `goaway`: requests it sent before may still be on the way. */
+  #leaving = false;
   #kept: KeptResults | undefined;
   /** The server's calls of the client's functions and targets, waiting for their `return`. */
   #outgoing: PendingCalls<Answer> | undefined;
@@ -227,9 +229,13 @@ export class ServerConnection implements Session, AsyncDisposable {
    */
   async shutdown(timeoutMs: number): Promise<void> {
     const drain = (this.#drain = new Drain());
-    if (this.#goAway && this.#codec !== undefined && !this.#conn.closed)
+    if (this.#goAway && this.#codec !== undefined && !this.#conn.closed) {
+      // Its own `goaway` answers: after it, it sends nothing here, so no request it made is still on the way.
+      this.#leaving = true;
       this.#conn.sendLater(this.#codec.encode({ cmd: 'goaway', msg: 'the server is shutting down' }));
-    if (!(await drain.wait(this.#host.loop, timeoutMs, () => !this.#conn.closed && this.#busy()))) {
+    }
+    const waiting = (): boolean => !this.#conn.closed && (this.#busy() || this.#leaving);
+    if (!(await drain.wait(this.#host.loop, timeoutMs, waiting))) {
       const reason = rpcError('RPC_SHUTDOWN', `the server closed with the call still running after ${timeoutMs} ms`);
       // The queue first: the end of the call being served would start the next one.
       const waiting = this.#queue.splice(0).length;
@@ -313,6 +319,10 @@ export class ServerConnection implements Session, AsyncDisposable {
 
   #request(request: IncomingRequest): void {
     const id = request.id;
+    if (request.cmd === 'goaway') {
+      this.#leaving = false;
+      return this.#drain?.check();
+    }
     if (this.#offered && this.authorized && this.#capability(request)) return;
     if (request.cmd === 'version') {
       if (request.rpc?.capabilities === true) this.#offered = true;
