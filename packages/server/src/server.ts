@@ -84,6 +84,8 @@ export interface EventRpcServerStats extends ServerStats {
   readonly references: number;
   /** Failed logins by client address, within the login limiter's window. */
   readonly failedLogins: Readonly<Record<string, number>>;
+  /** The process these figures are of: with several server processes on one port (node:cluster), each has its own. */
+  readonly pid: number;
 }
 
 /** The events of a {@link Server}, with their listeners' signatures: see {@link Server.on}. */
@@ -273,6 +275,7 @@ export class Server implements AsyncDisposable {
       objects,
       references,
       failedLogins: Object.fromEntries(this.#authenticator?.failedLogins() ?? []),
+      pid: process.pid,
     };
   }
 
