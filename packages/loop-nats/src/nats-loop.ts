@@ -178,8 +178,7 @@ export class NatsLoop implements Loop {
       closing ??= (async () => {
         this.#subjects.delete(subject);
         stopErrors();
-        sub.unsubscribe();
-        await link.nc.flush().catch(() => undefined);
+        sub.unsubscribe(); // requests that come after are dropped here; no round trip is awaited
         release();
       })();
       return closing;
