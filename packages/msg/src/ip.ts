@@ -43,7 +43,7 @@ export function parseIp(text: string): Uint8Array | undefined {
   return bytes;
 }
 
-/** `1.2.3.4`, or an IPv6 address as Node reports it: lowercase, the longest run of zeros as `::`, IPv4-mapped dotted. */
+/** `1.2.3.4`, or IPv6 as Node reports it: lowercase, the longest run of zeros as `::`, IPv4-mapped dotted. */
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join('.');
   if (MAPPED_PREFIX.every((byte, i) => bytes[i] === byte)) return `::ffff:${bytes.subarray(12).join('.')}`;
