@@ -60,7 +60,7 @@ async function startServer(servers: string[], port: number): Promise<ChildProces
 async function clusterFormed(a: NatsServer, b: NatsServer): Promise<void> {
   const [na, nb] = await Promise.all([connect({ servers: a.url }), connect({ servers: b.url })]);
   try {
-    nb.subscribe('cluster.check', { callback: (_error, msg) => msg.respond('yes') });
+    nb.subscribe('cluster.check', { callback: (_error, msg) => void msg.respond('yes') });
     await nb.flush();
     const deadline = Date.now() + 10_000;
     for (;;) {
