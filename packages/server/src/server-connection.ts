@@ -331,7 +331,8 @@ export class ServerConnection implements Session, AsyncDisposable {
     if (request.cmd === 'cancel') {
       if (this.authorized)
         this.#inFlight?.get(request.target)?.cancel(rpcError('RPC_CANCELLED', 'cancelled by the client'));
-    } else if (this.#drain !== undefined) {
+    } else if (this.#drain !== undefined && !this.#leaving) {
+      // Shutting down. (A client told to go away is still served until it answers: it sent those before it knew.)
       this.#answer({
         ok: 0,
         msg: 'the server is shutting down',

@@ -247,11 +247,11 @@ describe.each(adapters)('our client against our server on the $name loop', (adap
   });
 
   it('rejects calls in flight when the server goes away', async () => {
-    await using p = await pair();
+    await using p = await pair({ shutdownTimeoutMs: 200 });
     const { server, client } = p;
     const obj = await client.remoteClass<EventRpcTest>('Event_RPC_Test').new({ data: 1 });
-    // Still on its way when the server closes: the server tells the client to go and waits for its answer, so the
-    // call arrives while it shuts down and is refused with a code, rather than lost with the connection.
+    // Sent before the client hears the server's goaway, so served; still running when shutdownTimeoutMs has passed,
+    // so answered with a code rather than lost with the connection.
     const outcome = expect(obj.wait(5000, 'never')).rejects.toMatchObject({
       name: 'TransportError',
       code: 'RPC_SHUTDOWN',
