@@ -64,7 +64,9 @@ export interface NatsChannelOptions {
  * connection closing.
  */
 export class NatsChannel extends BaseChannel {
+  /** This end's address: where its NATS server sees it, and the listened port or its NATS client id. */
   readonly local: Address;
+  /** Whether the NATS connection runs over TLS. */
   readonly secure: boolean;
   readonly #link: SessionLink;
   readonly #options: NatsChannelOptions;

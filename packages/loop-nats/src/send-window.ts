@@ -1,9 +1,15 @@
 import type { FlushCallback } from '@rpc/loop';
 
-/** A message taken from a {@link SendWindow}: where it starts in the stream, its bytes, and whose writes it ends. */
-export interface Outgoing {
+/** A data message: where it starts in the stream, and its bytes. */
+export interface SentMessage {
+  /** The stream offset of its first byte. */
   readonly offset: number;
+  /** Its bytes: a view of what was written, or several small writes merged. */
   readonly payload: Uint8Array;
+}
+
+/** A message taken from a {@link SendWindow}, and whose writes it ends. */
+export interface Outgoing extends SentMessage {
   /** The flush callbacks of the writes whose last byte is in this message. */
   readonly flushed: readonly FlushCallback[];
 }
@@ -32,7 +38,7 @@ export class SendWindow {
   readonly #window: number;
   readonly #maxMessage: number;
   readonly #queue: Queued[] = [];
-  readonly #kept: Array<{ readonly offset: number; readonly payload: Uint8Array }> = [];
+  readonly #kept: SentMessage[] = [];
 
   constructor(window: number, maxMessage: number) {
     this.#window = window;
@@ -90,7 +96,7 @@ export class SendWindow {
     if (offset <= this.acked || offset > this.sent) return false;
     this.acked = offset;
     while (this.#kept.length > 0) {
-      const first = this.#kept[0] as { offset: number; payload: Uint8Array };
+      const first = this.#kept[0] as SentMessage;
       if (first.offset + first.payload.length > offset) break;
       this.#kept.shift();
     }
@@ -98,7 +104,7 @@ export class SendWindow {
   }
 
   /** The messages kept that hold bytes from `offset` on, to send again. */
-  keptFrom(offset: number): ReadonlyArray<{ readonly offset: number; readonly payload: Uint8Array }> {
+  keptFrom(offset: number): readonly SentMessage[] {
     return this.#kept.filter((message) => message.offset + message.payload.length > offset);
   }
 
