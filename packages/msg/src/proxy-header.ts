@@ -32,13 +32,24 @@ export interface ProxyHeader {
    * The client's address, or undefined when the header names none the server can use (v1 `UNKNOWN`, v2 `LOCAL` as
    * the balancer's own health checks send, a Unix or UDP source): the socket's address stands.
    */
-  readonly remote: { readonly host: string; readonly port: number } | undefined;
+  readonly remote:
+    | {
+        /** The client's IP address, written as Node writes addresses (`::ffff:` for an IPv4-mapped one). */
+        readonly host: string;
+        /** The client's TCP port. */
+        readonly port: number;
+      }
+    | undefined;
 }
 
 /** One step of a {@link ProxyHeaderParser}: more bytes needed, or the header and the bytes after it. */
 export type ProxyHeaderStep =
-  | { readonly done: false }
+  | {
+      /** More bytes are needed. */
+      readonly done: false;
+    }
   | (ProxyHeader & {
+      /** The header is whole. */
       readonly done: true;
       /** The bytes of the chunk that followed the header: the connection's own (a view, not a copy). */
       readonly rest: Uint8Array;

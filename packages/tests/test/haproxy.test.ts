@@ -180,6 +180,7 @@ describe('behind HAProxy', () => {
     const holder = perlHolder(port(), draining.pid, 4_000);
     try {
       expect(await holder.next()).toBe('ON');
+      await waitFor(async () => (await draining.child.ask('calls')) === '1', 'the Perl call running');
       expect(await draining.child.ask('drain')).toBe('draining');
 
       const health = await fetch(`http://127.0.0.1:${draining.healthPort}/health`);
