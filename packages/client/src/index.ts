@@ -13,7 +13,7 @@ export {
   type RpcErrorCode,
 } from '@rpc/core';
 export { Client, type ClientEvents, type ReferenceCounts } from './client.js';
-export type { CallOptions, ClientOptions } from './options.js';
+export type { CallOptions, ClientOptions, ReconnectOptions } from './options.js';
 export { withCallOptions, type ProxyHost, type Receipt } from './proxy.js';
 export type {
   ConstructorArgs,
