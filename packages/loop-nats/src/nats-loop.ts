@@ -151,6 +151,7 @@ export class NatsLoop implements Loop {
     }
     const address: Address = { host: endpoint.host ?? '0.0.0.0', port };
     const events = new Emitter<ListenerEvents>();
+    let closed = false;
     const onOpen = (msg: Msg): void => {
       let request: OpenRequest;
       try {
@@ -158,6 +159,8 @@ export class NatsLoop implements Loop {
       } catch (error) {
         return void events.emit('error', error as TransportError);
       }
+      // A closing listener still hears what was on its way: it refuses, rather than leave the caller to time out.
+      if (closed) return void msg.respond(encodeOpen({ v: 1, refused: true } as OpenAnswer));
       if (request.probe) return void msg.respond(encodeOpen({ v: 1 } as OpenAnswer));
       const local = { host: link.address.host, port };
       const { id, channel } = link.session(local);
@@ -173,15 +176,17 @@ export class NatsLoop implements Loop {
     this.#subjects.add(subject);
     const release = link.hold();
     const stopErrors = link.onError((error) => events.emit('error', error));
-    let closing: Promise<void> | undefined;
-    const close = (): Promise<void> => {
-      closing ??= (async () => {
-        this.#subjects.delete(subject);
-        stopErrors();
-        sub.unsubscribe(); // requests that come after are dropped here; no round trip is awaited
-        release();
-      })();
-      return closing;
+    const close = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      this.#subjects.delete(subject);
+      stopErrors();
+      // Drained, not just unsubscribed: requests already on their way get their refusal. Not awaited (a round
+      // trip), as a TCP listener's close does not wait for the port to be free either.
+      void sub
+        .drain()
+        .catch(() => undefined)
+        .then(release);
     };
     try {
       await link.nc.flush(); // the subscription is known to the server before listen() resolves
@@ -221,6 +226,9 @@ export class NatsLoop implements Loop {
         stop = () => options.signal?.removeEventListener('abort', onAbort);
       });
       const reply = await Promise.race([answering, abort]);
+      if (decodeOpen<OpenAnswer>(reply.data, true).refused) {
+        throw loopError('LOOP_CONNECTION_REFUSED', `the listener on ${subject} (${where}) is closing`);
+      }
       const answer = decodeOpen<OpenAnswer>(reply.data);
       const remote = { host: answer.host, port: answer.port };
       channel.bind({ subject: `${answer.inbox}.${answer.session}`, window: answer.window, address: remote });

@@ -43,6 +43,8 @@ export interface OpenRequest {
 /** What the listener that took an {@link OpenRequest} answers. */
 export interface OpenAnswer {
   readonly v: 1;
+  /** The listener was closing: nobody took the session (LOOP_CONNECTION_REFUSED, as when nobody listens). */
+  readonly refused?: boolean;
   readonly inbox: string;
   readonly session: string;
   readonly window: number;
@@ -58,8 +60,11 @@ export function encodeOpen(message: OpenRequest | OpenAnswer): Uint8Array {
   return utf8.encode(JSON.stringify(message));
 }
 
-/** Reads an open request or answer, or throws NATS_SESSION_BROKEN. */
-export function decodeOpen<T extends OpenRequest | OpenAnswer>(bytes: Uint8Array, probe = false): T {
+/**
+ * Reads an open request or answer, or throws NATS_SESSION_BROKEN. A probe, or a refusal, carries only `v` and its
+ * flag: `bare` lets them pass.
+ */
+export function decodeOpen<T extends OpenRequest | OpenAnswer>(bytes: Uint8Array, bare = false): T {
   let value: Partial<OpenRequest> | undefined;
   try {
     value = JSON.parse(text.decode(bytes)) as Partial<OpenRequest>;
@@ -68,7 +73,7 @@ export function decodeOpen<T extends OpenRequest | OpenAnswer>(bytes: Uint8Array
   }
   const ok =
     value?.v === 1 &&
-    (probe ||
+    (bare ||
       (typeof value.inbox === 'string' &&
         isToken(value.session) &&
         Number.isSafeInteger(value.window) &&

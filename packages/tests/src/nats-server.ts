@@ -33,7 +33,7 @@ export function natsServerUrl(): string {
   const port = Number(new URL(url).port);
   if (!accepts(port, 0)) {
     // `read` returns when this process's end of the pipe closes: at its exit, however it ends.
-    const script = 'nats-server -a 127.0.0.1 -p "$0" >/dev/null 2>&1 & pid=$!; read _; kill $pid';
+    const script = 'nats-server -a 127.0.0.1 -p "$0" >/dev/null 2>&1 & pid=$!; read _; kill $pid; wait $pid';
     const shell = spawn('sh', ['-c', script, String(port)], { stdio: ['pipe', 'ignore', 'ignore'] });
     shell.unref();
     (shell.stdin as unknown as { unref?(): void }).unref?.(); // the pipe must not keep this process alive
