@@ -5,6 +5,7 @@ import { AUTH_ERRORS } from '@rpc/auth';
 import { CODEC_ERRORS } from '@rpc/codec';
 import { RPC_ERRORS } from '@rpc/core';
 import { LOOP_ERRORS } from '@rpc/loop';
+import { NATS_ERRORS } from '@rpc/loop-nats';
 import { MPRPC_ERRORS } from '@rpc/mprpc';
 import { MSG_ERRORS } from '@rpc/msg';
 
@@ -12,6 +13,7 @@ import { MSG_ERRORS } from '@rpc/msg';
 const packages = join(__dirname, '..', '..');
 const tables = {
   loop: LOOP_ERRORS,
+  'loop-nats': NATS_ERRORS,
   msg: MSG_ERRORS,
   codec: CODEC_ERRORS,
   auth: AUTH_ERRORS,
