@@ -13,12 +13,9 @@ import {
   type ListenerEvents,
   type Loop,
   loopError,
-  type Subscription,
   type TcpEndpoint,
-  type Timer,
   type TransportError,
-  type WatchHandlers,
-  type WatchSource,
+  TransportLoop,
 } from '@rpc/loop';
 import { nodeLoop } from '@rpc/loop-node';
 import type { Msg, NodeConnectionOptions } from '@nats-io/transport-node';
@@ -71,16 +68,15 @@ const LINGER_MS = 100;
  * stays with the listener that took it, on per-session subjects. Timers and
  * watched sources come from a base loop (the Node loop).
  */
-export class NatsLoop implements Loop {
+export class NatsLoop extends TransportLoop {
   readonly #options: NatsLoopOptions;
-  readonly #base: Loop;
   readonly #window: number;
   readonly #subjects = new Set<string>();
   #link: Promise<NatsLink> | undefined;
 
   constructor(options: NatsLoopOptions = {}) {
+    super(options.base ?? nodeLoop);
     this.#options = options;
-    this.#base = options.base ?? nodeLoop;
     this.#window = options.windowBytes ?? DEFAULT_WINDOW;
     const { prefix, subject, queue } = options;
     if (prefix !== undefined && !isSubject(prefix)) throw natsError('NATS_INVALID_OPTION', `bad prefix ${prefix}`);
@@ -97,34 +93,6 @@ export class NatsLoop implements Loop {
   /** The service subject of `endpoint`. */
   subjectOf(endpoint: TcpEndpoint): string {
     return this.#options.subject ?? `${this.#options.prefix ?? 'rpc'}.${endpoint.port}`;
-  }
-
-  now(): number {
-    return this.#base.now();
-  }
-
-  timer(delayMs: number, task: () => void): Timer {
-    return this.#base.timer(delayMs, task);
-  }
-
-  repeat(intervalMs: number, task: () => void): Timer {
-    return this.#base.repeat(intervalMs, task);
-  }
-
-  defer(task: () => void): void {
-    this.#base.defer(task);
-  }
-
-  enter(): Promise<void> {
-    return this.#base.enter();
-  }
-
-  leave(): void {
-    this.#base.leave();
-  }
-
-  watch(source: WatchSource, handlers: WatchHandlers): Subscription {
-    return this.#base.watch(source, handlers);
   }
 
   /**
@@ -210,7 +178,7 @@ export class NatsLoop implements Loop {
     const aborted = (): Error => loopError('LOOP_ABORTED', `connect to ${where} aborted`);
     if (options.signal?.aborted) throw aborted();
     const timeoutMs = options.connectTimeoutMs ?? this.#options.connectTimeoutMs ?? 10_000;
-    const deadline = this.#base.now() + timeoutMs;
+    const deadline = this.base.now() + timeoutMs;
     const link = await this.#acquire();
     const subject = this.subjectOf(endpoint);
     const { id, channel } = link.session(link.address);
@@ -218,7 +186,7 @@ export class NatsLoop implements Loop {
     let stop: (() => void) | undefined;
     try {
       const answering = link.nc.request(subject, encodeOpen(request), {
-        timeout: Math.max(1, Math.round(deadline - this.#base.now())),
+        timeout: Math.max(1, Math.round(deadline - this.base.now())),
       });
       const abort = new Promise<never>((_, reject) => {
         const onAbort = (): void => reject(aborted());
@@ -249,7 +217,7 @@ export class NatsLoop implements Loop {
     const opening = NatsLink.open(
       {
         nats: { ...nats, servers: typeof servers === 'string' ? servers : [...servers] },
-        base: this.#base,
+        base: this.base,
         window: this.#window,
         heartbeatMs: this.#options.heartbeatMs ?? 1000,
         peerTimeoutMs: this.#options.peerTimeoutMs ?? 5000,

@@ -17,10 +17,7 @@ import {
   type Loop,
   loopError,
   type RpcError,
-  type Subscription,
-  type Timer,
-  type WatchHandlers,
-  type WatchSource,
+  TransportLoop,
 } from '@rpc/loop';
 import { connectError, listenError, nodeLoop } from '@rpc/loop-node';
 import { loadWs, type WsModule } from './load-ws.js';
@@ -51,44 +48,15 @@ const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
  * maxPayload follows the caller's maxPacketSize (the endpoint's
  * maxMessageSize), so an oversize message is refused before it is read.
  */
-export class WsLoop implements Loop {
+export class WsLoop extends TransportLoop {
   /** The URL path it listens and connects on. */
   readonly path: string;
   readonly #server: http.Server | https.Server | undefined;
-  readonly #base: Loop;
 
   constructor(options: WsLoopOptions = {}) {
+    super(options.base ?? nodeLoop);
     this.path = options.path ?? '/';
     this.#server = options.server;
-    this.#base = options.base ?? nodeLoop;
-  }
-
-  now(): number {
-    return this.#base.now();
-  }
-
-  timer(delayMs: number, task: () => void): Timer {
-    return this.#base.timer(delayMs, task);
-  }
-
-  repeat(intervalMs: number, task: () => void): Timer {
-    return this.#base.repeat(intervalMs, task);
-  }
-
-  defer(task: () => void): void {
-    this.#base.defer(task);
-  }
-
-  enter(): Promise<void> {
-    return this.#base.enter();
-  }
-
-  leave(): void {
-    this.#base.leave();
-  }
-
-  watch(source: WatchSource, handlers: WatchHandlers): Subscription {
-    return this.#base.watch(source, handlers);
   }
 
   /** Channels accepted before listen() has resolved come a host turn later. */
@@ -126,7 +94,7 @@ export class WsLoop implements Loop {
             remote: { host: tcp.remoteAddress ?? '', port: tcp.remotePort ?? 0 },
           }),
           secure,
-          poll: (task) => void this.#base.timer(10, task),
+          poll: (task) => void this.base.timer(10, task),
         }),
       );
     });
@@ -169,7 +137,7 @@ export class WsLoop implements Loop {
         };
       },
       secure,
-      poll: (task) => void this.#base.timer(10, task),
+      poll: (task) => void this.base.timer(10, task),
     });
     await new Promise<void>((resolve, reject) => {
       const fail = (error: RpcError): void => {

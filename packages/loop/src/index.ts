@@ -43,4 +43,5 @@ export type {
 } from './loop.js';
 export { HostLoop, hostRepeat, hostTimer, hostTurn, LoopRun } from './host.js';
 export { makeTimer } from './timer.js';
+export { TransportLoop } from './transport-loop.js';
 export { watchSource, type WatchScheduling } from './watch.js';
