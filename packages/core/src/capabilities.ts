@@ -117,7 +117,7 @@ export class Capabilities {
   #nextId = 1;
   #closed: Error | undefined;
   /** References counted by the walk in progress, undone if it fails. */
-  #counted: Export[] = [];
+  readonly #counted: Export[] = [];
 
   constructor(peer: CapabilityPeer, limits: CapabilityLimits = {}) {
     this.#peer = peer;
@@ -142,7 +142,7 @@ export class Capabilities {
    */
   encode(values: unknown[]): Encoded {
     if (this.#closed !== undefined) throw this.#closed;
-    this.#counted = [];
+    this.#counted.length = 0; // one list, reused: this runs for every call
     try {
       const encoded = this.#encode(values, 0) as unknown[];
       return { values: encoded, refs: this.#counted.length > 0 || encoded !== values };
@@ -150,7 +150,7 @@ export class Capabilities {
       for (const entry of this.#counted) this.#drop(entry, 1);
       throw error;
     } finally {
-      this.#counted = [];
+      this.#counted.length = 0;
     }
   }
 

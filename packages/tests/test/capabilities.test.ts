@@ -328,6 +328,23 @@ describe.each(adapters)('capabilities between @rpc peers on the $name loop', (ad
       expect(commands).toEqual(['exec', 'exec@on', 'exec@on', 'exec@on']);
     });
 
+    it('releases the object of a pipelined promise with using, once it has arrived', async () => {
+      await using p = await peers();
+      const f = await p.Feed.new('a');
+      {
+        using box = f.copy('b');
+        expect(await box.read()).toBe('ab');
+        expect(p.connection.objects.size).toBe(2);
+      }
+      await waitFor(() => p.connection.objects.size === 1, 'the copy released when its scope ended');
+      // A failed call has nothing to release, and its promise's disposal throws nothing.
+      {
+        using failed = f.fail('no copy');
+        await expect(failed).rejects.toMatchObject({ message: 'no copy' });
+      }
+      expect(await f.read()).toBe('a');
+    });
+
     it('takes a promised object as an argument, without waiting for it', async () => {
       await using p = await peers();
       const f = await p.Feed.new('a');

@@ -55,15 +55,16 @@ describe('drain() and goaway', () => {
   });
 });
 
+/** A client of 127.0.0.1:`port` that reconnects quickly. */
+function reconnecting(port: number): Promise<Client> {
+  return new Client({ host: '127.0.0.1', port, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } }).connect();
+}
+
 describe('a client that reconnects', () => {
   it('moves to the next server when told to go away: calls made meanwhile wait, lost objects are reported', async () => {
     const first = await serve();
     const port = first.port;
-    await using client = await new Client({
-      host: '127.0.0.1',
-      port,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-    }).connect();
+    await using client = await reconnecting(port);
     const lost: string[][] = [];
     client.on('lost', (oids) => lost.push([...oids]));
     let told = false;
@@ -89,11 +90,7 @@ describe('a client that reconnects', () => {
   it('connects again with backoff after a drop: calls in flight fail with RPC_DISCONNECTED, never hang', async () => {
     const first = await serve();
     const port = first.port;
-    await using client = await new Client({
-      host: '127.0.0.1',
-      port,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-    }).connect();
+    await using client = await reconnecting(port);
     const work = await client.remoteClass<Work>('Work').new();
     const dropped = work.slow(2_000, 'never');
     // The server ends the connection under the call (as a crash or a network fault would, from the client's side).
