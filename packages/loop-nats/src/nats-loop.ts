@@ -171,6 +171,7 @@ export class NatsLoop extends TransportLoop {
     };
   }
 
+  /** Opens a session with one of the servers listening on the endpoint's subject; resolves once it has answered. */
   async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
     if (isUnixEndpoint(endpoint)) throw loopError('LOOP_UNSUPPORTED', 'NATS connects to subjects named by a port');
     checkEndpoint(endpoint);

@@ -115,6 +115,7 @@ export class WsLoop extends TransportLoop {
     };
   }
 
+  /** Opens a WebSocket to `endpoint` (`ws://`, or `wss://` with `tls`); resolves once it is open. */
   async connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Channel> {
     if (isUnixEndpoint(endpoint)) throw loopError('LOOP_UNSUPPORTED', 'WebSocket connects to host and port');
     checkEndpoint(endpoint);
